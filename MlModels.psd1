@@ -1,0 +1,33 @@
+@{
+    RootModule           = 'MlModels.PowerShell.dll'
+    ModuleVersion        = '0.1.0'
+    CompatiblePSEditions = @('Core')
+    GUID                 = '6f1c2d7e-3b8a-4d5e-9c41-2a7b8e0f5d13'
+    Author               = 'MlModels contributors'
+    CompanyName          = 'MlModels'
+    Copyright            = '(c) MlModels contributors. MIT License.'
+    Description          = 'MLflow Models in PowerShell: read, create, validate and save MLmodel folders, with rich objects in the pipeline.'
+    PowerShellVersion    = '7.4'
+    FormatsToProcess     = @('MlModels.Format.ps1xml')
+    CmdletsToExport      = @(
+        'Get-MLModel'
+        'New-MLModel'
+        'Add-MLFlavor'
+        'Remove-MLFlavor'
+        'Set-MLModelSignature'
+        'Save-MLModel'
+        'Test-MLModel'
+        'Get-MLModelInputExample'
+        'Get-MLModelEnvironment'
+    )
+    FunctionsToExport    = @()
+    AliasesToExport      = @()
+    VariablesToExport    = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags         = @('MLflow', 'MachineLearning', 'MLOps', 'Model', 'ONNX', 'Linux', 'Windows', 'MacOS', 'PSEdition_Core')
+            LicenseUri   = 'https://opensource.org/licenses/MIT'
+            ReleaseNotes = 'MLmodel format and Model API cmdlets.'
+        }
+    }
+}

@@ -1,0 +1,25 @@
+using System.Management.Automation;
+using MlModels.Core.Format;
+
+namespace MlModels.PowerShell.Internal;
+
+/// <summary>Builds the module's ErrorRecords: a specific id, a category and the object at fault.</summary>
+internal static class Errors
+{
+    public static ErrorRecord Record(Exception ex, string id, ErrorCategory category, object? target) =>
+        new(ex, id, category, target);
+
+    /// <summary>Maps exceptions from Core onto ids and categories.</summary>
+    public static ErrorRecord FromException(Exception ex, object? target) => ex switch
+    {
+        PathOutsideModelException => Record(ex, "PathOutsideModel", ErrorCategory.SecurityError, target),
+        MLModelFormatException => Record(ex, "MLModelFormatInvalid", ErrorCategory.InvalidData, target),
+        FileNotFoundException or DirectoryNotFoundException => Record(ex, "PathNotFound", ErrorCategory.ObjectNotFound, target),
+        UnauthorizedAccessException => Record(ex, "AccessDenied", ErrorCategory.PermissionDenied, target),
+        IOException => Record(ex, "IOError", ErrorCategory.WriteError, target),
+        ArgumentException => Record(ex, "InvalidArgument", ErrorCategory.InvalidArgument, target),
+        InvalidOperationException => Record(ex, "InvalidOperation", ErrorCategory.InvalidOperation, target),
+        OperationCanceledException => Record(ex, "OperationStopped", ErrorCategory.OperationStopped, target),
+        _ => Record(ex, "UnexpectedError", ErrorCategory.NotSpecified, target),
+    };
+}

@@ -1,0 +1,146 @@
+using System.Collections;
+using System.Collections.Concurrent;
+using System.Management.Automation;
+using Microsoft.PowerShell.Commands;
+
+namespace MlModels.PowerShell.Internal;
+
+/// <summary>
+/// Shared plumbing for the module's cmdlets: provider path resolution, PSObject unwrapping, and running long work
+/// off the pipeline thread while every Write* call still happens on it. StopProcessing cancels the work.
+/// </summary>
+public abstract class MLModelCmdlet : PSCmdlet, IDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private BlockingCollection<Action>? _pump;
+
+    protected CancellationToken CancelToken => _stop.Token;
+
+    protected override void StopProcessing() => _stop.Cancel();
+
+    public void Dispose()
+    {
+        _stop.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Resolves -Path (wildcards) or -LiteralPath to existing file-system paths; each miss is a non-terminating error.</summary>
+    protected IEnumerable<string> ResolveExisting(IEnumerable<string> paths, bool literal)
+    {
+        foreach (var p in paths)
+        {
+            List<string> resolved = [];
+            try
+            {
+                if (literal)
+                {
+                    var full = SessionState.Path.GetUnresolvedProviderPathFromPSPath(p, out var provider, out _);
+                    if (provider.ImplementingType != typeof(FileSystemProvider)) throw new ArgumentException($"'{p}' is not a file-system path.");
+                    if (!File.Exists(full) && !Directory.Exists(full)) throw new ItemNotFoundException($"Cannot find path '{full}' because it does not exist.");
+                    resolved.Add(full);
+                }
+                else
+                {
+                    resolved.AddRange(GetResolvedProviderPathFromPSPath(p, out var provider));
+                    if (provider.ImplementingType != typeof(FileSystemProvider)) throw new ArgumentException($"'{p}' is not a file-system path.");
+                }
+            }
+            catch (ItemNotFoundException ex)
+            {
+                WriteError(Errors.Record(ex, "PathNotFound", ErrorCategory.ObjectNotFound, p));
+                continue;
+            }
+            catch (ArgumentException ex)
+            {
+                WriteError(Errors.Record(ex, "NotAFileSystemPath", ErrorCategory.InvalidArgument, p));
+                continue;
+            }
+            catch (PSNotSupportedException ex)
+            {
+                WriteError(Errors.Record(ex, "NotAFileSystemPath", ErrorCategory.InvalidArgument, p));
+                continue;
+            }
+            foreach (var r in resolved) yield return r;
+        }
+    }
+
+    /// <summary>A target path that may not exist yet (for writing).</summary>
+    protected string ResolveTarget(string path)
+    {
+        var full = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out var provider, out _);
+        if (provider.ImplementingType != typeof(FileSystemProvider))
+            ThrowTerminatingError(Errors.Record(new ArgumentException($"'{path}' is not a file-system path."), "NotAFileSystemPath", ErrorCategory.InvalidArgument, path));
+        return full;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on a worker thread. The work posts Write* calls through <see cref="Post"/>;
+    /// they run here, on the pipeline thread, until the work finishes.
+    /// </summary>
+    protected T RunPumped<T>(Func<CancellationToken, T> work)
+    {
+        using var pump = new BlockingCollection<Action>();
+        _pump = pump;
+        var task = Task.Run(() =>
+        {
+            try { return work(_stop.Token); }
+            finally { pump.CompleteAdding(); }
+        });
+        try
+        {
+            foreach (var action in pump.GetConsumingEnumerable()) action();
+        }
+        finally { _pump = null; }
+        return task.GetAwaiter().GetResult();
+    }
+
+    /// <summary>Queues a Write* call for the pipeline thread (runs at once when already on it).</summary>
+    protected void Post(Action action)
+    {
+        var pump = _pump;
+        if (pump == null) { action(); return; }
+        try { pump.Add(action); } catch (InvalidOperationException) { }
+    }
+
+    /// <summary>Unwraps PSObjects, hashtables and PSCustomObjects into plain dictionaries and lists.</summary>
+    internal static object? ToPlain(object? value, int depth = 0)
+    {
+        if (depth > 64) throw new ArgumentException("The value nests more than 64 levels deep.");
+        if (value is PSObject pso)
+        {
+            if (pso.BaseObject is PSCustomObject)
+            {
+                var d = new Dictionary<string, object?>(StringComparer.Ordinal);
+                foreach (var p in pso.Properties) d[p.Name] = ToPlain(p.Value, depth + 1);
+                return d;
+            }
+            value = pso.BaseObject;
+        }
+        return value switch
+        {
+            null => null,
+            string => value,
+            IDictionary dict => dict.Keys.Cast<object>().ToDictionary(k => k is PSObject kp ? kp.BaseObject.ToString()! : k.ToString()!, k => ToPlain(dict[k], depth + 1), StringComparer.Ordinal),
+            IEnumerable list => list.Cast<object?>().Select(v => ToPlain(v, depth + 1)).ToList(),
+            _ => value,
+        };
+    }
+
+    /// <summary>Name/value pairs of an input row: a hashtable, a PSCustomObject, or any object's properties.</summary>
+    internal static IReadOnlyList<KeyValuePair<string, object?>> RowOf(object? value)
+    {
+        if (value is PSObject pso && pso.BaseObject is not PSCustomObject && pso.BaseObject is IDictionary) value = pso.BaseObject;
+        if (value is IDictionary dict)
+            return dict.Keys.Cast<object>().Select(k => KeyValuePair.Create(k.ToString()!, Unwrap(dict[k]))).ToList();
+        var obj = value as PSObject ?? PSObject.AsPSObject(value!);
+        return obj.Properties.Where(p => p.IsGettable && p.MemberType is PSMemberTypes.NoteProperty or PSMemberTypes.Property or PSMemberTypes.ScriptProperty or PSMemberTypes.AliasProperty)
+            .Select(p => KeyValuePair.Create(p.Name, Unwrap(SafeValue(p)))).ToList();
+    }
+
+    private static object? SafeValue(PSPropertyInfo p)
+    {
+        try { return p.Value; } catch (GetValueException) { return null; }
+    }
+
+    internal static object? Unwrap(object? v) => v is PSObject p ? p.BaseObject : v;
+}

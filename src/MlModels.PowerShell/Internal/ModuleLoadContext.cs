@@ -1,0 +1,80 @@
+using System.Reflection;
+using System.Runtime.Loader;
+using System.Management.Automation;
+
+namespace MlModels.PowerShell.Internal;
+
+/// <summary>
+/// Loads MlModels.Core and every third-party assembly from the module's <c>dependencies</c> folder into a load
+/// context of their own, so another module's YamlDotNet (or ONNX Runtime) in the same session never clashes with ours.
+/// Only this assembly lives in the default context; it reaches Core through the Resolving hook below.
+/// </summary>
+internal sealed class ModuleLoadContext : AssemblyLoadContext
+{
+    private readonly string _dependencyDir;
+
+    public ModuleLoadContext(string dependencyDir) : base("MlModels", isCollectible: false) => _dependencyDir = dependencyDir;
+
+    public static string DependencyDir { get; } =
+        Path.Combine(Path.GetDirectoryName(typeof(ModuleLoadContext).Assembly.Location)!, "dependencies");
+
+    public static ModuleLoadContext Instance { get; } = new(DependencyDir);
+
+    protected override Assembly? Load(AssemblyName name)
+    {
+        var candidate = Path.Combine(_dependencyDir, name.Name + ".dll");
+        // Assemblies we do not ship (the framework, System.Management.Automation) come from the default context.
+        return File.Exists(candidate) ? LoadFromAssemblyPath(candidate) : null;
+    }
+
+    protected override IntPtr LoadUnmanagedDll(string unmanagedDllName)
+    {
+        // Native libraries load by absolute path from the module's own folder, never a system copy.
+        var path = NativeLibraries.Find(_dependencyDir, unmanagedDllName);
+        return path != null ? LoadUnmanagedDllFromPath(path) : IntPtr.Zero;
+    }
+}
+
+internal static class NativeLibraries
+{
+    public static string? Find(string dependencyDir, string name)
+    {
+        var rid = RuntimeId();
+        var native = Path.Combine(dependencyDir, "runtimes", rid, "native");
+        if (!Directory.Exists(native)) return null;
+        foreach (var candidate in Candidates(name))
+        {
+            var p = Path.Combine(native, candidate);
+            if (File.Exists(p)) return p;
+        }
+        return null;
+    }
+
+    private static IEnumerable<string> Candidates(string name)
+    {
+        yield return name;
+        if (OperatingSystem.IsWindows()) yield return name + ".dll";
+        else if (OperatingSystem.IsMacOS()) { yield return "lib" + name + ".dylib"; yield return name + ".dylib"; }
+        else { yield return "lib" + name + ".so"; yield return name + ".so"; }
+    }
+
+    public static string RuntimeId()
+    {
+        var os = OperatingSystem.IsWindows() ? "win" : OperatingSystem.IsMacOS() ? "osx" : "linux";
+        var arch = System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant();
+        return $"{os}-{arch}";
+    }
+}
+
+/// <summary>Hooks the default context so that MlModels.Core resolves into the module's own context.</summary>
+public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssemblyCleanup
+{
+    private static readonly HashSet<string> IsolatedAssemblies = new(StringComparer.OrdinalIgnoreCase) { "MlModels.Core" };
+
+    public void OnImport() => AssemblyLoadContext.Default.Resolving += Resolve;
+
+    public void OnRemove(PSModuleInfo module) => AssemblyLoadContext.Default.Resolving -= Resolve;
+
+    private static Assembly? Resolve(AssemblyLoadContext context, AssemblyName name) =>
+        name.Name != null && IsolatedAssemblies.Contains(name.Name) ? ModuleLoadContext.Instance.LoadFromAssemblyName(name) : null;
+}
