@@ -114,7 +114,7 @@ public static class PyJson
             JsonValueKind.True => true,
             JsonValueKind.False => false,
             JsonValueKind.Number => long.TryParse(v.ToJsonString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var l)
-                ? l : double.Parse(v.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture),
+                ? (object)l : double.Parse(v.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture),
             _ => null,
         },
         _ => null,

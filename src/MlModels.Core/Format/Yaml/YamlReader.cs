@@ -48,6 +48,12 @@ public static partial class YamlReader
             positions = builder.Positions;
             return root;
         }
+        catch (InvalidOperationException ex) when (ex.Source == "YamlDotNet")
+        {
+            // The scanner gives up on some malformed input without a position; report the last good one.
+            var at = builder.LastMark;
+            throw new MLModelFormatException($"{file ?? "YAML text"}: invalid YAML after line {at.Line}, column {at.Column}: the text there cannot be parsed (an unclosed bracket or quote?).", file, (int)at.Line, (int)at.Column, null, ex);
+        }
         catch (YamlException ex)
         {
             var line = (int)ex.Start.Line;
@@ -72,6 +78,7 @@ public static partial class YamlReader
         private readonly Dictionary<string, (object? Value, int Nodes)> _anchors = new(StringComparer.Ordinal);
         private int _nodes;
         public Dictionary<string, Mark> Positions { get; } = new(StringComparer.Ordinal);
+        public Mark LastMark { get; private set; } = Mark.Empty;
         private string Where => file ?? "YAML text";
 
         private void Count(int n, Mark at)
@@ -84,6 +91,7 @@ public static partial class YamlReader
         public object? ReadNode(IParser parser, int depth, string path)
         {
             var ev = parser.Current ?? throw new MLModelFormatException($"{Where}: unexpected end of YAML.", file);
+            LastMark = ev.Start;
             if (depth > limits.MaxDepth)
                 throw new MLModelFormatException($"{Where}: nesting deeper than {limits.MaxDepth} levels at line {ev.Start.Line}, column {ev.Start.Column}.", file, (int)ev.Start.Line, (int)ev.Start.Column);
             switch (ev)
