@@ -1,0 +1,85 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+}
+
+Describe 'Get-MLModel' {
+    It 'reads a model folder and returns a rich object' {
+        $m = Get-MLModel -Path (Join-Path $Conformance '014-*')
+        # The type lives in the module's own load context, so check it by name.
+        $m.GetType().FullName | Should -Be 'MlModels.Core.Format.MLModel'
+        $m.RunId | Should -Be '5e1e2c44039a40afafc760b837a4daab'
+        $m.MlflowVersion | Should -Be '2.3.1'
+        $m.FlavorNames | Should -Be @('python_function', 'sklearn')
+        $m.Signature.Inputs.Columns.Count | Should -Be 11
+        $m.SavedInputExampleInfo.PandasOrient | Should -Be 'split'
+        $m.UtcTimeCreated | Should -Be ([datetime]::new(2023, 5, 21, 19, 16, 51, 54, [DateTimeKind]::Utc).AddTicks(3350))
+        $m.Flavors['python_function'].LoaderModule | Should -Be 'mlflow.sklearn'
+    }
+
+    It 'reads an MLmodel file given directly, with -LiteralPath' {
+        $file = Get-Item (Join-Path $Conformance '004-*/MLmodel.with.metadata')
+        $m = Get-MLModel -LiteralPath $file.FullName
+        $m.Metadata['accuracy'] | Should -Be 0.978
+    }
+
+    It 'takes folders from Get-ChildItem' {
+        $models = Get-ChildItem $Conformance -Directory -Filter '01*' | Get-MLModel
+        $models.Count | Should -Be 10
+    }
+
+    It 'finds every model under a tree with -Recurse, and reports the one that is not a model' {
+        $models = Get-MLModel $Conformance -Recurse -ErrorVariable errs -ErrorAction SilentlyContinue
+        $models.Count | Should -Be 52
+        $errs.Count | Should -Be 1
+        $errs[0].FullyQualifiedErrorId | Should -Be 'MLModelFormatInvalid,MlModels.PowerShell.Commands.GetMLModelCommand'
+        $errs[0].CategoryInfo.Category | Should -Be 'InvalidData'
+        $errs[0].TargetObject | Should -Match '024-negative'
+        $errs[0].Exception.Message | Should -Match 'Git LFS'
+    }
+
+    It 'names file, line and column for malformed YAML' {
+        $dir = New-TestModel (Join-Path $TestDrive 'bad') "flavors:`n  onnx:`n    data: model.onnx`n   bad: indent`n"
+        Get-MLModel $dir -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err[0].Exception.Message | Should -Match ([regex]::Escape((Join-Path $dir 'MLmodel')))
+        $err[0].Exception.Message | Should -Match 'line 4, column \d+'
+        $err[0].Exception.Line | Should -Be 4
+    }
+
+    It 'names the field for a wrong type' {
+        $dir = New-TestModel (Join-Path $TestDrive 'type') "flavors: just-text`n"
+        Get-MLModel $dir -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].Exception.Field | Should -Be 'flavors'
+        $err[0].Exception.Message | Should -Match "'flavors' must be a mapping"
+    }
+
+    It 'reports a path that does not exist and goes on' {
+        $ok = Join-Path $Examples 'sklearn-2018'
+        $result = Get-MLModel -LiteralPath (Join-Path $TestDrive 'missing'), $ok -ErrorVariable err -ErrorAction SilentlyContinue
+        $result.Name | Should -Be 'sklearn-2018'
+        $err[0].FullyQualifiedErrorId | Should -Match '^PathNotFound'
+    }
+
+    It 'expands wildcards in -Path' {
+        (Get-MLModel (Join-Path $Conformance '00[1-3]-*')).Count | Should -Be 3
+    }
+
+    It 'loads the legacy examples: the 2018 time_created model and the early pyfunc layout' {
+        $old = Get-MLModel (Join-Path $Examples 'sklearn-2018')
+        $old.HasLegacyTimeCreated | Should -BeTrue
+        $old.UtcTimeCreated.Year | Should -Be 2018
+        $custom = Get-MLModel (Join-Path $Examples 'pyfunc-custom')
+        $custom.Flavors['python_function'].LoaderModule | Should -Be 'linear_model'
+        $custom.Flavors['python_function'].Env.Conda | Should -Be 'conda.yaml'
+    }
+
+    It 'reads environment files and the input example as objects' {
+        $m = Get-MLModel (Join-Path $Conformance '014-*')
+        $envInfo = $m | Get-MLModelEnvironment
+        $envInfo.PythonVersion | Should -Be '3.10.6'
+        $envInfo.Conda.Channels | Should -Contain 'conda-forge'
+        $envInfo.Requirements | Should -Contain 'mlflow<3,>=2.3'
+        $rows = @($m | Get-MLModelInputExample)
+        $rows.Count | Should -Be 5
+        $rows[0].'fixed acidity' | Should -Be 3.8
+    }
+}

@@ -1,0 +1,20 @@
+# Dot-sourced by every test file inside BeforeAll.
+$script:RepoRoot = if ($env:MLMODELS_REPO) { $env:MLMODELS_REPO } else { (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path }
+$script:ModulePath = if ($env:MLMODELS_MODULE) { $env:MLMODELS_MODULE } else { Join-Path $RepoRoot 'out/MlModels' }
+$script:Conformance = Join-Path $RepoRoot '../shared/conformance/mlmodel'
+$script:Examples = Join-Path $RepoRoot 'examples'
+Import-Module $ModulePath -Force
+
+# Runs a script in a fresh pwsh (same version as this one) and returns its output lines.
+function Invoke-FreshPwsh([string] $Script) {
+    $self = (Get-Process -Id $PID).Path
+    $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($Script))
+    if ([IO.Path]::GetFileNameWithoutExtension($self) -eq 'dotnet') { & $self (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive -EncodedCommand $encoded 2>&1 }
+    else { & $self -NoProfile -NonInteractive -EncodedCommand $encoded 2>&1 }
+}
+
+function New-TestModel([string] $Path, [string] $Yaml) {
+    New-Item -ItemType Directory -Path $Path -Force | Out-Null
+    Set-Content -Path (Join-Path $Path 'MLmodel') -Value $Yaml -NoNewline
+    $Path
+}
