@@ -19,6 +19,7 @@
         'Test-MLModel'
         'Get-MLModelInputExample'
         'Get-MLModelEnvironment'
+        'Invoke-MLModelPrediction'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -50,7 +50,13 @@ function Invoke-Build {
     Copy-Item (Join-Path $publish 'MlModels.PowerShell.dll') $moduleOut
     Get-ChildItem $publish -File | Where-Object { $_.Name -ne 'MlModels.PowerShell.dll' -and $_.Extension -in '.dll', '.so', '.dylib' } |
         Copy-Item -Destination $deps
-    if (Test-Path (Join-Path $publish 'runtimes')) { Copy-Item (Join-Path $publish 'runtimes') $deps -Recurse }
+    # Native libraries for the platforms the module supports, loaded by absolute path from here.
+    foreach ($rid in 'win-x64', 'linux-x64', 'linux-arm64', 'osx-arm64') {
+        $native = Join-Path $publish "runtimes/$rid/native"
+        if (-not (Test-Path $native)) { continue }
+        $dest = New-Item -ItemType Directory -Path (Join-Path $deps "runtimes/$rid/native") -Force
+        Get-ChildItem $native -File | Where-Object Extension -notin '.lib', '.pdb' | Copy-Item -Destination $dest
+    }
     Copy-Item (Join-Path $root 'src/MlModels.PowerShell/MlModels.Format.ps1xml') $moduleOut
 
     # Version stamped from the manifest at the repository root.

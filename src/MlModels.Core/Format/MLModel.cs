@@ -23,6 +23,10 @@ public sealed class MLModel
     private long? _folderSize;
 
     internal Dictionary<string, object?> Fields { get; }
+
+    // Scoring state (an ONNX session) kept with the loaded model so repeated calls reuse it.
+    internal readonly object ScorerGate = new();
+    internal IDisposable? Scorer;
     internal IReadOnlyDictionary<string, YamlDotNet.Core.Mark> Positions { get; init; } = new Dictionary<string, YamlDotNet.Core.Mark>();
 
     internal MLModel(Dictionary<string, object?> fields, string? path, string? file)

@@ -12,13 +12,21 @@ public sealed class SaveMLModelCommand : MLModelCmdlet
     private const string PathSet = "Path";
     private const string LiteralSet = "LiteralPath";
 
-    [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    private const string OnnxSet = "Onnx";
+
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = PathSet)]
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = LiteralSet)]
     [Alias("Model")]
     public MLModel InputObject { get; set; } = null!;
 
     /// <summary>The model folder to write. Defaults to the folder the model was read from.</summary>
     [Parameter(ParameterSetName = PathSet, Position = 0)]
+    [Parameter(ParameterSetName = OnnxSet, Position = 0, Mandatory = true)]
     public string? Path { get; set; }
+
+    /// <summary>A bare .onnx file to wrap as an MLflow model (onnx and python_function flavors, signature from the graph, environment files).</summary>
+    [Parameter(ParameterSetName = OnnxSet, Mandatory = true)]
+    public string OnnxModel { get; set; } = "";
 
     [Parameter(ParameterSetName = LiteralSet, Mandatory = true)]
     [Alias("PSPath", "LP")]
@@ -33,6 +41,7 @@ public sealed class SaveMLModelCommand : MLModelCmdlet
 
     protected override void ProcessRecord()
     {
+        if (ParameterSetName == OnnxSet) { SaveOnnx(); return; }
         var raw = ParameterSetName == LiteralSet ? LiteralPath : Path;
         if (raw == null && InputObject.Path == null)
         {
@@ -65,6 +74,27 @@ public sealed class SaveMLModelCommand : MLModelCmdlet
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or MLModelFormatException or InvalidOperationException or OperationCanceledException)
         {
             WriteError(Errors.FromException(ex, target));
+        }
+    }
+
+    private void SaveOnnx()
+    {
+        var source = ResolveExisting([OnnxModel], literal: false).FirstOrDefault();
+        if (source == null) return;
+        var target = ResolveTarget(Path!);
+        if (!ShouldProcess(target, $"Wrap {source} as an MLflow model")) return;
+        try
+        {
+            var saved = RunPumped(ct => MlModels.Core.Scoring.Onnx.OnnxPackager.Save(source, target, Force, warn: msg => Post(() => WriteWarning(msg)), ct: ct));
+            if (PassThru) WriteObject(saved);
+        }
+        catch (IOException ex) when (Directory.Exists(target) && !Force)
+        {
+            WriteError(Errors.Record(ex, "ModelExists", ErrorCategory.ResourceExists, target));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or MLModelFormatException or InvalidOperationException)
+        {
+            WriteError(Errors.FromException(ex, source));
         }
     }
 }

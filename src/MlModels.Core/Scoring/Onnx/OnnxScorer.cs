@@ -1,0 +1,439 @@
+using System.Runtime.InteropServices;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using MlModels.Core.Format;
+
+namespace MlModels.Core.Scoring.Onnx;
+
+public sealed record OnnxScorerOptions(int IntraOpThreads = 0, int InterOpThreads = 0);
+
+/// <summary>One ONNX graph input or output: name, element type and dimensions (-1 where symbolic).</summary>
+public sealed record OnnxPort(string Name, ElementKind Kind, long[] Shape, OnnxValueType ValueType, string TypeText);
+
+/// <summary>
+/// Scores an MLflow model's onnx flavor on ONNX Runtime, with mlflow.onnx's semantics: a DataFrame feeds one input
+/// by stacking its columns (in signature order) or several inputs by name; float64 data feeds float inputs;
+/// each output becomes one or more columns. The session is created once and reused.
+/// </summary>
+public sealed class OnnxScorer : IDisposable
+{
+    private readonly InferenceSession _session;
+    private readonly RunOptions _runOptions = new();
+
+    private OnnxScorer(InferenceSession session, MLModel model, string file)
+    {
+        _session = session;
+        Model = model;
+        File = file;
+        Inputs = session.InputMetadata.Select(kv => Port(kv.Key, kv.Value)).ToList();
+        Outputs = session.OutputMetadata.Select(kv => Port(kv.Key, kv.Value)).ToList();
+    }
+
+    public MLModel Model { get; }
+    public string File { get; }
+    public IReadOnlyList<OnnxPort> Inputs { get; }
+    public IReadOnlyList<OnnxPort> Outputs { get; }
+
+    public static OnnxScorer Load(MLModel model, OnnxScorerOptions? options = null, Action<string>? warn = null)
+    {
+        if (model.Path == null) throw new InvalidOperationException("Save the model before scoring it: its ONNX file must be on disk.");
+        if (!model.Flavors.TryGetValue("onnx", out var flavor))
+            throw new InvalidOperationException($"Model '{model.Name}' has no onnx flavor (flavors: {string.Join(", ", model.FlavorNames)}).");
+        var rel = flavor.Data ?? throw new MLModelFormatException($"The onnx flavor of '{model.Name}' has no 'data' attribute naming its .onnx file.", model.MLmodelFile, null, null, "flavors.onnx.data");
+        var file = ModelFiles.ResolveInside(model.Path, rel, "flavors.onnx.data");
+        if (!System.IO.File.Exists(file)) throw new FileNotFoundException($"The ONNX file '{rel}' named by flavors.onnx.data is not in the model folder {model.Path}.", file);
+        return Load(file, model, options, warn);
+    }
+
+    public static OnnxScorer Load(string onnxFile, MLModel model, OnnxScorerOptions? options = null, Action<string>? warn = null)
+    {
+        options ??= new OnnxScorerOptions();
+        OnnxRuntimeLoader.EnsureLoaded();
+        var so = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        if (options.IntraOpThreads > 0) so.IntraOpNumThreads = options.IntraOpThreads;
+        if (options.InterOpThreads > 0) so.InterOpNumThreads = options.InterOpThreads;
+        ApplyProviders(so, model, warn);
+        try
+        {
+            return new OnnxScorer(new InferenceSession(onnxFile, so), model, onnxFile);
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            throw new MLModelFormatException($"ONNX Runtime cannot load {onnxFile}: {ex.Message}", onnxFile, null, null, "flavors.onnx.data", ex);
+        }
+    }
+
+    private static void ApplyProviders(SessionOptions so, MLModel model, Action<string>? warn)
+    {
+        var requested = model.Flavors.TryGetValue("onnx", out var f) && f["providers"] is List<object?> list
+            ? list.OfType<string>().ToList() : ["CPUExecutionProvider"];
+        var available = OrtEnv.Instance().GetAvailableProviders();
+        foreach (var p in requested)
+        {
+            if (p == "CPUExecutionProvider") continue;
+            if (!available.Contains(p))
+            {
+                warn?.Invoke($"The model asks for {p}, which this ONNX Runtime build does not have (it has {string.Join(", ", available)}); scoring on CPU.");
+                continue;
+            }
+            try
+            {
+                if (p == "CUDAExecutionProvider") so.AppendExecutionProvider_CUDA(0);
+            }
+            catch (OnnxRuntimeException ex)
+            {
+                warn?.Invoke($"{p} could not start ({ex.Message}); scoring on CPU.");
+            }
+        }
+    }
+
+    private static OnnxPort Port(string name, NodeMetadata meta)
+    {
+        var kind = meta.IsTensor ? KindOf(meta.ElementDataType) : ElementKind.Object;
+        var shape = meta.IsTensor ? meta.Dimensions.Select(d => (long)d).ToArray() : [];
+        var text = meta.IsTensor ? $"tensor({meta.ElementDataType})" : meta.OnnxValueType.ToString();
+        return new OnnxPort(name, kind, shape, meta.OnnxValueType, text);
+    }
+
+    internal static ElementKind KindOf(TensorElementType t) => t switch
+    {
+        TensorElementType.Float => ElementKind.Float32,
+        TensorElementType.Double => ElementKind.Float64,
+        TensorElementType.Int64 => ElementKind.Int64,
+        TensorElementType.Int32 => ElementKind.Int32,
+        TensorElementType.Int16 => ElementKind.Int16,
+        TensorElementType.Int8 => ElementKind.Int8,
+        TensorElementType.UInt8 => ElementKind.UInt8,
+        TensorElementType.UInt16 => ElementKind.UInt16,
+        TensorElementType.UInt32 => ElementKind.UInt32,
+        TensorElementType.UInt64 => ElementKind.UInt64,
+        TensorElementType.Bool => ElementKind.Bool,
+        TensorElementType.String => ElementKind.String,
+        TensorElementType.Float16 => ElementKind.Float16,
+        _ => ElementKind.Object,
+    };
+
+    /// <summary>
+    /// The columns a DataFrame input must supply. With a column signature, MLflow's column rules apply; without one,
+    /// one input of shape [N, k] takes every column in order, and several inputs take the columns of their names.
+    /// </summary>
+    public IReadOnlyList<ColumnTarget> PlanColumns(IReadOnlyList<string> sourceNames, Action<string>? warn)
+    {
+        var sig = Model.Signature?.Inputs;
+        if (sig is { IsTensorBased: false, Columns.Count: > 0 }) return ColumnPlan.Create(sig, sourceNames, _ => ElementKind.Object, warn);
+        if (Inputs.Count == 1 && Inputs[0].Kind != ElementKind.Object)
+        {
+            var input = Inputs[0];
+            var kind = SignatureKind(input.Name) ?? input.Kind;
+            if (input.Shape.Length >= 2 && input.Shape[1] > 0 && input.Shape[1] != sourceNames.Count)
+                throw new SchemaViolationException($"The model's input '{input.Name}' takes {input.Shape[1]} features per row, but the input has {sourceNames.Count} columns ({ColumnPlan.PyList(sourceNames)}).");
+            return sourceNames.Select((n, i) => new ColumnTarget(n, kind, i, true, null)).ToList();
+        }
+        var index = sourceNames.Select((n, i) => (n, i)).ToDictionary(x => x.n, x => x.i, StringComparer.Ordinal);
+        var missing = Inputs.Where(p => !index.ContainsKey(p.Name)).Select(p => p.Name).ToList();
+        if (missing.Count > 0) throw new SchemaViolationException($"Model is missing inputs {ColumnPlan.PyList(missing)}.", missing[0]);
+        var extra = sourceNames.Where(n => Inputs.All(p => p.Name != n)).ToList();
+        if (extra.Count > 0) warn?.Invoke($"Found extra inputs that the model does not take: {ColumnPlan.PyList(extra)}. These inputs will be ignored.");
+        return Inputs.Select(p => new ColumnTarget(p.Name, SignatureKind(p.Name) ?? p.Kind, index[p.Name], true, null)).ToList();
+    }
+
+    private ElementKind? SignatureKind(string inputName)
+    {
+        var tensors = Model.Signature?.Inputs?.Tensors;
+        var spec = tensors?.FirstOrDefault(t => t.Name == inputName) ?? (tensors?.Count == 1 ? tensors[0] : null);
+        return spec != null && ElementKinds.TryFromNumpy(spec.DType, out var k) ? k : null;
+    }
+
+    /// <summary>Scores a batch of columns (already planned and converted) and returns the outputs as columns.</summary>
+    public Frame Predict(Frame input)
+    {
+        var feeds = new Dictionary<string, TensorData>(StringComparer.Ordinal);
+        if (Inputs.Count == 1)
+        {
+            var port = Inputs[0];
+            feeds[port.Name] = port.Shape.Length >= 2 || input.Columns.Count > 1
+                ? Stack(input, port.Kind)
+                : Reshape(CastColumn(input.Columns[0], port.Kind, input.Names[0]), port, input.RowCount);
+        }
+        else
+        {
+            foreach (var port in Inputs)
+            {
+                var ci = input.IndexOf(port.Name);
+                if (ci < 0) throw new SchemaViolationException($"Model is missing inputs ['{port.Name}'].", port.Name);
+                feeds[port.Name] = Reshape(CastColumn(input.Columns[ci], port.Kind, port.Name), port, input.RowCount);
+            }
+        }
+        var outputs = Run(feeds);
+        return OutputsToFrame(outputs, input.RowCount);
+    }
+
+    private static TensorData Reshape(Array data, OnnxPort port, int rows) =>
+        new(port.Kind, port.Shape.Length >= 2 ? [rows, 1] : [rows], data);
+
+    /// <summary>Row-major [rows, columns] tensor from columns, in the port's element type.</summary>
+    private static TensorData Stack(Frame input, ElementKind kind)
+    {
+        int rows = input.RowCount, cols = input.Columns.Count;
+        var dest = ElementKinds.NewArray(kind, rows * cols);
+        for (int c = 0; c < cols; c++)
+        {
+            var col = CastColumn(input.Columns[c], kind, input.Names[c]);
+            switch (dest)
+            {
+                case float[] fd: { var src = (float[])col; for (int r = 0; r < rows; r++) fd[r * cols + c] = src[r]; break; }
+                case double[] dd: { var src = (double[])col; for (int r = 0; r < rows; r++) dd[r * cols + c] = src[r]; break; }
+                case long[] ld: { var src = (long[])col; for (int r = 0; r < rows; r++) ld[r * cols + c] = src[r]; break; }
+                default: for (int r = 0; r < rows; r++) dest.SetValue(col.GetValue(r), r * cols + c); break;
+            }
+        }
+        return new TensorData(kind, [rows, cols], dest);
+    }
+
+    /// <summary>A column in the input's element type: float64 feeds float inputs (as mlflow.onnx does), integers widen.</summary>
+    private static Array CastColumn(ColumnData col, ElementKind kind, string name)
+    {
+        if (col.Kind == kind) return col.Values;
+        if (col.Missing != null && col.Missing.Any(m => m))
+            throw new SchemaViolationException($"Column '{name}' has missing values, which an ONNX tensor cannot hold.", name);
+        var dest = ElementKinds.NewArray(kind, col.Length);
+        if (col.Kind.IsNumeric() && kind.IsNumeric())
+        {
+            for (int i = 0; i < col.Length; i++)
+                dest.SetValue(Convert.ChangeType(col.Values.GetValue(i), ElementKinds.NewArray(kind, 0).GetType().GetElementType()!, System.Globalization.CultureInfo.InvariantCulture), i);
+            return dest;
+        }
+        if (kind == ElementKind.String)
+        {
+            for (int i = 0; i < col.Length; i++) dest.SetValue(Convert.ToString(col.Values.GetValue(i), System.Globalization.CultureInfo.InvariantCulture), i);
+            return dest;
+        }
+        throw new SchemaViolationException($"Column '{name}' holds {col.Kind.NumpyName()} values, but the model's input takes {kind.NumpyName()}.", name);
+    }
+
+    /// <summary>Runs the graph on named tensors and returns every output by name.</summary>
+    public IReadOnlyDictionary<string, object> Run(IReadOnlyDictionary<string, TensorData> feeds)
+    {
+        var names = new List<string>();
+        var values = new List<OrtValue>();
+        try
+        {
+            foreach (var port in Inputs)
+            {
+                if (!feeds.TryGetValue(port.Name, out var t))
+                    throw new SchemaViolationException($"Model is missing inputs ['{port.Name}'].", port.Name);
+                CheckShape(port, t);
+                names.Add(port.Name);
+                values.Add(ToOrtValue(t, port));
+            }
+            using var results = _session.Run(_runOptions, names, values, Outputs.Select(o => o.Name).ToList());
+            var outputs = new Dictionary<string, object>(StringComparer.Ordinal);
+            int i = 0;
+            foreach (var r in results) outputs[Outputs[i++].Name] = FromOrtValue(r);
+            return outputs;
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            throw new InvalidOperationException($"ONNX Runtime failed to score model '{Model.Name}': {ex.Message}", ex);
+        }
+        finally
+        {
+            foreach (var v in values) v.Dispose();
+        }
+    }
+
+    private static void CheckShape(OnnxPort port, TensorData t)
+    {
+        if (port.Shape.Length == 0) return;
+        if (port.Shape.Length != t.Shape.Length)
+            throw new SchemaViolationException($"Input '{port.Name}' must have {port.Shape.Length} dimensions ({ShapeText(port.Shape)}), but it has {t.Shape.Length} ({ShapeText(t.Shape)}).", port.Name);
+        for (int d = 0; d < port.Shape.Length; d++)
+            if (port.Shape[d] > 0 && port.Shape[d] != t.Shape[d])
+                throw new SchemaViolationException($"Input '{port.Name}' must have shape {ShapeText(port.Shape)}, but it has {ShapeText(t.Shape)}.", port.Name);
+    }
+
+    public static string ShapeText(long[] shape) => "(" + string.Join(", ", shape) + (shape.Length == 1 ? ",)" : ")");
+
+    private static OrtValue ToOrtValue(TensorData t, OnnxPort port)
+    {
+        if (t.Kind != port.Kind && port.Kind != ElementKind.Object)
+            throw new SchemaViolationException($"Input '{port.Name}' must be {port.Kind.NumpyName()}, but it is {t.Kind.NumpyName()}.", port.Name);
+        return t.Data switch
+        {
+            float[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
+            double[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
+            long[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
+            int[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
+            short[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
+            sbyte[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
+            byte[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
+            ushort[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
+            uint[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
+            ulong[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
+            bool[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
+            Half[] a => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<Float16>(a.Select(h => (Float16)(float)h).ToArray()), t.Shape),
+            string?[] a => StringTensor(a, t.Shape),
+            _ => throw new SchemaViolationException($"Input '{port.Name}': {t.Kind.NumpyName()} data cannot feed an ONNX tensor.", port.Name),
+        };
+    }
+
+    private static OrtValue StringTensor(string?[] a, long[] shape)
+    {
+        var v = OrtValue.CreateTensorWithEmptyStrings(OrtAllocator.DefaultInstance, shape);
+        for (int i = 0; i < a.Length; i++) v.StringTensorSetElementAt((a[i] ?? "").AsSpan(), i);
+        return v;
+    }
+
+    /// <summary>An output as plain data: a TensorData, or a list of dictionaries for a sequence of maps (ZipMap).</summary>
+    private static object FromOrtValue(OrtValue v)
+    {
+        switch (v.OnnxType)
+        {
+            case OnnxValueType.ONNX_TYPE_TENSOR:
+                return ToTensorData(v);
+            case OnnxValueType.ONNX_TYPE_SEQUENCE:
+            {
+                var count = v.GetValueCount();
+                var items = new List<object>(count);
+                for (int i = 0; i < count; i++)
+                {
+                    using var item = v.GetValue(i, OrtAllocator.DefaultInstance);
+                    items.Add(FromOrtValue(item));
+                }
+                return items;
+            }
+            case OnnxValueType.ONNX_TYPE_MAP:
+            {
+                using var keys = v.GetValue(0, OrtAllocator.DefaultInstance);
+                using var vals = v.GetValue(1, OrtAllocator.DefaultInstance);
+                var k = ToTensorData(keys);
+                var x = ToTensorData(vals);
+                var map = new Dictionary<object, object?>();
+                for (int i = 0; i < k.Data.Length; i++) map[k.Data.GetValue(i)!] = x.Data.GetValue(i);
+                return map;
+            }
+            default:
+                throw new NotSupportedException($"ONNX output of type {v.OnnxType} is not supported.");
+        }
+    }
+
+    private static TensorData ToTensorData(OrtValue v)
+    {
+        var info = v.GetTensorTypeAndShape();
+        var kind = KindOf(info.ElementDataType);
+        var shape = info.Shape;
+        var n = (int)info.ElementCount;
+        Array data = kind switch
+        {
+            ElementKind.Float32 => v.GetTensorDataAsSpan<float>().ToArray(),
+            ElementKind.Float64 => v.GetTensorDataAsSpan<double>().ToArray(),
+            ElementKind.Int64 => v.GetTensorDataAsSpan<long>().ToArray(),
+            ElementKind.Int32 => v.GetTensorDataAsSpan<int>().ToArray(),
+            ElementKind.Int16 => v.GetTensorDataAsSpan<short>().ToArray(),
+            ElementKind.Int8 => v.GetTensorDataAsSpan<sbyte>().ToArray(),
+            ElementKind.UInt8 => v.GetTensorDataAsSpan<byte>().ToArray(),
+            ElementKind.UInt16 => v.GetTensorDataAsSpan<ushort>().ToArray(),
+            ElementKind.UInt32 => v.GetTensorDataAsSpan<uint>().ToArray(),
+            ElementKind.UInt64 => v.GetTensorDataAsSpan<ulong>().ToArray(),
+            ElementKind.Bool => v.GetTensorDataAsSpan<bool>().ToArray(),
+            ElementKind.Float16 => v.GetTensorDataAsSpan<Float16>().ToArray().Select(h => (Half)(float)h).ToArray(),
+            ElementKind.String => Enumerable.Range(0, n).Select(i => (string?)v.GetStringElement(i)).ToArray(),
+            _ => throw new NotSupportedException($"ONNX tensor element type {info.ElementDataType} is not supported."),
+        };
+        return new TensorData(kind, shape, data);
+    }
+
+    /// <summary>
+    /// Outputs as columns: [N] and [N,1] give one column, [N,k] k columns (name_0 …), a sequence of maps
+    /// (ZipMap probabilities) one column per key (name_key); anything else one column of per-row arrays.
+    /// </summary>
+    private Frame OutputsToFrame(IReadOnlyDictionary<string, object> outputs, int rows)
+    {
+        var names = new List<string>();
+        var cols = new List<ColumnData>();
+        foreach (var port in Outputs)
+        {
+            var value = outputs[port.Name];
+            if (value is TensorData t)
+            {
+                if (t.Shape.Length == 0 || t.Shape[0] != rows)
+                    throw new InvalidOperationException($"Output '{port.Name}' has shape {ShapeText(t.Shape)}, not one row per input row; score it with -InputJson and 'inputs' to get the raw tensor.");
+                long per = t.Shape.Length == 1 ? 1 : t.ElementCount / rows;
+                if (per == 1) { names.Add(port.Name); cols.Add(new ColumnData(t.Kind, t.Data)); }
+                else if (t.Shape.Length == 2)
+                {
+                    for (int j = 0; j < per; j++)
+                    {
+                        var col = ElementKinds.NewArray(t.Kind, rows);
+                        for (int r = 0; r < rows; r++) col.SetValue(t.Data.GetValue(r * per + j), r);
+                        names.Add($"{port.Name}_{j}");
+                        cols.Add(new ColumnData(t.Kind, col));
+                    }
+                }
+                else
+                {
+                    var col = new object?[rows];
+                    for (int r = 0; r < rows; r++)
+                    {
+                        var slice = ElementKinds.NewArray(t.Kind, (int)per);
+                        Array.Copy(t.Data, r * per, slice, 0, per);
+                        col[r] = slice;
+                    }
+                    names.Add(port.Name);
+                    cols.Add(new ColumnData(ElementKind.Object, col));
+                }
+            }
+            else if (value is List<object> seq && seq.All(s => s is Dictionary<object, object?>))
+            {
+                if (seq.Count != rows) throw new InvalidOperationException($"Output '{port.Name}' has {seq.Count} items for {rows} rows.");
+                var keys = seq.SelectMany(s => ((Dictionary<object, object?>)s).Keys).Distinct().ToList();
+                foreach (var key in keys)
+                {
+                    var sample = seq.Select(s => ((Dictionary<object, object?>)s).GetValueOrDefault(key)).FirstOrDefault(x => x != null);
+                    var kind = sample != null ? ValueConversion.KindOf(sample) ?? ElementKind.Object : ElementKind.Object;
+                    var col = ElementKinds.NewArray(kind, rows);
+                    for (int r = 0; r < rows; r++) col.SetValue(((Dictionary<object, object?>)seq[r]).GetValueOrDefault(key), r);
+                    names.Add($"{port.Name}_{Convert.ToString(key, System.Globalization.CultureInfo.InvariantCulture)}");
+                    cols.Add(new ColumnData(kind, col));
+                }
+            }
+            else
+            {
+                names.Add(port.Name);
+                cols.Add(new ColumnData(ElementKind.Object, Enumerable.Repeat<object?>(value, rows).ToArray()));
+            }
+        }
+        return new Frame(names, cols, rows);
+    }
+
+    public void Dispose()
+    {
+        _runOptions.Dispose();
+        _session.Dispose();
+    }
+}
+
+/// <summary>Loads ONNX Runtime's native library from the module's own folder by absolute path, before ORT looks for it.</summary>
+public static class OnnxRuntimeLoader
+{
+    private static readonly object Gate = new();
+    private static bool _loaded;
+
+    public static void EnsureLoaded()
+    {
+        lock (Gate)
+        {
+            if (_loaded) return;
+            var baseDir = Path.GetDirectoryName(typeof(InferenceSession).Assembly.Location)!;
+            var os = OperatingSystem.IsWindows() ? "win" : OperatingSystem.IsMacOS() ? "osx" : "linux";
+            var arch = RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant();
+            var file = OperatingSystem.IsWindows() ? "onnxruntime.dll" : OperatingSystem.IsMacOS() ? "libonnxruntime.dylib" : "libonnxruntime.so";
+            foreach (var candidate in new[] { Path.Combine(baseDir, "runtimes", $"{os}-{arch}", "native", file), Path.Combine(baseDir, file) })
+            {
+                // Loading by full path first means a system copy (Windows ships an old one in System32) is never used.
+                if (System.IO.File.Exists(candidate)) { NativeLibrary.Load(candidate); break; }
+            }
+            _loaded = true;
+        }
+    }
+}

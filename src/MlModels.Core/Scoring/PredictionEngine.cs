@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using MlModels.Core.Format;
+using MlModels.Core.Scoring.Onnx;
+
+namespace MlModels.Core.Scoring;
+
+public sealed record PredictionProgress(long RowsDone, TimeSpan Elapsed)
+{
+    public double RowsPerSecond => Elapsed.TotalSeconds > 0 ? RowsDone / Elapsed.TotalSeconds : 0;
+}
+
+/// <summary>A failure part-way through scoring, saying how many rows were done before it.</summary>
+public sealed class PredictionFailedException(string message, long rowsDone, Exception inner) : Exception(message, inner)
+{
+    public long RowsDone { get; } = rowsDone;
+}
+
+/// <summary>Ties inputs, a model's scorer and outputs together; the cmdlets and the server call this.</summary>
+public static class PredictionEngine
+{
+    /// <summary>The ONNX scorer for a model, created on first use and kept with the model object.</summary>
+    public static OnnxScorer OnnxScorerFor(MLModel model, OnnxScorerOptions? options = null, Action<string>? warn = null)
+    {
+        lock (model.ScorerGate)
+        {
+            if (model.Scorer is OnnxScorer existing) return existing;
+            var scorer = OnnxScorer.Load(model, options, warn);
+            model.Scorer = scorer;
+            return scorer;
+        }
+    }
+
+    /// <summary>Scores batches one after another; a failure names the rows already done.</summary>
+    public static IEnumerable<(Frame Input, Frame Output)> ScoreFrames(OnnxScorer scorer, IEnumerable<Frame> inputs, IProgress<PredictionProgress>? progress = null, CancellationToken ct = default)
+    {
+        var clock = Stopwatch.StartNew();
+        long done = 0;
+        using var e = inputs.GetEnumerator();
+        while (true)
+        {
+            Frame input, output;
+            try
+            {
+                ct.ThrowIfCancellationRequested();
+                if (!e.MoveNext()) yield break;
+                input = e.Current;
+                output = scorer.Predict(input);
+            }
+            catch (Exception ex) when (ex is SchemaViolationException or InvalidOperationException or FormatException)
+            {
+                throw new PredictionFailedException($"{ex.Message} ({done:N0} rows were scored before this.)", done, ex);
+            }
+            done += input.RowCount;
+            progress?.Report(new PredictionProgress(done, clock.Elapsed));
+            yield return (input, output);
+        }
+    }
+
+    public static IEnumerable<Frame> CsvFrames(OnnxScorer scorer, string path, int batchSize, Action<string>? warn, CancellationToken ct = default)
+    {
+        bool warned = false;
+        return CsvInput.Read(path, names => scorer.PlanColumns(names, warned ? null : msg => { warned = true; warn?.Invoke(msg); }), batchSize, ct);
+    }
+
+    /// <summary>Scores the tensor forms of a request (inputs/instances not given as records): named tensors in, named outputs out.</summary>
+    public static IReadOnlyDictionary<string, object> ScoreTensors(OnnxScorer scorer, ScoringRequest request)
+    {
+        var elements = request.TensorElements();
+        var feeds = new Dictionary<string, TensorData>(StringComparer.Ordinal);
+        foreach (var (name, element) in elements)
+        {
+            var port = name == null
+                ? (scorer.Inputs.Count == 1 ? scorer.Inputs[0] : throw new SchemaViolationException($"The model takes {scorer.Inputs.Count} inputs ({ColumnPlan.PyList(scorer.Inputs.Select(i => i.Name))}); name each one: {{\"inputs\": {{\"name\": [...]}}}}."))
+                : scorer.Inputs.FirstOrDefault(p => p.Name == name) ?? throw new SchemaViolationException($"The model has no input named '{name}'; its inputs are {ColumnPlan.PyList(scorer.Inputs.Select(i => i.Name))}.", name);
+            var tensor = ScoringRequest.ToTensor(element, port.Kind, port.Name);
+            CheckTensorSpec(scorer.Model.Signature?.Inputs, port.Name, tensor, elements.Count == 1);
+            feeds[port.Name] = tensor;
+        }
+        return scorer.Run(feeds);
+    }
+
+    /// <summary>MLflow's <c>_enforce_tensor_spec</c>: shape must match, -1 matching any size.</summary>
+    private static void CheckTensorSpec(Schema? schema, string name, TensorData t, bool single)
+    {
+        if (schema is not { IsTensorBased: true }) return;
+        var spec = schema.Tensors.FirstOrDefault(s => s.Name == name) ?? (single && schema.Tensors.Count == 1 ? schema.Tensors[0] : null);
+        if (spec == null) return;
+        var shape = spec.Shape;
+        bool ok = shape.Length == t.Shape.Length && shape.Zip(t.Shape).All(p => p.First == -1 || p.First == p.Second);
+        if (!ok)
+            throw new SchemaViolationException($"Shape of input {OnnxScorer.ShapeText(t.Shape)} does not match expected shape {OnnxScorer.ShapeText(shape)} for tensor '{name}'.", name);
+    }
+}
