@@ -24,3 +24,26 @@ internal static class TestPaths
         return d;
     }
 }
+
+internal static class Prerequisites
+{
+    public static bool InCi => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CI"));
+
+    /// <summary>Skips outside CI when a tool is missing; in CI a missing tool is a failure, since CI installs it.</summary>
+    public static void Require(bool present, string what)
+    {
+        if (present) return;
+        if (InCi) throw new InvalidOperationException($"CI must provide {what}, but it is missing.");
+        Skip.If(true, $"{what} is not installed here; CI installs it.");
+    }
+
+    public const string DebianPython = "/usr/bin/python3";
+
+    public static bool PythonHas(string module)
+    {
+        if (!File.Exists(DebianPython)) return false;
+        var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(DebianPython, ["-c", $"import {module}"]) { RedirectStandardError = true, RedirectStandardOutput = true })!;
+        p.WaitForExit(30_000);
+        return p.ExitCode == 0;
+    }
+}

@@ -73,17 +73,32 @@ public static class PredictionEngine
                 ? (scorer.Inputs.Count == 1 ? scorer.Inputs[0] : throw new SchemaViolationException($"The model takes {scorer.Inputs.Count} inputs ({ColumnPlan.PyList(scorer.Inputs.Select(i => i.Name))}); name each one: {{\"inputs\": {{\"name\": [...]}}}}."))
                 : scorer.Inputs.FirstOrDefault(p => p.Name == name) ?? throw new SchemaViolationException($"The model has no input named '{name}'; its inputs are {ColumnPlan.PyList(scorer.Inputs.Select(i => i.Name))}.", name);
             var tensor = ScoringRequest.ToTensor(element, port.Kind, port.Name);
-            CheckTensorSpec(scorer.Model.Signature?.Inputs, port.Name, tensor, elements.Count == 1);
+            var spec = SpecFor(scorer.Model.Signature?.Inputs, port.Name, elements.Count == 1);
+            tensor = RestoreEmptyShape(tensor, spec?.Shape ?? port.Shape);
+            CheckTensorSpec(spec, port.Name, tensor);
             feeds[port.Name] = tensor;
         }
         return scorer.Run(feeds);
     }
 
-    /// <summary>MLflow's <c>_enforce_tensor_spec</c>: shape must match, -1 matching any size.</summary>
-    private static void CheckTensorSpec(Schema? schema, string name, TensorData t, bool single)
+    private static TensorSpec? SpecFor(Schema? schema, string name, bool single) =>
+        schema is not { IsTensorBased: true } ? null
+            : schema.Tensors.FirstOrDefault(s => s.Name == name) ?? (single && schema.Tensors.Count == 1 ? schema.Tensors[0] : null);
+
+    /// <summary>
+    /// Nested JSON lists cannot say the inner sizes of an empty tensor ([] is (0,) whatever was meant), so an empty
+    /// input takes its missing trailing dimensions from the declared shape.
+    /// </summary>
+    private static TensorData RestoreEmptyShape(TensorData t, long[] declared)
     {
-        if (schema is not { IsTensorBased: true }) return;
-        var spec = schema.Tensors.FirstOrDefault(s => s.Name == name) ?? (single && schema.Tensors.Count == 1 ? schema.Tensors[0] : null);
+        if (t.ElementCount != 0 || declared.Length <= t.Shape.Length) return t;
+        var shape = declared.Select((d, i) => i < t.Shape.Length ? t.Shape[i] : Math.Max(d, 0)).ToArray();
+        return t with { Shape = shape };
+    }
+
+    /// <summary>MLflow's <c>_enforce_tensor_spec</c>: shape must match, -1 matching any size.</summary>
+    private static void CheckTensorSpec(TensorSpec? spec, string name, TensorData t)
+    {
         if (spec == null) return;
         var shape = spec.Shape;
         bool ok = shape.Length == t.Shape.Length && shape.Zip(t.Shape).All(p => p.First == -1 || p.First == p.Second);
