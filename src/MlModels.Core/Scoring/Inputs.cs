@@ -14,7 +14,7 @@ public static class CsvInput
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Input CSV file {path} does not exist.", path);
         if (new FileInfo(path).Length == 0) throw new SchemaViolationException($"Input CSV file {path} is empty; it needs a header row and at least one data row.");
-        using var reader = Sep.Reader(o => o with { Unescape = true, DisableColCountCheck = false }).FromFile(path);
+        using var reader = Sep.Reader(o => o with { Unescape = true, DisableColCountCheck = true }).FromFile(path);
         var header = reader.Header.ColNames;
         if (header.Count == 0 || header.All(h => h.Length == 0))
             throw new SchemaViolationException($"Input CSV file {path} has no header row naming its columns.");
@@ -24,6 +24,11 @@ public static class CsvInput
         foreach (var row in reader)
         {
             if ((rowNumber & 0x3FF) == 0) ct.ThrowIfCancellationRequested();
+            if (row.ColCount != header.Count)
+            {
+                if (row.ColCount == 1 && row.Span.Length == 0) continue; // blank lines are skipped, as pandas does
+                throw new SchemaViolationException($"{path}, line {row.LineNumberFrom:N0}: {row.ColCount} fields, but the header has {header.Count}.", null, row.LineNumberFrom);
+            }
             rowNumber++;
             int r = batch.Count;
             for (int c = 0; c < plan.Count; c++)

@@ -57,7 +57,7 @@ public sealed class SaveMLModelCommand : MLModelCmdlet
             var saved = RunPumped(ct => ModelStore.Save(InputObject, target, new SaveOptions(
                 Force,
                 Warn: msg => Post(() => WriteWarning(msg)),
-                Progress: new Progress<(int Done, int Total)>(p => Post(() =>
+                Progress: new SyncProgress<(int Done, int Total)>(p => Post(() =>
                 {
                     progress.PercentComplete = p.Total == 0 ? 100 : p.Done * 100 / p.Total;
                     progress.StatusDescription = $"{p.Done} of {p.Total} files copied";

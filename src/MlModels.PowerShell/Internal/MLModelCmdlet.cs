@@ -13,6 +13,7 @@ public abstract class MLModelCmdlet : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private BlockingCollection<Action>? _pump;
+    private readonly int _pipelineThread = Environment.CurrentManagedThreadId;
 
     protected CancellationToken CancelToken => _stop.Token;
 
@@ -94,12 +95,18 @@ public abstract class MLModelCmdlet : PSCmdlet, IDisposable
         return task.GetAwaiter().GetResult();
     }
 
-    /// <summary>Queues a Write* call for the pipeline thread (runs at once when already on it).</summary>
+    /// <summary>
+    /// Queues a Write* call for the pipeline thread. On the pipeline thread it runs at once; from any other thread
+    /// after the pump has closed it is dropped, since a Write* from another thread would bring down the shell.
+    /// </summary>
     protected void Post(Action action)
     {
         var pump = _pump;
-        if (pump == null) { action(); return; }
-        try { pump.Add(action); } catch (InvalidOperationException) { }
+        if (pump != null)
+        {
+            try { pump.Add(action); return; } catch (InvalidOperationException) { }
+        }
+        if (Environment.CurrentManagedThreadId == _pipelineThread) action();
     }
 
     /// <summary>Unwraps PSObjects, hashtables and PSCustomObjects into plain dictionaries and lists.</summary>

@@ -147,6 +147,14 @@ public class ScoringTests
     }
 
     [Fact]
+    public void BlankLinesAreSkipped_ButRaggedRowsAreNamed()
+    {
+        Assert.Equal(2, Assert.Single(ScoreCsv(Wrap("linear.onnx"), Csv("a,b,c\n1,2,3\n\n0,0,0\n\n"))).RowCount);
+        var ex = Assert.Throws<PredictionFailedException>(() => ScoreCsv(Wrap("linear.onnx"), Csv("a,b,c\n1,2,3\n1,2\n")));
+        Assert.Contains("line 3: 2 fields, but the header has 3", ex.Message);
+    }
+
+    [Fact]
     public void WrongFeatureCount_IsNamed()
     {
         var ex = Assert.Throws<PredictionFailedException>(() => ScoreCsv(Wrap("linear.onnx"), Csv("a,b\n1,2\n")));

@@ -1,0 +1,86 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+    $fixtures = Join-Path $RepoRoot 'tests/fixtures/onnx'
+    $linear = Save-MLModel -OnnxModel (Join-Path $fixtures 'linear.onnx') -Path (Join-Path $TestDrive 'linear') -PassThru 3>$null
+    $csv = Join-Path $TestDrive 'in.csv'
+    Set-Content $csv "a,b,c`n1,2,3`n0,0,0`n"
+}
+
+Describe 'Invoke-MLModelPrediction' {
+    It 'scores a CSV file from a model in the pipeline' {
+        $out = Get-MLModel $linear.Path | Invoke-MLModelPrediction -InputCsv $csv 3>$null
+        $out.variable | Should -Be @(4.75, 0.25)
+    }
+
+    It 'keeps the input columns with -IncludeInput' {
+        $out = $linear | Invoke-MLModelPrediction -InputCsv $csv -IncludeInput 3>$null
+        $out[0].a | Should -Be 1
+        $out[0].PSObject.Properties.Name | Should -Be @('a', 'b', 'c', 'variable')
+    }
+
+    It 'takes the model by -Path' {
+        (Invoke-MLModelPrediction -Path $linear.Path -InputCsv $csv 3>$null).Count | Should -Be 2
+    }
+
+    It 'writes CSV and MLflow JSON output files, and refuses to overwrite without -Force' {
+        $o = Join-Path $TestDrive 'out.json'
+        $linear | Invoke-MLModelPrediction -InputCsv $csv -OutputPath $o 3>$null
+        (Get-Content $o -Raw | ConvertFrom-Json).predictions.variable | Should -Be @(4.75, 0.25)
+        $linear | Invoke-MLModelPrediction -InputCsv $csv -OutputPath $o -ErrorVariable err -ErrorAction SilentlyContinue 3>$null
+        $err[0].FullyQualifiedErrorId | Should -Match '^OutputExists'
+        $c = Join-Path $TestDrive 'out.txt'
+        $linear | Invoke-MLModelPrediction -InputCsv $csv -OutputPath $c -OutputFormat Csv 3>$null
+        Get-Content $c | Should -Be @('variable', '4.75', '0.25')
+    }
+
+    It 'scores an MLflow JSON request, tensors included' {
+        $req = Join-Path $TestDrive 'req.json'
+        Set-Content $req '{"inputs": [[1, 2, 3], [1, 1, 1]]}'
+        $r = $linear | Invoke-MLModelPrediction -InputJson $req 3>$null
+        $r.variable[0][0] | Should -Be 4.75
+        $r.variable[1][0] | Should -Be 1.75
+    }
+
+    It 'scores objects, hashtables and a DataTable from the pipeline' {
+        $multi = Save-MLModel -OnnxModel (Join-Path $fixtures 'multi.onnx') -Path (Join-Path $TestDrive 'multi') -PassThru 3>$null
+        $r = [pscustomobject]@{ a = 1.5; b = 2.0; name = 'x' }, @{ a = 1.0; b = 1.0; name = 'y' } | Invoke-MLModelPrediction -Model $multi 3>$null
+        $r.total | Should -Be @(5.5, 3.0)
+        $table = [System.Data.DataTable]::new()
+        'a', 'b' | ForEach-Object { [void]$table.Columns.Add($_, [double]) }
+        [void]$table.Columns.Add('name', [string])
+        [void]$table.Rows.Add(1.0, 0.5, 'z')
+        (Invoke-MLModelPrediction -Model $multi -InputObject $table 3>$null).total | Should -Be 2.0
+    }
+
+    It 'refuses a float where an integer column is required, naming the column' {
+        $m = Get-MLModel $linear.Path
+        $m | Set-MLModelSignature -Inputs @{ name = 'a'; type = 'long' }, @{ name = 'b'; type = 'double' }, @{ name = 'c'; type = 'double' }
+        $m | Save-MLModel -Path (Join-Path $TestDrive 'typed')
+        $typed = Get-MLModel (Join-Path $TestDrive 'typed')
+        $bad = Join-Path $TestDrive 'bad.csv'
+        Set-Content $bad "a,b,c`n1.5,2,3`n"
+        $typed | Invoke-MLModelPrediction -InputCsv $bad -ErrorVariable err -ErrorAction SilentlyContinue 3>$null
+        $err[0].FullyQualifiedErrorId | Should -Be 'SchemaViolation,MlModels.PowerShell.Commands.InvokeMLModelPredictionCommand'
+        $err[0].CategoryInfo.Category | Should -Be 'InvalidData'
+        $err[0].Exception.Message | Should -Match "line 2, column 'a'"
+        [pscustomobject]@{ a = [double]1; b = 2.0; c = 3.0 } | Invoke-MLModelPrediction -Model $typed -ErrorVariable err2 -ErrorAction SilentlyContinue 3>$null
+        $err2[0].Exception.Message | Should -Match 'Can not safely convert float64 to int64'
+    }
+
+    It 'scores the model''s saved input example' {
+        $dir = Join-Path $TestDrive 'example'
+        Copy-Item $linear.Path $dir -Recurse
+        $m = Get-MLModel $dir
+        $m.SetField('saved_input_example_info', @{ artifact_path = 'input_example.json'; type = 'ndarray'; format = 'tf-serving' })
+        Set-Content (Join-Path $dir 'input_example.json') '{"inputs": [[1, 2, 3]]}'
+        $m | Save-MLModel -Force
+        (Get-MLModel $dir | Invoke-MLModelPrediction -UseInputExample 3>$null).variable[0][0] | Should -Be 4.75
+    }
+
+    It 'warns and scores on CPU when the model asks for CUDA that is not there' {
+        $null = $linear | Invoke-MLModelPrediction -InputCsv $csv -WarningVariable w 3>$null
+        # The warning comes once, when the session is created; a fresh model object creates a new one.
+        $null = Get-MLModel $linear.Path | Invoke-MLModelPrediction -InputCsv $csv -WarningVariable w2 3>$null
+        ($w2 -join ' ') | Should -Match 'CUDAExecutionProvider'
+    }
+}
