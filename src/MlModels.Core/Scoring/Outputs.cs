@@ -61,41 +61,15 @@ public abstract class PredictionFileWriter : IDisposable
         try { File.Delete(_temp); } catch (IOException) { }
         GC.SuppressFinalize(this);
     }
-
-    internal static void AppendValue(StringBuilder? sb, TextWriter w, ColumnData col, int r, Span<char> buffer)
-    {
-        if (col.Missing != null && col.Missing[r]) return;
-        switch (col.Values)
-        {
-            case float[] f: { f[r].TryFormat(buffer, out var n, default, CultureInfo.InvariantCulture); w.Write(buffer[..n]); return; }
-            case double[] d: { d[r].TryFormat(buffer, out var n, default, CultureInfo.InvariantCulture); w.Write(buffer[..n]); return; }
-            case long[] l: { l[r].TryFormat(buffer, out var n, default, CultureInfo.InvariantCulture); w.Write(buffer[..n]); return; }
-            case int[] i: { i[r].TryFormat(buffer, out var n, default, CultureInfo.InvariantCulture); w.Write(buffer[..n]); return; }
-            case bool[] b: w.Write(b[r] ? "True" : "False"); return;
-            default:
-            {
-                var v = col.Values.GetValue(r);
-                var s = v switch
-                {
-                    null => "",
-                    DateTime dt => dt.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture),
-                    Array a => JsonSerializer.Serialize(a),
-                    IFormattable fm => fm.ToString(null, CultureInfo.InvariantCulture),
-                    _ => v.ToString() ?? "",
-                };
-                if (s.AsSpan().IndexOfAny(",\"\n\r") >= 0) w.Write("\"" + s.Replace("\"", "\"\"") + "\"");
-                else w.Write(s);
-                return;
-            }
-        }
-    }
 }
 
 /// <summary>CSV as <c>mlflow models predict -o x.csv</c> writes a DataFrame: a header, then one row per prediction.</summary>
 public sealed class CsvPredictionWriter(string path, bool includeInput, bool overwrite) : PredictionFileWriter(path, overwrite)
 {
     private bool _header;
-    private readonly char[] _buffer = new char[64];
+    // Numbers are formatted straight to UTF-8 in this buffer; text cells go through the StreamWriter.
+    private readonly byte[] _bytes = new byte[1 << 16];
+    private int _pos;
 
     public override void Write(Frame input, Frame output)
     {
@@ -104,22 +78,62 @@ public sealed class CsvPredictionWriter(string path, bool includeInput, bool ove
         if (includeInput) { cols.AddRange(input.Columns); names.AddRange(input.Names); }
         cols.AddRange(output.Columns);
         names.AddRange(output.Names);
+        Writer.Flush();
+        var stream = Writer.BaseStream;
         if (!_header)
         {
-            Writer.Write(string.Join(",", names.Select(n => n.AsSpan().IndexOfAny(",\"\n\r") >= 0 ? "\"" + n.Replace("\"", "\"\"") + "\"" : n)));
-            Writer.Write('\n');
+            WriteText(string.Join(",", names.Select(Quote)) + "\n", stream);
             _header = true;
         }
+        var inv = CultureInfo.InvariantCulture;
         for (int r = 0; r < output.RowCount; r++)
         {
             for (int c = 0; c < cols.Count; c++)
             {
-                if (c > 0) Writer.Write(',');
-                AppendValue(null, Writer, cols[c], r, _buffer);
+                if (_pos > _bytes.Length - 512) Flush(stream);
+                if (c > 0) _bytes[_pos++] = (byte)',';
+                var col = cols[c];
+                if (col.Missing != null && col.Missing[r]) continue;
+                int n;
+                switch (col.Values)
+                {
+                    case float[] f: f[r].TryFormat(_bytes.AsSpan(_pos), out n, default, inv); _pos += n; break;
+                    case double[] d: d[r].TryFormat(_bytes.AsSpan(_pos), out n, default, inv); _pos += n; break;
+                    case long[] l: l[r].TryFormat(_bytes.AsSpan(_pos), out n, default, inv); _pos += n; break;
+                    case int[] i: i[r].TryFormat(_bytes.AsSpan(_pos), out n, default, inv); _pos += n; break;
+                    default: WriteText(Cell(col.Values.GetValue(r)), stream); break;
+                }
             }
-            Writer.Write('\n');
+            _bytes[_pos++] = (byte)'\n';
         }
+        Flush(stream);
     }
+
+    private void Flush(Stream stream)
+    {
+        stream.Write(_bytes, 0, _pos);
+        _pos = 0;
+    }
+
+    private void WriteText(string text, Stream stream)
+    {
+        var max = Encoding.UTF8.GetMaxByteCount(text.Length);
+        if (_pos + max > _bytes.Length) Flush(stream);
+        if (max > _bytes.Length) { stream.Write(Encoding.UTF8.GetBytes(text)); return; }
+        _pos += Encoding.UTF8.GetBytes(text, _bytes.AsSpan(_pos));
+    }
+
+    private static string Quote(string s) => s.AsSpan().IndexOfAny(",\"\n\r") >= 0 ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
+
+    private static string Cell(object? v) => Quote(v switch
+    {
+        null => "",
+        bool b => b ? "True" : "False",
+        DateTime dt => dt.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture),
+        Array a => JsonValues.Serialize(a),
+        IFormattable fm => fm.ToString(null, CultureInfo.InvariantCulture),
+        _ => v.ToString() ?? "",
+    });
 }
 
 /// <summary>MLflow's JSON response form: <c>{"predictions": [...records...]}</c>.</summary>

@@ -59,7 +59,36 @@ public static class PredictionEngine
     public static IEnumerable<Frame> CsvFrames(OnnxScorer scorer, string path, int batchSize, Action<string>? warn, CancellationToken ct = default)
     {
         bool warned = false;
-        return CsvInput.Read(path, names => scorer.PlanColumns(names, warned ? null : msg => { warned = true; warn?.Invoke(msg); }), batchSize, ct);
+        return Prefetch(CsvInput.Read(path, names => scorer.PlanColumns(names, warned ? null : msg => { warned = true; warn?.Invoke(msg); }), batchSize, ct), 2, ct);
+    }
+
+    /// <summary>
+    /// Reads ahead on another thread, holding at most <paramref name="depth"/> batches, so parsing the next batch
+    /// overlaps scoring and writing this one while memory stays bounded. Errors surface in order, at the batch they hit.
+    /// </summary>
+    public static IEnumerable<T> Prefetch<T>(IEnumerable<T> source, int depth, CancellationToken ct)
+    {
+        using var queue = new System.Collections.Concurrent.BlockingCollection<T>(depth);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        Exception? failure = null;
+        var producer = Task.Run(() =>
+        {
+            try { foreach (var item in source) queue.Add(item, stop.Token); }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested && !ct.IsCancellationRequested) { }
+            catch (Exception ex) { failure = ex; }
+            finally { queue.CompleteAdding(); }
+        });
+        try
+        {
+            foreach (var item in queue.GetConsumingEnumerable(ct)) yield return item;
+            producer.Wait(ct);
+            if (failure != null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
+        }
+        finally
+        {
+            stop.Cancel();
+            try { producer.Wait(); } catch (AggregateException) { }
+        }
     }
 
     /// <summary>Scores the tensor forms of a request (inputs/instances not given as records): named tensors in, named outputs out.</summary>

@@ -193,7 +193,8 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
         var progress = new ProgressRecord(3, "Invoke-MLModelPrediction", $"Scoring {scorer.Model.Name}");
         using var writer = OutputPath == null ? null : CreateWriter();
         var last = DateTime.MinValue;
-        foreach (var (input, output) in PredictionEngine.ScoreFrames(scorer, frames, new SyncProgress<PredictionProgress>(p =>
+        // Scoring runs one batch ahead of writing, on its own thread, as parsing runs ahead of scoring.
+        foreach (var (input, output) in PredictionEngine.Prefetch(PredictionEngine.ScoreFrames(scorer, frames, new SyncProgress<PredictionProgress>(p =>
         {
             if ((DateTime.UtcNow - last).TotalMilliseconds < 250) return;
             last = DateTime.UtcNow;
@@ -202,7 +203,7 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
                 progress.StatusDescription = $"{p.RowsDone:N0} rows scored, {p.RowsPerSecond:N0} rows/s";
                 WriteProgress(progress);
             });
-        }), ct))
+        }), ct), 2, ct))
         {
             if (writer != null) writer.Write(input, output);
             else Post(() => EmitRows(input, output));

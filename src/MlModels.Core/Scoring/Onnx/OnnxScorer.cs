@@ -5,7 +5,11 @@ using MlModels.Core.Format;
 
 namespace MlModels.Core.Scoring.Onnx;
 
-public sealed record OnnxScorerOptions(int IntraOpThreads = 0, int InterOpThreads = 0);
+/// <param name="Spin">
+/// Let ONNX Runtime's worker threads spin between runs: lower latency for a server, but on a small machine the spinning
+/// takes CPU from the thread parsing the next batch, so batch scoring turns it off.
+/// </param>
+public sealed record OnnxScorerOptions(int IntraOpThreads = 0, int InterOpThreads = 0, bool Spin = false);
 
 /// <summary>One ONNX graph input or output: name, element type and dimensions (-1 where symbolic).</summary>
 public sealed record OnnxPort(string Name, ElementKind Kind, long[] Shape, OnnxValueType ValueType, string TypeText);
@@ -52,6 +56,7 @@ public sealed class OnnxScorer : IDisposable
         var so = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
         if (options.IntraOpThreads > 0) so.IntraOpNumThreads = options.IntraOpThreads;
         if (options.InterOpThreads > 0) so.InterOpNumThreads = options.InterOpThreads;
+        if (!options.Spin) so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
         ApplyProviders(so, model, warn);
         try
         {

@@ -13,7 +13,7 @@ using System.Reflection;
 [assembly: System.Reflection.AssemblyCompanyAttribute("MlModels contributors")]
 [assembly: System.Reflection.AssemblyConfigurationAttribute("Debug")]
 [assembly: System.Reflection.AssemblyFileVersionAttribute("0.1.0.0")]
-[assembly: System.Reflection.AssemblyInformationalVersionAttribute("0.1.0+86c734aea6f9f9cc27f75cc322a257a13535fc62")]
+[assembly: System.Reflection.AssemblyInformationalVersionAttribute("0.1.0+ebf75621cdfd563df2216a22dacfb7aeb4c0e577")]
 [assembly: System.Reflection.AssemblyProductAttribute("MlModels")]
 [assembly: System.Reflection.AssemblyTitleAttribute("MlModels.Core")]
 [assembly: System.Reflection.AssemblyVersionAttribute("0.1.0.0")]

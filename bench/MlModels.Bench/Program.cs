@@ -1,0 +1,186 @@
+// Scoring benchmark: CSV -> ONNX model -> predictions CSV, against the limit (raw ONNX Runtime on in-memory tensors
+// plus Sep parsing the same file) and against Python (pandas read_csv + numpy + to_csv), all measured in this run.
+// Run: dotnet run -c Release --project bench/MlModels.Bench -- [--rows N] [--runs N] [--rss-gb G] [--pipeline-rows N] [--work DIR]
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.ML.OnnxRuntime;
+using MlModels.Core.Format;
+using MlModels.Core.Scoring;
+using MlModels.Core.Scoring.Onnx;
+using nietras.SeparatedValues;
+
+if (args.Length > 0 && args[0] == "rss") return Rss(args[1], args[2], args[3]);
+
+var opt = new Options(args);
+var repo = FindRepo();
+Directory.CreateDirectory(opt.Work);
+Console.WriteLine($"MlModels scoring benchmark: {opt.Rows:N0} rows x 10 float columns, median of {opt.Runs} runs, {Environment.ProcessorCount} cores, work dir {opt.Work}");
+
+Run("/usr/bin/python3", [Path.Combine(repo, "bench/make_models.py"), opt.Work]);
+var csv = Path.Combine(opt.Work, $"input-{opt.Rows}.csv");
+if (!File.Exists(csv)) WriteCsv(csv, opt.Rows);
+Console.WriteLine($"input: {csv} ({new FileInfo(csv).Length / 1e6:N0} MB)\n");
+
+Console.WriteLine($"{"model",-8} {"this module",12} {"limit",10} {"  (ORT",8} {"+ Sep)",8} {"python",10} {"vs limit",9} {"python/this",12}");
+foreach (var name in new[] { "linear", "mlp" })
+{
+    var onnx = Path.Combine(opt.Work, name + ".onnx");
+    var modelDir = Path.Combine(opt.Work, "model-" + name);
+    if (Directory.Exists(modelDir)) Directory.Delete(modelDir, true);
+    OnnxPackager.Save(onnx, modelDir);
+    ScoreWithModule(modelDir, csv, Path.Combine(opt.Work, "out-" + name + ".csv")); // warm-up: JIT and page cache
+    var ours = new List<double>(); var ort = new List<double>(); var sep = new List<double>(); var py = new List<double>();
+    for (int run = 0; run < opt.Runs; run++)
+    {
+        ours.Add(Time(() => ScoreWithModule(modelDir, csv, Path.Combine(opt.Work, "out-" + name + ".csv"))));
+        var (parse, data) = TimeSepParse(csv);
+        sep.Add(parse);
+        ort.Add(TimeRawOrt(onnx, data, opt.Rows));
+        if (!opt.SkipPython)
+            py.Add(double.Parse(Run("/usr/bin/python3", [Path.Combine(repo, "bench/python_baseline.py"), onnx, csv, Path.Combine(opt.Work, "out-py.csv")]).Trim(), CultureInfo.InvariantCulture));
+    }
+    double m = Median(ours), lim = Median(ort) + Median(sep), p = py.Count > 0 ? Median(py) : double.NaN;
+    Console.WriteLine($"{name,-8} {m,11:F2}s {lim,9:F2}s {Median(ort),7:F2}s {Median(sep),7:F2}s {p,9:F2}s {m / lim,8:F2}x {p / m,11:F1}x");
+}
+
+if (opt.PipelineRows > 0) PipelineRate(repo, opt);
+if (opt.RssGb > 0) PeakRss(opt);
+return 0;
+
+static void ScoreWithModule(string modelDir, string csv, string output)
+{
+    var model = ModelStore.Load(modelDir);
+    var scorer = PredictionEngine.OnnxScorerFor(model);
+    using var writer = PredictionFileWriter.Create(output, PredictionFormat.Csv, includeInput: false, overwrite: true);
+    foreach (var (input, result) in PredictionEngine.Prefetch(PredictionEngine.ScoreFrames(scorer, PredictionEngine.CsvFrames(scorer, csv, 10_000, null)), 2, default))
+        writer.Write(input, result);
+    writer.Commit();
+}
+
+static (double Seconds, float[] Data) TimeSepParse(string csv)
+{
+    var sw = Stopwatch.StartNew();
+    var list = new List<float>(10_000_000);
+    using (var reader = Sep.Reader().FromFile(csv))
+        foreach (var row in reader)
+            for (int c = 0; c < 10; c++) list.Add(row[c].Parse<float>());
+    sw.Stop();
+    return (sw.Elapsed.TotalSeconds, list.ToArray());
+}
+
+static double TimeRawOrt(string onnx, float[] data, int rows)
+{
+    using var session = new InferenceSession(onnx);
+    const int batch = 10_000;
+    var sw = Stopwatch.StartNew();
+    for (int start = 0; start < rows; start += batch)
+    {
+        int n = Math.Min(batch, rows - start);
+        using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, data.AsMemory(start * 10, n * 10), new long[] { n, 10 });
+        using var outputs = session.Run(new RunOptions(), ["input"], [input], ["output"]);
+        _ = outputs[0].GetTensorDataAsSpan<float>()[0];
+    }
+    return sw.Elapsed.TotalSeconds;
+}
+
+static void PipelineRate(string repo, Options opt)
+{
+    var module = Path.Combine(repo, "out/MlModels");
+    if (!Directory.Exists(module)) { Console.WriteLine("\npipeline: skipped (run 'dotnet pwsh ./build.ps1 build' first)"); return; }
+    var small = Path.Combine(opt.Work, $"input-{opt.PipelineRows}.csv");
+    if (!File.Exists(small)) WriteCsv(small, opt.PipelineRows);
+    var script = $"Import-Module '{module}'; $m = Get-MLModel '{Path.Combine(opt.Work, "model-linear")}'; $null = $m | Invoke-MLModelPrediction -InputCsv '{small}' 3>$null; " +
+                 $"$t = [Diagnostics.Stopwatch]::StartNew(); $n = ($m | Invoke-MLModelPrediction -InputCsv '{small}' 3>$null | Measure-Object).Count; '{{0}} {{1}}' -f $n, $t.Elapsed.TotalSeconds";
+    var output = Run("dotnet", ["pwsh", "-NoProfile", "-NonInteractive", "-Command", script], repo).Trim().Split(' ');
+    var rows = long.Parse(output[0], CultureInfo.InvariantCulture);
+    var secs = double.Parse(output[1], CultureInfo.InvariantCulture);
+    Console.WriteLine($"\npipeline: {rows:N0} predictions as PowerShell objects in {secs:F2}s = {rows / secs:N0} rows/s (linear model, Measure-Object at the end)");
+}
+
+static void PeakRss(Options opt)
+{
+    var rows = (int)(opt.RssGb * 1e9 / 100);
+    var big = Path.Combine(opt.Work, $"input-{rows}.csv");
+    if (!File.Exists(big)) WriteCsv(big, rows);
+    var self = Environment.ProcessPath!;
+    var dll = typeof(Options).Assembly.Location;
+    var argsList = self.EndsWith("dotnet") ? new List<string> { dll } : [];
+    argsList.AddRange(["rss", Path.Combine(opt.Work, "model-mlp"), big, Path.Combine(opt.Work, "out-big.csv")]);
+    var output = Run(self, argsList).Trim();
+    Console.WriteLine($"\npeak RSS scoring {new FileInfo(big).Length / 1e9:F2} GB CSV ({rows:N0} rows, mlp) in a fresh process: {output}");
+}
+
+static int Rss(string modelDir, string csv, string output)
+{
+    var sw = Stopwatch.StartNew();
+    ScoreWithModule(modelDir, csv, output);
+    var hwm = File.ReadAllLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:"))?.Split(':')[1].Trim() ?? "unknown";
+    Console.WriteLine($"{hwm} (VmHWM), {sw.Elapsed.TotalSeconds:F1}s");
+    return 0;
+}
+
+static void WriteCsv(string path, int rows)
+{
+    var rng = new Random(7);
+    using var w = new StreamWriter(path, false, new System.Text.UTF8Encoding(false), 1 << 20);
+    w.Write("f0,f1,f2,f3,f4,f5,f6,f7,f8,f9\n");
+    Span<char> buf = stackalloc char[32];
+    for (int r = 0; r < rows; r++)
+    {
+        for (int c = 0; c < 10; c++)
+        {
+            if (c > 0) w.Write(',');
+            var v = (float)(rng.NextDouble() * 10 - 5);
+            v.TryFormat(buf, out var n, "F6", CultureInfo.InvariantCulture);
+            w.Write(buf[..n]);
+        }
+        w.Write('\n');
+    }
+}
+
+static double Time(Action a) { var sw = Stopwatch.StartNew(); a(); return sw.Elapsed.TotalSeconds; }
+
+static double Median(List<double> xs) { var s = xs.Order().ToList(); return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2; }
+
+static string Run(string exe, IEnumerable<string> arguments, string? cwd = null)
+{
+    var psi = new ProcessStartInfo(exe, arguments) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = cwd ?? Environment.CurrentDirectory };
+    using var p = Process.Start(psi)!;
+    var stdout = p.StandardOutput.ReadToEndAsync();
+    var stderr = p.StandardError.ReadToEnd();
+    p.WaitForExit();
+    if (p.ExitCode != 0) throw new InvalidOperationException($"{exe} failed ({p.ExitCode}): {stderr}");
+    return stdout.Result;
+}
+
+static string FindRepo()
+{
+    var dir = new DirectoryInfo(AppContext.BaseDirectory);
+    while (dir != null && !File.Exists(Path.Combine(dir.FullName, "MlModels.PowerShell.sln"))) dir = dir.Parent;
+    return dir?.FullName ?? throw new InvalidOperationException("run from inside the repository");
+}
+
+sealed class Options
+{
+    public int Rows = 1_000_000, Runs = 3, PipelineRows = 100_000;
+    public double RssGb = 1;
+    public bool SkipPython;
+    public string Work = Path.Combine(Path.GetTempPath(), "mlmodels-bench");
+
+    public Options(string[] args)
+    {
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--rows": Rows = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--runs": Runs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--rss-gb": RssGb = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--pipeline-rows": PipelineRows = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--work": Work = args[++i]; break;
+                case "--skip-python": SkipPython = true; break;
+                default: throw new ArgumentException($"unknown option {args[i]}");
+            }
+        }
+    }
+}
