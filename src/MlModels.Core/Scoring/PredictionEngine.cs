@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using MlModels.Core.Format;
 using MlModels.Core.Scoring.Onnx;
+using MlModels.Core.Scoring.Python;
 
 namespace MlModels.Core.Scoring;
 
@@ -30,8 +31,30 @@ public static class PredictionEngine
         }
     }
 
+    /// <summary>True when the model scores natively (an onnx flavor), false when it needs a Python worker.</summary>
+    public static bool IsNative(MLModel model) => model.Flavors.ContainsKey("onnx");
+
+    /// <summary>
+    /// The scorer for a model: ONNX in-process (cached with the model), else a Python worker for its python_function
+    /// flavor, which the caller owns and disposes when the command ends (<paramref name="owned"/>).
+    /// </summary>
+    public static IScorer ScorerFor(MLModel model, OnnxScorerOptions? onnx, PythonOptions? python, Action<string>? warn, Action<string>? stderr,
+        IProgress<string>? envProgress, out bool owned, CancellationToken ct = default)
+    {
+        if (IsNative(model) && python?.PythonPath == null && python?.EnvManager is null or EnvManager.Local)
+        {
+            owned = false;
+            return OnnxScorerFor(model, onnx, warn);
+        }
+        if (!model.Flavors.ContainsKey("python_function"))
+            throw new InvalidOperationException($"Model '{model.Name}' has neither an onnx nor a python_function flavor (it has {string.Join(", ", model.FlavorNames)}), so it cannot be scored here.");
+        owned = true;
+        return PythonScorer.Start(model, python, stderr, warn, envProgress, ct);
+    }
+
     /// <summary>Scores batches one after another; a failure names the rows already done.</summary>
-    public static IEnumerable<(Frame Input, Frame Output)> ScoreFrames(OnnxScorer scorer, IEnumerable<Frame> inputs, IProgress<PredictionProgress>? progress = null, CancellationToken ct = default)
+    public static IEnumerable<(Frame Input, Frame Output)> ScoreFrames(IScorer scorer, IEnumerable<Frame> inputs, IProgress<PredictionProgress>? progress = null, CancellationToken ct = default,
+        IReadOnlyDictionary<string, object?>? parameters = null)
     {
         var clock = Stopwatch.StartNew();
         long done = 0;
@@ -44,9 +67,9 @@ public static class PredictionEngine
                 ct.ThrowIfCancellationRequested();
                 if (!e.MoveNext()) yield break;
                 input = e.Current;
-                output = scorer.Predict(input);
+                output = scorer.Predict(input, parameters);
             }
-            catch (Exception ex) when (ex is SchemaViolationException or InvalidOperationException or FormatException)
+            catch (Exception ex) when (ex is SchemaViolationException or InvalidOperationException or FormatException or PythonWorkerException)
             {
                 throw new PredictionFailedException($"{ex.Message} ({done:N0} rows were scored before this.)", done, ex);
             }
@@ -56,10 +79,17 @@ public static class PredictionEngine
         }
     }
 
-    public static IEnumerable<Frame> CsvFrames(OnnxScorer scorer, string path, int batchSize, Action<string>? warn, CancellationToken ct = default)
+    public static IEnumerable<Frame> CsvFrames(IScorer scorer, string path, int batchSize, Action<string>? warn, CancellationToken ct = default)
     {
         bool warned = false;
-        return Prefetch(CsvInput.Read(path, names => scorer.PlanColumns(names, warned ? null : msg => { warned = true; warn?.Invoke(msg); }), batchSize, ct), 2, ct);
+        ColumnPlanner planner = names => scorer.PlanColumns(names, warned ? null : msg => { warned = true; warn?.Invoke(msg); });
+        if (scorer is PythonScorer { NeedsTypeSample: true } && File.Exists(path))
+        {
+            // No column signature: read the CSV's types from a sample, as pandas would, every column optional.
+            var sample = SignatureInference.FromCsv(path, 1000);
+            planner = names => sample.Columns.Select((c, i) => new ColumnTarget(c.Name!, ElementKinds.FromDataType(c.Type), i, false, null)).ToList();
+        }
+        return Prefetch(CsvInput.Read(path, planner, batchSize, ct), 2, ct);
     }
 
     /// <summary>

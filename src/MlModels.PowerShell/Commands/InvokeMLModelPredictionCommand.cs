@@ -4,12 +4,14 @@ using System.Management.Automation;
 using MlModels.Core.Format;
 using MlModels.Core.Scoring;
 using MlModels.Core.Scoring.Onnx;
+using MlModels.Core.Scoring.Python;
+using System.Collections.Concurrent;
 using MlModels.PowerShell.Internal;
 
 namespace MlModels.PowerShell.Commands;
 
 /// <summary>Scores a model on CSV, MLflow JSON requests, pipeline objects or its input example.</summary>
-[Cmdlet(VerbsLifecycle.Invoke, "MLModelPrediction", DefaultParameterSetName = CsvSet)]
+[Cmdlet(VerbsLifecycle.Invoke, "MLModelPrediction", DefaultParameterSetName = CsvSet, SupportsShouldProcess = true)]
 [OutputType(typeof(PSObject))]
 public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
 {
@@ -21,6 +23,9 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
     private readonly List<IReadOnlyList<KeyValuePair<string, object?>>> _rows = [];
     private long _objectRowsDone;
     private MLModel? _objectModel;
+    private IScorer? _objectScorer;
+    private bool _objectScorerOwned;
+    private readonly ConcurrentQueue<string> _workerLines = new();
     private string? _inputFile;
     private string? _outputTarget;
     private PredictionFileWriter? _objectWriter;
@@ -28,7 +33,7 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
     [Parameter(ParameterSetName = CsvSet, ValueFromPipeline = true)]
     [Parameter(ParameterSetName = JsonSet, ValueFromPipeline = true)]
     [Parameter(ParameterSetName = ExampleSet, ValueFromPipeline = true)]
-    [Parameter(ParameterSetName = ObjectSet)]
+    [Parameter(ParameterSetName = ObjectSet, ValueFromPipeline = true)]
     public MLModel? Model { get; set; }
 
     /// <summary>The model folder, instead of a model object.</summary>
@@ -72,6 +77,20 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
     [Parameter]
     public Hashtable? Params { get; set; }
 
+    /// <summary>The Python that runs python_function models (else MLMODELS_PYTHON, else python3/python on PATH).</summary>
+    [Parameter]
+    public string? PythonPath { get; set; }
+
+    /// <summary>Local (the chosen Python as it is), VirtualEnv (a cached venv from the model's requirements) or Conda.</summary>
+    [Parameter]
+    [ValidateSet("Local", "VirtualEnv", "Conda")]
+    public string EnvManager { get; set; } = "Local";
+
+    /// <summary>Seconds a Python worker may take for one batch before it is stopped.</summary>
+    [Parameter]
+    [ValidateRange(1, 86_400)]
+    public int TimeoutSec { get; set; } = 60;
+
     /// <summary>Replaces an existing -OutputPath file.</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
@@ -80,6 +99,8 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
     {
         if (ParameterSetName == ObjectSet)
         {
+            // A model piped in with -InputObject given by name binds here too; it is the model, not a row.
+            if (InputObject == null || Unwrap(InputObject) is MLModel) return;
             _rows.AddRange(Rows(InputObject));
             if (_rows.Count >= BatchSize) FlushObjects();
             return;
@@ -97,7 +118,16 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
             };
             if (_inputFile == null) return;
             _outputTarget = OutputPath == null ? null : ResolveTarget(OutputPath);
-            RunPumped(ct => { ScoreFileInput(model, ct); return 0; });
+            if (!ConfirmEnvironment(model)) return;
+            if (_outputTarget != null && !ShouldProcess(_outputTarget, $"Write predictions of model '{model.Name}'")) return;
+            RunPumped(ct =>
+            {
+                var scorer = OpenScorer(model, out var owned, ct);
+                try { ScoreFileInput(model, scorer, ct); }
+                finally { if (owned) scorer.Dispose(); }
+                return 0;
+            });
+            DrainWorkerLines();
         }
         catch (Exception ex) when (IsScoringError(ex))
         {
@@ -116,7 +146,15 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
         finally
         {
             _objectWriter?.Dispose();
+            if (_objectScorerOwned) _objectScorer?.Dispose();
+            DrainWorkerLines();
         }
+    }
+
+    protected override void StopProcessing()
+    {
+        base.StopProcessing();
+        if (_objectScorerOwned && _objectScorer is PythonScorer ps) ps.Worker.Kill();
     }
 
     private MLModel? ResolveModel()
@@ -137,12 +175,46 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
         }
     }
 
-    private OnnxScorer Scorer(MLModel model) =>
-        PredictionEngine.OnnxScorerFor(model, new OnnxScorerOptions(ThrottleLimit), msg => Post(() => WriteWarning(msg)));
+    private PythonOptions PythonOptions => new(PythonPath, Enum.Parse<MlModels.Core.Scoring.Python.EnvManager>(EnvManager), TimeSpan.FromSeconds(TimeoutSec));
 
-    private void ScoreFileInput(MLModel model, CancellationToken ct)
+    /// <summary>With VirtualEnv or Conda, making the environment changes the machine: ask first (-WhatIf says what it would install).</summary>
+    private bool ConfirmEnvironment(MLModel model)
     {
-        var scorer = Scorer(model);
+        if (EnvManager == "Local" || PredictionEngine.IsNative(model) && PythonPath == null) return true;
+        try
+        {
+            var description = PythonEnvironments.Describe(model, PythonEnvironments.ChoosePython(PythonPath), PythonOptions.EnvManager);
+            return description.StartsWith("Reuse", StringComparison.Ordinal) || ShouldProcess(model.Name, description);
+        }
+        catch (PythonWorkerException ex)
+        {
+            WriteError(Errors.Record(ex, "PythonNotFound", ErrorCategory.ObjectNotFound, PythonPath));
+            return false;
+        }
+    }
+
+    /// <summary>Opens the model's scorer; worker stderr goes to Verbose (Python warnings to Warning) on the pipeline thread.</summary>
+    private IScorer OpenScorer(MLModel model, out bool owned, CancellationToken ct)
+    {
+        var progress = new ProgressRecord(4, "Invoke-MLModelPrediction", $"Preparing the Python environment for {model.Name}");
+        return PredictionEngine.ScorerFor(model, new OnnxScorerOptions(ThrottleLimit), PythonOptions,
+            msg => Post(() => WriteWarning(msg)),
+            line => { _workerLines.Enqueue(line); Post(DrainWorkerLines); },
+            new SyncProgress<string>(line => Post(() => { progress.StatusDescription = line.Length > 100 ? line[..100] : line; WriteProgress(progress); })),
+            out owned, ct);
+    }
+
+    private void DrainWorkerLines()
+    {
+        while (_workerLines.TryDequeue(out var line))
+        {
+            if (line.StartsWith("MLMODELS-WARNING: ", StringComparison.Ordinal)) WriteWarning(line["MLMODELS-WARNING: ".Length..]);
+            else WriteVerbose(line);
+        }
+    }
+
+    private void ScoreFileInput(MLModel model, IScorer scorer, CancellationToken ct)
+    {
         var warn = (string msg) => Post(() => WriteWarning(msg));
         var parameters = ParamsEnforcement.Apply(model.Signature?.Params, Params == null ? null : (IDictionary<string, object?>?)ToPlain(Params), warn);
         if (parameters.Count > 0) Post(() => WriteVerbose($"Params: {string.Join(", ", parameters.Select(kv => $"{kv.Key}={kv.Value}"))}"));
@@ -159,8 +231,7 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
                     request = ScoringRequest.ParseFile(_inputFile!);
                     if (!request.IsTabular)
                     {
-                        var outputs = PredictionEngine.ScoreTensors(scorer, request);
-                        WriteTensorResult(outputs);
+                        WriteTensorResult(scorer.PredictTensors(request, parameters));
                         return;
                     }
                     frames = [request.ToFrame(names => scorer.PlanColumns(names, warn))];
@@ -170,14 +241,14 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
                     if (example.Rows == null)
                     {
                         request = ScoringRequest.Parse(JsonValues.Serialize(new Dictionary<string, object?> { ["inputs"] = example.Data is IDictionary d && d.Contains("inputs") ? d["inputs"] : example.Data }), example.File ?? "input example");
-                        WriteTensorResult(PredictionEngine.ScoreTensors(scorer, request));
+                        WriteTensorResult(scorer.PredictTensors(request, parameters));
                         return;
                     }
                     var rows = example.Rows.Select(r => (IReadOnlyList<KeyValuePair<string, object?>>)example.Columns!.Select((c, i) => KeyValuePair.Create(c, ExampleValue(r[i]))).ToList()).ToList();
                     frames = [ObjectInput.ToFrame(rows, names => scorer.PlanColumns(names, warn))];
                     break;
             }
-            ScoreFrames(scorer, frames, ct);
+            ScoreFrames(scorer, frames, parameters, ct);
         }
         finally
         {
@@ -188,7 +259,7 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
     // Example values are JSON literals: whole numbers may feed any numeric column, as in a request.
     private static object? ExampleValue(object? v) => v switch { long l => (object)(double)l, _ => v };
 
-    private void ScoreFrames(OnnxScorer scorer, IEnumerable<Frame> frames, CancellationToken ct)
+    private void ScoreFrames(IScorer scorer, IEnumerable<Frame> frames, IReadOnlyDictionary<string, object?> parameters, CancellationToken ct)
     {
         var progress = new ProgressRecord(3, "Invoke-MLModelPrediction", $"Scoring {scorer.Model.Name}");
         using var writer = OutputPath == null ? null : CreateWriter();
@@ -203,7 +274,7 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
                 progress.StatusDescription = $"{p.RowsDone:N0} rows scored, {p.RowsPerSecond:N0} rows/s";
                 WriteProgress(progress);
             });
-        }), ct), 2, ct))
+        }), ct, parameters), 2, ct))
         {
             if (writer != null) writer.Write(input, output);
             else Post(() => EmitRows(input, output));
@@ -226,9 +297,15 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
         if (_rows.Count == 0) return;
         try
         {
-            var scorer = Scorer(model);
+            if (_objectScorer == null)
+            {
+                if (!ConfirmEnvironment(model)) { _rows.Clear(); return; }
+                _objectScorer = OpenScorer(model, out _objectScorerOwned, CancelToken);
+            }
+            var scorer = _objectScorer;
+            var parameters = ParamsEnforcement.Apply(model.Signature?.Params, Params == null ? null : (IDictionary<string, object?>?)ToPlain(Params), WriteWarning);
             var frame = ObjectInput.ToFrame(_rows, names => scorer.PlanColumns(names, _objectRowsDone == 0 ? WriteWarning : null), _objectRowsDone + 1);
-            foreach (var (input, output) in PredictionEngine.ScoreFrames(scorer, [frame], null, CancelToken))
+            foreach (var (input, output) in PredictionEngine.ScoreFrames(scorer, [frame], null, CancelToken, parameters))
             {
                 if (OutputPath != null) (_objectWriter ??= CreateWriter()).Write(input, output);
                 else EmitRows(input, output);
@@ -242,6 +319,7 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
         finally
         {
             _rows.Clear();
+            DrainWorkerLines();
         }
     }
 
@@ -282,18 +360,31 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
         }
     }
 
-    private void WriteTensorResult(IReadOnlyDictionary<string, object> outputs)
+    /// <summary>A tensor-form result: named output tensors (ONNX), a table, or any JSON value (Python models).</summary>
+    private void WriteTensorResult(object result)
     {
         if (OutputPath != null)
         {
             using var writer = CreateWriter();
-            writer.WriteValue(outputs);
+            if (result is Frame f) writer.Write(new Frame([], [], f.RowCount), f);
+            else writer.WriteValue(result);
             writer.Commit();
             return;
         }
-        var obj = new PSObject();
-        foreach (var (name, value) in outputs) obj.Properties.Add(new PSNoteProperty(name, value is TensorData t ? Nested(t) : value));
-        Post(() => WriteObject(obj));
+        switch (result)
+        {
+            case Frame frame:
+                Post(() => EmitRows(new Frame([], [], frame.RowCount), frame));
+                break;
+            case IReadOnlyDictionary<string, object> outputs:
+                var obj = new PSObject();
+                foreach (var (name, value) in outputs) obj.Properties.Add(new PSNoteProperty(name, value is TensorData t ? Nested(t) : value));
+                Post(() => WriteObject(obj));
+                break;
+            default:
+                Post(() => WriteObject(result, enumerateCollection: true));
+                break;
+        }
     }
 
     /// <summary>A tensor as nested object arrays (numpy's tolist()), so scripts can index it.</summary>
@@ -312,13 +403,22 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
     }
 
     private static bool IsScoringError(Exception ex) =>
-        ex is SchemaViolationException or PredictionFailedException or MLModelFormatException or IOException or InvalidOperationException or UnauthorizedAccessException;
+        ex is PythonWorkerException or SchemaViolationException or PredictionFailedException or MLModelFormatException or IOException or InvalidOperationException or UnauthorizedAccessException;
 
-    private static ErrorRecord ScoringError(Exception ex, MLModel model) => ex switch
+    private ErrorRecord ScoringError(Exception ex, MLModel model)
+    {
+        if ((ex as PythonWorkerException ?? ex.InnerException as PythonWorkerException)?.PythonTraceback is string tb) WriteVerbose(tb);
+        return ScoringErrorRecord(ex, model);
+    }
+
+    private static ErrorRecord ScoringErrorRecord(Exception ex, MLModel model) => ex switch
     {
         PredictionFailedException { InnerException: SchemaViolationException } => Errors.Record(ex, "SchemaViolation", ErrorCategory.InvalidData, model),
         SchemaViolationException => Errors.Record(ex, "SchemaViolation", ErrorCategory.InvalidData, model),
+        PredictionFailedException { InnerException: PythonWorkerException } => Errors.Record(ex, "PythonWorkerFailed", ErrorCategory.InvalidResult, model),
         PredictionFailedException => Errors.Record(ex, "PredictionFailed", ErrorCategory.InvalidResult, model),
+        PythonWorkerException pw when pw.MissingModule != null => Errors.Record(ex, "PythonModuleMissing", ErrorCategory.NotInstalled, model),
+        PythonWorkerException => Errors.Record(ex, "PythonWorkerFailed", ErrorCategory.InvalidResult, model),
         IOException when ex.Message.Contains("-Force") => Errors.Record(ex, "OutputExists", ErrorCategory.ResourceExists, model),
         _ => Errors.FromException(ex, model),
     };

@@ -19,7 +19,7 @@ public sealed record OnnxPort(string Name, ElementKind Kind, long[] Shape, OnnxV
 /// by stacking its columns (in signature order) or several inputs by name; float64 data feeds float inputs;
 /// each output becomes one or more columns. The session is created once and reused.
 /// </summary>
-public sealed class OnnxScorer : IDisposable
+public sealed class OnnxScorer : IScorer
 {
     private readonly InferenceSession _session;
     private readonly RunOptions _runOptions = new();
@@ -148,6 +148,11 @@ public sealed class OnnxScorer : IDisposable
         var spec = tensors?.FirstOrDefault(t => t.Name == inputName) ?? (tensors?.Count == 1 ? tensors[0] : null);
         return spec != null && ElementKinds.TryFromNumpy(spec.DType, out var k) ? k : null;
     }
+
+    /// <summary>ONNX graphs take no params; they are checked against the param schema and otherwise unused, as in mlflow.onnx.</summary>
+    public Frame Predict(Frame input, IReadOnlyDictionary<string, object?>? parameters) => Predict(input);
+
+    public object PredictTensors(ScoringRequest request, IReadOnlyDictionary<string, object?>? parameters) => PredictionEngine.ScoreTensors(this, request);
 
     /// <summary>Scores a batch of columns (already planned and converted) and returns the outputs as columns.</summary>
     public Frame Predict(Frame input)

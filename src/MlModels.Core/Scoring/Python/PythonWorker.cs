@@ -1,0 +1,233 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using MlModels.Core.Format;
+
+namespace MlModels.Core.Scoring.Python;
+
+/// <summary>A Python worker failed: it could not load the model, raised in predict, crashed, or stopped answering.</summary>
+public sealed class PythonWorkerException(string message, string? pythonType = null, string? missingModule = null, Exception? inner = null, string? traceback = null)
+    : Exception(message, inner)
+{
+    public string? PythonType { get; } = pythonType;
+    public string? MissingModule { get; } = missingModule;
+    /// <summary>The Python traceback, when the failure was an exception inside the worker.</summary>
+    public string? PythonTraceback { get; } = traceback;
+}
+
+/// <summary>
+/// One long-lived Python process serving one model over its stdin/stdout (length-prefixed JSON headers with
+/// columnar binary payloads). Its stderr is passed on line by line. Every wait is bounded by a timeout, after which
+/// the process is killed, so a hung model never hangs the caller.
+/// </summary>
+public sealed class PythonWorker : IDisposable
+{
+    private readonly Process _process;
+    private readonly Stream _in;
+    private readonly Stream _out;
+    private readonly string _modelName;
+    private readonly Queue<string> _lastStderr = new();
+    private readonly object _gate = new();
+    private bool _disposed;
+
+    public string PythonPath { get; }
+    public string? PythonVersion { get; private set; }
+    /// <summary>How the model was loaded: "mlflow", or the worker's own loader.</summary>
+    public string? LoadedBy { get; private set; }
+    public int ProcessId => _process.Id;
+    public bool HasExited => _process.HasExited;
+
+    private PythonWorker(Process process, string python, string modelName)
+    {
+        _process = process;
+        _in = process.StandardInput.BaseStream;
+        _out = process.StandardOutput.BaseStream;
+        PythonPath = python;
+        _modelName = modelName;
+    }
+
+    public static string WorkerScript()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "mlmodels-worker");
+        Directory.CreateDirectory(dir);
+        using var res = typeof(PythonWorker).Assembly.GetManifestResourceStream("mlmodels_worker.py")
+            ?? throw new InvalidOperationException("The Python worker script is missing from MlModels.Core.");
+        using var ms = new MemoryStream();
+        res.CopyTo(ms);
+        var bytes = ms.ToArray();
+        var hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(bytes))[..16];
+        var file = Path.Combine(dir, $"mlmodels_worker_{hash}.py");
+        if (!File.Exists(file))
+        {
+            var tmp = file + "." + Guid.NewGuid().ToString("N");
+            File.WriteAllBytes(tmp, bytes);
+            File.Move(tmp, file, overwrite: true);
+        }
+        return file;
+    }
+
+    /// <summary>Starts the worker and loads the model's python_function flavor in it.</summary>
+    public static PythonWorker Start(MLModel model, string python, Action<string>? stderr, TimeSpan loadTimeout, IDictionary<string, string>? environment = null)
+    {
+        if (model.Path == null) throw new InvalidOperationException("Save the model before scoring it.");
+        if (!model.Flavors.TryGetValue("python_function", out var pyfunc))
+            throw new InvalidOperationException($"Model '{model.Name}' has no python_function flavor (flavors: {string.Join(", ", model.FlavorNames)}).");
+        var psi = new ProcessStartInfo(python)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = model.Path,
+        };
+        psi.ArgumentList.Add("-u");
+        psi.ArgumentList.Add(WorkerScript());
+        psi.Environment["PYTHONDONTWRITEBYTECODE"] = "1";
+        psi.Environment["PYTHONIOENCODING"] = "utf-8";
+        if (environment != null) foreach (var (k, v) in environment) psi.Environment[k] = v;
+        Process process;
+        try { process = Process.Start(psi) ?? throw new InvalidOperationException("no process"); }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw new PythonWorkerException($"Cannot start Python at '{python}': {ex.Message}. Install Python 3 or give its path with -PythonPath (or the MLMODELS_PYTHON environment variable).", inner: ex);
+        }
+        var worker = new PythonWorker(process, python, model.Name);
+        var reader = new Thread(() => worker.PumpStderr(stderr)) { IsBackground = true, Name = "mlmodels-python-stderr" };
+        reader.Start();
+        try
+        {
+            var conf = JsonNode.Parse(JsonValues.Serialize(pyfunc.Attributes));
+            var flavors = JsonNode.Parse(JsonValues.Serialize(model.Flavors.ToDictionary(kv => kv.Key, kv => (object?)kv.Value.Attributes)));
+            var header = new JsonObject { ["op"] = "load", ["path"] = model.Path, ["conf"] = conf, ["flavors"] = flavors };
+            var (reply, _) = worker.Call(header, [], loadTimeout, "loading the model");
+            worker.PythonVersion = reply["python"]?.GetValue<string>();
+            worker.LoadedBy = reply["how"]?.GetValue<string>();
+            return worker;
+        }
+        catch
+        {
+            worker.Dispose();
+            throw;
+        }
+    }
+
+    private void PumpStderr(Action<string>? sink)
+    {
+        try
+        {
+            string? line;
+            var reader = _process.StandardError;
+            while ((line = reader.ReadLine()) != null)
+            {
+                lock (_lastStderr)
+                {
+                    _lastStderr.Enqueue(line);
+                    while (_lastStderr.Count > 20) _lastStderr.Dequeue();
+                }
+                sink?.Invoke(line);
+            }
+        }
+        catch (IOException) { }
+        catch (ObjectDisposedException) { }
+    }
+
+    /// <summary>Sends one request and waits for its reply; a timeout or a dead process kills the worker and throws.</summary>
+    public (JsonObject Header, byte[] Payload) Call(JsonObject header, ReadOnlySpan<byte> payload, TimeSpan timeout, string what, CancellationToken ct = default)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            header["payload"] = payload.Length;
+            var head = Encoding.UTF8.GetBytes(header.ToJsonString());
+            var len = new byte[4];
+            BinaryPrimitives.WriteInt32LittleEndian(len, head.Length);
+            try
+            {
+                _in.Write(len);
+                _in.Write(head);
+                _in.Write(payload);
+                _in.Flush();
+            }
+            catch (IOException ex)
+            {
+                throw Died(what, ex);
+            }
+            var read = Task.Run(() => ReadReply(ct), ct);
+            bool done;
+            try { done = read.Wait(timeout, ct); }
+            catch (OperationCanceledException) { Kill(); throw; }
+            catch (AggregateException ex) when (ex.InnerException is EndOfStreamException or IOException) { throw Died(what, ex.InnerException); }
+            if (!done)
+            {
+                Kill();
+                throw new PythonWorkerException($"The Python worker for model '{_modelName}' did not finish {what} within {timeout.TotalSeconds:N0} s; it was stopped.", "Timeout");
+            }
+            var (reply, body) = read.Result;
+            if (reply["ok"]?.GetValue<bool>() != true)
+            {
+                var type = reply["type"]?.GetValue<string>();
+                var error = reply["error"]?.GetValue<string>();
+                var module = reply["module"]?.GetValue<string>();
+                var tb = reply["traceback"]?.GetValue<string>();
+                throw new PythonWorkerException(Explain(what, type, error, module), type, module, null, tb);
+            }
+            return (reply, body);
+        }
+    }
+
+    private string Explain(string what, string? type, string? error, string? module)
+    {
+        if (type is "ModuleNotFoundError" or "ImportError" && module != null)
+            return $"Model '{_modelName}' needs the Python module '{module}', which {PythonPath} cannot import ({error}). " +
+                   $"Install it into that Python (pip install {module.Split('.')[0]}, at the version in the model's requirements.txt), " +
+                   "choose another Python with -PythonPath, or use -EnvManager VirtualEnv.";
+        return $"Model '{_modelName}' failed while {what}: {type}: {error}";
+    }
+
+    private (JsonObject, byte[]) ReadReply(CancellationToken ct)
+    {
+        var len = ReadExact(4);
+        var head = ReadExact(BinaryPrimitives.ReadInt32LittleEndian(len));
+        var reply = JsonNode.Parse(head)!.AsObject();
+        var size = reply["payload"]?.GetValue<int>() ?? 0;
+        return (reply, size > 0 ? ReadExact(size) : []);
+    }
+
+    private byte[] ReadExact(int n)
+    {
+        var buf = new byte[n];
+        int got = 0;
+        while (got < n)
+        {
+            int r = _out.Read(buf, got, n - got);
+            if (r == 0) throw new EndOfStreamException();
+            got += r;
+        }
+        return buf;
+    }
+
+    private PythonWorkerException Died(string what, Exception? inner)
+    {
+        _process.WaitForExit(2000);
+        string tail;
+        lock (_lastStderr) tail = string.Join("\n", _lastStderr.TakeLast(8));
+        var code = _process.HasExited ? _process.ExitCode.ToString(System.Globalization.CultureInfo.InvariantCulture) : "unknown";
+        return new PythonWorkerException($"The Python worker for model '{_modelName}' exited (code {code}) while {what}." + (tail.Length > 0 ? " Its last output:\n" + tail : ""), "WorkerExited", null, inner);
+    }
+
+    public void Kill()
+    {
+        try { if (!_process.HasExited) _process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        try { _in.Close(); } catch (IOException) { }
+        if (!_process.WaitForExit(3000)) Kill();
+        _process.Dispose();
+    }
+}

@@ -1,0 +1,113 @@
+BeforeDiscovery {
+    $python = '/usr/bin/python3'
+    $hasPython = (Test-Path $python) -and ($(& $python -c 'import sklearn, pandas, cloudpickle' 2>$null; $LASTEXITCODE) -eq 0)
+    if (-not $hasPython -and $env:CI) { throw 'CI must install python3-sklearn, python3-pandas and python3-cloudpickle.' }
+    $skip = -not $hasPython
+    $hasVenv = $hasPython -and ($(& $python -c 'import ensurepip' 2>$null; $LASTEXITCODE) -eq 0)
+    if ($hasPython -and -not $hasVenv -and $env:CI) { throw 'CI must install python3-venv.' }
+}
+
+Describe 'Invoke-MLModelPrediction on python_function models' -Skip:$skip {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+        $env:MLMODELS_PYTHON = '/usr/bin/python3'
+        $models = Join-Path $TestDrive 'pym'
+        & /usr/bin/python3 (Join-Path $RepoRoot 'tests/fixtures/make_python_models.py') $models | Out-Null
+        $inputCsv = Join-Path $models 'input.csv'
+
+        function Compare-Predictions($actual, $name) {
+            $expected = Import-Csv (Join-Path $models "expected/$name.csv")
+            $actual.Count | Should -Be $expected.Count
+            foreach ($column in $expected[0].PSObject.Properties.Name) {
+                for ($i = 0; $i -lt $expected.Count; $i++) {
+                    [double]$actual[$i].$column | Should -BeGreaterOrEqual ([double]$expected[$i].$column - 1e-9)
+                    [double]$actual[$i].$column | Should -BeLessOrEqual ([double]$expected[$i].$column + 1e-9)
+                }
+            }
+        }
+    }
+    AfterAll { Remove-Item Env:MLMODELS_PYTHON -ErrorAction Ignore }
+
+    It 'scores <_> the same as its own predict in Python, without MLflow installed' -ForEach 'sklearn-linear-pickle', 'sklearn-forest-proba', 'sklearn-pipeline-cloudpickle', 'python-model-artifact' {
+        $out = Get-MLModel (Join-Path $models $_) | Invoke-MLModelPrediction -InputCsv $inputCsv
+        Compare-Predictions $out $_
+    }
+
+    It 'passes params through to the model, defaults filled from the param schema' {
+        $out = Get-MLModel (Join-Path $models 'python-model-artifact') | Invoke-MLModelPrediction -InputCsv $inputCsv -Params @{ scale = 2 }
+        $row = (Import-Csv $inputCsv)[0]
+        $out[0].prediction | Should -BeGreaterThan (2 * ([double]$row.x1 + [double]$row.x2) + 10 - 1e-9)
+        $out[0].prediction | Should -BeLessThan (2 * ([double]$row.x1 + [double]$row.x2) + 10 + 1e-9)
+    }
+
+    It 'scores pipeline objects through a seed-style loader module (code/, data/, main)' {
+        $r = [pscustomobject]@{ x1 = 1.0; x2 = 2.0 } | Invoke-MLModelPrediction -Path (Join-Path $Examples 'pyfunc-custom')
+        $r.prediction | Should -Be 2.0
+    }
+
+    It 'names the module a model cannot import' {
+        Get-MLModel (Join-Path $models 'missing-module') | Invoke-MLModelPrediction -InputCsv $inputCsv -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -Match '^PythonModuleMissing'
+        $err[0].CategoryInfo.Category | Should -Be 'NotInstalled'
+        $err[0].Exception.Message | Should -Match "needs the Python module 'no_such_module_xyz'"
+    }
+
+    It 'reports an exception inside predict, with the traceback on Verbose' {
+        $v = [pscustomobject]@{ x1 = 111.0; x2 = 1.0; x3 = 1.0 } | Invoke-MLModelPrediction -Path (Join-Path $models 'custom-behaviour') -ErrorVariable err -ErrorAction SilentlyContinue -Verbose 4>&1
+        $err[0].FullyQualifiedErrorId | Should -Match '^PythonWorkerFailed'
+        $err[0].Exception.Message | Should -Match "custom-behaviour.*ValueError: model refuses x1 == 111"
+        ($v -join "`n") | Should -Match 'Traceback'
+    }
+
+    It 'reports a worker killed mid-batch' {
+        [pscustomobject]@{ x1 = 666.0; x2 = 1.0; x3 = 1.0 } | Invoke-MLModelPrediction -Path (Join-Path $models 'custom-behaviour') -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].Exception.Message | Should -Match "worker for model 'custom-behaviour' exited"
+    }
+
+    It 'stops a worker that hangs past -TimeoutSec' {
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        [pscustomobject]@{ x1 = 999.0; x2 = 1.0; x3 = 1.0 } | Invoke-MLModelPrediction -Path (Join-Path $models 'custom-behaviour') -TimeoutSec 2 -ErrorVariable err -ErrorAction SilentlyContinue
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 20
+        $err[0].Exception.Message | Should -Match 'did not finish .* within 2 s; it was stopped'
+    }
+
+    It 'keeps what a model prints out of the predictions, on the Verbose stream' {
+        $all = [pscustomobject]@{ x1 = 42.0; x2 = 1.0; x3 = 1.0 } | Invoke-MLModelPrediction -Path (Join-Path $models 'custom-behaviour') -Verbose 4>&1
+        ($all | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message | Should -Contain 'chatty model says hello'
+        ($all | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] }).prediction | Should -Be 84
+    }
+
+    It 'warns when the model asks for another Python minor version' {
+        $dir = Join-Path $TestDrive 'oldpy'
+        Copy-Item (Join-Path $models 'sklearn-linear-pickle') $dir -Recurse
+        (Get-Content (Join-Path $dir 'python_env.yaml') -Raw) -replace 'python: \S+', 'python: 3.6.9' | Set-Content (Join-Path $dir 'python_env.yaml')
+        $null = Get-MLModel $dir | Invoke-MLModelPrediction -InputCsv $inputCsv -WarningVariable w 3>$null
+        ($w -join ' ') | Should -Match 'saved with Python 3\.6\.9'
+    }
+
+    It 'says with -WhatIf what a virtual environment would install, and makes nothing' {
+        $env:MLMODELS_ENV_CACHE = Join-Path $TestDrive 'envs'
+        try {
+            # "What if:" goes to the host, so read it from a fresh pwsh's output.
+            $out = Invoke-FreshPwsh "`$env:MLMODELS_PYTHON = '/usr/bin/python3'; `$env:MLMODELS_ENV_CACHE = '$env:MLMODELS_ENV_CACHE'; Import-Module '$ModulePath'; Get-MLModel '$(Join-Path $models 'sklearn-linear-pickle')' | Invoke-MLModelPrediction -InputCsv '$inputCsv' -EnvManager VirtualEnv -WhatIf"
+            ($out -join ' ') | Should -Match 'install: scikit-learn, cloudpickle'
+            $env:MLMODELS_ENV_CACHE | Should -Not -Exist
+        }
+        finally { Remove-Item Env:MLMODELS_ENV_CACHE }
+    }
+
+    It 'makes a virtual environment once, offline from packages already present, and reuses it' -Skip:(-not $hasVenv) {
+        $env:MLMODELS_ENV_CACHE = Join-Path $TestDrive 'envs2'
+        try {
+            $m = Get-MLModel (Join-Path $models 'sklearn-linear-pickle')
+            $first = $m | Invoke-MLModelPrediction -InputCsv $inputCsv -EnvManager VirtualEnv -Confirm:$false
+            Compare-Predictions $first 'sklearn-linear-pickle'
+            $made = Get-ChildItem $env:MLMODELS_ENV_CACHE -Directory
+            $made.Count | Should -Be 1
+            $again = $m | Invoke-MLModelPrediction -InputCsv $inputCsv -EnvManager VirtualEnv -Confirm:$false
+            (Get-ChildItem $env:MLMODELS_ENV_CACHE -Directory).FullName | Should -Be $made.FullName
+            $again.Count | Should -Be 200
+        }
+        finally { Remove-Item Env:MLMODELS_ENV_CACHE }
+    }
+}
