@@ -43,6 +43,7 @@ foreach (var name in new[] { "linear", "mlp" })
     Console.WriteLine($"{name,-8} {m,11:F2}s {lim,9:F2}s {Median(ort),7:F2}s {Median(sep),7:F2}s {p,9:F2}s {m / lim,8:F2}x {p / m,11:F1}x");
 }
 
+if (!opt.SkipPython) PythonWorker(repo, opt, csv);
 if (opt.PipelineRows > 0) PipelineRate(repo, opt);
 if (opt.RssGb > 0) PeakRss(opt);
 return 0;
@@ -81,6 +82,33 @@ static double TimeRawOrt(string onnx, float[] data, int rows)
         _ = outputs[0].GetTensorDataAsSpan<float>()[0];
     }
     return sw.Elapsed.TotalSeconds;
+}
+
+static void PythonWorker(string repo, Options opt, string csv)
+{
+    foreach (var kind in new[] { "linear", "forest" })
+    {
+        var dir = Path.Combine(opt.Work, "model-sklearn-" + kind);
+        Run("/usr/bin/python3", [Path.Combine(repo, "bench/make_sklearn_model.py"), dir, kind]);
+        var model = ModelStore.Load(dir);
+        using var scorer = MlModels.Core.Scoring.Python.PythonScorer.Start(model, new MlModels.Core.Scoring.Python.PythonOptions("/usr/bin/python3"));
+        // The same rows, already parsed and in memory on both sides: only the worker's transfer and framing differ.
+        var frames = CsvInput.Read(csv, names => scorer.PlanColumns(names, null), opt.PythonBatch).ToList();
+        scorer.Predict(frames[0], null);
+        var ours = new List<double>(); var limit = new List<double>();
+        for (int run = 0; run < opt.Runs; run++)
+        {
+            ours.Add(Time(() => { foreach (var f in frames) scorer.Predict(f, null); }));
+            limit.Add(double.Parse(Run("/usr/bin/python3", [Path.Combine(repo, "bench/python_predict_limit.py"), dir, csv]).Trim(), CultureInfo.InvariantCulture));
+        }
+        Console.WriteLine($"\npython worker, sklearn {kind}, {opt.Rows:N0} rows in batches of {opt.PythonBatch:N0}: {Median(ours):F2}s vs the model's predict inside Python {Median(limit):F2}s = {Median(ours) / Median(limit):F2}x the limit");
+        if (kind != "linear") continue;
+        var one = new Frame(frames[0].Names, frames[0].Columns.Select(c => { var a = ElementKinds.NewArray(c.Kind, 1); Array.Copy(c.Values, a, 1); return new ColumnData(c.Kind, a); }).ToList(), 1);
+        for (int i = 0; i < 50; i++) scorer.Predict(one, null);
+        var single = new List<double>();
+        for (int i = 0; i < 1000; i++) single.Add(Time(() => scorer.Predict(one, null)) * 1000);
+        Console.WriteLine($"python worker warm 1-row call: median {Median(single):F3} ms, p99 {single.Order().ElementAt(989):F3} ms over 1,000 calls");
+    }
 }
 
 static void PipelineRate(string repo, Options opt)
@@ -162,7 +190,7 @@ static string FindRepo()
 
 sealed class Options
 {
-    public int Rows = 1_000_000, Runs = 3, PipelineRows = 100_000;
+    public int Rows = 1_000_000, Runs = 3, PipelineRows = 100_000, PythonBatch = 10_000;
     public double RssGb = 1;
     public bool SkipPython;
     public string Work = Path.Combine(Path.GetTempPath(), "mlmodels-bench");
@@ -178,6 +206,7 @@ sealed class Options
                 case "--rss-gb": RssGb = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--pipeline-rows": PipelineRows = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--work": Work = args[++i]; break;
+                case "--python-batch": PythonBatch = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--skip-python": SkipPython = true; break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }

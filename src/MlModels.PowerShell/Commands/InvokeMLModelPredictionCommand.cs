@@ -67,7 +67,7 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
 
     [Parameter]
     [ValidateRange(1, 10_000_000)]
-    public int BatchSize { get; set; } = 10_000;
+    public int BatchSize { get; set; } = 50_000;
 
     /// <summary>Threads ONNX Runtime may use inside one batch (0: its default).</summary>
     [Parameter]

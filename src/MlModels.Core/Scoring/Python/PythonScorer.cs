@@ -99,6 +99,7 @@ public sealed class PythonScorer : IScorer
 
     private static byte[] RawBytes(Array a) => a switch
     {
+        // One copy into the request buffer; the arrays' bytes are sent as they lie in memory (little-endian).
         double[] d => MemoryMarshal.AsBytes(d.AsSpan()).ToArray(),
         float[] f => MemoryMarshal.AsBytes(f.AsSpan()).ToArray(),
         long[] l => MemoryMarshal.AsBytes(l.AsSpan()).ToArray(),

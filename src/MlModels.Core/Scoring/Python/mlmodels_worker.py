@@ -33,18 +33,20 @@ warnings.showwarning = _warn
 
 
 def read_exact(n):
-    buf = bytearray()
-    while len(buf) < n:
-        chunk = PROTO_IN.read(n - len(buf))
-        if not chunk:
+    buf = bytearray(n)
+    view = memoryview(buf)
+    got = 0
+    while got < n:
+        r = PROTO_IN.readinto(view[got:])
+        if not r:
             raise EOFError()
-        buf += chunk
-    return bytes(buf)
+        got += r
+    return view
 
 
 def receive():
     (length,) = struct.unpack("<I", read_exact(4))
-    header = json.loads(read_exact(length).decode("utf-8"))
+    header = json.loads(bytes(read_exact(length)).decode("utf-8"))
     payload = read_exact(header.get("payload", 0)) if header.get("payload", 0) else b""
     return header, payload
 
@@ -52,7 +54,9 @@ def receive():
 def send(header, payload=b""):
     header["payload"] = len(payload)
     data = json.dumps(header, allow_nan=True).encode("utf-8")
-    PROTO_OUT.write(struct.pack("<I", len(data)) + data + payload)
+    PROTO_OUT.write(struct.pack("<I", len(data)) + data)
+    if payload:
+        PROTO_OUT.write(payload)
     PROTO_OUT.flush()
 
 
@@ -184,9 +188,9 @@ def decode_frame(header, payload):
         blob = payload[offset:offset + c["nbytes"]]
         offset += c["nbytes"]
         if c["dtype"] in NUMERIC:
-            values = np.frombuffer(blob, dtype=NUMERIC[c["dtype"]]).copy()
+            values = np.frombuffer(blob, dtype=NUMERIC[c["dtype"]])  # a view of the request buffer, no copy
         else:
-            values = json.loads(blob.decode("utf-8"))
+            values = json.loads(bytes(blob).decode("utf-8"))
             if c["dtype"] == "datetime64[ns]":
                 values = pd.to_datetime(values)
         if c.get("missing"):
