@@ -20,6 +20,9 @@
         'Get-MLModelInputExample'
         'Get-MLModelEnvironment'
         'Invoke-MLModelPrediction'
+        'Start-MLModelServer'
+        'Get-MLModelServer'
+        'Stop-MLModelServer'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -59,6 +59,19 @@ function Invoke-Build {
     }
     Copy-Item (Join-Path $root 'src/MlModels.PowerShell/MlModels.Format.ps1xml') $moduleOut
 
+    # The scoring server: its own process, framework-dependent (ASP.NET Core 8.0 or later), under server/.
+    $serverPublish = Join-Path $out 'publish-server'
+    if (Test-Path $serverPublish) { Remove-Item $serverPublish -Recurse -Force }
+    Invoke-Native 'dotnet publish (server)' { dotnet publish (Join-Path $root 'src/MlModels.Server/MlModels.Server.csproj') -c $Configuration -o $serverPublish -p:Version=$version --nologo -v quiet }
+    $server = New-Item -ItemType Directory -Path (Join-Path $moduleOut 'server') -Force
+    Get-ChildItem $serverPublish -File | Where-Object { $_.Extension -in '.dll', '.json' -and $_.Name -notlike '*staticwebassets*' } | Copy-Item -Destination $server
+    foreach ($rid in 'win-x64', 'linux-x64', 'linux-arm64', 'osx-arm64') {
+        $native = Join-Path $serverPublish "runtimes/$rid/native"
+        if (-not (Test-Path $native)) { continue }
+        $dest = New-Item -ItemType Directory -Path (Join-Path $server "runtimes/$rid/native") -Force
+        Get-ChildItem $native -File | Where-Object Extension -notin '.lib', '.pdb' | Copy-Item -Destination $dest
+    }
+
     # Version stamped from the manifest at the repository root.
     $psd1 = Get-Content (Join-Path $root 'MlModels.psd1') -Raw
     Set-Content -Path (Join-Path $moduleOut 'MlModels.psd1') -Value $psd1 -NoNewline

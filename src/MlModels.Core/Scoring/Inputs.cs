@@ -14,7 +14,21 @@ public static class CsvInput
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Input CSV file {path} does not exist.", path);
         if (new FileInfo(path).Length == 0) throw new SchemaViolationException($"Input CSV file {path} is empty; it needs a header row and at least one data row.");
-        using var reader = Sep.Reader(o => o with { Unescape = true, DisableColCountCheck = true }).FromFile(path);
+        return Read(() => Options.FromFile(path), path, planner, batchSize, ct);
+    }
+
+    /// <summary>CSV from a stream (a request body); <paramref name="name"/> is used in messages.</summary>
+    public static IEnumerable<Frame> Read(Stream stream, string name, ColumnPlanner planner, int batchSize, CancellationToken ct = default)
+    {
+        if (stream.CanSeek && stream.Length == 0) throw new SchemaViolationException($"{name} is empty; it needs a header row and at least one data row.");
+        return Read(() => Options.From(stream), name, planner, batchSize, ct);
+    }
+
+    private static SepReaderOptions Options => Sep.Reader(o => o with { Unescape = true, DisableColCountCheck = true });
+
+    private static IEnumerable<Frame> Read(Func<SepReader> open, string path, ColumnPlanner planner, int batchSize, CancellationToken ct)
+    {
+        using var reader = open();
         var header = reader.Header.ColNames;
         if (header.Count == 0 || header.All(h => h.Length == 0))
             throw new SchemaViolationException($"Input CSV file {path} has no header row naming its columns.");

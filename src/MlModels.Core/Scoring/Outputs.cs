@@ -146,7 +146,7 @@ public sealed class JsonPredictionWriter : PredictionFileWriter
     public JsonPredictionWriter(string path, bool includeInput, bool overwrite) : base(path, overwrite)
     {
         _includeInput = includeInput;
-        _json = new Utf8JsonWriter(Writer.BaseStream, new JsonWriterOptions { SkipValidation = false });
+        _json = new Utf8JsonWriter(Writer.BaseStream, JsonValues.WriterOptions);
     }
 
     public override void Write(Frame input, Frame output)
@@ -188,6 +188,9 @@ public sealed class JsonPredictionWriter : PredictionFileWriter
 /// <summary>Writes scoring values as JSON (NaN and infinities as MLflow's server writes them: NaN, Infinity).</summary>
 public static class JsonValues
 {
+    // Quotes and apostrophes stay readable in messages; the output is UTF-8 JSON, not HTML.
+    public static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static void Write(Utf8JsonWriter w, object? v)
     {
         switch (v)
@@ -230,7 +233,7 @@ public static class JsonValues
     public static string Serialize(object? v)
     {
         using var ms = new MemoryStream();
-        using (var w = new Utf8JsonWriter(ms)) Write(w, v);
+        using (var w = new Utf8JsonWriter(ms, WriterOptions)) Write(w, v);
         return Encoding.UTF8.GetString(ms.ToArray());
     }
 }

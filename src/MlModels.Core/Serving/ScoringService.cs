@@ -1,0 +1,291 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using MlModels.Core.Format;
+using MlModels.Core.Scoring;
+using MlModels.Core.Scoring.Onnx;
+using MlModels.Core.Scoring.Python;
+
+namespace MlModels.Core.Serving;
+
+/// <summary>Settings of a scoring server; the defaults are those of <c>mlflow models serve</c>.</summary>
+public sealed record ServingOptions
+{
+    public string Host { get; init; } = "127.0.0.1";
+    public int Port { get; init; } = 5000;
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(60);
+    public long MaxBodyBytes { get; init; } = 100L * 1024 * 1024;
+    /// <summary>Python workers for python_function models (requests are spread over them).</summary>
+    public int Workers { get; init; } = 1;
+    /// <summary>When set, requests must carry it in the X-API-Key header (or as a Bearer token).</summary>
+    public string? ApiKey { get; init; }
+    public PythonOptions? Python { get; init; }
+    public int Threads { get; init; }
+}
+
+public sealed record ServingResponse(int Status, string ContentType, byte[] Body)
+{
+    public static ServingResponse Json(int status, object? value) => new(status, "application/json", Encoding.UTF8.GetBytes(JsonValues.Serialize(value)));
+
+    /// <summary>MLflow's error body: <c>{"error_code": ..., "message": ...}</c>.</summary>
+    public static ServingResponse Error(int status, string code, string message) =>
+        Json(status, new Dictionary<string, object?> { ["error_code"] = code, ["message"] = message });
+}
+
+/// <summary>
+/// MLflow's scoring protocol for one model, independent of the web server: content-type rules, the four JSON input
+/// forms and CSV, params, MLflow's status codes, a per-request timeout, and metrics.
+/// </summary>
+public sealed class ScoringService : IDisposable
+{
+    private readonly ServingOptions _options;
+    private readonly Action<string>? _log;
+    private readonly OnnxScorer? _onnx;
+    private readonly ScorerPool? _pool;
+    public ServingMetrics Metrics { get; } = new();
+
+    public MLModel Model { get; }
+
+    public ScoringService(MLModel model, ServingOptions options, Action<string>? log = null)
+    {
+        Model = model;
+        _options = options;
+        _log = log;
+        if (PredictionEngine.IsNative(model)) _onnx = PredictionEngine.OnnxScorerFor(model, new OnnxScorerOptions(options.Threads, Spin: true), log);
+        else _pool = new ScorerPool(model, options, log);
+    }
+
+    public bool Ready => _onnx != null || _pool!.Ready;
+
+    /// <summary>True when the key is not required or matches.</summary>
+    public bool Authorized(string? apiKeyHeader, string? authorization)
+    {
+        if (string.IsNullOrEmpty(_options.ApiKey)) return true;
+        var given = apiKeyHeader ?? (authorization?.StartsWith("Bearer ", StringComparison.Ordinal) == true ? authorization[7..] : null);
+        return given != null && CryptographicEquals(given, _options.ApiKey);
+    }
+
+    private static bool CryptographicEquals(string a, string b) =>
+        System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(a), Encoding.UTF8.GetBytes(b));
+
+    /// <summary>Handles POST /invocations.</summary>
+    public async Task<ServingResponse> InvokeAsync(string? contentType, Stream body, CancellationToken aborted)
+    {
+        var clock = Stopwatch.StartNew();
+        var response = await InvokeCoreAsync(contentType, body, aborted).ConfigureAwait(false);
+        Metrics.Record(response.Status, clock.Elapsed);
+        return response;
+    }
+
+    private async Task<ServingResponse> InvokeCoreAsync(string? contentType, Stream body, CancellationToken aborted)
+    {
+        var (mediaType, charset) = ParseContentType(contentType);
+        if (charset != null && !charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) && !charset.Equals("utf8", StringComparison.OrdinalIgnoreCase))
+            return ServingResponse.Error(415, "BAD_REQUEST", $"Unsupported charset '{charset}'. Only utf-8 is accepted.");
+        if (mediaType is not ("application/json" or "text/csv"))
+            return ServingResponse.Error(415, "BAD_REQUEST", $"This predictor only supports the following content types: Types: ['text/csv', 'application/json']. Got '{contentType ?? ""}'.");
+
+        // The body is read whole (within the size limit Kestrel enforces) before scoring starts.
+        var buffer = new MemoryStream();
+        try { await body.CopyToAsync(buffer, aborted).ConfigureAwait(false); }
+        catch (Exception ex) when (ex.GetType().Name == "BadHttpRequestException" || ex is IOException)
+        {
+            return ex.Message.Contains("too large", StringComparison.OrdinalIgnoreCase)
+                ? ServingResponse.Error(413, "BAD_REQUEST", $"The request body is larger than the limit of {_options.MaxBodyBytes:N0} bytes.")
+                : ServingResponse.Error(400, "BAD_REQUEST", $"The request body could not be read: {ex.Message}");
+        }
+        buffer.Position = 0;
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        timeout.CancelAfter(_options.Timeout);
+        var work = Task.Run(() => Score(mediaType, buffer, timeout.Token), timeout.Token);
+        try
+        {
+            return await work.WaitAsync(_options.Timeout, aborted).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            timeout.Cancel();
+            return ServingResponse.Error(504, "TIMEOUT", $"Scoring took longer than the server's timeout of {_options.Timeout.TotalSeconds:N0} s.");
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !aborted.IsCancellationRequested)
+        {
+            return ServingResponse.Error(504, "TIMEOUT", $"Scoring took longer than the server's timeout of {_options.Timeout.TotalSeconds:N0} s.");
+        }
+    }
+
+    private ServingResponse Score(string mediaType, MemoryStream body, CancellationToken ct)
+    {
+        IScorer? rented = null;
+        try
+        {
+            if (mediaType == "text/csv")
+            {
+                rented = Rent(ct);
+                var scorer = rented;
+                var frames = CsvInput.Read(body, "the request's CSV body", names => scorer.PlanColumns(names, null), int.MaxValue / 64, ct).ToList();
+                var rows = new List<Dictionary<string, object?>>();
+                foreach (var f in frames) AddRecords(rows, scorer.Predict(f, null));
+                return ServingResponse.Json(200, new Dictionary<string, object?> { ["predictions"] = rows });
+            }
+            using var request = ScoringRequest.Parse(Encoding.UTF8.GetString(body.GetBuffer(), 0, (int)body.Length), "the request body");
+            var parameters = ParamsEnforcement.Apply(Model.Signature?.Params, ParamsOf(request), _log);
+            rented = Rent(ct);
+            var s = rented;
+            object predictions;
+            if (request.IsTabular)
+            {
+                var output = s.Predict(request.ToFrame(names => s.PlanColumns(names, null)), parameters);
+                var rows = new List<Dictionary<string, object?>>();
+                AddRecords(rows, output);
+                predictions = rows;
+            }
+            else predictions = s.PredictTensors(request, parameters) switch
+            {
+                Frame f => Records(f),
+                var other => other,
+            };
+            return ServingResponse.Json(200, new Dictionary<string, object?> { ["predictions"] = predictions });
+        }
+        catch (SchemaViolationException ex) { return ServingResponse.Error(400, "BAD_REQUEST", ex.Message); }
+        catch (MLModelFormatException ex) { return ServingResponse.Error(400, "BAD_REQUEST", ex.Message); }
+        catch (PythonWorkerException ex) when (ex.PythonType is "Timeout") { return ServingResponse.Error(504, "TIMEOUT", ex.Message); }
+        catch (OperationCanceledException) { throw; }
+        catch (Exception ex)
+        {
+            _log?.Invoke($"scoring failed: {ex}");
+            return ServingResponse.Error(500, "INTERNAL_ERROR", ex.Message);
+        }
+        finally
+        {
+            if (rented != null) _pool?.Return(rented);
+        }
+    }
+
+    private IScorer Rent(CancellationToken ct) => (IScorer?)_onnx ?? _pool!.Rent(ct);
+
+    private static IDictionary<string, object?>? ParamsOf(ScoringRequest request) =>
+        request.Params is JsonElement p ? p.EnumerateObject().ToDictionary(x => x.Name, x => (object?)x.Value.Clone()) : null;
+
+    private static List<Dictionary<string, object?>> Records(Frame f)
+    {
+        var rows = new List<Dictionary<string, object?>>(f.RowCount);
+        AddRecords(rows, f);
+        return rows;
+    }
+
+    private static void AddRecords(List<Dictionary<string, object?>> rows, Frame f)
+    {
+        for (int r = 0; r < f.RowCount; r++)
+        {
+            var row = new Dictionary<string, object?>(f.Columns.Count, StringComparer.Ordinal);
+            for (int c = 0; c < f.Columns.Count; c++) row[f.Names[c]] = f.Columns[c].Get(r);
+            rows.Add(row);
+        }
+    }
+
+    public static (string? MediaType, string? Charset) ParseContentType(string? contentType)
+    {
+        if (string.IsNullOrWhiteSpace(contentType)) return (null, null);
+        var parts = contentType.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        string? charset = null;
+        foreach (var p in parts.Skip(1))
+        {
+            var kv = p.Split('=', 2, StringSplitOptions.TrimEntries);
+            if (kv.Length == 2 && kv[0].Equals("charset", StringComparison.OrdinalIgnoreCase)) charset = kv[1].Trim('"');
+        }
+        return (parts.Length > 0 ? parts[0].ToLowerInvariant() : null, charset);
+    }
+
+    public void Dispose() => _pool?.Dispose();
+}
+
+/// <summary>Python workers shared by requests; a worker that died is replaced on its next use.</summary>
+public sealed class ScorerPool : IDisposable
+{
+    private readonly MLModel _model;
+    private readonly ServingOptions _options;
+    private readonly Action<string>? _log;
+    private readonly ConcurrentBag<PythonScorer> _idle = [];
+    private readonly SemaphoreSlim _slots;
+
+    public ScorerPool(MLModel model, ServingOptions options, Action<string>? log)
+    {
+        _model = model;
+        _options = options;
+        _log = log;
+        _slots = new SemaphoreSlim(Math.Max(1, options.Workers));
+        for (int i = 0; i < Math.Max(1, options.Workers); i++) _idle.Add(Start());
+    }
+
+    public bool Ready => true;
+
+    private PythonScorer Start() => PythonScorer.Start(_model, _options.Python, line => _log?.Invoke("worker: " + line), _log);
+
+    public IScorer Rent(CancellationToken ct)
+    {
+        _slots.Wait(ct);
+        if (!_idle.TryTake(out var scorer)) scorer = Start();
+        if (scorer.Worker.HasExited)
+        {
+            _log?.Invoke($"Python worker {scorer.Worker.ProcessId} had exited; starting a new one.");
+            scorer.Dispose();
+            scorer = Start();
+        }
+        return scorer;
+    }
+
+    public void Return(IScorer scorer)
+    {
+        var ps = (PythonScorer)scorer;
+        if (ps.Worker.HasExited) { ps.Dispose(); ps = Start(); }
+        _idle.Add(ps);
+        _slots.Release();
+    }
+
+    public void Dispose()
+    {
+        while (_idle.TryTake(out var s)) s.Dispose();
+    }
+}
+
+/// <summary>Request counts and latency for /metrics, in Prometheus text format.</summary>
+public sealed class ServingMetrics
+{
+    private static readonly double[] Buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+    private readonly long[] _bucketCounts = new long[Buckets.Length];
+    private readonly ConcurrentDictionary<int, long> _byStatus = new();
+    private long _count;
+    private long _sumMicros;
+
+    public void Record(int status, TimeSpan elapsed)
+    {
+        _byStatus.AddOrUpdate(status, 1, (_, n) => n + 1);
+        Interlocked.Increment(ref _count);
+        Interlocked.Add(ref _sumMicros, (long)(elapsed.TotalMilliseconds * 1000));
+        var secs = elapsed.TotalSeconds;
+        for (int i = 0; i < Buckets.Length; i++)
+            if (secs <= Buckets[i]) Interlocked.Increment(ref _bucketCounts[i]);
+    }
+
+    public string Render()
+    {
+        var sb = new StringBuilder();
+        var inv = CultureInfo.InvariantCulture;
+        sb.Append("# HELP mlmodels_requests_total Scoring requests by HTTP status.\n# TYPE mlmodels_requests_total counter\n");
+        foreach (var (status, n) in _byStatus.OrderBy(kv => kv.Key)) sb.Append(inv, $"mlmodels_requests_total{{code=\"{status}\"}} {n}\n");
+        sb.Append("# HELP mlmodels_request_errors_total Scoring requests that did not succeed.\n# TYPE mlmodels_request_errors_total counter\n");
+        sb.Append(inv, $"mlmodels_request_errors_total {_byStatus.Where(kv => kv.Key >= 400).Sum(kv => kv.Value)}\n");
+        sb.Append("# HELP mlmodels_request_duration_seconds Time to answer a scoring request.\n# TYPE mlmodels_request_duration_seconds histogram\n");
+        for (int i = 0; i < Buckets.Length; i++) sb.Append(inv, $"mlmodels_request_duration_seconds_bucket{{le=\"{Buckets[i]}\"}} {Interlocked.Read(ref _bucketCounts[i])}\n");
+        var count = Interlocked.Read(ref _count);
+        sb.Append(inv, $"mlmodels_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}\n");
+        sb.Append(inv, $"mlmodels_request_duration_seconds_sum {Interlocked.Read(ref _sumMicros) / 1e6}\n");
+        sb.Append(inv, $"mlmodels_request_duration_seconds_count {count}\n");
+        sb.Append("# HELP mlmodels_process_resident_bytes Resident memory of the server process.\n# TYPE mlmodels_process_resident_bytes gauge\n");
+        sb.Append(inv, $"mlmodels_process_resident_bytes {Environment.WorkingSet}\n");
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,171 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using MlModels.Core.Format;
+using MlModels.Core.Scoring.Python;
+using MlModels.Core.Serving;
+
+namespace MlModels.Server;
+
+/// <summary>
+/// MLflow's scoring server for one model, on Kestrel.
+///   MlModels.Server --model DIR [--host 127.0.0.1] [--port 5000] [--timeout 60] [--workers 1] [--max-body-mb 100] [--python PATH]
+///   MlModels.Server serve    (SageMaker's contract: model at /opt/ml/model, 0.0.0.0:8080)
+/// An API key, if wanted, comes from the MLMODELS_API_KEY environment variable (never the command line).
+/// The server stops gracefully, finishing requests in flight, on SIGTERM, Ctrl+C, or when its standard input closes.
+/// </summary>
+public static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        ServerSettings settings;
+        try { settings = ServerSettings.Parse(args); }
+        catch (ArgumentException ex)
+        {
+            await Console.Error.WriteLineAsync(ex.Message);
+            return 2;
+        }
+        MLModel model;
+        try { model = ModelStore.Load(settings.ModelPath); }
+        catch (Exception ex) when (ex is MLModelFormatException or IOException)
+        {
+            await Console.Error.WriteLineAsync($"Cannot load the model: {ex.Message}");
+            return 3;
+        }
+        WebApplication app;
+        try { app = Build(model, settings.Options, settings.WatchStdin); }
+        catch (Exception ex) when (ex is PythonWorkerException or InvalidOperationException or MLModelFormatException)
+        {
+            await Console.Error.WriteLineAsync($"Cannot start scoring model '{model.Name}': {ex.Message}");
+            return 4;
+        }
+        await app.RunAsync();
+        return 0;
+    }
+
+    /// <summary>The server as a WebApplication (tests host it in-process on a free port with <c>port: 0</c>).</summary>
+    public static WebApplication Build(MLModel model, ServingOptions options, bool watchStdin = false)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = options.MaxBodyBytes;
+            k.AddServerHeader = false;
+            k.Listen(System.Net.IPAddress.Parse(options.Host == "localhost" ? "127.0.0.1" : options.Host), options.Port);
+        });
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.Timeout + TimeSpan.FromSeconds(5));
+        var log = new RequestLog(Console.Out);
+        var service = new ScoringService(model, options, msg => log.Message(msg));
+        builder.Services.AddSingleton(service);
+        var app = builder.Build();
+        app.Lifetime.ApplicationStopped.Register(service.Dispose);
+
+        app.Use(async (ctx, next) =>
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            await next();
+            log.Request(ctx.Request.Method, ctx.Request.Path, ctx.Response.StatusCode, clock.Elapsed.TotalMilliseconds);
+        });
+        app.MapGet("/ping", () => service.Ready ? Results.Text("\n", "application/json") : Results.StatusCode(503));
+        app.MapGet("/health", () => service.Ready ? Results.Text("\n", "application/json") : Results.StatusCode(503));
+        app.MapGet("/version", () => Results.Text(typeof(ScoringService).Assembly.GetName().Version?.ToString(3) ?? "0.0.0", "text/plain"));
+        app.MapGet("/metrics", () => Results.Text(service.Metrics.Render(), "text/plain; version=0.0.4"));
+        app.MapPost("/invocations", async (HttpContext ctx) =>
+        {
+            if (!service.Authorized(ctx.Request.Headers["X-API-Key"].FirstOrDefault(), ctx.Request.Headers.Authorization.FirstOrDefault()))
+            {
+                await Write(ctx, ServingResponse.Error(401, "UNAUTHENTICATED", "A valid API key is required (X-API-Key header or Bearer token)."));
+                return;
+            }
+            if (ctx.Request.ContentLength > options.MaxBodyBytes)
+            {
+                await Write(ctx, ServingResponse.Error(413, "BAD_REQUEST", $"The request body is larger than the limit of {options.MaxBodyBytes:N0} bytes."));
+                return;
+            }
+            var response = await service.InvokeAsync(ctx.Request.ContentType, ctx.Request.Body, ctx.RequestAborted);
+            await Write(ctx, response);
+        });
+        app.MapFallback((HttpContext ctx) => Write(ctx, ServingResponse.Error(404, "ENDPOINT_NOT_FOUND", $"No endpoint {ctx.Request.Method} {ctx.Request.Path}.")));
+
+        if (watchStdin)
+        {
+            // The parent (Start-MLModelServer) closes our stdin to ask for a graceful stop.
+            var lifetime = app.Lifetime;
+            new Thread(() =>
+            {
+                try { while (Console.In.Read() >= 0) { } } catch (IOException) { }
+                lifetime.StopApplication();
+            }) { IsBackground = true, Name = "stdin-watch" }.Start();
+        }
+        app.Lifetime.ApplicationStarted.Register(() => log.Message($"serving model '{model.Name}' on http://{options.Host}:{options.Port}"));
+        return app;
+    }
+
+    private static Task Write(HttpContext ctx, ServingResponse r)
+    {
+        ctx.Response.StatusCode = r.Status;
+        ctx.Response.ContentType = r.ContentType;
+        ctx.Response.ContentLength = r.Body.Length;
+        return ctx.Response.Body.WriteAsync(r.Body).AsTask();
+    }
+}
+
+/// <summary>One JSON line per request (and per server message) on standard output.</summary>
+internal sealed class RequestLog(TextWriter output)
+{
+    private readonly object _gate = new();
+
+    public void Request(string method, string path, int status, double ms) =>
+        Write(new { ts = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture), method, path, status, ms = Math.Round(ms, 3) });
+
+    public void Message(string message) => Write(new { ts = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture), message });
+
+    private void Write(object entry)
+    {
+        var line = JsonSerializer.Serialize(entry);
+        lock (_gate) { output.WriteLine(line); output.Flush(); }
+    }
+}
+
+internal sealed record ServerSettings(string ModelPath, ServingOptions Options, bool WatchStdin)
+{
+    public static ServerSettings Parse(string[] args)
+    {
+        var o = new ServingOptions();
+        string? model = null;
+        bool watch = false;
+        string? python = null;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
+            switch (args[i])
+            {
+                case "serve":
+                    // SageMaker's container contract.
+                    model ??= "/opt/ml/model";
+                    o = o with { Host = "0.0.0.0", Port = int.TryParse(Environment.GetEnvironmentVariable("SAGEMAKER_BIND_TO_PORT"), out var sp) ? sp : 8080 };
+                    break;
+                case "--model" or "-m": model = Next(); break;
+                case "--host" or "-h": o = o with { Host = Next() }; break;
+                case "--port" or "-p": o = o with { Port = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                case "--timeout" or "-t": o = o with { Timeout = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)) }; break;
+                case "--workers" or "-w": o = o with { Workers = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                case "--max-body-mb": o = o with { MaxBodyBytes = (long)(double.Parse(Next(), CultureInfo.InvariantCulture) * 1024 * 1024) }; break;
+                case "--threads": o = o with { Threads = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                case "--python": python = Next(); break;
+                case "--watch-stdin": watch = true; break;
+                default: throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: MlModels.Server --model DIR [--host H] [--port N] [--timeout S] [--workers N] [--max-body-mb N] [--python PATH] | serve");
+            }
+        }
+        if (model == null) throw new ArgumentException("Give the model folder with --model (or 'serve' for /opt/ml/model).");
+        var key = Environment.GetEnvironmentVariable("MLMODELS_API_KEY");
+        var timeout = o.Timeout;
+        o = o with
+        {
+            ApiKey = string.IsNullOrEmpty(key) ? null : key,
+            Python = new PythonOptions(python, EnvManager.Local, timeout),
+        };
+        return new ServerSettings(model, o, watch);
+    }
+}

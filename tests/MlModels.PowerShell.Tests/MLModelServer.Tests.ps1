@@ -1,0 +1,54 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+    $env:MLMODELS_STATE_DIR = Join-Path $TestDrive 'state'
+    $linear = Save-MLModel -OnnxModel (Join-Path $RepoRoot 'tests/fixtures/onnx/linear.onnx') -Path (Join-Path $TestDrive 'linear') -PassThru 3>$null
+    $port = Get-Random -Minimum 20000 -Maximum 40000
+}
+AfterAll {
+    Get-MLModelServer | Stop-MLModelServer
+    Remove-Item Env:MLMODELS_STATE_DIR -ErrorAction Ignore
+}
+
+Describe 'Start-MLModelServer, Get-MLModelServer, Stop-MLModelServer' {
+    It 'serves a model in the background that an MLflow request body scores' {
+        $s = $linear | Start-MLModelServer -Background -Port $port
+        $s.Url | Should -Be "http://127.0.0.1:$port"
+        $s.IsRunning | Should -BeTrue
+        Invoke-RestMethod "$($s.Url)/ping" | Should -Not -BeNullOrEmpty
+        $r = Invoke-RestMethod -Method Post -Uri "$($s.Url)/invocations" -ContentType 'application/json' -Body '{"dataframe_split": {"columns": ["a", "b", "c"], "data": [[1, 2, 3]]}}'
+        $r.predictions[0].variable | Should -Be 4.75
+        $csv = Invoke-RestMethod -Method Post -Uri "$($s.Url)/invocations" -ContentType 'text/csv' -Body "a,b,c`n0,0,0`n"
+        $csv.predictions[0].variable | Should -Be 0.25
+    }
+
+    It 'lists the running server, and stops it gracefully from the pipeline' {
+        $found = Get-MLModelServer -Port $port
+        $found.ModelName | Should -Be 'linear'
+        $found | Stop-MLModelServer -PassThru | Should -Not -BeNullOrEmpty
+        Get-MLModelServer -Port $port | Should -BeNullOrEmpty
+        { Invoke-RestMethod "http://127.0.0.1:$port/ping" -TimeoutSec 2 } | Should -Throw
+    }
+
+    It 'requires the API key when one is given' {
+        $key = ConvertTo-SecureString 's3cret' -AsPlainText -Force
+        $s = $linear | Start-MLModelServer -Background -Port ($port + 1) -ApiKey $key
+        try {
+            $body = '{"inputs": [[1, 2, 3]]}'
+            { Invoke-RestMethod -Method Post -Uri "$($s.Url)/invocations" -ContentType 'application/json' -Body $body } | Should -Throw '*401*'
+            (Invoke-RestMethod -Method Post -Uri "$($s.Url)/invocations" -ContentType 'application/json' -Body $body -Headers @{ 'X-API-Key' = 's3cret' }).predictions.variable[0][0] | Should -Be 4.75
+        }
+        finally { $s | Stop-MLModelServer }
+    }
+
+    It 'reports a server that cannot start, with its reason' {
+        $dir = New-TestModel (Join-Path $TestDrive 'noflavor') "flavors:`n  custom: {data: x}`n"
+        Start-MLModelServer -Path $dir -Background -Port ($port + 2) -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -Match '^ServerStartFailed'
+        $err[0].Exception.Message | Should -Match 'has no python_function flavor \(flavors: custom\)'
+    }
+
+    It 'says what would start with -WhatIf, and starts nothing' {
+        $linear | Start-MLModelServer -Background -Port ($port + 3) -WhatIf
+        Get-MLModelServer -Port ($port + 3) | Should -BeNullOrEmpty
+    }
+}
