@@ -99,17 +99,19 @@ function Invoke-Test {
     New-Item -ItemType Directory -Path $results -Force | Out-Null
     Remove-Item (Join-Path $results '*') -Force -ErrorAction Ignore
 
-    # xUnit
-    & dotnet test (Join-Path $root 'tests/MlModels.Core.Tests/MlModels.Core.Tests.csproj') -c $Configuration --nologo `
-        --logger "trx;LogFileName=core.trx" --results-directory $results
-    $trx = Join-Path $results 'core.trx'
+    # xUnit: the core library and the server.
     $xPassed = 0; $xFailed = 0
-    if (Test-Path $trx) {
-        $counters = ([xml](Get-Content $trx -Raw)).TestRun.ResultSummary.Counters
-        $xPassed = [int]$counters.passed
-        $xFailed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout
+    foreach ($project in 'MlModels.Core.Tests', 'MlModels.Server.Tests') {
+        & dotnet test (Join-Path $root "tests/$project/$project.csproj") -c $Configuration --nologo `
+            --logger "trx;LogFileName=$project.trx" --results-directory $results
+        $trx = Join-Path $results "$project.trx"
+        if (Test-Path $trx) {
+            $counters = ([xml](Get-Content $trx -Raw)).TestRun.ResultSummary.Counters
+            $xPassed += [int]$counters.passed
+            $xFailed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout
+        }
+        else { $xFailed += 1; Write-Warning "$project produced no results." }
     }
-    else { $xFailed = 1; Write-Warning 'xUnit produced no results.' }
 
     # Pester, in a fresh pwsh against the built module.
     $tools = Get-PesterPath

@@ -46,6 +46,10 @@ public static class Program
     /// <summary>The server as a WebApplication (tests host it in-process on a free port with <c>port: 0</c>).</summary>
     public static WebApplication Build(MLModel model, ServingOptions options, bool watchStdin = false)
     {
+        // Scoring blocks a thread per request (ONNX Runtime and Python workers are synchronous); start with enough
+        // pool threads that a burst of connections does not wait for the pool to grow.
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 64), Math.Max(io, 64));
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k =>

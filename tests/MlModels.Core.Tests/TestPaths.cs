@@ -39,10 +39,10 @@ internal static class Prerequisites
 
     public const string DebianPython = "/usr/bin/python3";
 
-    public static bool PythonHas(string module)
+    public static bool PythonHas(string modules)
     {
         if (!File.Exists(DebianPython)) return false;
-        var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(DebianPython, ["-c", $"import {module}"]) { RedirectStandardError = true, RedirectStandardOutput = true })!;
+        var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(DebianPython, ["-c", $"import {modules}"]) { RedirectStandardError = true, RedirectStandardOutput = true })!;
         p.WaitForExit(30_000);
         return p.ExitCode == 0;
     }

@@ -227,20 +227,39 @@ public sealed class ScorerPool : IDisposable
     public IScorer Rent(CancellationToken ct)
     {
         _slots.Wait(ct);
-        if (!_idle.TryTake(out var scorer)) scorer = Start();
-        if (scorer.Worker.HasExited)
+        try
         {
-            _log?.Invoke($"Python worker {scorer.Worker.ProcessId} had exited; starting a new one.");
-            scorer.Dispose();
-            scorer = Start();
+            if (!_idle.TryTake(out var scorer)) scorer = Start();
+            if (!scorer.Worker.IsUsable)
+            {
+                _log?.Invoke($"Python worker {scorer.Worker.ProcessId} had exited; starting a new one.");
+                scorer.Dispose();
+                scorer = Start();
+            }
+            return scorer;
         }
-        return scorer;
+        catch
+        {
+            _slots.Release();
+            throw;
+        }
     }
 
     public void Return(IScorer scorer)
     {
         var ps = (PythonScorer)scorer;
-        if (ps.Worker.HasExited) { ps.Dispose(); ps = Start(); }
+        if (!ps.Worker.IsUsable)
+        {
+            ps.Dispose();
+            try { ps = Start(); }
+            catch (Exception ex) when (ex is PythonWorkerException or InvalidOperationException)
+            {
+                // The next Rent starts one instead.
+                _log?.Invoke($"could not restart a Python worker: {ex.Message}");
+                _slots.Release();
+                return;
+            }
+        }
         _idle.Add(ps);
         _slots.Release();
     }

@@ -38,6 +38,10 @@ public sealed class PythonWorker : IDisposable
     public string? LoadedBy { get; private set; }
     public int ProcessId => _process.Id;
     public bool HasExited => _process.HasExited;
+    /// <summary>False once the worker died, timed out or was killed: it must not be used again.</summary>
+    public bool IsUsable => !_broken && !_process.HasExited;
+    private volatile bool _broken;
+    private volatile bool _timedOut;
 
     private PythonWorker(Process process, string python, string modelName)
     {
@@ -152,19 +156,26 @@ public sealed class PythonWorker : IDisposable
             }
             catch (IOException ex)
             {
+                _broken = true;
                 throw Died(what, ex);
             }
-            var read = Task.Run(() => ReadReply(ct), ct);
-            bool done;
-            try { done = read.Wait(timeout, ct); }
-            catch (OperationCanceledException) { Kill(); throw; }
-            catch (AggregateException ex) when (ex.InnerException is EndOfStreamException or IOException) { throw Died(what, ex.InnerException); }
-            if (!done)
+            // Read on this thread; a timer kills the process if the reply is late, which ends the read.
+            (JsonObject, byte[]) result;
+            _timedOut = false;
+            using (var timer = new Timer(_ => { _timedOut = true; Kill(); }, null, timeout, Timeout.InfiniteTimeSpan))
+            using (ct.Register(Kill))
             {
-                Kill();
-                throw new PythonWorkerException($"The Python worker for model '{_modelName}' did not finish {what} within {timeout.TotalSeconds:N0} s; it was stopped.", "Timeout");
+                try { result = ReadReply(ct); }
+                catch (Exception ex) when (ex is EndOfStreamException or IOException or ObjectDisposedException)
+                {
+                    _broken = true;
+                    ct.ThrowIfCancellationRequested();
+                    if (_timedOut)
+                        throw new PythonWorkerException($"The Python worker for model '{_modelName}' did not finish {what} within {timeout.TotalSeconds:N0} s; it was stopped.", "Timeout");
+                    throw Died(what, ex);
+                }
             }
-            var (reply, body) = read.Result;
+            var (reply, body) = result;
             if (reply["ok"]?.GetValue<bool>() != true)
             {
                 var type = reply["type"]?.GetValue<string>();
@@ -219,6 +230,7 @@ public sealed class PythonWorker : IDisposable
 
     public void Kill()
     {
+        _broken = true;
         try { if (!_process.HasExited) _process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
     }
 

@@ -13,7 +13,7 @@ using System.Reflection;
 [assembly: System.Reflection.AssemblyCompanyAttribute("MlModels contributors")]
 [assembly: System.Reflection.AssemblyConfigurationAttribute("Debug")]
 [assembly: System.Reflection.AssemblyFileVersionAttribute("0.1.0.0")]
-[assembly: System.Reflection.AssemblyInformationalVersionAttribute("0.1.0+b76f775b686fdacf540775e515a5c12938b915b2")]
+[assembly: System.Reflection.AssemblyInformationalVersionAttribute("0.1.0+bc90a321e6ebe0433797222d9d9beaf794fd7852")]
 [assembly: System.Reflection.AssemblyProductAttribute("MlModels")]
 [assembly: System.Reflection.AssemblyTitleAttribute("MlModels.Core")]
 [assembly: System.Reflection.AssemblyVersionAttribute("0.1.0.0")]

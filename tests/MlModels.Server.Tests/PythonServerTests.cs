@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using System.Net;
+using MlModels.Core.Format;
+using MlModels.Core.Scoring.Python;
+using MlModels.Core.Serving;
+
+namespace MlModels.Core.Tests;
+
+/// <summary>python_function models behind the server: timeouts and worker replacement, with Debian's Python packages.</summary>
+public class PythonServerTests
+{
+    private static string Fixtures()
+    {
+        Prerequisites.Require(Prerequisites.PythonHas("sklearn, pandas, cloudpickle"), "python3-sklearn, python3-pandas and python3-cloudpickle (Debian)");
+        var dir = TestPaths.NewTempDir();
+        using var p = Process.Start(Prerequisites.DebianPython, [Path.Combine(TestPaths.RepoRoot, "tests/fixtures/make_python_models.py"), dir]);
+        p.WaitForExit();
+        Assert.Equal(0, p.ExitCode);
+        return dir;
+    }
+
+    private static ServingOptions Options(int workers, int timeoutSec) => new()
+    {
+        Workers = workers,
+        Timeout = TimeSpan.FromSeconds(timeoutSec),
+        Python = new PythonOptions(Prerequisites.DebianPython, EnvManager.Local, TimeSpan.FromSeconds(timeoutSec)),
+    };
+
+    [SkippableFact]
+    public async Task SlowModel_Gets504_AndTheServerCarriesOn()
+    {
+        var dir = Fixtures();
+        await using var s = await RunningServer.StartAsync(ModelStore.Load(Path.Combine(dir, "custom-behaviour")), Options(1, 2));
+        var watch = Stopwatch.StartNew();
+        var r = await s.PostAsync("{\"dataframe_records\": [{\"x1\": 999, \"x2\": 1, \"x3\": 1}]}");
+        Assert.Equal(HttpStatusCode.GatewayTimeout, r.StatusCode);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15));
+        var ok = await s.PostAsync("{\"dataframe_records\": [{\"x1\": 5, \"x2\": 1, \"x3\": 1}]}");
+        var text = await ok.Content.ReadAsStringAsync();
+        Assert.True(ok.StatusCode == HttpStatusCode.OK, text);
+        Assert.Contains("10", text);
+    }
+
+    [SkippableFact]
+    public async Task WorkerKilledUnderLoad_IsReplaced()
+    {
+        var dir = Fixtures();
+        var modelDir = Path.Combine(dir, "sklearn-linear-pickle");
+        await using var s = await RunningServer.StartAsync(ModelStore.Load(modelDir), Options(2, 30));
+        const string body = "{\"dataframe_split\": {\"columns\": [\"x1\", \"x2\", \"x3\"], \"data\": [[1, 2, 3]]}}";
+        long ok = 0, failed = 0;
+        var end = DateTime.UtcNow.AddSeconds(6);
+        var load = Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
+        {
+            while (DateTime.UtcNow < end)
+            {
+                var r = await s.PostAsync(body);
+                if (r.IsSuccessStatusCode) Interlocked.Increment(ref ok); else Interlocked.Increment(ref failed);
+            }
+        }));
+        await Task.Delay(1500);
+        var victim = Workers().First();
+        Process.GetProcessById(victim).Kill();
+        await load;
+        Assert.True(failed <= 2, $"{failed} requests failed around the kill");
+        Assert.True(ok > 100, $"only {ok} requests succeeded");
+        Assert.DoesNotContain(victim, Workers());
+        for (int i = 0; i < 5; i++) Assert.Equal(HttpStatusCode.OK, (await s.PostAsync(body)).StatusCode);
+    }
+
+    /// <summary>Worker processes of this test host, found by their command line.</summary>
+    private static List<int> Workers() => Directory.GetDirectories("/proc")
+        .Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : -1)
+        .Where(pid => pid > 0)
+        .Where(pid =>
+        {
+            try { return File.ReadAllText($"/proc/{pid}/cmdline").Contains("mlmodels_worker") && ParentOf(pid) == Environment.ProcessId; }
+            catch (IOException) { return false; }
+            catch (UnauthorizedAccessException) { return false; }
+        }).ToList();
+
+    private static int ParentOf(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1]);
+    }
+}

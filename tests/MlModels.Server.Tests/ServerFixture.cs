@@ -1,0 +1,61 @@
+using System.Net.Http.Headers;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using MlModels.Core.Format;
+using MlModels.Core.Scoring.Onnx;
+using MlModels.Core.Serving;
+
+namespace MlModels.Core.Tests;
+
+/// <summary>The server hosted in-process on a free loopback port, reached through a real HTTP client.</summary>
+public sealed class RunningServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    public HttpClient Http { get; }
+    public Uri BaseAddress { get; }
+    public MLModel Model { get; }
+
+    private RunningServer(WebApplication app, MLModel model, Uri address)
+    {
+        _app = app;
+        Model = model;
+        BaseAddress = address;
+        Http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    public static async Task<RunningServer> StartAsync(MLModel model, ServingOptions? options = null)
+    {
+        var app = MlModels.Server.Program.Build(model, (options ?? new ServingOptions()) with { Port = 0 });
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new RunningServer(app, model, new Uri(address));
+    }
+
+    /// <summary>The linear ONNX fixture wrapped as a model, with a column signature and a param schema.</summary>
+    public static MLModel LinearModel()
+    {
+        var dir = Path.Combine(TestPaths.NewTempDir(), "linear");
+        var m = OnnxPackager.Save(Path.Combine(TestPaths.RepoRoot, "tests/fixtures/onnx/linear.onnx"), dir);
+        m.Signature = new ModelSignature(
+            new Schema([new ColumnSpec("x1", DataType.Double), new ColumnSpec("x2", DataType.Double), new ColumnSpec("x3", DataType.Double)]),
+            null, ParamSchema.Parse("[{\"name\": \"k\", \"type\": \"long\", \"default\": 1, \"shape\": null}]", "params"));
+        return ModelStore.Save(m, dir, new SaveOptions(Force: true));
+    }
+
+    public Task<HttpResponseMessage> PostAsync(string body, string? contentType = "application/json")
+    {
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes(body));
+        if (contentType != null) content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        return Http.PostAsync("/invocations", content);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
