@@ -39,7 +39,12 @@ public static class Program
             await Console.Error.WriteLineAsync($"Cannot start scoring model '{model.Name}': {ex.Message}");
             return 4;
         }
-        await app.RunAsync();
+        try { await app.RunAsync(); }
+        catch (IOException ex) when (ex.InnerException?.GetType().Name == "AddressInUseException")
+        {
+            await Console.Error.WriteLineAsync($"Cannot listen on {settings.Options.Host}:{settings.Options.Port}: the address is already in use. Choose another port.");
+            return 5;
+        }
         return 0;
     }
 
