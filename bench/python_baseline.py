@@ -5,19 +5,14 @@ import sys
 import time
 
 import numpy as np
-import onnx
 import pandas as pd
-from onnx import numpy_helper
+
+from numpy_model import load_weights, predict
 
 model, src, dst = sys.argv[1:4]
-weights = {t.name: numpy_helper.to_array(t) for t in onnx.load(model).graph.initializer}
+weights = load_weights(model)
 start = time.perf_counter()
 x = pd.read_csv(src).to_numpy(dtype=np.float32)
-if "W1" in weights:
-    h = np.maximum(x @ weights["W1"] + weights["B1"], 0)
-    h = np.maximum(h @ weights["W2"] + weights["B2"], 0)
-    y = h @ weights["W3"] + weights["B3"]
-else:
-    y = x @ weights["W"] + weights["B"]
+y = predict(weights, x)
 pd.DataFrame({"output": y.reshape(-1)}).to_csv(dst, index=False)
 print(time.perf_counter() - start)

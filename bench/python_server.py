@@ -5,14 +5,14 @@
 import sys
 
 import numpy as np
-import onnx
 import pandas as pd
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from onnx import numpy_helper
 
-weights = {t.name: numpy_helper.to_array(t) for t in onnx.load(sys.argv[1]).graph.initializer}
+from numpy_model import load_weights, predict
+
+weights = load_weights(sys.argv[1])
 app = FastAPI()
 
 
@@ -27,12 +27,7 @@ async def invocations(request: Request):
     split = body["dataframe_split"]
     df = pd.DataFrame(split["data"], columns=split["columns"])
     x = df.to_numpy(dtype=np.float32)
-    if "W1" in weights:
-        h = np.maximum(x @ weights["W1"] + weights["B1"], 0)
-        h = np.maximum(h @ weights["W2"] + weights["B2"], 0)
-        y = h @ weights["W3"] + weights["B3"]
-    else:
-        y = x @ weights["W"] + weights["B"]
+    y = predict(weights, x)
     out = pd.DataFrame({"output": y.reshape(-1)})
     return JSONResponse({"predictions": out.to_dict(orient="records")})
 
