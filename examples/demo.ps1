@@ -28,3 +28,10 @@ Write-Host "`n== Read it back ==" -ForegroundColor Cyan
 Get-MLModel $target | Format-List | Out-Host
 $saved.Signature.Inputs.Columns | Format-Table | Out-Host
 Remove-Item $target -Recurse -Force
+
+Write-Host "`n== Score an ONNX model natively (no Python) ==" -ForegroundColor Cyan
+$onnx = Get-MLModel (Join-Path $PSScriptRoot 'onnx-linear')
+Write-Host "Inputs: $($onnx.Signature.Inputs)   Outputs: $($onnx.Signature.Outputs)"
+$onnx | Invoke-MLModelPrediction -InputCsv (Join-Path $PSScriptRoot 'scoring-input.csv') -IncludeInput | Format-Table | Out-Host
+Write-Host "Its saved input example:"
+$onnx | Invoke-MLModelPrediction -UseInputExample | Format-Table | Out-Host
