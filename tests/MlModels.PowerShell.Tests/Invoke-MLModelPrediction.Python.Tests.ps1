@@ -33,6 +33,35 @@ Describe 'Invoke-MLModelPrediction on python_function models' -Skip:$skip {
         Compare-Predictions $out $_
     }
 
+    It 'loads through mlflow.pyfunc.load_model when mlflow is importable, with the same predictions' {
+        # Real MLflow cannot be installed here (no PyPI); a stand-in package exercises the worker's MLflow path.
+        $fake = Join-Path $TestDrive 'fake-mlflow'
+        New-Item -ItemType Directory -Path (Join-Path $fake 'mlflow/pyfunc') -Force | Out-Null
+        Set-Content (Join-Path $fake 'mlflow/__init__.py') ''
+        Set-Content (Join-Path $fake 'mlflow/pyfunc/__init__.py') @"
+import os, pickle
+class _Loaded:
+    def __init__(self, m): self._m = m
+    def predict(self, data, params=None): return self._m.predict(data)
+def load_model(path):
+    with open(os.path.join(path, 'model.pkl'), 'rb') as f:
+        return _Loaded(pickle.load(f))
+"@
+        $env:PYTHONPATH = $fake
+        try {
+            $all = Get-MLModel (Join-Path $models 'sklearn-linear-pickle') | Invoke-MLModelPrediction -InputCsv $inputCsv -Verbose 4>&1
+        }
+        finally { Remove-Item Env:PYTHONPATH }
+        $verbose = @(($all | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message)
+        @($verbose -match "loaded 'sklearn-linear-pickle' via mlflow\.$").Count | Should -Be 1
+        Compare-Predictions @($all | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] }) 'sklearn-linear-pickle'
+    }
+
+    It 'loads with its own sklearn loader when mlflow is not importable' {
+        $v = Get-MLModel (Join-Path $models 'sklearn-linear-pickle') | Invoke-MLModelPrediction -InputCsv $inputCsv -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+        @(@($v.Message) -match "loaded 'sklearn-linear-pickle' via builtin:mlflow\.sklearn\.$").Count | Should -Be 1
+    }
+
     It 'passes params through to the model, defaults filled from the param schema' {
         $out = Get-MLModel (Join-Path $models 'python-model-artifact') | Invoke-MLModelPrediction -InputCsv $inputCsv -Params @{ scale = 2 }
         $row = (Import-Csv $inputCsv)[0]

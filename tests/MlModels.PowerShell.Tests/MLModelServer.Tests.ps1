@@ -47,6 +47,25 @@ Describe 'Start-MLModelServer, Get-MLModelServer, Stop-MLModelServer' {
         $err[0].Exception.Message | Should -Match 'has no python_function flavor \(flavors: custom\)'
     }
 
+    It 'runs in the foreground until stopped (Ctrl+C), then stops the server' {
+        $fg = $port + 4
+        $ps = [powershell]::Create()
+        $null = $ps.AddScript("`$env:MLMODELS_STATE_DIR = '$env:MLMODELS_STATE_DIR'; Import-Module '$ModulePath'; Start-MLModelServer -Path '$($linear.Path)' -Port $fg 3>`$null")
+        $handle = $ps.BeginInvoke()
+        try {
+            $up = $false
+            for ($i = 0; $i -lt 100 -and -not $up; $i++) {
+                try { Invoke-RestMethod "http://127.0.0.1:$fg/ping" -TimeoutSec 2 | Out-Null; $up = $true } catch { Start-Sleep -Milliseconds 200 }
+            }
+            $up | Should -BeTrue
+            (Get-MLModelServer -Port $fg).IsRunning | Should -BeTrue
+            $ps.Stop()   # what Ctrl+C does: StopProcessing
+            { Invoke-RestMethod "http://127.0.0.1:$fg/ping" -TimeoutSec 2 } | Should -Throw
+            Get-MLModelServer -Port $fg | Should -BeNullOrEmpty
+        }
+        finally { $ps.Dispose() }
+    }
+
     It 'says what would start with -WhatIf, and starts nothing' {
         $linear | Start-MLModelServer -Background -Port ($port + 3) -WhatIf
         Get-MLModelServer -Port ($port + 3) | Should -BeNullOrEmpty

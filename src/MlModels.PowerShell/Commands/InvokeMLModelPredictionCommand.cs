@@ -197,11 +197,14 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
     private IScorer OpenScorer(MLModel model, out bool owned, CancellationToken ct)
     {
         var progress = new ProgressRecord(4, "Invoke-MLModelPrediction", $"Preparing the Python environment for {model.Name}");
-        return PredictionEngine.ScorerFor(model, new OnnxScorerOptions(ThrottleLimit), PythonOptions,
+        var scorer = PredictionEngine.ScorerFor(model, new OnnxScorerOptions(ThrottleLimit), PythonOptions,
             msg => Post(() => WriteWarning(msg)),
             line => { _workerLines.Enqueue(line); Post(DrainWorkerLines); },
             new SyncProgress<string>(line => Post(() => { progress.StatusDescription = line.Length > 100 ? line[..100] : line; WriteProgress(progress); })),
             out owned, ct);
+        if (scorer is PythonScorer ps)
+            Post(() => WriteVerbose($"Python {ps.Worker.PythonVersion} ({ps.Worker.PythonPath}, process {ps.Worker.ProcessId}) loaded '{model.Name}' via {ps.Worker.LoadedBy}."));
+        return scorer;
     }
 
     private void DrainWorkerLines()
