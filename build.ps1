@@ -59,17 +59,17 @@ function Invoke-Build {
     }
     Copy-Item (Join-Path $root 'src/MlModels.PowerShell/MlModels.Format.ps1xml') $moduleOut
 
-    # The scoring server: its own process, framework-dependent (ASP.NET Core 8.0 or later), under server/.
+    # The scoring server: its own process, framework-dependent (ASP.NET Core 8.0 or later). It sits in dependencies/
+    # beside the same Core and ONNX Runtime the cmdlets use, so the native libraries ship once.
     $serverPublish = Join-Path $out 'publish-server'
     if (Test-Path $serverPublish) { Remove-Item $serverPublish -Recurse -Force }
     Invoke-Native 'dotnet publish (server)' { dotnet publish (Join-Path $root 'src/MlModels.Server/MlModels.Server.csproj') -c $Configuration -o $serverPublish -p:Version=$version --nologo -v quiet }
-    $server = New-Item -ItemType Directory -Path (Join-Path $moduleOut 'server') -Force
-    Get-ChildItem $serverPublish -File | Where-Object { $_.Extension -in '.dll', '.json' -and $_.Name -notlike '*staticwebassets*' } | Copy-Item -Destination $server
-    foreach ($rid in 'win-x64', 'linux-x64', 'linux-arm64', 'osx-arm64') {
-        $native = Join-Path $serverPublish "runtimes/$rid/native"
-        if (-not (Test-Path $native)) { continue }
-        $dest = New-Item -ItemType Directory -Path (Join-Path $server "runtimes/$rid/native") -Force
-        Get-ChildItem $native -File | Where-Object Extension -notin '.lib', '.pdb' | Copy-Item -Destination $dest
+    foreach ($file in Get-ChildItem $serverPublish -File | Where-Object { $_.Extension -in '.dll', '.json' -and $_.Name -notlike '*staticwebassets*' }) {
+        $existing = Join-Path $deps $file.Name
+        if ((Test-Path $existing) -and (Get-FileHash $existing).Hash -ne (Get-FileHash $file.FullName).Hash) {
+            throw "The server and the module disagree on $($file.Name); both must build against the same versions."
+        }
+        Copy-Item $file.FullName $deps -Force
     }
 
     # Version stamped from the manifest at the repository root.

@@ -35,7 +35,7 @@ pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
 : > "$work/results"
 
-dotnet out/MlModels/server/MlModels.Server.dll --model "$work/model" --port 5101 > "$work/ours.log" 2>&1 & ours=$!; pids+=($ours)
+dotnet out/MlModels/dependencies/MlModels.Server.dll --model "$work/model" --port 5101 > "$work/ours.log" 2>&1 & ours=$!; pids+=($ours)
 wait_up 5101
 response=$(curl -s -X POST -H 'Content-Type: application/json' -d "$body" http://127.0.0.1:5101/invocations)
 rss_before=$(rss $ours); run ours 5101 $ours; rss_after=$(rss $ours)

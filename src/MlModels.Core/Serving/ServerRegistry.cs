@@ -66,13 +66,12 @@ public static class ServerRegistry
         return result.OrderBy(s => s.Port).ToList();
     }
 
-    /// <summary>The server assembly shipped with the module (out/MlModels/server/MlModels.Server.dll).</summary>
+    /// <summary>The server assembly shipped with the module, beside Core (out/MlModels/dependencies/MlModels.Server.dll).</summary>
     public static string ServerAssembly()
     {
-        var core = Path.GetDirectoryName(typeof(ServerRegistry).Assembly.Location)!;
-        foreach (var candidate in new[] { Path.Combine(core, "..", "server", "MlModels.Server.dll"), Path.Combine(core, "MlModels.Server.dll") })
-            if (File.Exists(candidate)) return Path.GetFullPath(candidate);
-        throw new FileNotFoundException("The scoring server (server/MlModels.Server.dll) is missing from the module folder; rebuild the module with build.ps1.");
+        var candidate = Path.Combine(Path.GetDirectoryName(typeof(ServerRegistry).Assembly.Location)!, "MlModels.Server.dll");
+        if (File.Exists(candidate)) return candidate;
+        throw new FileNotFoundException($"The scoring server ({candidate}) is missing from the module folder; rebuild the module with build.ps1.");
     }
 
     /// <summary>The dotnet host, and a clear error when the ASP.NET Core runtime the server needs is not installed.</summary>
