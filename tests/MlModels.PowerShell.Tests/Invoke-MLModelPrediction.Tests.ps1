@@ -77,6 +77,26 @@ Describe 'Invoke-MLModelPrediction' {
         (Get-MLModel $dir | Invoke-MLModelPrediction -UseInputExample 3>$null).variable[0][0] | Should -Be 4.75
     }
 
+    It 'stops promptly when stopped (Ctrl+C), leaving no output file' {
+        $big = Join-Path $TestDrive 'big.csv'
+        $writer = [IO.StreamWriter]::new($big)
+        $writer.Write("a,b,c`n")
+        for ($i = 0; $i -lt 3000000; $i++) { $writer.Write("1.5,2.5,3.5`n") }
+        $writer.Dispose()
+        $out = Join-Path $TestDrive 'stopped.csv'
+        $ps = [powershell]::Create()
+        $null = $ps.AddScript("Import-Module '$ModulePath'; Invoke-MLModelPrediction -Path '$($linear.Path)' -InputCsv '$big' -OutputPath '$out' -BatchSize 1000 3>`$null")
+        $handle = $ps.BeginInvoke()
+        Start-Sleep -Milliseconds 700
+        $handle.IsCompleted | Should -BeFalse -Because 'the file is large enough to still be scoring'
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        $ps.Stop()
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 3
+        $ps.Dispose()
+        $out | Should -Not -Exist
+        @(Get-ChildItem $TestDrive -Force -Filter '.stopped.csv*').Count | Should -Be 0
+    }
+
     It 'warns and scores on CPU when the model asks for CUDA that is not there' {
         $null = $linear | Invoke-MLModelPrediction -InputCsv $csv -WarningVariable w 3>$null
         # The warning comes once, when the session is created; a fresh model object creates a new one.

@@ -42,6 +42,20 @@ public class PythonServerTests
     }
 
     [SkippableFact]
+    public async Task Shutdown_LetsTheRequestInFlightFinish()
+    {
+        var dir = Fixtures();
+        await using var s = await RunningServer.StartAsync(ModelStore.Load(Path.Combine(dir, "custom-behaviour")), Options(1, 30));
+        var inFlight = s.PostAsync("{\"dataframe_records\": [{\"x1\": 7, \"x2\": 1, \"x3\": 1}]}");
+        await Task.Delay(500);
+        var stopping = s.StopAsync();
+        var r = await inFlight;
+        await stopping;
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        Assert.Contains("14", await r.Content.ReadAsStringAsync());
+    }
+
+    [SkippableFact]
     public async Task WorkerKilledUnderLoad_IsReplaced()
     {
         var dir = Fixtures();

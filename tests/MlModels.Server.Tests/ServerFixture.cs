@@ -52,6 +52,9 @@ public sealed class RunningServer : IAsyncDisposable
         return Http.PostAsync("/invocations", content);
     }
 
+    /// <summary>Stops the host the way SIGTERM does: no new requests, requests in flight finish.</summary>
+    public Task StopAsync() => _app.StopAsync();
+
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
