@@ -78,23 +78,28 @@ Describe 'Invoke-MLModelPrediction' {
     }
 
     It 'stops promptly when stopped (Ctrl+C), leaving no output file' {
-        $big = Join-Path $TestDrive 'big.csv'
-        $writer = [IO.StreamWriter]::new($big)
-        $writer.Write("a,b,c`n")
-        for ($i = 0; $i -lt 3000000; $i++) { $writer.Write("1.5,2.5,3.5`n") }
-        $writer.Dispose()
-        $out = Join-Path $TestDrive 'stopped.csv'
-        $ps = [powershell]::Create()
-        $null = $ps.AddScript("Import-Module '$ModulePath'; Invoke-MLModelPrediction -Path '$($linear.Path)' -InputCsv '$big' -OutputPath '$out' -BatchSize 1000 3>`$null")
-        $handle = $ps.BeginInvoke()
-        Start-Sleep -Milliseconds 700
-        $handle.IsCompleted | Should -BeFalse -Because 'the file is large enough to still be scoring'
-        $watch = [Diagnostics.Stopwatch]::StartNew()
-        $ps.Stop()
-        $watch.Elapsed.TotalSeconds | Should -BeLessThan 3
-        $ps.Dispose()
-        $out | Should -Not -Exist
-        @(Get-ChildItem $TestDrive -Force -Filter '.stopped.csv*').Count | Should -Be 0
+        # In a fresh pwsh: a second PowerShell instance runs the scoring and is stopped the way Ctrl+C stops a pipeline.
+        $dir = Join-Path $TestDrive 'stop'
+        New-Item -ItemType Directory $dir | Out-Null
+        $out = Invoke-FreshPwsh @"
+Import-Module '$ModulePath'
+`$big = Join-Path '$dir' 'big.csv'
+[IO.File]::WriteAllText(`$big, "a,b,c``n" + ("1.5,2.5,3.5``n" * 3000000))
+`$target = Join-Path '$dir' 'stopped.csv'
+`$ps = [powershell]::Create()
+`$null = `$ps.AddScript("Import-Module '$ModulePath'; Invoke-MLModelPrediction -Path '$($linear.Path)' -InputCsv '`$big' -OutputPath '`$target' -BatchSize 1 3>```$null")
+`$handle = `$ps.BeginInvoke()
+for (`$i = 0; `$i -lt 200 -and -not (Get-ChildItem '$dir' -Force -Filter '.stopped.csv*'); `$i++) { Start-Sleep -Milliseconds 50 }
+`$running = -not `$handle.IsCompleted
+`$watch = [Diagnostics.Stopwatch]::StartNew()
+`$ps.Stop()
+`$ps.Dispose()
+"running=`$running stopSeconds=`$(`$watch.Elapsed.TotalSeconds) output=`$(Test-Path `$target) temp=`$(@(Get-ChildItem '$dir' -Force -Filter '.stopped.csv*').Count)"
+"@
+        $line = ($out -join "`n")
+        $line | Should -Match 'running=True'
+        $line | Should -Match 'output=False temp=0'
+        [double]([regex]::Match($line, 'stopSeconds=([\d.]+)').Groups[1].Value) | Should -BeLessThan 3
     }
 
     It 'warns and scores on CPU when the model asks for CUDA that is not there' {

@@ -58,6 +58,8 @@ Describe 'Start-MLModelServer, Get-MLModelServer, Stop-MLModelServer' {
                 try { Invoke-RestMethod "http://127.0.0.1:$fg/ping" -TimeoutSec 2 | Out-Null; $up = $true } catch { Start-Sleep -Milliseconds 200 }
             }
             $up | Should -BeTrue
+            # The server answers /ping a moment before Start-MLModelServer records it.
+            for ($i = 0; $i -lt 50 -and -not (Get-MLModelServer -Port $fg); $i++) { Start-Sleep -Milliseconds 100 }
             (Get-MLModelServer -Port $fg).IsRunning | Should -BeTrue
             $ps.Stop()   # what Ctrl+C does: StopProcessing
             { Invoke-RestMethod "http://127.0.0.1:$fg/ping" -TimeoutSec 2 } | Should -Throw
