@@ -125,7 +125,7 @@ public sealed class ScoringService : IDisposable
             {
                 rented = Rent(ct);
                 var scorer = rented;
-                var frames = CsvInput.Read(body, "the request's CSV body", names => scorer.PlanColumns(names, null), int.MaxValue / 64, ct).ToList();
+                var frames = CsvInput.Read(body, "the request's CSV body", names => scorer.PlanColumns(names, null), 10_000, ct).ToList();
                 var rows = new List<Dictionary<string, object?>>();
                 foreach (var f in frames) AddRecords(rows, scorer.Predict(f, null));
                 return ServingResponse.Json(200, new Dictionary<string, object?> { ["predictions"] = rows });
