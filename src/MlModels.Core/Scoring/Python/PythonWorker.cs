@@ -52,18 +52,22 @@ public sealed class PythonWorker : IDisposable
         _modelName = modelName;
     }
 
+    /// <summary>
+    /// The worker script, written from the embedded resource into a per-user folder. An existing file is used only when
+    /// its bytes are exactly ours, so nothing planted there is ever run.
+    /// </summary>
     public static string WorkerScript()
     {
-        var dir = Path.Combine(Path.GetTempPath(), "mlmodels-worker");
-        Directory.CreateDirectory(dir);
         using var res = typeof(PythonWorker).Assembly.GetManifestResourceStream("mlmodels_worker.py")
             ?? throw new InvalidOperationException("The Python worker script is missing from MlModels.Core.");
         using var ms = new MemoryStream();
         res.CopyTo(ms);
         var bytes = ms.ToArray();
         var hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(bytes))[..16];
+        var dir = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "mlmodels", "worker");
+        Directory.CreateDirectory(dir);
         var file = Path.Combine(dir, $"mlmodels_worker_{hash}.py");
-        if (!File.Exists(file))
+        if (!File.Exists(file) || !File.ReadAllBytes(file).AsSpan().SequenceEqual(bytes))
         {
             var tmp = file + "." + Guid.NewGuid().ToString("N");
             File.WriteAllBytes(tmp, bytes);
