@@ -106,8 +106,6 @@ public sealed class Frame
         for (int i = 0; i < Names.Count; i++) if (Names[i] == name) return i;
         return -1;
     }
-
-    public object?[] Row(int r) => Columns.Select(c => c.Get(r)).ToArray();
 }
 
 /// <summary>A dense tensor: element kind, shape and flat row-major data.</summary>

@@ -207,10 +207,22 @@ public sealed class OnnxScorer : IScorer
         if (col.Missing != null && col.Missing.Any(m => m))
             throw new SchemaViolationException($"Column '{name}' has missing values, which an ONNX tensor cannot hold.", name);
         var dest = ElementKinds.NewArray(kind, col.Length);
+        switch (col.Values, dest)
+        {
+            // The common casts (a double column feeding a float input, as mlflow.onnx does) without boxing.
+            case (double[] d, float[] f): for (int i = 0; i < d.Length; i++) f[i] = (float)d[i]; return dest;
+            case (float[] f, double[] d): for (int i = 0; i < f.Length; i++) d[i] = f[i]; return dest;
+            case (long[] l, float[] f): for (int i = 0; i < l.Length; i++) f[i] = l[i]; return dest;
+            case (long[] l, double[] d): for (int i = 0; i < l.Length; i++) d[i] = l[i]; return dest;
+            case (int[] n, long[] l): for (int i = 0; i < n.Length; i++) l[i] = n[i]; return dest;
+            case (int[] n, float[] f): for (int i = 0; i < n.Length; i++) f[i] = n[i]; return dest;
+            case (int[] n, double[] d): for (int i = 0; i < n.Length; i++) d[i] = n[i]; return dest;
+        }
         if (col.Kind.IsNumeric() && kind.IsNumeric())
         {
+            var elementType = dest.GetType().GetElementType()!;
             for (int i = 0; i < col.Length; i++)
-                dest.SetValue(Convert.ChangeType(col.Values.GetValue(i), ElementKinds.NewArray(kind, 0).GetType().GetElementType()!, System.Globalization.CultureInfo.InvariantCulture), i);
+                dest.SetValue(Convert.ChangeType(col.Values.GetValue(i), elementType, System.Globalization.CultureInfo.InvariantCulture), i);
             return dest;
         }
         if (kind == ElementKind.String)
