@@ -133,7 +133,12 @@ internal sealed class RequestLog(TextWriter output)
     private void Write(object entry)
     {
         var line = JsonSerializer.Serialize(entry);
-        lock (_gate) { output.WriteLine(line); output.Flush(); }
+        lock (_gate)
+        {
+            // Logging must never fail a request: a reader that went away (a closed pipe) is ignored.
+            try { output.WriteLine(line); output.Flush(); }
+            catch (IOException) { }
+        }
     }
 }
 

@@ -19,6 +19,10 @@ Describe 'Start-MLModelServer, Get-MLModelServer, Stop-MLModelServer' {
         $r.predictions[0].variable | Should -Be 4.75
         $csv = Invoke-RestMethod -Method Post -Uri "$($s.Url)/invocations" -ContentType 'text/csv' -Body "a,b,c`n0,0,0`n"
         $csv.predictions[0].variable | Should -Be 0.25
+        # A background server's request log goes to its log file, one JSON line per request.
+        Start-Sleep -Milliseconds 300
+        $log = Get-Content $s.LogPath | ForEach-Object { $_ | ConvertFrom-Json } | Where-Object path -eq '/invocations'
+        $log.status | Should -Be @(200, 200)
     }
 
     It 'lists the running server, and stops it gracefully from the pipeline' {
@@ -66,6 +70,20 @@ Describe 'Start-MLModelServer, Get-MLModelServer, Stop-MLModelServer' {
             Get-MLModelServer -Port $fg | Should -BeNullOrEmpty
         }
         finally { $ps.Dispose() }
+    }
+
+    It 'stops a background server when the session that started it ends' {
+        $bg = $port + 5
+        $out = Invoke-FreshPwsh "`$env:MLMODELS_STATE_DIR = '$env:MLMODELS_STATE_DIR'; Import-Module '$ModulePath'; (Start-MLModelServer -Path '$($linear.Path)' -Port $bg -Background 3>`$null).Url"
+        ($out -join '') | Should -Match "http://127.0.0.1:$bg"
+        $down = $false
+        for ($i = 0; $i -lt 50 -and -not $down; $i++) {
+            try { Invoke-RestMethod "http://127.0.0.1:$bg/ping" -TimeoutSec 1 | Out-Null; Start-Sleep -Milliseconds 200 } catch { $down = $true }
+        }
+        $down | Should -BeTrue
+        # The process exits once its graceful shutdown is done.
+        for ($i = 0; $i -lt 100 -and (Get-MLModelServer -Port $bg); $i++) { Start-Sleep -Milliseconds 100 }
+        Get-MLModelServer -Port $bg | Should -BeNullOrEmpty
     }
 
     It 'says what would start with -WhatIf, and starts nothing' {

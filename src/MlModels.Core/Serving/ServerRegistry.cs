@@ -13,6 +13,8 @@ public sealed class MLModelServerInfo
     public string ModelPath { get; init; } = "";
     public string ModelName { get; init; } = "";
     public DateTime StartTime { get; init; }
+    /// <summary>The request log of a background server (JSON lines); null for one in the foreground.</summary>
+    public string? LogPath { get; init; }
     public bool IsRunning
     {
         get

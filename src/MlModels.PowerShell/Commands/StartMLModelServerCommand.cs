@@ -77,12 +77,19 @@ public sealed class StartMLModelServerCommand : MLModelCmdlet
         try { process = Launch(model); }
         catch (FileNotFoundException ex) { ThrowTerminatingError(Errors.Record(ex, "ServerRuntimeMissing", ErrorCategory.NotInstalled, model)); return; }
 
+        // Log lines go to the pipeline while this command watches the server; a background server's go to its log file,
+        // since nothing would drain them here.
         var lines = new BlockingCollection<string>();
-        process.OutputDataReceived += (_, e) => { if (e.Data != null) lines.Add(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data != null) lines.Add("stderr: " + e.Data); };
+        var sink = new ServerLogSink(lines);
+        process.OutputDataReceived += (_, e) => { if (e.Data != null) sink.Add(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data != null) sink.Add("stderr: " + e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var info = new MLModelServerInfo { ProcessId = process.Id, HostName = HostName, Port = Port, ModelPath = model.Path, ModelName = model.Name, StartTime = process.StartTime.ToUniversalTime() };
+        var info = new MLModelServerInfo
+        {
+            ProcessId = process.Id, HostName = HostName, Port = Port, ModelPath = model.Path, ModelName = model.Name, StartTime = process.StartTime.ToUniversalTime(),
+            LogPath = Background ? System.IO.Path.Combine(ServerRegistry.StateDirectory, $"{process.Id}.log") : null,
+        };
 
         var recent = new Queue<string>();
         if (!WaitUntilReady(info, process, lines, recent))
@@ -96,6 +103,7 @@ public sealed class StartMLModelServerCommand : MLModelCmdlet
         ServerProcesses.Track(info.ProcessId, process);
         if (Background)
         {
+            sink.RedirectTo(info.LogPath!);
             WriteObject(info);
             return;
         }
@@ -160,6 +168,32 @@ public sealed class StartMLModelServerCommand : MLModelCmdlet
             Thread.Sleep(250);
         }
         return false;
+    }
+}
+
+/// <summary>Where a server's log lines go: a queue the foreground command drains, or (background) a log file.</summary>
+internal sealed class ServerLogSink(BlockingCollection<string> queue)
+{
+    private readonly object _gate = new();
+    private StreamWriter? _file;
+
+    public void Add(string line)
+    {
+        lock (_gate)
+        {
+            if (_file != null) { _file.WriteLine(line); return; }
+        }
+        queue.Add(line);
+    }
+
+    public void RedirectTo(string path)
+    {
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        lock (_gate)
+        {
+            _file = new StreamWriter(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
+            while (queue.TryTake(out var pending)) _file.WriteLine(pending);
+        }
     }
 }
 
