@@ -65,9 +65,14 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
     [Parameter]
     public SwitchParameter IncludeInput { get; set; }
 
+    /// <summary>Rows per batch; 0 (the default) chooses: 10,000 for ONNX models, 50,000 for Python models.</summary>
     [Parameter]
-    [ValidateRange(1, 10_000_000)]
-    public int BatchSize { get; set; } = 50_000;
+    [ValidateRange(0, 10_000_000)]
+    public int BatchSize { get; set; }
+
+    // ONNX batches stay small enough that their columns avoid the large-object heap; Python batches are larger
+    // because each one is a round trip to the worker.
+    private int BatchFor(IScorer scorer) => BatchSize > 0 ? BatchSize : scorer is PythonScorer ? 50_000 : 10_000;
 
     /// <summary>Threads ONNX Runtime may use inside one batch (0: its default).</summary>
     [Parameter]
@@ -102,7 +107,7 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
             // A model piped in with -InputObject given by name binds here too; it is the model, not a row.
             if (InputObject == null || Unwrap(InputObject) is MLModel) return;
             _rows.AddRange(Rows(InputObject));
-            if (_rows.Count >= BatchSize) FlushObjects();
+            if (_rows.Count >= (BatchSize > 0 ? BatchSize : 10_000)) FlushObjects();
             return;
         }
         var model = ResolveModel();
@@ -228,7 +233,7 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
             switch (ParameterSetName)
             {
                 case CsvSet:
-                    frames = PredictionEngine.CsvFrames(scorer, _inputFile!, BatchSize, warn, ct);
+                    frames = PredictionEngine.CsvFrames(scorer, _inputFile!, BatchFor(scorer), warn, ct);
                     break;
                 case JsonSet:
                     request = ScoringRequest.ParseFile(_inputFile!);

@@ -158,24 +158,43 @@ public sealed class OnnxScorer : IScorer
     public Frame Predict(Frame input)
     {
         var feeds = new Dictionary<string, TensorData>(StringComparer.Ordinal);
-        if (Inputs.Count == 1)
+        Array? pooled = null;
+        try
         {
-            var port = Inputs[0];
-            feeds[port.Name] = port.Shape.Length >= 2 || input.Columns.Count > 1
-                ? Stack(input, port.Kind)
-                : Reshape(CastColumn(input.Columns[0], port.Kind, input.Names[0]), port, input.RowCount);
-        }
-        else
-        {
-            foreach (var port in Inputs)
+            if (Inputs.Count == 1)
             {
-                var ci = input.IndexOf(port.Name);
-                if (ci < 0) throw new SchemaViolationException($"Model is missing inputs ['{port.Name}'].", port.Name);
-                feeds[port.Name] = Reshape(CastColumn(input.Columns[ci], port.Kind, port.Name), port, input.RowCount);
+                var port = Inputs[0];
+                if (port.Shape.Length >= 2 || input.Columns.Count > 1)
+                {
+                    var stacked = Stack(input, port.Kind);
+                    if (stacked.Data.Length != stacked.ElementCount) pooled = stacked.Data;
+                    feeds[port.Name] = stacked;
+                }
+                else feeds[port.Name] = Reshape(CastColumn(input.Columns[0], port.Kind, input.Names[0]), port, input.RowCount);
+            }
+            else
+            {
+                foreach (var port in Inputs)
+                {
+                    var ci = input.IndexOf(port.Name);
+                    if (ci < 0) throw new SchemaViolationException($"Model is missing inputs ['{port.Name}'].", port.Name);
+                    feeds[port.Name] = Reshape(CastColumn(input.Columns[ci], port.Kind, port.Name), port, input.RowCount);
+                }
+            }
+            var outputs = Run(feeds);
+            return OutputsToFrame(outputs, input.RowCount);
+        }
+        finally
+        {
+            // The stacked batch is rented: large enough to live on the large-object heap, where a new one per batch
+            // would cost a full collection each time.
+            switch (pooled)
+            {
+                case float[] f: System.Buffers.ArrayPool<float>.Shared.Return(f); break;
+                case double[] d: System.Buffers.ArrayPool<double>.Shared.Return(d); break;
+                case long[] l: System.Buffers.ArrayPool<long>.Shared.Return(l); break;
             }
         }
-        var outputs = Run(feeds);
-        return OutputsToFrame(outputs, input.RowCount);
     }
 
     private static TensorData Reshape(Array data, OnnxPort port, int rows) =>
@@ -185,7 +204,13 @@ public sealed class OnnxScorer : IScorer
     private static TensorData Stack(Frame input, ElementKind kind)
     {
         int rows = input.RowCount, cols = input.Columns.Count;
-        var dest = ElementKinds.NewArray(kind, rows * cols);
+        var dest = kind switch
+        {
+            ElementKind.Float32 => System.Buffers.ArrayPool<float>.Shared.Rent(rows * cols),
+            ElementKind.Float64 => System.Buffers.ArrayPool<double>.Shared.Rent(rows * cols),
+            ElementKind.Int64 => System.Buffers.ArrayPool<long>.Shared.Rent(rows * cols),
+            _ => ElementKinds.NewArray(kind, rows * cols),
+        };
         for (int c = 0; c < cols; c++)
         {
             var col = CastColumn(input.Columns[c], kind, input.Names[c]);
@@ -280,11 +305,13 @@ public sealed class OnnxScorer : IScorer
     {
         if (t.Kind != port.Kind && port.Kind != ElementKind.Object)
             throw new SchemaViolationException($"Input '{port.Name}' must be {port.Kind.NumpyName()}, but it is {t.Kind.NumpyName()}.", port.Name);
+        var n = (int)t.ElementCount;
         return t.Data switch
         {
-            float[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
-            double[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
-            long[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
+            // Rented buffers may be longer than the tensor: only its first n elements are passed.
+            float[] a => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<float>(a, 0, n), t.Shape),
+            double[] a => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<double>(a, 0, n), t.Shape),
+            long[] a => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<long>(a, 0, n), t.Shape),
             int[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
             short[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
             sbyte[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
