@@ -215,7 +215,7 @@ static string FindRepo()
 
 sealed class Options
 {
-    public int Rows = 1_000_000, Runs = 3, PipelineRows = 100_000, PythonBatch = 10_000;
+    public int Rows = 1_000_000, Runs = 3, PipelineRows = 100_000, PythonBatch = 50_000;
     public double RssGb = 1;
     public bool SkipPython;
     public string Work = Path.Combine(Path.GetTempPath(), "mlmodels-bench");
