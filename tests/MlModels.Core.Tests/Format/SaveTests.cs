@@ -44,6 +44,21 @@ public class SaveTests
     }
 
     [Theory]
+    [InlineData("1:20", 80L)]
+    [InlineData("-1:00:01", -3601L)]
+    [InlineData("1:20.5", 80.5)]
+    [InlineData("3.10", 3.1)]
+    [InlineData("0x1F", 31L)]
+    [InlineData("0o17", "0o17")] // YAML 1.2 octal is text to PyYAML
+    [InlineData("1e5", "1e5")]   // no dot: text to PyYAML
+    [InlineData("yes", true)]
+    [InlineData("~", null)]
+    public void PlainScalars_ResolveAsPyYamlDoes(string text, object? expected)
+    {
+        Assert.Equal(expected, YamlReader.ResolvePlain(text));
+    }
+
+    [Theory]
     [InlineData(0.1, "0.1")]
     [InlineData(1e16, "1.0e+16")]
     [InlineData(123456789.0, "123456789.0")]

@@ -212,6 +212,16 @@ public static partial class YamlReader
                 return double.Parse(t, CultureInfo.InvariantCulture);
             }
         }
+        if (SexagesimalPattern().IsMatch(text) && (text.TrimStart('+', '-')[0] != '0' || text.Contains('.')))
+        {
+            // YAML 1.1 base 60 (1:20 is 80), which PyYAML still resolves.
+            bool neg = text.StartsWith('-');
+            double value = 0;
+            foreach (var part in text.TrimStart('+', '-').Replace("_", "").Split(':'))
+                value = value * 60 + double.Parse(part, CultureInfo.InvariantCulture);
+            value = neg ? -value : value;
+            return text.Contains('.') ? value : (object)(long)value;
+        }
         if (FloatPattern().IsMatch(text))
         {
             var t = text.Replace("_", "");
