@@ -78,6 +78,7 @@ function Invoke-Build {
 
     # Help: docs/cmdlets/*.md (platyPS layout) plus the cmdlets' own metadata, turned into MAML in a fresh pwsh.
     $helpDir = New-Item -ItemType Directory -Path (Join-Path $moduleOut 'en-US') -Force
+    Copy-Item (Join-Path $root 'docs/about_MlModels.help.txt') $helpDir
     Invoke-Native 'help generation' {
         Invoke-Pwsh -NoProfile -NonInteractive -File (Join-Path $root 'build/New-MamlHelp.ps1') -ModulePath $moduleOut -DocsPath (Join-Path $root 'docs/cmdlets') -OutFile (Join-Path $helpDir 'MlModels.PowerShell.dll-Help.xml')
     }

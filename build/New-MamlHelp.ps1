@@ -104,6 +104,9 @@ foreach ($cmd in (Get-Command -Module $module.Name | Sort-Object Name)) {
         $w.WriteEndElement()
         $w.WriteStartElement('command', 'parameterValue', $ns.command); $w.WriteAttributeString('required', 'true'); $w.WriteString($meta.ParameterType.Name); $w.WriteEndElement()
         $w.WriteStartElement('dev', 'type', $ns.dev); $w.WriteElementString('maml', 'name', $ns.maml, $meta.ParameterType.FullName); $w.WriteEndElement()
+        # The default, where the text states one as "(default X)".
+        $default = [regex]::Match($text, '\(default ([^);]+)[);]').Groups[1].Value
+        if ($default) { $w.WriteElementString('dev', 'defaultValue', $ns.dev, $default.Trim()) }
         $w.WriteEndElement()
     }
     $w.WriteEndElement()

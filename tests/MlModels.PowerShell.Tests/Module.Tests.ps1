@@ -33,6 +33,11 @@ Describe 'The module' {
         foreach ($p in $help.Parameters.Parameter) { ($p.Description | Out-String).Trim() | Should -Not -BeNullOrEmpty -Because "-$($p.Name) needs a description" }
     }
 
+    It 'has an about topic, and help shows stated defaults' {
+        (Get-Help about_MlModels | Out-String) | Should -Match 'MLflow Models in PowerShell'
+        ((Get-Help Start-MLModelServer -Parameter Port) | Out-String) | Should -Match 'Default value\s+5000'
+    }
+
     It 'declares OutputType on every cmdlet' {
         foreach ($c in $commands) { $c.OutputType | Should -Not -BeNullOrEmpty -Because $c.Name }
     }
