@@ -64,10 +64,13 @@ public class SaveTests
     [InlineData(123456789.0, "123456789.0")]
     [InlineData(0.0001, "0.0001")]
     [InlineData(0.00001, "1.0e-05")]
+    [InlineData(1.5e-07, "1.5e-07")]
+    [InlineData(2.5e20, "2.5e+20")]
     [InlineData(-2.5, "-2.5")]
     public void Floats_AreWrittenAsPythonDoes(double value, string expected)
     {
-        Assert.Equal(expected, YamlWriter.FormatFloat(value).Replace("1e", "1.0e"));
+        Assert.Equal(expected, YamlWriter.FormatFloat(value));
+        Assert.Equal(value, (double)YamlReader.ResolvePlain(YamlWriter.FormatFloat(value))!);
     }
 
     [Fact]

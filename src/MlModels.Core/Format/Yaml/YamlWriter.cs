@@ -120,7 +120,10 @@ public static partial class YamlWriter
         if (double.IsNaN(d)) return ".nan";
         if (double.IsPositiveInfinity(d)) return ".inf";
         if (double.IsNegativeInfinity(d)) return "-.inf";
-        return PyRepr.Float(d);
+        // PyYAML's float representer: repr, with ".0" put before an exponent that has no dot (1e+16 -> 1.0e+16),
+        // since its resolver reads a number without a dot as text.
+        var r = PyRepr.Float(d);
+        return !r.Contains('.') && r.Contains('e') ? r.Replace("e", ".0e") : r;
     }
 }
 
