@@ -1,0 +1,40 @@
+using System.Diagnostics;
+using MlModels.Core.Format;
+
+namespace MlModels.Core.Tests.Format;
+
+/// <summary>What we write reads, with PyYAML's safe_load (MLflow's reader), as the same values as the original file.</summary>
+public class PyYamlFidelityTests
+{
+    [SkippableFact]
+    public void EveryConformanceModel_WrittenByUs_LoadsInPyYamlAsTheOriginalDoes()
+    {
+        Prerequisites.Require(Prerequisites.PythonHas("yaml"), "python3-yaml (Debian)");
+        var dir = TestPaths.NewTempDir();
+        var pairs = new List<string>();
+        foreach (var folder in Directory.GetDirectories(TestPaths.Conformance).Where(d => !d.Contains("negative")).Order())
+        {
+            foreach (var file in Directory.GetFiles(folder, "MLmodel*"))
+            {
+                MLModel model;
+                try { model = ModelStore.Load(file); }
+                catch (MLModelFormatException) { continue; } // the deliberately invalid variant
+                var ours = Path.Combine(dir, $"{pairs.Count}.MLmodel");
+                File.WriteAllText(ours, model.ToYaml());
+                pairs.Add($"{file}\t{ours}");
+            }
+        }
+        var list = Path.Combine(dir, "pairs.tsv");
+        File.WriteAllLines(list, pairs);
+        var psi = new ProcessStartInfo(Prerequisites.DebianPython, [Path.Combine(TestPaths.RepoRoot, "tests/fixtures/compare_with_pyyaml.py"), list])
+        { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var p = Process.Start(psi)!;
+        var output = p.StandardOutput.ReadToEnd();
+        var error = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0, error);
+        Assert.DoesNotContain("DIFF", output);
+        Assert.Contains($"ok {pairs.Count}", output);
+        Assert.True(pairs.Count >= 55, $"only {pairs.Count} MLmodel files compared");
+    }
+}
