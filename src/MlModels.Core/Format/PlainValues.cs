@@ -12,7 +12,7 @@ public static class PlainValues
         return value switch
         {
             null => null,
-            string or bool or long or double => value,
+            string or bool or long or double or Yaml.YamlTimestamp => value,
             int or short or byte or sbyte or ushort or uint => Convert.ToInt64(value, CultureInfo.InvariantCulture),
             ulong u => u <= long.MaxValue ? (long)u : (double)u,
             float f => (double)f,

@@ -24,6 +24,7 @@ public static class Timestamps
         switch (value)
         {
             case DateTime dt: utc = DateTime.SpecifyKind(dt, DateTimeKind.Utc); return true;
+            case Yaml.YamlTimestamp ts: return TryParse(ts.Text, out utc);
             case string s when DateTime.TryParseExact(s.Trim(), Formats, CultureInfo.InvariantCulture,
                 DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var parsed):
                 utc = DateTime.SpecifyKind(parsed, DateTimeKind.Utc);

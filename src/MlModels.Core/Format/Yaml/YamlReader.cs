@@ -5,6 +5,12 @@ using YamlDotNet.Core.Events;
 
 namespace MlModels.Core.Format.Yaml;
 
+/// <summary>A plain YAML timestamp (what PyYAML reads as a date or datetime), kept as its text.</summary>
+public sealed record YamlTimestamp(string Text)
+{
+    public override string ToString() => Text;
+}
+
 /// <summary>Limits that keep hostile YAML from exhausting memory, stack or time.</summary>
 public sealed record YamlLimits(long MaxBytes = 16 * 1024 * 1024, int MaxDepth = 100, int MaxNodes = 1_000_000)
 {
@@ -171,8 +177,13 @@ public static partial class YamlReader
     {
         if (scalar.Style != ScalarStyle.Plain) return ApplyTag(scalar, scalar.Value);
         if (!scalar.Tag.IsEmpty) return ApplyTag(scalar, scalar.Value);
+        // PyYAML reads a plain timestamp as a date or datetime; keeping its text keeps it one on the way back out.
+        if (PyYamlTimestamp().IsMatch(scalar.Value)) return new YamlTimestamp(scalar.Value);
         return ResolvePlain(scalar.Value);
     }
+
+    [GeneratedRegex(@"^([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(\.[0-9]*)?([ \t]*(Z|[-+][0-9]{1,2}(:[0-9]{2})?))?)$")]
+    private static partial Regex PyYamlTimestamp();
 
     private static object? ApplyTag(Scalar scalar, string text)
     {

@@ -39,6 +39,9 @@ public static partial class YamlWriter
             case string s:
                 EmitString(e, s);
                 break;
+            case YamlTimestamp ts:
+                e.Emit(new Scalar(null, null, ts.Text, ScalarStyle.Plain, true, false));
+                break;
             case bool b:
                 e.Emit(new Scalar(null, null, b ? "true" : "false", ScalarStyle.Plain, true, false));
                 break;
