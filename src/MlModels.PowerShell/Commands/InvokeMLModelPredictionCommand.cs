@@ -162,23 +162,7 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
         if (_objectScorerOwned && _objectScorer is PythonScorer ps) ps.Worker.Kill();
     }
 
-    private MLModel? ResolveModel()
-    {
-        if (Model != null) return Model;
-        if (Path == null)
-        {
-            WriteError(Errors.Record(new ArgumentException("Give the model: pipe it from Get-MLModel, or use -Model or -Path."), "ModelRequired", ErrorCategory.InvalidArgument, null));
-            return null;
-        }
-        var path = ResolveExisting([Path], literal: false).FirstOrDefault();
-        if (path == null) return null;
-        try { return Model = ModelStore.Load(path); }
-        catch (Exception ex) when (ex is MLModelFormatException or IOException)
-        {
-            WriteError(Errors.FromException(ex, path));
-            return null;
-        }
-    }
+    private MLModel? ResolveModel() => Model ??= ModelFromArguments(null, Path);
 
     private PythonOptions PythonOptions => new(PythonPath, Enum.Parse<MlModels.Core.Scoring.Python.EnvManager>(EnvManager), TimeSpan.FromSeconds(TimeoutSec));
 

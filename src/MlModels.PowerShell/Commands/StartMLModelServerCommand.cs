@@ -61,15 +61,8 @@ public sealed class StartMLModelServerCommand : MLModelCmdlet
 
     protected override void ProcessRecord()
     {
-        var model = Model;
-        if (model == null)
-        {
-            if (Path == null) { WriteError(Errors.Record(new ArgumentException("Give the model: pipe it from Get-MLModel, or use -Model or -Path."), "ModelRequired", ErrorCategory.InvalidArgument, null)); return; }
-            var path = ResolveExisting([Path], literal: false).FirstOrDefault();
-            if (path == null) return;
-            try { model = ModelStore.Load(path); }
-            catch (Exception ex) when (ex is MLModelFormatException or IOException) { WriteError(Errors.FromException(ex, path)); return; }
-        }
+        var model = ModelFromArguments(Model, Path);
+        if (model == null) return;
         if (model.Path == null) { WriteError(Errors.Record(new InvalidOperationException("Save the model before serving it."), "ModelNotSaved", ErrorCategory.InvalidOperation, model)); return; }
         if (!ShouldProcess($"http://{HostName}:{Port}", $"Serve model '{model.Name}'")) return;
 

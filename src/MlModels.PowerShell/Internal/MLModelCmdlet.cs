@@ -65,6 +65,25 @@ public abstract class MLModelCmdlet : PSCmdlet, IDisposable
         }
     }
 
+    /// <summary>The model given as an object or by its folder (-Path); a miss is a non-terminating error and null.</summary>
+    protected MlModels.Core.Format.MLModel? ModelFromArguments(MlModels.Core.Format.MLModel? model, string? path)
+    {
+        if (model != null) return model;
+        if (path == null)
+        {
+            WriteError(Errors.Record(new ArgumentException("Give the model: pipe it from Get-MLModel, or use -Model or -Path."), "ModelRequired", ErrorCategory.InvalidArgument, null));
+            return null;
+        }
+        var resolved = ResolveExisting([path], literal: false).FirstOrDefault();
+        if (resolved == null) return null;
+        try { return MlModels.Core.Format.ModelStore.Load(resolved); }
+        catch (Exception ex) when (ex is MlModels.Core.Format.MLModelFormatException or IOException)
+        {
+            WriteError(Errors.FromException(ex, resolved));
+            return null;
+        }
+    }
+
     /// <summary>A target path that may not exist yet (for writing).</summary>
     protected string ResolveTarget(string path)
     {
