@@ -11,9 +11,11 @@ internal static class TestPaths
         return dir?.FullName ?? throw new InvalidOperationException("Cannot find the repository root.");
     }
 
-    /// <summary>The MLmodel conformance corpus beside the project (../shared), or MLMODELS_CONFORMANCE.</summary>
-    public static string Conformance =>
-        Environment.GetEnvironmentVariable("MLMODELS_CONFORMANCE") ?? Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "conformance", "mlmodel"));
+    /// <summary>The MLmodel conformance corpus the repository carries (tests/conformance/mlmodel, see its SOURCES.md).</summary>
+    public static string Conformance => Path.Combine(RepoRoot, "tests", "conformance", "mlmodel");
+
+    /// <summary>MLflow 2.12.2's recorded answers to scoring requests (tests/conformance/scoring/README.md).</summary>
+    public static string ScoringConformance => Path.Combine(RepoRoot, "tests", "conformance", "scoring");
 
     public static string Examples => Path.Combine(RepoRoot, "examples");
 

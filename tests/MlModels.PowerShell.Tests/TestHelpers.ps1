@@ -1,7 +1,7 @@
 # Dot-sourced by every test file inside BeforeAll.
 $script:RepoRoot = if ($env:MLMODELS_REPO) { $env:MLMODELS_REPO } else { (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path }
 $script:ModulePath = if ($env:MLMODELS_MODULE) { $env:MLMODELS_MODULE } else { Join-Path $RepoRoot 'out/MlModels' }
-$script:Conformance = Join-Path $RepoRoot '../shared/conformance/mlmodel'
+$script:Conformance = Join-Path $RepoRoot 'tests/conformance/mlmodel'
 $script:Examples = Join-Path $RepoRoot 'examples'
 Import-Module $ModulePath -Force
 
