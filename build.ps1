@@ -102,7 +102,7 @@ function Invoke-Test {
 
     # xUnit: the core library and the server.
     $xPassed = 0; $xFailed = 0
-    foreach ($project in 'MlModels.Core.Tests', 'MlModels.Server.Tests') {
+    foreach ($project in 'MlModels.Core.Tests', 'MlModels.Server.Tests', 'MlModels.Deploy.Tests') {
         & dotnet test (Join-Path $root "tests/$project/$project.csproj") -c $Configuration --nologo `
             --logger "trx;LogFileName=$project.trx" --results-directory $results
         $trx = Join-Path $results "$project.trx"

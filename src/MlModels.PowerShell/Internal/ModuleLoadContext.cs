@@ -69,7 +69,7 @@ internal static class NativeLibraries
 /// <summary>Hooks the default context so that MlModels.Core resolves into the module's own context.</summary>
 public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssemblyCleanup
 {
-    private static readonly HashSet<string> IsolatedAssemblies = new(StringComparer.OrdinalIgnoreCase) { "MlModels.Core" };
+    private static readonly HashSet<string> IsolatedAssemblies = new(StringComparer.OrdinalIgnoreCase) { "MlModels.Core", "MlModels.Deploy" };
 
     public void OnImport() => AssemblyLoadContext.Default.Resolving += Resolve;
 
