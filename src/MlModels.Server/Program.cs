@@ -10,7 +10,9 @@ namespace MlModels.Server;
 /// <summary>
 /// MLflow's scoring server for one model, on Kestrel.
 ///   MlModels.Server --model DIR [--host 127.0.0.1] [--port 5000] [--timeout 60] [--workers 1] [--max-body-mb 100] [--python PATH]
+///                   [--watch-stdin] [--log-file PATH] [--detach]
 ///   MlModels.Server serve    (SageMaker's contract: model at /opt/ml/model, 0.0.0.0:8080)
+/// The arguments are defined once, in Core's ServerCommandLine, which Start-MLModelServer and container images use.
 /// An API key, if wanted, comes from the MLMODELS_API_KEY environment variable (never the command line).
 /// The server stops gracefully, finishing requests in flight, on SIGTERM, Ctrl+C, or when its standard input closes.
 /// </summary>
@@ -19,12 +21,15 @@ public static class Program
     public static async Task<int> Main(string[] args)
     {
         ServerSettings settings;
-        try { settings = ServerSettings.Parse(args); }
+        try { settings = ServerCommandLine.Parse(args); }
         catch (ArgumentException ex)
         {
             await Console.Error.WriteLineAsync(ex.Message);
             return 2;
         }
+        if (settings.Detach) Detach();
+        if (settings.LogFile != null) LogTo(settings.LogFile);
+        var options = settings.ToServingOptions(Environment.GetEnvironmentVariable(ServerCommandLine.ApiKeyVariable));
         MLModel model;
         try { model = ModelStore.Load(settings.ModelPath); }
         catch (Exception ex) when (ex is MLModelFormatException or IOException)
@@ -33,7 +38,7 @@ public static class Program
             return 3;
         }
         WebApplication app;
-        try { app = Build(model, settings.Options, settings.WatchStdin); }
+        try { app = Build(model, options, settings.WatchStdin); }
         catch (Exception ex) when (ex is PythonWorkerException or InvalidOperationException or MLModelFormatException)
         {
             await Console.Error.WriteLineAsync($"Cannot start scoring model '{model.Name}': {ex.Message}");
@@ -42,11 +47,30 @@ public static class Program
         try { await app.RunAsync(); }
         catch (IOException ex) when (ex.InnerException?.GetType().Name == "AddressInUseException")
         {
-            await Console.Error.WriteLineAsync($"Cannot listen on {settings.Options.Host}:{settings.Options.Port}: the address is already in use. Choose another port.");
+            await Console.Error.WriteLineAsync($"Cannot listen on {options.Host}:{options.Port}: the address is already in use. Choose another port.");
             return 5;
         }
         return 0;
     }
+
+    /// <summary>The log, and anything written to standard error, goes to a file the server owns (it may outlive whoever reads its output).</summary>
+    private static void LogTo(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var writer = new StreamWriter(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete)) { AutoFlush = true };
+        var synced = TextWriter.Synchronized(writer);
+        Console.SetOut(synced);
+        Console.SetError(synced);
+    }
+
+    /// <summary>A session of its own (Unix), so the hang-up of the terminal or CI step that started it does not reach it.</summary>
+    private static void Detach()
+    {
+        if (!OperatingSystem.IsWindows()) _ = setsid();
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int setsid();
 
     /// <summary>The server as a WebApplication (tests host it in-process on a free port with <c>port: 0</c>).</summary>
     public static WebApplication Build(MLModel model, ServingOptions options, bool watchStdin = false)
@@ -139,47 +163,5 @@ internal sealed class RequestLog(TextWriter output)
             try { output.WriteLine(line); output.Flush(); }
             catch (IOException) { }
         }
-    }
-}
-
-internal sealed record ServerSettings(string ModelPath, ServingOptions Options, bool WatchStdin)
-{
-    public static ServerSettings Parse(string[] args)
-    {
-        var o = new ServingOptions();
-        string? model = null;
-        bool watch = false;
-        string? python = null;
-        for (int i = 0; i < args.Length; i++)
-        {
-            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
-            switch (args[i])
-            {
-                case "serve":
-                    // SageMaker's container contract.
-                    model ??= "/opt/ml/model";
-                    o = o with { Host = "0.0.0.0", Port = int.TryParse(Environment.GetEnvironmentVariable("SAGEMAKER_BIND_TO_PORT"), out var sp) ? sp : 8080 };
-                    break;
-                case "--model" or "-m": model = Next(); break;
-                case "--host" or "-h": o = o with { Host = Next() }; break;
-                case "--port" or "-p": o = o with { Port = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
-                case "--timeout" or "-t": o = o with { Timeout = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)) }; break;
-                case "--workers" or "-w": o = o with { Workers = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
-                case "--max-body-mb": o = o with { MaxBodyBytes = (long)(double.Parse(Next(), CultureInfo.InvariantCulture) * 1024 * 1024) }; break;
-                case "--threads": o = o with { Threads = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
-                case "--python": python = Next(); break;
-                case "--watch-stdin": watch = true; break;
-                default: throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: MlModels.Server --model DIR [--host H] [--port N] [--timeout S] [--workers N] [--max-body-mb N] [--python PATH] | serve");
-            }
-        }
-        if (model == null) throw new ArgumentException("Give the model folder with --model (or 'serve' for /opt/ml/model).");
-        var key = Environment.GetEnvironmentVariable("MLMODELS_API_KEY");
-        var timeout = o.Timeout;
-        o = o with
-        {
-            ApiKey = string.IsNullOrEmpty(key) ? null : key,
-            Python = new PythonOptions(python, EnvManager.Local, timeout),
-        };
-        return new ServerSettings(model, o, watch);
     }
 }

@@ -1,3 +1,8 @@
+BeforeDiscovery {
+    $moduleDir = if ($env:MLMODELS_MODULE) { $env:MLMODELS_MODULE } else { Join-Path $PSScriptRoot '../../out/MlModels' }
+    $exported = @((Import-PowerShellDataFile (Join-Path $moduleDir 'MlModels.psd1')).CmdletsToExport)
+}
+
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
     $manifest = Import-PowerShellDataFile (Join-Path $ModulePath 'MlModels.psd1')
@@ -23,29 +28,9 @@ Describe 'The module' {
         }
     }
 
-    It 'gives every cmdlet help with a synopsis, examples and described parameters: <_>' -ForEach @(
-        'Get-MLModel', 'New-MLModel', 'Add-MLFlavor', 'Remove-MLFlavor', 'Set-MLModelSignature', 'Save-MLModel', 'Test-MLModel', 'Get-MLModelInputExample', 'Get-MLModelEnvironment'
-    ) {
-        $help = Get-Help $_ -Full
-        $help.Synopsis | Should -Not -BeNullOrEmpty
-        $help.Synopsis | Should -Not -Match '^\s*\S+\s*\[' # not the auto-generated syntax stub
-        @($help.Examples.Example).Count | Should -BeGreaterOrEqual 2
-        foreach ($p in $help.Parameters.Parameter) { ($p.Description | Out-String).Trim() | Should -Not -BeNullOrEmpty -Because "-$($p.Name) needs a description" }
-    }
-
     It 'has an about topic, and help shows stated defaults' {
         (Get-Help about_MlModels | Out-String) | Should -Match 'MLflow Models in PowerShell'
         ((Get-Help Start-MLModelServer -Parameter Port) | Out-String) | Should -Match 'Default value\s+5000'
-    }
-
-    It 'declares OutputType on every cmdlet' {
-        foreach ($c in $commands) { $c.OutputType | Should -Not -BeNullOrEmpty -Because $c.Name }
-    }
-
-    It 'supports -WhatIf on every cmdlet that changes state' {
-        foreach ($name in 'Add-MLFlavor', 'Remove-MLFlavor', 'Set-MLModelSignature', 'Save-MLModel') {
-            (Get-Command $name).Parameters.Keys | Should -Contain 'WhatIf'
-        }
     }
 
     It 'completes flavor names' {
@@ -61,6 +46,47 @@ Describe 'The module' {
         [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($ours[0]).Name | Should -Be 'MlModels'
         $theirs = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'YamlDotNet' }
         foreach ($a in $theirs) { [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($a).Name | Should -Be 'MlModels' }
+    }
+}
+
+Describe 'Every cmdlet the manifest exports' {
+    BeforeAll {
+        # Verbs that only read; every other verb changes something and must support -WhatIf and -Confirm.
+        $readOnlyVerbs = 'Get', 'Test', 'Find', 'Search', 'Show', 'Measure', 'Compare', 'Format', 'Resolve', 'Select', 'Watch', 'Wait', 'Read', 'Trace', 'ConvertTo', 'ConvertFrom'
+        # Builds an object in memory only, as New-Guid does; nothing outside the session changes.
+        $inMemoryOnly = 'New-MLModel'
+    }
+
+    It 'are there to check' -TestCases @{ Names = $exported } {
+        @($Names).Count | Should -BeGreaterThan 0
+        foreach ($name in $Names) { Get-Command $name -Module MlModels -ErrorAction SilentlyContinue | Should -Not -BeNullOrEmpty -Because "$name is in CmdletsToExport" }
+    }
+
+    Context '<_>' -ForEach $exported {
+        It 'has help with a synopsis, an example and a description of every parameter' {
+            $help = Get-Help $_ -Full
+            $help.Synopsis | Should -Not -BeNullOrEmpty
+            $help.Synopsis | Should -Not -Match '^\s*\S+\s*\[' -Because 'the auto-generated syntax stub means docs/cmdlets has no page for it'
+            $examples = @($help.Examples.Example)
+            $examples.Count | Should -BeGreaterOrEqual 1
+            foreach ($e in $examples) { ($e.Code | Out-String).Trim() | Should -Not -BeNullOrEmpty -Because "every example of $_ shows code" }
+            foreach ($p in $help.Parameters.Parameter) { ($p.Description | Out-String).Trim() | Should -Not -BeNullOrEmpty -Because "-$($p.Name) needs a description" }
+        }
+
+        It 'declares its output type' {
+            (Get-Command $_).OutputType | Should -Not -BeNullOrEmpty
+        }
+
+        It 'supports -WhatIf and -Confirm when it changes state' {
+            $command = Get-Command $_
+            if ($command.Verb -in $readOnlyVerbs -or $_ -in $inMemoryOnly) {
+                $command.Parameters.Keys | Should -Not -Contain 'WhatIf' -Because "a $($command.Verb) command changes nothing"
+            }
+            else {
+                $command.Parameters.Keys | Should -Contain 'WhatIf'
+                $command.Parameters.Keys | Should -Contain 'Confirm'
+            }
+        }
     }
 }
 

@@ -3,8 +3,9 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using MlModels.Core.Serving;
+using MlModels.Core.Tests;
 
-namespace MlModels.Core.Tests;
+namespace MlModels.Server.Tests;
 
 public class ProtocolTests
 {

@@ -3,8 +3,9 @@ using System.Net;
 using MlModels.Core.Format;
 using MlModels.Core.Scoring.Python;
 using MlModels.Core.Serving;
+using MlModels.Core.Tests;
 
-namespace MlModels.Core.Tests;
+namespace MlModels.Server.Tests;
 
 /// <summary>python_function models behind the server: timeouts and worker replacement, with Debian's Python packages.</summary>
 public class PythonServerTests

@@ -7,8 +7,9 @@ using Microsoft.Extensions.DependencyInjection;
 using MlModels.Core.Format;
 using MlModels.Core.Scoring.Onnx;
 using MlModels.Core.Serving;
+using MlModels.Core.Tests;
 
-namespace MlModels.Core.Tests;
+namespace MlModels.Server.Tests;
 
 /// <summary>The server hosted in-process on a free loopback port, reached through a real HTTP client.</summary>
 public sealed class RunningServer : IAsyncDisposable

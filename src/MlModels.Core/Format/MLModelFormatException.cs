@@ -25,3 +25,12 @@ public sealed class PathOutsideModelException(string message, string field, stri
 {
     public string Value { get; } = value;
 }
+
+/// <summary>
+/// A save that would replace something already there without being allowed to. Callers map the type, not the message,
+/// onto their own advice (the cmdlets add "use -Force").
+/// </summary>
+public sealed class TargetExistsException(string message, string path) : IOException(message)
+{
+    public string Path { get; } = path;
+}

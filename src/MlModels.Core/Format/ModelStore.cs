@@ -133,7 +133,7 @@ public static class ModelStore
         if (File.Exists(dest)) throw new IOException($"{dest} is a file; a model is saved as a folder.");
         bool exists = Directory.Exists(dest) && Directory.EnumerateFileSystemEntries(dest).Any();
         if (exists && !options.Force)
-            throw new IOException($"{dest} already exists and is not empty; use -Force to replace it.");
+            throw new TargetExistsException($"{dest} already exists and is not empty.", dest);
 
         if (sameFolder)
         {

@@ -13,8 +13,11 @@ public sealed class MLModelServerInfo
     public string ModelPath { get; init; } = "";
     public string ModelName { get; init; } = "";
     public DateTime StartTime { get; init; }
-    /// <summary>The request log of a background server (JSON lines); null for one in the foreground.</summary>
+    /// <summary>The log of a background or detached server (JSON lines); null for one in the foreground.</summary>
     public string? LogPath { get; init; }
+    /// <summary>True for a server that outlives the session that started it (it runs until stopped).</summary>
+    public bool Detached { get; init; }
+
     public bool IsRunning
     {
         get
@@ -22,7 +25,8 @@ public sealed class MLModelServerInfo
             try
             {
                 using var p = Process.GetProcessById(ProcessId);
-                return !p.HasExited && Math.Abs((p.StartTime.ToUniversalTime() - StartTime).TotalSeconds) < 2;
+                // The start time tells the recorded server from a later process that reuses its id.
+                return !p.HasExited && !IsZombie(ProcessId) && Math.Abs((p.StartTime.ToUniversalTime() - StartTime).TotalSeconds) < 2;
             }
             catch (ArgumentException) { return false; }
             catch (InvalidOperationException) { return false; }
@@ -30,29 +34,51 @@ public sealed class MLModelServerInfo
     }
 
     public override string ToString() => $"{ModelName} at {Url} (pid {ProcessId})";
+
+    // A server whose parent has gone is reaped by whatever adopted it; until then it is a zombie that still has its id.
+    private static bool IsZombie(int pid)
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var afterName = stat.LastIndexOf(')');
+            return afterName > 0 && afterName + 2 < stat.Length && stat[afterName + 2] is 'Z' or 'X';
+        }
+        catch (IOException) { return false; }
+        catch (UnauthorizedAccessException) { return false; }
+    }
 }
 
 /// <summary>
-/// Launches the server executable and keeps a small state file per running server, so Get-MLModelServer finds
-/// servers started from any session.
+/// A small state file per running server under <see cref="StateDirectory"/> (MLMODELS_STATE_DIR), so Get-MLModelServer
+/// and Stop-MLModelServer find servers started from any session. Entries of servers that are gone are removed when listed.
 /// </summary>
 public static class ServerRegistry
 {
+    /// <summary>How long the log of a server that is gone is kept (it says why the server stopped).</summary>
+    public static readonly TimeSpan LogRetention = TimeSpan.FromDays(7);
+
     public static string StateDirectory =>
-        Environment.GetEnvironmentVariable("MLMODELS_STATE_DIR") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "mlmodels", "servers");
+        Environment.GetEnvironmentVariable("MLMODELS_STATE_DIR") is { Length: > 0 } dir
+            ? dir
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "mlmodels", "servers");
 
     public static void Register(MLModelServerInfo info)
     {
         Directory.CreateDirectory(StateDirectory);
-        File.WriteAllText(Path.Combine(StateDirectory, $"{info.ProcessId}.json"), JsonSerializer.Serialize(info));
+        var path = StatePath(info.ProcessId);
+        var tmp = path + ".tmp";
+        File.WriteAllText(tmp, JsonSerializer.Serialize(info));
+        File.Move(tmp, path, overwrite: true);
     }
 
     public static void Remove(int processId)
     {
-        try { File.Delete(Path.Combine(StateDirectory, $"{processId}.json")); } catch (IOException) { }
+        try { File.Delete(StatePath(processId)); } catch (IOException) { }
     }
 
-    /// <summary>Servers still running; state files of servers that are gone are removed.</summary>
+    /// <summary>Servers still running. State files of servers that are gone are removed, and their logs once past <see cref="LogRetention"/>.</summary>
     public static IReadOnlyList<MLModelServerInfo> List()
     {
         var result = new List<MLModelServerInfo>();
@@ -65,30 +91,16 @@ public static class ServerRegistry
             if (info is { IsRunning: true }) result.Add(info);
             else try { File.Delete(file); } catch (IOException) { }
         }
+        var live = result.Select(s => s.LogPath).Where(p => p != null).ToHashSet(StringComparer.Ordinal);
+        foreach (var log in Directory.GetFiles(StateDirectory, "server-*.log"))
+        {
+            if (live.Contains(log)) continue;
+            try { if (DateTime.UtcNow - File.GetLastWriteTimeUtc(log) > LogRetention) File.Delete(log); }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
         return result.OrderBy(s => s.Port).ToList();
     }
 
-    /// <summary>The server assembly shipped with the module, beside Core (out/MlModels/dependencies/MlModels.Server.dll).</summary>
-    public static string ServerAssembly()
-    {
-        var candidate = Path.Combine(Path.GetDirectoryName(typeof(ServerRegistry).Assembly.Location)!, "MlModels.Server.dll");
-        if (File.Exists(candidate)) return candidate;
-        throw new FileNotFoundException($"The scoring server ({candidate}) is missing from the module folder; rebuild the module with build.ps1.");
-    }
-
-    /// <summary>The dotnet host, and a clear error when the ASP.NET Core runtime the server needs is not installed.</summary>
-    public static string DotnetHost()
-    {
-        var runtimeDir = Path.GetDirectoryName(typeof(object).Assembly.Location)!; // .../shared/Microsoft.NETCore.App/<version>
-        var root = Path.GetFullPath(Path.Combine(runtimeDir, "..", "..", ".."));
-        var host = Path.Combine(root, OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet");
-        if (!File.Exists(host))
-            host = Scoring.Python.PythonEnvironments.FindOnPath(OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet")
-                ?? throw new FileNotFoundException("The scoring server needs the .NET runtime host (dotnet). Install the ASP.NET Core Runtime 8.0 or later: https://dotnet.microsoft.com/download/dotnet");
-        var aspnet = Path.Combine(Path.GetDirectoryName(host)!, "shared", "Microsoft.AspNetCore.App");
-        var versions = Directory.Exists(aspnet) ? Directory.GetDirectories(aspnet).Select(Path.GetFileName).Where(v => Version.TryParse(v?.Split('-')[0], out var ver) && ver.Major >= 8).ToList() : [];
-        if (versions.Count == 0)
-            throw new FileNotFoundException($"The scoring server needs the ASP.NET Core Runtime 8.0 or later, which is not installed beside {host}. Install it: https://dotnet.microsoft.com/download/dotnet (package aspnetcore-runtime-8.0 on Linux).");
-        return host;
-    }
+    private static string StatePath(int processId) => Path.Combine(StateDirectory, $"{processId}.json");
 }

@@ -4,7 +4,7 @@ using MlModels.PowerShell.Internal;
 
 namespace MlModels.PowerShell.Commands;
 
-/// <summary>Lists the scoring servers started with Start-MLModelServer -Background that are still running.</summary>
+/// <summary>Lists the scoring servers started with Start-MLModelServer -Background or -Detached, from any session, that are still running.</summary>
 [Cmdlet(VerbsCommon.Get, "MLModelServer")]
 [OutputType(typeof(MLModelServerInfo))]
 public sealed class GetMLModelServerCommand : MLModelCmdlet

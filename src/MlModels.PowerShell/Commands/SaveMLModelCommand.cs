@@ -67,9 +67,9 @@ public sealed class SaveMLModelCommand : MLModelCmdlet
             WriteProgress(progress);
             if (PassThru) WriteObject(saved);
         }
-        catch (IOException ex) when (Directory.Exists(target) && !Force)
+        catch (TargetExistsException ex)
         {
-            WriteError(Errors.Record(ex, "ModelExists", ErrorCategory.ResourceExists, target));
+            WriteError(Errors.Exists(ex, "ModelExists", target));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or MLModelFormatException or InvalidOperationException or OperationCanceledException)
         {
@@ -88,9 +88,9 @@ public sealed class SaveMLModelCommand : MLModelCmdlet
             var saved = RunPumped(ct => MlModels.Core.Scoring.Onnx.OnnxPackager.Save(source, target, Force, warn: msg => Post(() => WriteWarning(msg)), ct: ct));
             if (PassThru) WriteObject(saved);
         }
-        catch (IOException ex) when (Directory.Exists(target) && !Force)
+        catch (TargetExistsException ex)
         {
-            WriteError(Errors.Record(ex, "ModelExists", ErrorCategory.ResourceExists, target));
+            WriteError(Errors.Exists(ex, "ModelExists", target));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or MLModelFormatException or InvalidOperationException)
         {

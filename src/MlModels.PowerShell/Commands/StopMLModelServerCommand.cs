@@ -4,7 +4,7 @@ using MlModels.PowerShell.Internal;
 
 namespace MlModels.PowerShell.Commands;
 
-/// <summary>Stops scoring servers: gracefully (in-flight requests finish) when this session started them, else by ending the process.</summary>
+/// <summary>Stops scoring servers started from any session: gracefully (requests in flight finish), ending the process only past the grace period.</summary>
 [Cmdlet(VerbsLifecycle.Stop, "MLModelServer", SupportsShouldProcess = true, DefaultParameterSetName = "Object")]
 [OutputType(typeof(MLModelServerInfo))]
 public sealed class StopMLModelServerCommand : MLModelCmdlet
@@ -27,9 +27,8 @@ public sealed class StopMLModelServerCommand : MLModelCmdlet
         foreach (var server in targets)
         {
             if (!ShouldProcess(server.ToString(), "Stop the scoring server")) continue;
-            var graceful = ServerProcesses.Stop(server, TimeSpan.FromSeconds(30));
-            ServerRegistry.Remove(server.ProcessId);
-            WriteVerbose(graceful ? $"Stopped {server} after in-flight requests finished." : $"Ended the process of {server}.");
+            var graceful = ServerSessions.Launcher.Stop(server, TimeSpan.FromSeconds(30));
+            WriteVerbose(graceful ? $"Stopped {server} after in-flight requests finished." : $"Ended the process of {server}: it did not stop within 30 seconds.");
             if (PassThru) WriteObject(server);
         }
     }

@@ -9,9 +9,14 @@ internal static class Errors
     public static ErrorRecord Record(Exception ex, string id, ErrorCategory category, object? target) =>
         new(ex, id, category, target);
 
+    /// <summary>Something already there that only -Force may replace: Core says what, the cmdlet says how.</summary>
+    public static ErrorRecord Exists(Exception ex, string id, object? target) =>
+        new(ex, id, ErrorCategory.ResourceExists, target) { ErrorDetails = new ErrorDetails($"{ex.Message} Use -Force to replace it.") { RecommendedAction = "Use -Force to replace it." } };
+
     /// <summary>Maps exceptions from Core onto ids and categories.</summary>
     public static ErrorRecord FromException(Exception ex, object? target) => ex switch
     {
+        TargetExistsException => Exists(ex, "TargetExists", target),
         PathOutsideModelException => Record(ex, "PathOutsideModel", ErrorCategory.SecurityError, target),
         MLModelFormatException => Record(ex, "MLModelFormatInvalid", ErrorCategory.InvalidData, target),
         FileNotFoundException or DirectoryNotFoundException => Record(ex, "PathNotFound", ErrorCategory.ObjectNotFound, target),
