@@ -82,7 +82,9 @@ public class SaveTests
         ModelStore.Save(m, target);
         var before = File.ReadAllText(Path.Combine(target, "MLmodel"));
         m.RunId = "changed";
-        Assert.Throws<IOException>(() => ModelStore.Save(m, target));
+        var refused = Assert.Throws<TargetExistsException>(() => ModelStore.Save(m, target));
+        Assert.Equal(target, refused.Path);
+        Assert.DoesNotContain("-Force", refused.Message);
         Assert.Equal(before, File.ReadAllText(Path.Combine(target, "MLmodel")));
         ModelStore.Save(m, target, new SaveOptions(Force: true));
         Assert.Equal("changed", ModelStore.Load(target).RunId);
