@@ -46,17 +46,27 @@ public static class EnvironmentFiles
         return File.Exists(full) ? full : null;
     }
 
-    public static PythonEnvironment ReadPythonEnv(string file)
+    public static PythonEnvironment ReadPythonEnv(string file) => ParsePythonEnv(YamlReader.ReadFile(file), file);
+
+    /// <summary>python_env.yaml text; <paramref name="file"/> names it in messages.</summary>
+    public static PythonEnvironment ParsePythonEnv(string text, string file) => ParsePythonEnv(YamlReader.Read(text, file, null, out _), file);
+
+    private static PythonEnvironment ParsePythonEnv(object? yaml, string file)
     {
-        var root = YamlReader.ReadFile(file) as Dictionary<string, object?>
+        var root = yaml as Dictionary<string, object?>
             ?? throw new MLModelFormatException($"{file} must be a YAML mapping with python, build_dependencies and dependencies.", file);
         return new PythonEnvironment(Text(root.GetValueOrDefault("python")), Strings(root.GetValueOrDefault("build_dependencies"), file, "build_dependencies"),
             Strings(root.GetValueOrDefault("dependencies"), file, "dependencies"), file);
     }
 
-    public static CondaEnvironment ReadConda(string file)
+    public static CondaEnvironment ReadConda(string file) => ParseConda(YamlReader.ReadFile(file), file);
+
+    /// <summary>conda.yaml text; <paramref name="file"/> names it in messages.</summary>
+    public static CondaEnvironment ParseConda(string text, string file) => ParseConda(YamlReader.Read(text, file, null, out _), file);
+
+    private static CondaEnvironment ParseConda(object? yaml, string file)
     {
-        var root = YamlReader.ReadFile(file) as Dictionary<string, object?>
+        var root = yaml as Dictionary<string, object?>
             ?? throw new MLModelFormatException($"{file} must be a YAML mapping with name, channels and dependencies.", file);
         var deps = new List<string>();
         var pip = new List<string>();

@@ -24,13 +24,19 @@ public sealed class InputExample
         var file = ModelFiles.ResolveInside(model.Path, info.ArtifactPath ?? "", "saved_input_example_info.artifact_path");
         if (!System.IO.File.Exists(file)) throw new FileNotFoundException($"Input example file {file} does not exist.", file);
         if (new FileInfo(file).Length > MaxBytes) throw new MLModelFormatException($"{file} is larger than {MaxBytes:N0} bytes.", file);
+        return Parse(System.IO.File.ReadAllText(file), info.Type, info.PandasOrient, file);
+    }
+
+    /// <summary>An input example's JSON text; <paramref name="file"/> names it in messages.</summary>
+    public static InputExample Parse(string json, string? type, string? orient, string? file = null)
+    {
         JsonNode? node;
-        try { node = JsonNode.Parse(System.IO.File.ReadAllText(file), documentOptions: PyJson.ReadOptions); }
+        try { node = PyJson.Parse(json); }
         catch (JsonException ex)
         {
-            throw new MLModelFormatException($"{file}: invalid JSON at line {(ex.LineNumber ?? 0) + 1}: {ex.Message}", file, (int?)(ex.LineNumber + 1), null, "saved_input_example_info", ex);
+            throw new MLModelFormatException($"{file ?? "input example"}: invalid JSON at line {(ex.LineNumber ?? 0) + 1}: {ex.Message}", file, (int?)(ex.LineNumber + 1), null, "saved_input_example_info", ex);
         }
-        return FromJson(node, info.Type, info.PandasOrient, file);
+        return FromJson(node, type, orient, file);
     }
 
     public static InputExample FromJson(JsonNode? node, string? type, string? orient, string? file = null)

@@ -129,7 +129,7 @@ public sealed class Schema
     public static Schema Parse(string json, string field)
     {
         JsonNode? node;
-        try { node = JsonNode.Parse(json, documentOptions: PyJson.ReadOptions); }
+        try { node = PyJson.Parse(json); }
         catch (JsonException ex) { throw new MLModelFormatException($"{field} is not valid JSON: {ex.Message}", field: field, inner: ex); }
         if (node is not JsonArray arr)
             throw new MLModelFormatException($"{field} must be a JSON list of column or tensor specs.", field: field);
@@ -168,6 +168,8 @@ public sealed class ParamSpec
             throw new MLModelFormatException($"{field}.name must be a string.", field: field + ".name");
         if (!DataTypes.TryParse(TypeText(raw), out _))
             throw new MLModelFormatException($"{field}.type: unknown param type '{(raw["type"] ?? raw["dtype"])?.ToJsonString()}'.", field: field + ".type");
+        if (raw["shape"] is JsonNode shape && (shape is not JsonArray items || items.Any(x => x is not JsonValue v || v.GetValueKind() != JsonValueKind.Number)))
+            throw new MLModelFormatException($"{field}.shape must be null or a list of integers.", field: field + ".shape");
     }
 
     public string Name => Raw["name"]!.GetValue<string>();
@@ -190,7 +192,7 @@ public sealed class ParamSchema
     public static ParamSchema Parse(string json, string field)
     {
         JsonNode? node;
-        try { node = JsonNode.Parse(json, documentOptions: PyJson.ReadOptions); }
+        try { node = PyJson.Parse(json); }
         catch (JsonException ex) { throw new MLModelFormatException($"{field} is not valid JSON: {ex.Message}", field: field, inner: ex); }
         if (node is not JsonArray arr) throw new MLModelFormatException($"{field} must be a JSON list of param specs.", field: field);
         var list = new List<ParamSpec>();
@@ -261,7 +263,7 @@ public sealed class ModelSignature
     public static ModelSignature ParseJson(string json)
     {
         JsonNode? node;
-        try { node = JsonNode.Parse(json, documentOptions: PyJson.ReadOptions); }
+        try { node = PyJson.Parse(json); }
         catch (JsonException ex) { throw new MLModelFormatException($"Signature JSON is not valid: {ex.Message}", inner: ex); }
         if (node is JsonArray) return new ModelSignature(Schema.Parse(json, "inputs"));
         if (node is not JsonObject o) throw new MLModelFormatException("Signature JSON must be an object with inputs/outputs/params, or a list of input specs.");
@@ -288,6 +290,12 @@ public sealed class ModelSignature
 
 internal static class JsonNumbers
 {
-    public static long ToLong(JsonNode? n) =>
-        (long)double.Parse(n!.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture);
+    /// <summary>A shape entry as an integer; anything else (checked where it is read) counts as -1, any size.</summary>
+    public static long ToLong(JsonNode? n)
+    {
+        if (n is not JsonValue v || v.GetValueKind() != JsonValueKind.Number) return -1;
+        if (v.TryGetValue<double>(out var d) && !double.IsFinite(d)) return -1;
+        var value = double.Parse(v.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture);
+        return double.IsFinite(value) && Math.Abs(value) < 9e18 ? (long)value : -1;
+    }
 }

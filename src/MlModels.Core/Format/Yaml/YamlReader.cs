@@ -54,10 +54,14 @@ public static partial class YamlReader
             positions = builder.Positions;
             return root;
         }
-        catch (InvalidOperationException ex) when (ex.Source == "YamlDotNet")
+        catch (Exception ex) when (ex.Source == "YamlDotNet" && ex is not YamlException)
         {
-            // The scanner gives up on some malformed input without a position; report the last good one.
+            // Some malformed input (a tag that is not a URI) fails in YamlDotNet with ArgumentException and a message
+            // that stands alone; the scanner's InvalidOperationException has none worth showing.
             var at = builder.LastMark;
+            if (ex is ArgumentException)
+                throw new MLModelFormatException($"{file ?? "YAML text"}: invalid YAML after line {at.Line}, column {at.Column}: {ex.Message.Split(" (Parameter")[0]}", file, (int)at.Line, (int)at.Column, null, ex);
+            // The scanner gives up on some malformed input without a position; report the last good one.
             throw new MLModelFormatException($"{file ?? "YAML text"}: invalid YAML after line {at.Line}, column {at.Column}: the text there cannot be parsed (an unclosed bracket or quote?).", file, (int)at.Line, (int)at.Column, null, ex);
         }
         catch (YamlException ex)
@@ -112,7 +116,13 @@ public static partial class YamlReader
                 {
                     parser.MoveNext();
                     Count(1, scalar.Start);
-                    var value = Resolve(scalar);
+                    object? value;
+                    try { value = Resolve(scalar); }
+                    catch (Exception ex) when (ex is FormatException or ArgumentException)
+                    {
+                        // "._" matches YAML 1.1's float pattern but is no number; PyYAML fails on it too.
+                        throw new MLModelFormatException($"{Where}: '{scalar.Value}' at line {scalar.Start.Line}, column {scalar.Start.Column} has the form of a number but is not one; quote it to make it text.", file, (int)scalar.Start.Line, (int)scalar.Start.Column, path.Length > 0 ? path : null);
+                    }
                     if (!scalar.Anchor.IsEmpty) _anchors[scalar.Anchor.Value] = (value, 1);
                     return value;
                 }
@@ -248,9 +258,15 @@ public static partial class YamlReader
     }
 
     /// <summary>True when PyYAML would read this plain text as something other than a string.</summary>
-    public static bool ResolvesToNonString(string text) =>
-        ResolvePlain(text) is not string || TimestampPattern().IsMatch(text) || SexagesimalPattern().IsMatch(text)
-        || Yaml12Number().IsMatch(text);
+    public static bool ResolvesToNonString(string text)
+    {
+        try
+        {
+            return ResolvePlain(text) is not string || TimestampPattern().IsMatch(text) || SexagesimalPattern().IsMatch(text)
+                || Yaml12Number().IsMatch(text);
+        }
+        catch (Exception ex) when (ex is FormatException or ArgumentException) { return true; } // number-shaped but unreadable ("._"): quoted, so it stays text
+    }
 
     // Numbers a YAML 1.2 reader would take (1e5, 0o17) are quoted too, so every reader agrees the value is text.
     [GeneratedRegex(@"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$|^0o[0-7]+$")]

@@ -1,0 +1,70 @@
+using System.Text;
+using MlModels.Core.Format;
+using MlModels.Fuzz;
+
+namespace MlModels.Core.Tests.Robustness;
+
+/// <summary>
+/// Replays every input that once crashed a fuzz target or failed a property (fuzz/regressions/TARGET/NAME): each must
+/// now give a result or a typed error. The named facts below pin down what the fixed behaviour is.
+/// </summary>
+public class FuzzRegressionTests
+{
+    public static TheoryData<string, string> Cases()
+    {
+        var data = new TheoryData<string, string>();
+        var root = Path.Combine(TestPaths.RepoRoot, "fuzz", "regressions");
+        foreach (var dir in Directory.GetDirectories(root).Order(StringComparer.Ordinal))
+            foreach (var file in Directory.GetFiles(dir).Order(StringComparer.Ordinal))
+                data.Add(Path.GetFileName(dir), Path.GetFileName(file));
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Regression_GivesResultOrTypedError(string target, string file)
+    {
+        Assert.True(Targets.All.ContainsKey(target), $"fuzz/regressions/{target} names no fuzz target");
+        Targets.All[target](File.ReadAllBytes(Path.Combine(TestPaths.RepoRoot, "fuzz", "regressions", target, file)));
+    }
+
+    [Fact]
+    public void SignatureColumn_RepeatedKey_LastValueWinsAsInPython()
+    {
+        var schema = Schema.Parse("""[{"type": "float", "name": "pH", "requi": "float", "name": "sulphates", "required": true}]""", "inputs");
+        Assert.Equal("sulphates", schema.Columns[0].Name);
+        Assert.Equal(DataType.Float, schema.Columns[0].Type);
+        // The key keeps its first place, as in a Python dict.
+        Assert.Equal("""[{"type": "float", "name": "sulphates", "requi": "float", "required": true}]""", schema.ToJson());
+    }
+
+    [Fact]
+    public void Json_LoneSurrogateEscape_IsKeptAsPythonKeepsIt()
+    {
+        var node = PyJson.Parse("""{"\ud800": "a\udc00b"}""")!.AsObject();
+        var (key, value) = node.Single();
+        Assert.Equal("\ud800", key);
+        Assert.Equal("a\udc00b", value!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("._")]
+    [InlineData("0x_")]
+    [InlineData("-0b_")]
+    public void Yaml_NumberShapedScalarThatIsNoNumber_IsAFormatErrorWithItsLine(string scalar)
+    {
+        var ex = Assert.Throws<MLModelFormatException>(() => ModelStore.Parse($"flavors:\n  x: {{}}\nrun_id: {scalar}\n", "MLmodel"));
+        Assert.Equal(3, ex.Line);
+        Assert.Contains(scalar, ex.Message);
+        // Written back, such text is quoted, so it stays text.
+        var model = ModelStore.Parse($"flavors:\n  x: {{}}\nrun_id: '{scalar}'\n", "MLmodel");
+        Assert.Equal(scalar, ModelStore.Parse(model.ToYaml()).RunId);
+    }
+
+    [Fact]
+    public void Yaml_TagThatIsNotAUri_IsAFormatError()
+    {
+        var ex = Assert.Throws<MLModelFormatException>(() => ModelStore.Parse("flavors: !!+! x\n", "MLmodel"));
+        Assert.Contains("MLmodel", ex.Message);
+    }
+}
