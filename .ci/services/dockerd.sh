@@ -50,9 +50,16 @@ rootfs() {
     debootstrap --variant=minbase ${include:+--include="$include"} "$suite" "$dir" "$(mirror)" >&2
     rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/* "$dir"/usr/share/doc/* \
       "$dir"/usr/share/man/* "$dir"/usr/share/info/* "$dir"/usr/share/locale/*
+    # mktemp made the folder 0700; as the image's / that would lock out non-root users.
+    chmod 0755 "$dir"
     tar --numeric-owner -C "$dir" -cf "$tarball.tmp" .
     mv "$tarball.tmp" "$tarball"
     rm -rf "$dir"
+  else
+    local top
+    top="$(tar -tvf "$tarball" --no-recursion ./ 2>/dev/null || true)"
+    # A tarball cached before the chmod above: drop its root entry, so the image's / gets the default 0755.
+    if [[ "$top" == drwx------* ]]; then tar --delete --no-recursion -f "$tarball" ./; fi
   fi
   flock -u 9
   exec 9>&-
