@@ -17,6 +17,9 @@ internal static class TestPaths
     /// <summary>MLflow 2.12.2's recorded answers to scoring requests (tests/conformance/scoring/README.md).</summary>
     public static string ScoringConformance => Path.Combine(RepoRoot, "tests", "conformance", "scoring");
 
+    /// <summary>MLflow 2.12.2's recorded tracking and registry exchanges (tests/conformance/tracking/README.md).</summary>
+    public static string TrackingConformance => Path.Combine(RepoRoot, "tests", "conformance", "tracking");
+
     public static string Examples => Path.Combine(RepoRoot, "examples");
 
     public static string NewTempDir()

@@ -52,6 +52,8 @@ public sealed class MLModel
     public string? Path { get; internal set; }
     /// <summary>The MLmodel file the model was read from.</summary>
     public string? MLmodelFile { get; internal set; }
+    /// <summary>The tracking-server URI this model was downloaded from (Get-MLModel -Uri); null for a folder model.</summary>
+    public ModelOrigin? Origin { get; set; }
     public string Name => Path != null ? System.IO.Path.GetFileName(System.IO.Path.TrimEndingDirectorySeparator(Path)) : ArtifactPath ?? "(unsaved)";
 
     public string? ArtifactPath { get => GetText("artifact_path"); set => SetOrRemove("artifact_path", value); }

@@ -7,7 +7,7 @@ namespace MlModels.PowerShell.Commands;
 /// <summary>Reads MLflow models from folders or MLmodel files; -Recurse finds every model under a tree.</summary>
 [Cmdlet(VerbsCommon.Get, "MLModel", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(MLModel))]
-public sealed class GetMLModelCommand : MLModelCmdlet
+public sealed partial class GetMLModelCommand : MLModelCmdlet
 {
     private const string PathSet = "Path";
     private const string LiteralSet = "LiteralPath";
@@ -28,6 +28,7 @@ public sealed class GetMLModelCommand : MLModelCmdlet
 
     protected override void ProcessRecord()
     {
+        if (ParameterSetName == UriSet) { ReadUris(); return; }
         bool literal = ParameterSetName == LiteralSet;
         foreach (var path in ResolveExisting(literal ? LiteralPath : Path, literal))
         {

@@ -17,6 +17,12 @@ internal static class Errors
     public static ErrorRecord FromException(Exception ex, object? target) => ex switch
     {
         TargetExistsException => Exists(ex, "TargetExists", target),
+        MlModels.Core.Tracking.TrackingAuthException => Record(ex, "TrackingUnauthorized", ErrorCategory.AuthenticationError, target),
+        MlModels.Core.Tracking.MlflowException m => Record(ex, m.ErrorCode, m.IsNotFound ? ErrorCategory.ObjectNotFound : m.ErrorCode == "INVALID_PARAMETER_VALUE" ? ErrorCategory.InvalidArgument : ErrorCategory.InvalidResult, target),
+        MlModels.Core.Tracking.TrackingConnectionException => Record(ex, "TrackingServerUnreachable", ErrorCategory.ConnectionError, target),
+        MlModels.Core.Tracking.ModelUriException => Record(ex, "InvalidModelUri", ErrorCategory.InvalidArgument, target),
+        MlModels.Core.Tracking.ArtifactDownloadException => Record(ex, "ArtifactDownloadFailed", ErrorCategory.ReadError, target),
+        NotSupportedException => Record(ex, "NotSupported", ErrorCategory.NotImplemented, target),
         PathOutsideModelException => Record(ex, "PathOutsideModel", ErrorCategory.SecurityError, target),
         MLModelFormatException => Record(ex, "MLModelFormatInvalid", ErrorCategory.InvalidData, target),
         FileNotFoundException or DirectoryNotFoundException => Record(ex, "PathNotFound", ErrorCategory.ObjectNotFound, target),

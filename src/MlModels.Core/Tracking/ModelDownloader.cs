@@ -1,0 +1,289 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using MlModels.Core.Format;
+
+namespace MlModels.Core.Tracking;
+
+/// <summary>Progress of a download: the file at hand and the bytes so far, of all files listed.</summary>
+public sealed record DownloadProgress(string Uri, string? File, int FilesDone, int FilesTotal, long BytesDone, long BytesTotal);
+
+/// <summary>A downloaded model: its folder (or file) in the cache and where it came from.</summary>
+public sealed record DownloadedModel(string Path, ModelOrigin Origin);
+
+/// <summary>
+/// Resolves a model URI with the calls MLflow's client makes and downloads its artifacts into a local cache, keyed by
+/// what the server said (registered version, run, artifact path). A finished entry is reused; a download is staged
+/// beside the cache and renamed into place when complete, so an interrupted one leaves no entry.
+/// </summary>
+public sealed class ModelDownloader(TrackingClient client, string? cacheRoot = null)
+{
+    public const string CacheVariable = "MLMODELS_MODEL_CACHE";
+    private const string OriginFile = "origin.json";
+
+    public string CacheRoot { get; } = cacheRoot ?? DefaultCacheRoot;
+
+    public static string DefaultCacheRoot =>
+        Environment.GetEnvironmentVariable(CacheVariable) is { Length: > 0 } v ? v
+        : System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "mlmodels", "models");
+
+    /// <summary>Resolves and downloads (or takes from the cache) the model or artifact the URI names.</summary>
+    public async Task<DownloadedModel> DownloadAsync(string uriText, bool force = false, IProgress<DownloadProgress>? progress = null, CancellationToken ct = default)
+    {
+        var uri = ModelUri.Parse(uriText);
+        var origin = new ModelOrigin(uri.Text, client.Settings.OriginalTrackingUri, uri.Name, uri.Version, uri.Alias, uri.Stage, uri.RunId);
+
+        // Aliases and stages move, so they are asked every time; what they point at is cached like any version.
+        switch (uri.Kind)
+        {
+            case ModelUriKind.ModelAlias:
+                var byAlias = await client.GetModelVersionByAliasAsync(uri.Name!, uri.Alias!, ct).ConfigureAwait(false);
+                origin = origin with { Version = byAlias.Version, RunId = NullIfEmpty(byAlias.RunId) };
+                break;
+            case ModelUriKind.ModelStage:
+            case ModelUriKind.ModelLatest:
+                var latest = await client.GetLatestVersionsAsync(uri.Name!, uri.Kind == ModelUriKind.ModelStage ? [uri.Stage!] : null, ct).ConfigureAwait(false);
+                var top = latest.MaxBy(v => long.TryParse(v.Version, out var n) ? n : -1)
+                    ?? throw new MlflowException("RESOURCE_DOES_NOT_EXIST",
+                        uri.Kind == ModelUriKind.ModelStage ? $"{uri.Text}: registered model '{uri.Name}' has no version in stage '{uri.Stage}'." : $"{uri.Text}: registered model '{uri.Name}' has no versions.",
+                        System.Net.HttpStatusCode.NotFound, "POST", "registered-models/get-latest-versions", uri.Text);
+                origin = origin with { Version = top.Version, RunId = NullIfEmpty(top.RunId) };
+                break;
+        }
+
+        var entry = EntryFor(uri, origin);
+        var folderName = FolderName(uri);
+        if (!force && TryReadEntry(entry, out var cached)) return cached with { Origin = MergeCached(origin, cached.Origin) };
+
+        // The download root: the artifact URI the server names, and the path below it.
+        string artifactUri;
+        string path;
+        switch (uri.Kind)
+        {
+            case ModelUriKind.Run:
+                artifactUri = await client.GetRunArtifactUriAsync(uri.RunId!, ct).ConfigureAwait(false);
+                path = uri.Path;
+                break;
+            case ModelUriKind.Artifacts:
+                var cut = uri.ArtifactUri!.LastIndexOf('/');
+                artifactUri = uri.ArtifactUri[..cut];
+                path = uri.ArtifactUri[(cut + 1)..];
+                break;
+            default:
+                artifactUri = await client.GetModelVersionDownloadUriAsync(uri.Name!, origin.Version!, ct).ConfigureAwait(false);
+                if (artifactUri.StartsWith("runs:", StringComparison.Ordinal))
+                {
+                    // A version registered from a runs:/ source: the server hands the URI back; it resolves like one.
+                    var source = ModelUri.Parse(artifactUri);
+                    origin = origin with { RunId = origin.RunId ?? source.RunId };
+                    var runRoot = await client.GetRunArtifactUriAsync(source.RunId!, ct).ConfigureAwait(false);
+                    artifactUri = source.Path.Length > 0 ? $"{runRoot.TrimEnd('/')}/{source.Path}" : runRoot;
+                }
+                path = uri.Path;
+                break;
+        }
+        origin = origin with { ArtifactUri = path.Length > 0 ? $"{artifactUri.TrimEnd('/')}/{path}" : artifactUri, RunId = origin.RunId ?? RunIdOf(artifactUri) };
+
+        var (server, rootPath) = client.ResolveArtifactUri(artifactUri);
+        var full = Join(rootPath, path);
+        var serverDir = System.IO.Path.Combine(CacheRoot, ServerKey(client.Settings));
+        var staging = System.IO.Path.Combine(serverDir, ".staging", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(staging);
+        try
+        {
+            var target = System.IO.Path.Combine(staging, folderName);
+            var listing = await client.ListArtifactsAsync(server, full, ct).ConfigureAwait(false);
+            string resultPath;
+            if (listing.Count == 0)
+            {
+                // An empty listing means a file (MLflow's _is_directory); a missing one fails on the GET, naming it.
+                var fileName = SafeName(path.Length > 0 ? path[(path.LastIndexOf('/') + 1)..] : rootPath[(rootPath.LastIndexOf('/') + 1)..], full);
+                target = System.IO.Path.Combine(staging, "file");
+                Directory.CreateDirectory(target);
+                resultPath = System.IO.Path.Combine("file", fileName);
+                await FetchOneAsync(server, full, System.IO.Path.Combine(target, fileName), -1, uri.Text, progress, ct).ConfigureAwait(false);
+            }
+            else
+            {
+                await WalkAsync(server, full, target, uri.Text, progress, ct).ConfigureAwait(false);
+                resultPath = folderName;
+                if (uri.Kind is ModelUriKind.ModelVersion or ModelUriKind.ModelAlias or ModelUriKind.ModelStage or ModelUriKind.ModelLatest
+                    && File.Exists(System.IO.Path.Combine(target, "MLmodel")))
+                {
+                    // What mlflow.artifacts.download_artifacts leaves beside a registered model's files.
+                    File.WriteAllText(System.IO.Path.Combine(target, "registered_model_meta"),
+                        Format.Yaml.YamlWriter.Write(new Dictionary<string, object?> { ["model_name"] = uri.Name, ["model_version"] = origin.Version }));
+                }
+            }
+            File.WriteAllText(System.IO.Path.Combine(staging, OriginFile), JsonSerializer.Serialize(new CacheRecord(resultPath, origin), TrackingJson.Default.CacheRecord));
+            Commit(staging, entry, force);
+            return ReadEntry(entry) with { Origin = origin };
+        }
+        finally
+        {
+            if (Directory.Exists(staging)) TryDelete(staging);
+        }
+    }
+
+    /// <summary>MLflow's walk: list a folder, take its entries in name order, fetch each file, descend into each folder.</summary>
+    private async Task WalkAsync(Uri server, string remoteDir, string localDir, string uri, IProgress<DownloadProgress>? progress, CancellationToken ct)
+    {
+        async Task Walk(string remote, string local)
+        {
+            Directory.CreateDirectory(local);
+            var entries = await client.ListArtifactsAsync(server, remote, ct).ConfigureAwait(false);
+            foreach (var e in entries.OrderBy(e => e.Path, StringComparer.Ordinal))
+            {
+                var name = SafeName(e.Path[(e.Path.LastIndexOf('/') + 1)..], Join(remote, e.Path));
+                var childRemote = Join(remote, name);
+                var childLocal = System.IO.Path.Combine(local, name);
+                if (e.IsDir) await Walk(childRemote, childLocal).ConfigureAwait(false);
+                else await FetchOneAsync(server, childRemote, childLocal, e.FileSize ?? -1, uri, progress, ct).ConfigureAwait(false);
+            }
+        }
+        await Walk(remoteDir, localDir).ConfigureAwait(false);
+    }
+
+    private long _bytesDone;
+    private int _filesDone;
+    private long _bytesListed;
+
+    private async Task FetchOneAsync(Uri server, string remote, string local, long size, string uri, IProgress<DownloadProgress>? progress, CancellationToken ct)
+    {
+        if (size > 0) _bytesListed += size;
+        progress?.Report(new DownloadProgress(uri, remote, _filesDone, _filesDone + 1, _bytesDone, _bytesListed));
+        try
+        {
+            using var response = await client.DownloadArtifactAsync(server, remote, ct).ConfigureAwait(false);
+            await using var body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+            await using var output = new FileStream(local, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true);
+            var buffer = new byte[81920];
+            int n;
+            long got = 0;
+            var lastReport = Environment.TickCount64;
+            while ((n = await body.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+            {
+                await output.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+                got += n;
+                _bytesDone += n;
+                if (Environment.TickCount64 - lastReport > 250)
+                {
+                    lastReport = Environment.TickCount64;
+                    progress?.Report(new DownloadProgress(uri, remote, _filesDone, _filesDone + 1, _bytesDone, _bytesListed));
+                }
+            }
+            if (size >= 0 && got != size)
+                throw new ArtifactDownloadException($"{uri}: the artifact '{remote}' arrived with {got} bytes; the server listed {size}. Nothing was cached; run the command again.", remote);
+            _filesDone++;
+        }
+        catch (MlflowException ex)
+        {
+            throw new ArtifactDownloadException($"{uri}: the artifact '{remote}' could not be downloaded: {ex.Message}", remote, ex);
+        }
+        catch (Exception ex) when ((ex is IOException and not ArtifactDownloadException) || ex is HttpRequestException)
+        {
+            throw new ArtifactDownloadException($"{uri}: the download of '{remote}' was cut off ({ex.Message}). Nothing was cached; run the command again.", remote, ex);
+        }
+    }
+
+    private static void Commit(string staging, string entry, bool replace)
+    {
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(entry)!);
+        string? old = null;
+        if (Directory.Exists(entry))
+        {
+            if (!replace) return; // another download finished first; its entry is as good as this one
+            old = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(staging)!, Guid.NewGuid().ToString("N") + ".old");
+            Directory.Move(entry, old);
+        }
+        try { Directory.Move(staging, entry); }
+        catch (IOException) when (Directory.Exists(entry) && old == null) { }
+        if (old != null) TryDelete(old);
+    }
+
+    private static bool TryReadEntry(string entry, out DownloadedModel model)
+    {
+        model = null!;
+        if (!File.Exists(System.IO.Path.Combine(entry, OriginFile))) return false;
+        try { model = ReadEntry(entry); return File.Exists(model.Path) || Directory.Exists(model.Path); }
+        catch (Exception ex) when (ex is JsonException or IOException) { return false; }
+    }
+
+    private static DownloadedModel ReadEntry(string entry)
+    {
+        var rec = JsonSerializer.Deserialize(File.ReadAllText(System.IO.Path.Combine(entry, OriginFile)), TrackingJson.Default.CacheRecord)
+            ?? throw new JsonException("empty cache record");
+        return new DownloadedModel(System.IO.Path.Combine(entry, rec.Path), rec.Origin with { FromCache = true });
+    }
+
+    private static ModelOrigin MergeCached(ModelOrigin asked, ModelOrigin cached) =>
+        asked with { RunId = asked.RunId ?? cached.RunId, ArtifactUri = cached.ArtifactUri, FromCache = true };
+
+    /// <summary>The cache entry: per server, then what the server said the URI is.</summary>
+    private string EntryFor(ModelUri uri, ModelOrigin origin)
+    {
+        var parts = new List<string> { ServerKey(client.Settings) };
+        switch (uri.Kind)
+        {
+            case ModelUriKind.Run: parts.AddRange(["runs", Escape(uri.RunId!)]); break;
+            case ModelUriKind.Artifacts: parts.Add("artifacts"); break;
+            default: parts.AddRange(["models", Escape(uri.Name!), Escape(origin.Version!)]); break;
+        }
+        parts.AddRange(uri.Path.Length == 0 ? ["_"] : uri.Path.Split('/').Select(Escape).Prepend("_"));
+        return System.IO.Path.Combine([CacheRoot, .. parts]);
+    }
+
+    private static string FolderName(ModelUri uri)
+    {
+        var p = uri.Path.Length > 0 ? uri.Path[(uri.Path.LastIndexOf('/') + 1)..] : uri.Name ?? "artifacts";
+        return Escape(p);
+    }
+
+    internal static string ServerKey(TrackingSettings s)
+    {
+        var u = s.TrackingUri;
+        var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(u.ToString() + "|" + s.RegistryUri))).ToLowerInvariant()[..10];
+        return Escape($"{u.Host}_{u.Port}") + "-" + hash;
+    }
+
+    /// <summary>A name safe as one folder name on every platform (percent-encoded otherwise).</summary>
+    internal static string Escape(string s)
+    {
+        var sb = new StringBuilder();
+        foreach (var b in Encoding.UTF8.GetBytes(s))
+        {
+            char c = (char)b;
+            if (char.IsAsciiLetterOrDigit(c) || c is '-' or '_' || (c == '.' && sb.Length > 0)) sb.Append(c);
+            else sb.Append('%').Append(b.ToString("X2"));
+        }
+        return sb.Length == 0 ? "%" : sb.ToString();
+    }
+
+    /// <summary>A listed entry's name, refused when it would leave its folder.</summary>
+    private static string SafeName(string name, string remote)
+    {
+        if (name.Length == 0 || name is "." or ".." || name.IndexOfAny(['/', '\\', '\0']) >= 0 || System.IO.Path.IsPathRooted(name))
+            throw new ArtifactDownloadException($"The server listed the artifact '{remote}', whose name would leave the download folder.", remote);
+        return name;
+    }
+
+    private static string Join(string a, string b) => a.Length == 0 ? b : b.Length == 0 ? a : $"{a.TrimEnd('/')}/{b.TrimStart('/')}";
+
+    /// <summary>The run id in a proxied run artifact URI (mlflow-artifacts:/&lt;experiment&gt;/&lt;run&gt;/artifacts/...).</summary>
+    private static string? RunIdOf(string artifactUri)
+    {
+        var parts = artifactUri.Split('/');
+        for (int i = 1; i + 1 < parts.Length; i++)
+            if (parts[i + 1] == "artifacts" && parts[i].Length == 32 && parts[i].All(char.IsAsciiHexDigit)) return parts[i];
+        return null;
+    }
+
+    private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
+
+    private static void TryDelete(string dir)
+    {
+        try { Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
+
+internal sealed record CacheRecord(string Path, ModelOrigin Origin);

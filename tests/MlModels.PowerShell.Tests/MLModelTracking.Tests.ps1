@@ -1,0 +1,174 @@
+BeforeDiscovery {
+    $python = '/usr/bin/python3'
+    $hasPython = (Test-Path $python) -and ($(& $python -c 'import sklearn, pandas, cloudpickle' 2>$null; $LASTEXITCODE) -eq 0)
+    if (-not $hasPython -and $env:CI) { throw 'CI must install python3-sklearn, python3-pandas and python3-cloudpickle.' }
+    $skipPython = -not $hasPython
+}
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+    $script:Corpus = Join-Path $RepoRoot 'tests/conformance/tracking'
+    # The replaying fake of MLflow's tracking server (tests/MlModels.TrackingFake), served over HTTP on 127.0.0.1.
+    $fakeProject = Join-Path $RepoRoot 'tests/MlModels.TrackingFake'
+    $fakeDll = Join-Path $fakeProject 'bin/Release/net8.0/MlModels.TrackingFake.dll'
+    if (-not (Test-Path $fakeDll)) { dotnet build $fakeProject -c Release --nologo -v quiet | Out-Null }
+    Add-Type -Path $fakeDll
+    $script:Run1 = [MlModels.TrackingFake.TrackingReplay]::RunId(1)
+    $script:Exp1 = [MlModels.TrackingFake.TrackingReplay]::ExperimentId(1)
+
+    function Start-Fake([string[]] $Flows, [hashtable] $Options = @{}) {
+        $o = [MlModels.TrackingFake.ReplayOptions]::new()
+        $o.Flows = [string[]]$Flows
+        foreach ($k in $Options.Keys) { $o.$k = $Options[$k] }
+        $script:Fake = [MlModels.TrackingFake.ReplayHttpServer]::Start($Corpus, $o)
+        $env:MLFLOW_TRACKING_URI = $Fake.Uri
+        $script:Fake
+    }
+    function Assert-AllMatched {
+        $Fake.Replay.Mismatches | Should -BeNullOrEmpty
+    }
+
+    $saved = @{}
+    foreach ($v in 'MLFLOW_TRACKING_URI', 'MLFLOW_REGISTRY_URI', 'MLFLOW_TRACKING_TOKEN', 'MLFLOW_TRACKING_USERNAME', 'MLFLOW_TRACKING_PASSWORD', 'MLMODELS_MODEL_CACHE', 'MLFLOW_HTTP_REQUEST_MAX_RETRIES') {
+        $saved[$v] = [Environment]::GetEnvironmentVariable($v)
+        [Environment]::SetEnvironmentVariable($v, $null)
+    }
+    $script:SavedEnv = $saved
+}
+
+AfterAll {
+    foreach ($k in $SavedEnv.Keys) { [Environment]::SetEnvironmentVariable($k, $SavedEnv[$k]) }
+}
+
+Describe 'Get-MLModel -Uri' {
+    BeforeEach {
+        $env:MLMODELS_MODEL_CACHE = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
+    }
+    AfterEach {
+        if ($script:Fake) { $script:Fake.Dispose(); $script:Fake = $null }
+        Remove-Item Env:MLFLOW_TRACKING_URI, Env:MLFLOW_TRACKING_TOKEN, Env:MLFLOW_TRACKING_USERNAME, Env:MLFLOW_TRACKING_PASSWORD -ErrorAction Ignore
+    }
+
+    It 'loads models:/name@alias and records where it came from' {
+        Start-Fake 'download-models-alias-uri'
+        $m = Get-MLModel -Uri 'models:/sk-ridge@champion'
+        Assert-AllMatched
+        $Fake.Replay.Unconsumed('download-models-alias-uri') | Should -BeNullOrEmpty
+        $m.FlavorNames | Should -Be @('python_function', 'sklearn')
+        $m.Origin.Uri | Should -Be 'models:/sk-ridge@champion'
+        $m.Origin.RegisteredModelName | Should -Be 'sk-ridge'
+        $m.Origin.Version | Should -Be '1'
+        $m.Origin.Alias | Should -Be 'champion'
+        $m.Origin.RunId | Should -Be $Run1
+        $m.Path | Should -BeLike "$($env:MLMODELS_MODEL_CACHE)*"
+        (Get-FileHash (Join-Path $m.Path 'model.pkl')).Hash | Should -Be (Get-FileHash (Join-Path $Corpus 'fixture-model/model.pkl')).Hash
+    }
+
+    It 'loads runs:/, models:/name/version and mlflow-artifacts:/ URIs from the pipeline by property name' {
+        Start-Fake 'download-runs-uri', 'download-models-version-uri', 'download-mlflow-artifacts-uri'
+        $models = @(
+            [pscustomobject]@{ ModelUri = "runs:/$Run1/model" }
+            [pscustomobject]@{ ModelUri = 'models:/sk-ridge/1' }
+            [pscustomobject]@{ ModelUri = "mlflow-artifacts:/$Exp1/$Run1/artifacts/model" }
+        ) | Get-MLModel
+        Assert-AllMatched
+        $models.Count | Should -Be 3
+        $models.Origin.RunId | Should -Be @($Run1, $Run1, $Run1)
+        $models[1].Origin.Version | Should -Be '1'
+    }
+
+    It 'reuses the cache, and -Force downloads again' {
+        Start-Fake 'download-models-version-uri'
+        $first = Get-MLModel -Uri 'models:/sk-ridge/1'
+        $calls = $Fake.Replay.Calls.Count
+        $again = Get-MLModel -Uri 'models:/sk-ridge/1'
+        $Fake.Replay.Calls.Count | Should -Be $calls
+        $again.Origin.FromCache | Should -BeTrue
+        $again.Path | Should -Be $first.Path
+        $null = Get-MLModel -Uri 'models:/sk-ridge/1' -Force
+        $Fake.Replay.Calls.Count | Should -Be (2 * $calls)
+        Assert-AllMatched
+    }
+
+    It 'sends the bearer token from MLFLOW_TRACKING_TOKEN, and Basic auth from -Credential' {
+        Start-Fake 'download-models-version-uri' @{ RequiredAuthorization = 'Bearer tok-1' }
+        $env:MLFLOW_TRACKING_TOKEN = 'tok-1'
+        $null = Get-MLModel -Uri 'models:/sk-ridge/1'
+        Assert-AllMatched
+        $Fake.Dispose()
+
+        $basic = 'Basic ' + [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes('conformance:pw'))
+        Start-Fake 'download-models-version-uri' @{ RequiredAuthorization = $basic }
+        $cred = [pscredential]::new('conformance', (ConvertTo-SecureString 'pw' -AsPlainText -Force))
+        $m = Get-MLModel -Uri 'models:/sk-ridge/1' -Credential $cred -Force
+        $m.Origin.Version | Should -Be '1'
+        $Fake.Replay.Calls.Authorization | Sort-Object -Unique | Should -Be $basic
+    }
+
+    It 'says which credential was refused and how to set another' {
+        Start-Fake 'download-models-version-uri' @{ RequiredAuthorization = 'Bearer right' }
+        $env:MLFLOW_TRACKING_TOKEN = 'wrong'
+        $null = Get-MLModel -Uri 'models:/sk-ridge/1' -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'TrackingUnauthorized,*'
+        $errs[0].Exception.Message | Should -Match 'bearer token \(MLFLOW_TRACKING_TOKEN\)'
+        $errs[0].Exception.Message | Should -Match 'MLFLOW_TRACKING_USERNAME'
+    }
+
+    It 'names an unknown version with MLflow''s error code' {
+        Start-Fake 'errors'
+        $null = Get-MLModel -Uri 'models:/sk-ridge/99' -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'RESOURCE_DOES_NOT_EXIST,*'
+        $errs[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $errs[0].TargetObject | Should -Be 'models:/sk-ridge/99'
+        $errs[0].Exception.Message | Should -Match 'Model Version \(name=sk-ridge, version=99\) not found'
+    }
+
+    It 'lists the accepted kinds for a URI that is none of them' {
+        $env:MLFLOW_TRACKING_URI = 'http://127.0.0.1:9'
+        $null = Get-MLModel -Uri 's3://bucket/model' -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'InvalidModelUri,*'
+        $errs[0].Exception.Message | Should -Match ([regex]::Escape('models:/<name>@<alias>'))
+    }
+
+    It 'names the URI and the variable when the server does not answer' {
+        $env:MLFLOW_TRACKING_URI = 'http://127.0.0.1:9'
+        $env:MLFLOW_HTTP_REQUEST_MAX_RETRIES = '0'
+        try { $null = Get-MLModel -Uri 'models:/sk-ridge/1' -ErrorVariable errs -ErrorAction SilentlyContinue }
+        finally { Remove-Item Env:MLFLOW_HTTP_REQUEST_MAX_RETRIES }
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'TrackingServerUnreachable,*'
+        $errs[0].Exception.Message | Should -Match 'http://127.0.0.1:9 \(from MLFLOW_TRACKING_URI\)'
+    }
+
+    It 'says which variable to set when no server is configured' {
+        { Get-MLModel -Uri 'models:/sk-ridge/1' -ErrorAction Stop } | Should -Throw '*MLFLOW_TRACKING_URI*'
+    }
+
+    It 'leaves no cache entry when a download is cut off, and the next call succeeds' {
+        Start-Fake 'download-models-version-uri' @{ CutOffDownloadEndingWith = 'model.pkl' }
+        $null = Get-MLModel -Uri 'models:/sk-ridge/1' -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'ArtifactDownloadFailed,*'
+        $errs[0].Exception.Message | Should -Match 'model\.pkl'
+        @(Get-ChildItem $env:MLMODELS_MODEL_CACHE -Recurse -File) | Should -BeNullOrEmpty
+        $m = Get-MLModel -Uri 'models:/sk-ridge/1'
+        $m.Origin.FromCache | Should -BeFalse
+        (Get-FileHash (Join-Path $m.Path 'model.pkl')).Hash | Should -Be (Get-FileHash (Join-Path $Corpus 'fixture-model/model.pkl')).Hash
+    }
+}
+
+Describe 'Scoring a registry model' -Skip:$skipPython {
+    BeforeAll { $env:MLMODELS_PYTHON = '/usr/bin/python3' }
+    AfterAll { Remove-Item Env:MLMODELS_PYTHON -ErrorAction Ignore }
+    AfterEach { if ($script:Fake) { $script:Fake.Dispose(); $script:Fake = $null } }
+
+    It 'pipes models:/name@champion into Invoke-MLModelPrediction' {
+        $env:MLMODELS_MODEL_CACHE = Join-Path $TestDrive 'cache'
+        Start-Fake 'download-models-alias-uri'
+        $csv = Join-Path $TestDrive 'x.csv'
+        "a,b,c`n0.5,1.0,-2.0`n1.5,-0.25,0.75" | Set-Content $csv
+        $out = Get-MLModel -Uri 'models:/sk-ridge@champion' | Invoke-MLModelPrediction -InputCsv $csv
+        $pkl = Join-Path $Corpus 'fixture-model/model.pkl'
+        $expected = & /usr/bin/python3 -c "import pickle,sys; m=pickle.load(open(sys.argv[1],'rb')); import pandas as pd; print('\n'.join(repr(float(v)) for v in m.predict(pd.DataFrame([[0.5,1.0,-2.0],[1.5,-0.25,0.75]], columns=list('abc')))))" $pkl
+        $out.Count | Should -Be 2
+        for ($i = 0; $i -lt 2; $i++) { [double]$out[$i].PSObject.Properties.Value[0] | Should -BeGreaterOrEqual ([double]$expected[$i] - 1e-9); [double]$out[$i].PSObject.Properties.Value[0] | Should -BeLessOrEqual ([double]$expected[$i] + 1e-9) }
+    }
+}
