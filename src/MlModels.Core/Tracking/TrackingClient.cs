@@ -80,9 +80,9 @@ public sealed class TrackingClient : IDisposable
         if (!artifactUri.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase))
         {
             var scheme = artifactUri.Contains(':') ? artifactUri[..artifactUri.IndexOf(':')] : "a local path";
-            throw new NotSupportedException(
+            throw new ArtifactLocationNotSupportedException(
                 $"The artifacts are stored at '{artifactUri}' ({scheme}), which this client cannot read: it downloads through the tracking server's artifact proxy "
-                + "(mlflow-artifacts:/ URIs; start the server with --serve-artifacts, the default since MLflow 2.0).");
+                + "(mlflow-artifacts:/ URIs; start the server with --serve-artifacts, the default since MLflow 2.0).", artifactUri);
         }
         var rest = artifactUri[Scheme.Length..];
         if (rest.StartsWith("//", StringComparison.Ordinal))

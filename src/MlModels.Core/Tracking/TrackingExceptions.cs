@@ -39,3 +39,9 @@ public sealed class ArtifactDownloadException(string message, string artifactPat
 {
     public string ArtifactPath { get; } = artifactPath;
 }
+
+/// <summary>Artifacts stored where this client cannot read them (not behind the server's artifact proxy).</summary>
+public sealed class ArtifactLocationNotSupportedException(string message, string artifactUri) : NotSupportedException(message)
+{
+    public string ArtifactUri { get; } = artifactUri;
+}

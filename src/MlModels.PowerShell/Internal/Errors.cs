@@ -22,7 +22,7 @@ internal static class Errors
         MlModels.Core.Tracking.TrackingConnectionException => Record(ex, "TrackingServerUnreachable", ErrorCategory.ConnectionError, target),
         MlModels.Core.Tracking.ModelUriException => Record(ex, "InvalidModelUri", ErrorCategory.InvalidArgument, target),
         MlModels.Core.Tracking.ArtifactDownloadException => Record(ex, "ArtifactDownloadFailed", ErrorCategory.ReadError, target),
-        NotSupportedException => Record(ex, "NotSupported", ErrorCategory.NotImplemented, target),
+        MlModels.Core.Tracking.ArtifactLocationNotSupportedException => Record(ex, "ArtifactLocationNotSupported", ErrorCategory.NotImplemented, target),
         PathOutsideModelException => Record(ex, "PathOutsideModel", ErrorCategory.SecurityError, target),
         MLModelFormatException => Record(ex, "MLModelFormatInvalid", ErrorCategory.InvalidData, target),
         FileNotFoundException or DirectoryNotFoundException => Record(ex, "PathNotFound", ErrorCategory.ObjectNotFound, target),
