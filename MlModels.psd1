@@ -23,6 +23,13 @@
         'Start-MLModelServer'
         'Get-MLModelServer'
         'Stop-MLModelServer'
+        'Publish-MLModelSageMaker'
+        'Get-MLModelSageMakerDeployment'
+        'Remove-MLModelSageMakerDeployment'
+        'Invoke-MLModelSageMakerEndpoint'
+        'Start-MLModelSageMakerTransform'
+        'Get-MLModelSageMakerTransform'
+        'Stop-MLModelSageMakerTransform'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -21,6 +21,15 @@ public sealed record AwsConnectionOptions
 
     public AWSCredentials? Credentials { get; init; }
 
+    /// <summary>
+    /// Credentials as a cmdlet got them, before AWSSDK.Core's types can be named there: an AWSCredentials of any load
+    /// context (AWS.Tools' own), or anything with GetCredentials() giving AccessKey/SecretKey/Token.
+    /// </summary>
+    public object? CredentialObject { get; init; }
+
+    /// <summary>An access key id and secret key (a PSCredential's user name and password).</summary>
+    public (string AccessKeyId, string SecretAccessKey)? AccessKey { get; init; }
+
     /// <summary>One endpoint for every service this connection calls (else AWS_ENDPOINT_URL[_SERVICE], the profile, the public endpoint).</summary>
     public string? EndpointUrl { get; init; }
 
@@ -115,6 +124,8 @@ public sealed class AwsConnection : IDisposable
     private static (AWSCredentials, string) ResolveCredentials(AwsConnectionOptions options, CredentialProfile? profile, RegionEndpoint region)
     {
         if (options.Credentials != null) return (options.Credentials, "the -Credential parameter");
+        if (options.AccessKey is { } key) return (new BasicAWSCredentials(key.AccessKeyId, key.SecretAccessKey), "the -Credential parameter");
+        if (options.CredentialObject != null) return (FromObject(options.CredentialObject), "the -Credential parameter");
         if (profile != null)
         {
             var chain = new CredentialProfileStoreChain(options.ProfileLocation);
@@ -137,6 +148,23 @@ public sealed class AwsConnection : IDisposable
                 "(AWS_WEB_IDENTITY_TOKEN_FILE); the container and instance metadata services. " + ex.Message, ex);
         }
     }
+
+    private static AWSCredentials FromObject(object value)
+    {
+        if (value is AWSCredentials own) return own;
+        // AWS.Tools' credentials live in another load context: read their keys through GetCredentials().
+        var get = value.GetType().GetMethod("GetCredentials", Type.EmptyTypes)
+            ?? throw new ArgumentException($"-Credential must be an AWSCredentials or a PSCredential, not {value.GetType().FullName}.");
+        var keys = get.Invoke(value, null) ?? throw new ArgumentException("-Credential gave no keys.");
+        string? Read(string name) => keys.GetType().GetProperty(name)?.GetValue(keys) as string;
+        var (id, secret, token) = (Read("AccessKey"), Read("SecretKey"), Read("Token"));
+        if (id == null || secret == null) throw new ArgumentException("-Credential gave no access key and secret key.");
+        return string.IsNullOrEmpty(token) ? new BasicAWSCredentials(id, secret) : new SessionAWSCredentials(id, secret, token);
+    }
+
+    /// <summary>Region names and display names AWSSDK.Core knows (for tab completion).</summary>
+    public static IEnumerable<(string Name, string DisplayName)> KnownRegions() =>
+        RegionEndpoint.EnumerableAllRegions.Select(r => (r.SystemName, r.DisplayName)).OrderBy(r => r.SystemName, StringComparer.Ordinal);
 
     private static string DescribeProfileFiles(string? location)
     {
