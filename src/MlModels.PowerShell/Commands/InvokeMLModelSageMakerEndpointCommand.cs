@@ -10,7 +10,7 @@ namespace MlModels.PowerShell.Commands;
 /// sagemaker-runtime InvokeEndpoint with an MLflow JSON or CSV body, or pipeline objects (sent as dataframe_split);
 /// the predictions come back as objects. -Uri sends the same request to a container run locally (its /invocations).
 /// </summary>
-[Cmdlet(VerbsLifecycle.Invoke, "MLModelSageMakerEndpoint", DefaultParameterSetName = ObjectSet)]
+[Cmdlet(VerbsLifecycle.Invoke, "MLModelSageMakerEndpoint", DefaultParameterSetName = ObjectSet, SupportsShouldProcess = true)]
 [OutputType(typeof(PSObject))]
 public sealed class InvokeMLModelSageMakerEndpointCommand : AwsCmdlet
 {
@@ -84,6 +84,8 @@ public sealed class InvokeMLModelSageMakerEndpointCommand : AwsCmdlet
     {
         var request = new PredictionRequest(body, contentType);
         var target = (object?)EndpointName ?? Uri;
+        // An invocation is billed and may have effects in the model's code: -WhatIf shows what would be sent.
+        if (!ShouldProcess(target!.ToString(), $"Send a {body.Length:N0}-byte {contentType} scoring request")) return;
         PredictionResponse? answer;
         if (Uri != null)
         {

@@ -372,3 +372,32 @@ public class SageMakerDeployerTests(MotoServer moto)
         return answer[list]!.AsArray().Select(n => (string)n![field]!).Where(n => n.Contains(contains, StringComparison.Ordinal)).ToList();
     }
 }
+
+[Collection("moto")]
+public class SageMakerTargetTests(MotoServer moto)
+{
+    [SkippableFact]
+    public async Task TheFactoryGivesATargetThatDeploysWithMLflowsConfigKeys()
+    {
+        using var s = new MotoSession(moto.Require());
+        var target = new DeploymentTargetFactory().Register("sagemaker", SageMakerTarget.FromSettings)
+            .Create("sagemaker", new Dictionary<string, object?> { ["connection"] = s.Connection });
+        var app = $"target-{Guid.NewGuid().ToString("N")[..8]}";
+        var config = new Dictionary<string, object?>
+        {
+            ["execution_role_arn"] = "arn:aws:iam::123456789012:role/sagemaker-execution", ["image_url"] = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlflow-pyfunc:1",
+            ["instance_type"] = "ml.c5.large", ["instance_count"] = 2L, ["tags"] = new Dictionary<string, object?> { ["team"] = "ml" },
+            ["vpc_config"] = new Dictionary<string, object?> { ["SecurityGroupIds"] = new List<object?> { "sg-1" }, ["Subnets"] = new List<object?> { "subnet-1" } },
+        };
+        var created = await target.CreateAsync(new DeploymentRequest(app, Path.Combine(MlModels.Core.Tests.TestPaths.Examples, "pyfunc-custom"), config), null, CancellationToken.None);
+        var d = Assert.IsType<SageMakerDeployment>(created);
+        Assert.Equal(("sagemaker", "InService"), (d.Target, d.Status));
+        Assert.Equal(("ml.c5.large", 2), (d.Variants[0].InstanceType, d.Variants[0].InstanceCount));
+        Assert.Contains(await target.ListAsync(CancellationToken.None), x => x.Name == app);
+        await target.DeleteAsync(app, null, null, CancellationToken.None);
+        Assert.Null(await target.GetAsync(app, CancellationToken.None));
+        var bad = Assert.Throws<ArgumentException>(() => SageMakerTarget.Options(new DeploymentRequest(app, "x", new Dictionary<string, object?> { ["vpc_config"] = new Dictionary<string, object?> { ["Subnet"] = "typo" } }), SageMakerDeployMode.Create));
+        Assert.Contains("vpc_config is not a valid SageMaker VpcConfig", bad.Message);
+        s.AssertShapesValid();
+    }
+}
