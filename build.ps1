@@ -72,7 +72,8 @@ function Invoke-Build {
         Copy-Item $file.FullName $deps -Force
     }
 
-    # Version stamped from the manifest at the repository root.
+    # The manifest is copied as it is: it is the source of the version, which the publish steps above stamped into
+    # every assembly (-p:Version); Module.Tests.ps1 checks the two agree.
     $psd1 = Get-Content (Join-Path $root 'MlModels.psd1') -Raw
     Set-Content -Path (Join-Path $moduleOut 'MlModels.psd1') -Value $psd1 -NoNewline
 
@@ -85,12 +86,20 @@ function Invoke-Build {
     Write-Host "Module $version built at $moduleOut"
 }
 
+# A version pinned in Directory.Packages.props, the one place versions are written.
+function Get-PinnedVersion([string] $property) {
+    $props = [xml](Get-Content (Join-Path $root 'Directory.Packages.props') -Raw)
+    $version = @($props.Project.PropertyGroup | ForEach-Object { $_.$property } | Where-Object { $_ })[0]
+    if (-not $version) { throw "Directory.Packages.props pins no $property." }
+    $version
+}
+
 function Get-PesterPath {
     Invoke-Native 'restore test tools' { dotnet restore (Join-Path $root 'build/tools.proj') --nologo -v quiet }
     $nuget = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path ([Environment]::GetFolderPath('UserProfile')) '.nuget/packages' }
     [pscustomobject]@{
-        Pester    = Join-Path $nuget 'pester/5.7.1/tools/Pester.psd1'
-        OtherYaml = Join-Path $nuget 'yamldotnet/13.1.1/lib/netstandard2.1/YamlDotNet.dll'
+        Pester    = Join-Path $nuget "pester/$(Get-PinnedVersion PesterVersion)/tools/Pester.psd1"
+        OtherYaml = Join-Path $nuget "yamldotnet/$(Get-PinnedVersion OtherYamlDotNetVersion)/lib/netstandard2.1/YamlDotNet.dll"
     }
 }
 

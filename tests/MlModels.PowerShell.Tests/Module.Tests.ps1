@@ -14,6 +14,14 @@ Describe 'The module' {
         ($commands.Name | Sort-Object) | Should -Be ($manifest.CmdletsToExport | Sort-Object)
     }
 
+    It 'carries the version of its manifest in its assemblies' {
+        $version = [version] $manifest.ModuleVersion
+        (Get-Module MlModels).Version | Should -Be $version
+        foreach ($dll in (Join-Path $ModulePath 'MlModels.PowerShell.dll'), (Join-Path $ModulePath 'dependencies/MlModels.Core.dll'), (Join-Path $ModulePath 'dependencies/MlModels.Server.dll')) {
+            [Reflection.AssemblyName]::GetAssemblyName($dll).Version.ToString(3) | Should -Be $version.ToString(3) -Because $dll
+        }
+    }
+
     It 'targets PowerShell 7.4 Core and carries PSData tags' {
         $manifest.PowerShellVersion | Should -Be '7.4'
         $manifest.CompatiblePSEditions | Should -Be @('Core')
@@ -93,7 +101,12 @@ Describe 'Every cmdlet the manifest exports' {
 Describe 'Dependency isolation' {
     BeforeAll {
         $other = $env:MLMODELS_OTHER_YAMLDOTNET
-        if (-not $other) { $other = Get-ChildItem (Join-Path $HOME '.nuget/packages/yamldotnet/13.1.1') -Recurse -Filter YamlDotNet.dll | Where-Object FullName -match 'netstandard2.1' | Select-Object -First 1 -ExpandProperty FullName }
+        if (-not $other) {
+            # Run outside build.ps1: the version build/tools.proj downloads, as Directory.Packages.props pins it.
+            $props = [xml](Get-Content (Join-Path $RepoRoot 'Directory.Packages.props') -Raw)
+            $version = @($props.Project.PropertyGroup | ForEach-Object { $_.OtherYamlDotNetVersion } | Where-Object { $_ })[0]
+            $other = Join-Path $HOME ".nuget/packages/yamldotnet/$version/lib/netstandard2.1/YamlDotNet.dll"
+        }
         $sample = Join-Path $Examples 'sklearn-2018'
     }
 
