@@ -109,10 +109,21 @@ function Invoke-Test {
     New-Item -ItemType Directory -Path $results -Force | Out-Null
     Remove-Item (Join-Path $results '*') -Force -ErrorAction Ignore
 
-    # xUnit: the core library and the server.
+    # xUnit: the core library, the server and the deployment targets on .NET 10; then Core and the server again on
+    # .NET 8, the runtime of PowerShell 7.4 (the lowest the manifest supports). That run is self-contained: the SDK
+    # restores the .NET 8 and ASP.NET Core 8 runtime packs from NuGet, so no .NET 8 install is needed.
+    $rid = [System.Runtime.InteropServices.RuntimeInformation]::RuntimeIdentifier
+    $runs = @(
+        @{ Project = 'MlModels.Core.Tests'; Name = 'MlModels.Core.Tests'; Args = @('-f', 'net10.0') }
+        @{ Project = 'MlModels.Server.Tests'; Name = 'MlModels.Server.Tests'; Args = @('-f', 'net10.0') }
+        @{ Project = 'MlModels.Deploy.Tests'; Name = 'MlModels.Deploy.Tests'; Args = @() }
+        @{ Project = 'MlModels.Core.Tests'; Name = 'MlModels.Core.Tests.net8'; Args = @('-f', 'net8.0', '-r', $rid, '-p:SelfContained=true') }
+        @{ Project = 'MlModels.Server.Tests'; Name = 'MlModels.Server.Tests.net8'; Args = @('-f', 'net8.0', '-r', $rid, '-p:SelfContained=true') }
+    )
     $xPassed = 0; $xFailed = 0
-    foreach ($project in 'MlModels.Core.Tests', 'MlModels.Server.Tests', 'MlModels.Deploy.Tests') {
-        & dotnet test (Join-Path $root "tests/$project/$project.csproj") -c $Configuration --nologo `
+    foreach ($run in $runs) {
+        $project = $run.Name
+        & dotnet test (Join-Path $root "tests/$($run.Project)/$($run.Project).csproj") -c $Configuration --nologo @($run.Args) `
             --logger "trx;LogFileName=$project.trx" --results-directory $results
         $trx = Join-Path $results "$project.trx"
         if (Test-Path $trx) {

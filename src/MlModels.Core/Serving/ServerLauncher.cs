@@ -181,6 +181,10 @@ public sealed class ServerLauncher
         if (!File.Exists(host))
             host = Scoring.Python.PythonEnvironments.FindOnPath(exe)
                 ?? throw new ServerRuntimeMissingException("The scoring server needs the .NET runtime host (dotnet). Install the ASP.NET Core Runtime 8.0 or later: https://dotnet.microsoft.com/download/dotnet");
+        // PowerShell's own packages carry their runtime, so the host is often the dotnet on PATH, usually a link
+        // (/usr/bin/dotnet) to the folder that holds the shared runtimes.
+        try { host = new FileInfo(host).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? host; }
+        catch (IOException) { }
         var aspnet = Path.Combine(Path.GetDirectoryName(host)!, "shared", "Microsoft.AspNetCore.App");
         var versions = Directory.Exists(aspnet)
             ? Directory.GetDirectories(aspnet).Select(Path.GetFileName).Where(v => Version.TryParse(v?.Split('-')[0], out var ver) && ver.Major >= 8).ToList()
