@@ -132,6 +132,8 @@ public static class Program
             }) { IsBackground = true, Name = "stdin-watch" }.Start();
         }
         app.Lifetime.ApplicationStarted.Register(() => log.Message($"serving model '{model.Name}' on http://{options.Host}:{options.Port}"));
+        app.Lifetime.ApplicationStopping.Register(() => log.Message("stopping: requests in flight finish first"));
+        app.Lifetime.ApplicationStopped.Register(() => log.Message("stopped"));
         return app;
     }
 

@@ -92,22 +92,28 @@ Describe 'Start-MLModelServer, Get-MLModelServer, Stop-MLModelServer' {
         $out = Invoke-FreshPwsh "`$env:MLMODELS_STATE_DIR = '$env:MLMODELS_STATE_DIR'; Import-Module '$ModulePath'; `$s = Start-MLModelServer -Path '$($linear.Path)' -Port $dp -Detached 3>`$null; 'pid=' + `$s.ProcessId"
         ($out -join '') -match 'pid=(\d+)' | Should -BeTrue -Because ($out -join "`n")
         $serverPid = [int]$Matches[1]
-        $r = Invoke-RestMethod -Method Post -Uri "http://127.0.0.1:$dp/invocations" -ContentType 'application/json' -Body '{"inputs": [[1, 2, 3]]}'
-        $r.predictions.variable[0][0] | Should -Be 4.75
-        if ($IsLinux) {
-            # A session of its own: field 6 of /proc/PID/stat is the session id, the server's own pid when it leads one.
-            ((Get-Content "/proc/$serverPid/stat" -Raw) -replace '^.*\) ', '').Split(' ')[3] | Should -Be $serverPid
+        try {
+            $r = Invoke-RestMethod -Method Post -Uri "http://127.0.0.1:$dp/invocations" -ContentType 'application/json' -Body '{"inputs": [[1, 2, 3]]}'
+            $r.predictions.variable[0][0] | Should -Be 4.75
+            if ($IsLinux) {
+                # A session of its own: field 6 of /proc/PID/stat is the session id, the server's own pid when it leads one.
+                ((Get-Content "/proc/$serverPid/stat" -Raw) -replace '^.*\) ', '').Split(' ')[3] | Should -Be $serverPid
+            }
+            # Session 2 finds it and stops it gracefully.
+            $out2 = Invoke-FreshPwsh "`$env:MLMODELS_STATE_DIR = '$env:MLMODELS_STATE_DIR'; Import-Module '$ModulePath'; `$s = Get-MLModelServer -Port $dp; 'detached=' + `$s.Detached + ' log=' + `$s.LogPath; `$s | Stop-MLModelServer -Verbose 4>&1 | ForEach-Object { [string] `$_ }"
+            $text = $out2 -join "`n"
+            $text | Should -Match 'detached=True'
+            $text | Should -Match 'after in-flight requests finished'
+            { Invoke-RestMethod "http://127.0.0.1:$dp/ping" -TimeoutSec 2 } | Should -Throw
+            Get-MLModelServer -Port $dp | Should -BeNullOrEmpty
+            $text -match 'log=(\S+)' | Should -BeTrue
+            $log = Get-Content $Matches[1] | ForEach-Object { $_ | ConvertFrom-Json }
+            ($log | Where-Object path -eq '/invocations').status | Should -Be 200
         }
-        # Session 2 finds it and stops it gracefully.
-        $out2 = Invoke-FreshPwsh "`$env:MLMODELS_STATE_DIR = '$env:MLMODELS_STATE_DIR'; Import-Module '$ModulePath'; `$s = Get-MLModelServer -Port $dp; 'detached=' + `$s.Detached + ' log=' + `$s.LogPath; `$s | Stop-MLModelServer -Verbose 4>&1 | ForEach-Object { [string] `$_ }"
-        $text = $out2 -join "`n"
-        $text | Should -Match 'detached=True'
-        $text | Should -Match 'after in-flight requests finished'
-        { Invoke-RestMethod "http://127.0.0.1:$dp/ping" -TimeoutSec 2 } | Should -Throw
-        Get-MLModelServer -Port $dp | Should -BeNullOrEmpty
-        $text -match 'log=(\S+)' | Should -BeTrue
-        $log = Get-Content $Matches[1] | ForEach-Object { $_ | ConvertFrom-Json }
-        ($log | Where-Object path -eq '/invocations').status | Should -Be 200
+        finally {
+            # Whatever failed above, a detached server must not outlive the test.
+            Stop-Process -Id $serverPid -ErrorAction Ignore
+        }
     }
 
     It 'forgets servers that are gone' {

@@ -137,6 +137,19 @@ Add-Type -Path '$other'
     }
 }
 
+Describe 'A damaged install' {
+    It 'reports a missing dependency as an error instead of crashing the session' {
+        $copy = Join-Path $TestDrive 'broken/MlModels'
+        Copy-Item $ModulePath $copy -Recurse
+        Remove-Item (Join-Path $copy 'dependencies/MlModels.Core.dll')
+        $out = Invoke-FreshPwsh "Import-Module '$copy'; try { Get-MLModel '$(Join-Path $Examples 'sklearn-2018')' -ErrorAction Stop } catch { 'caught: ' + `$_.Exception.GetType().Name }; 'session alive'"
+        $text = $out -join "`n"
+        $text | Should -Not -Match 'Stack overflow'
+        $text | Should -Match 'caught: '
+        $text | Should -Match 'session alive'
+    }
+}
+
 Describe 'Module objects in scripts' {
     It 'export to CSV with their properties' {
         $csv = Join-Path $TestDrive 'models.csv'

@@ -48,6 +48,7 @@ public sealed class ServerLauncherTests : IDisposable
         var lines = File.ReadAllLines(found.LogPath!).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         Assert.Contains(lines, l => l.TryGetProperty("message", out var m) && m.GetString()!.StartsWith("serving model 'linear'"));
         Assert.Contains(lines, l => l.TryGetProperty("path", out var p) && p.GetString() == "/invocations" && l.GetProperty("status").GetInt32() == 200);
+        Assert.Equal("stopped", lines[^1].GetProperty("message").GetString());
     }
 
     [Fact]

@@ -75,6 +75,11 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
 
     public void OnRemove(PSModuleInfo module) => AssemblyLoadContext.Default.Resolving -= Resolve;
 
-    private static Assembly? Resolve(AssemblyLoadContext context, AssemblyName name) =>
-        name.Name != null && IsolatedAssemblies.Contains(name.Name) ? ModuleLoadContext.Instance.LoadFromAssemblyName(name) : null;
+    private static Assembly? Resolve(AssemblyLoadContext context, AssemblyName name)
+    {
+        if (name.Name == null || !IsolatedAssemblies.Contains(name.Name)) return null;
+        // A module folder that lacks the assembly (a half-copied install) fails to load it with an error; asking our
+        // context would fall back to the default one, whose Resolving event is this method, until the stack overflows.
+        return File.Exists(Path.Combine(ModuleLoadContext.DependencyDir, name.Name + ".dll")) ? ModuleLoadContext.Instance.LoadFromAssemblyName(name) : null;
+    }
 }
