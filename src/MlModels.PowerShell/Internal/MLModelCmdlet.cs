@@ -106,11 +106,24 @@ public abstract class MLModelCmdlet : PSCmdlet, IDisposable
             try { return work(_stop.Token); }
             finally { pump.CompleteAdding(); }
         });
+        // Once the pipeline is stopping (Ctrl+C), Write* throws; the work still gets to finish its cleanup (a server
+        // stopped gracefully, a temporary file removed) before the command returns, and its later writes are dropped.
+        PipelineStoppedException? stopped = null;
         try
         {
-            foreach (var action in pump.GetConsumingEnumerable()) action();
+            foreach (var action in pump.GetConsumingEnumerable())
+            {
+                if (stopped != null) continue;
+                try { action(); }
+                catch (PipelineStoppedException ex) { stopped = ex; }
+            }
         }
         finally { _pump = null; }
+        if (stopped != null)
+        {
+            try { task.Wait(); } catch (AggregateException) { }
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(stopped);
+        }
         return task.GetAwaiter().GetResult();
     }
 
