@@ -63,6 +63,33 @@ Describe 'Get-MLModel' {
         (Get-MLModel (Join-Path $Conformance '00[1-3]-*')).Count | Should -Be 3
     }
 
+    It 'takes model folders and MLmodel files from a wildcard, and passes over other files silently' {
+        $dir = New-Item -ItemType Directory (Join-Path $TestDrive 'models')
+        New-TestModel (Join-Path $dir 'a') "flavors:`n  onnx: {data: model.onnx}`n" | Out-Null
+        New-TestModel (Join-Path $dir 'b') "flavors:`n  onnx: {data: model.onnx}`n" | Out-Null
+        New-Item -ItemType Directory (Join-Path $dir 'notes') | Out-Null
+        Set-Content (Join-Path $dir 'scores.json') '{"accuracy": 0.9}'
+        Set-Content (Join-Path $dir 'input.csv') "x1,x2`n1,2"
+        $models = Get-MLModel (Join-Path $dir '*') -ErrorVariable err -ErrorAction SilentlyContinue -Verbose 4>&1 | Tee-Object -Variable all |
+            Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] }
+        $err.Count | Should -Be 0
+        @($models).Name | Should -Be @('a', 'b')
+        $verbose = @($all | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n"
+        $verbose | Should -Match 'scores\.json'
+        $verbose | Should -Match 'input\.csv'
+        $verbose | Should -Match 'notes \(matched'
+        (Get-MLModel (Join-Path $dir '*/MLmodel')).Name | Should -Be @('a', 'b')
+    }
+
+    It 'still reports a file that is not a model when it is named explicitly' {
+        $file = Join-Path $TestDrive 'explicit.json'
+        Set-Content $file '{"accuracy": 0.9}'
+        Get-MLModel $file -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -Match '^MLModelFormatInvalid'
+        Get-MLModel -LiteralPath $file -ErrorVariable err2 -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err2.Count | Should -Be 1
+    }
+
     It 'loads the legacy examples: the 2018 time_created model and the early pyfunc layout' {
         $old = Get-MLModel (Join-Path $Examples 'sklearn-2018')
         $old.HasLegacyTimeCreated | Should -BeTrue
@@ -70,6 +97,13 @@ Describe 'Get-MLModel' {
         $custom = Get-MLModel (Join-Path $Examples 'pyfunc-custom')
         $custom.Flavors['python_function'].LoaderModule | Should -Be 'linear_model'
         $custom.Flavors['python_function'].Env.Conda | Should -Be 'conda.yaml'
+    }
+
+    It 'loads the first pyfunc layout (python_function at the top level) as a model whose one flavor is python_function' {
+        $m = Get-MLModel (Join-Path $Examples 'pyfunc-first-layout')
+        $m.IsFirstPyfuncLayout | Should -BeTrue
+        $m.FlavorNames | Should -Be @('python_function')
+        $m.Flavors['python_function'].LoaderModule | Should -Be 'linear_model'
     }
 
     It 'reads environment files and the input example as objects' {

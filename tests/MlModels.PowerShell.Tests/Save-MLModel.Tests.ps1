@@ -44,6 +44,17 @@ Describe 'Save-MLModel' {
         $saved.Path | Should -Be $target
     }
 
+    It 'writes a model in the first pyfunc layout in the current layout, and warns that it does' {
+        $target = Join-Path $TestDrive 'first-layout'
+        Get-MLModel (Join-Path $Examples 'pyfunc-first-layout') | Save-MLModel -Path $target -WarningVariable warn 3>$null
+        $warn.Count | Should -Be 1
+        $warn[0] | Should -Match 'first pyfunc layout.*current layout'
+        $text = Get-Content (Join-Path $target 'MLmodel') -Raw
+        $text | Should -Match "(?m)^flavors:\n  python_function:\n"
+        $text | Should -Match 'loader_module: linear_model'
+        (Get-MLModel $target).IsFirstPyfuncLayout | Should -BeFalse
+    }
+
     It 'saves in place with -Force' {
         $dir = Join-Path $TestDrive 'inplace'
         Copy-Item (Join-Path $Examples 'pyfunc-custom') $dir -Recurse

@@ -27,6 +27,10 @@ Describe 'Test-MLModel' {
         $r2.IsValid | Should -BeTrue
         $r2.Findings.Code | Should -Contain 'LegacyPyfuncMain'
         $r2.Findings.Code | Should -Contain 'LegacyEnvString'
+        $r3 = Test-MLModel -Path (Join-Path $Examples 'pyfunc-first-layout')
+        $r3.IsValid | Should -BeTrue
+        $r3.IsLegacy | Should -BeTrue
+        ($r3.Findings | Where-Object Code -eq 'LegacyPyfuncLayout').Message | Should -Match "first pyfunc layout.*'linear_model'"
     }
 
     It 'warns about python_version written as a number' {

@@ -74,6 +74,12 @@ public sealed class MLModel
         set => SetOrRemove("utc_time_created", value is DateTime d ? Timestamps.Format(d) : null);
     }
 
+    /// <summary>
+    /// True when the file was in MLflow's first pyfunc layout (<c>python_function</c> at the top level, no <c>flavors</c>);
+    /// the model holds it as its python_function flavor, and saving writes the current layout.
+    /// </summary>
+    public bool IsFirstPyfuncLayout { get; internal set; }
+
     /// <summary>True for models written by MLflow 0.x, which stored <c>time_created</c>.</summary>
     public bool HasLegacyTimeCreated => Fields.ContainsKey("time_created");
 
@@ -170,7 +176,7 @@ public sealed class MLModel
 
     public string ToYaml() => YamlWriter.Write(Fields);
 
-    public MLModel Clone() => new(ToDictionary(), Path, MLmodelFile) { Positions = Positions };
+    public MLModel Clone() => new(ToDictionary(), Path, MLmodelFile) { Positions = Positions, IsFirstPyfuncLayout = IsFirstPyfuncLayout };
 
     private string? GetText(string key) => Fields.GetValueOrDefault(key) switch
     {

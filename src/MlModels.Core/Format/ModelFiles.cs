@@ -5,6 +5,17 @@ public static class ModelFiles
 {
     public const string MLmodelFileName = "MLmodel";
 
+    /// <summary>
+    /// True for what a wildcard may pick up as a model: a folder holding an MLmodel file, or a file named MLmodel
+    /// (or an MLmodel variant such as <c>MLmodel.with.metadata</c>). Anything else a pattern matched is not one.
+    /// </summary>
+    public static bool IsModelCandidate(string path)
+    {
+        if (Directory.Exists(path)) return File.Exists(Path.Combine(path, MLmodelFileName));
+        var name = Path.GetFileName(path);
+        return name == MLmodelFileName || name.StartsWith(MLmodelFileName + ".", StringComparison.Ordinal);
+    }
+
     /// <summary>Resolves a path written in the MLmodel relative to the model folder, refusing anything that escapes it.</summary>
     public static string ResolveInside(string modelDir, string relative, string field)
     {

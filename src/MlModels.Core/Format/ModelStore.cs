@@ -44,8 +44,9 @@ public static class ModelStore
                 throw new MLModelFormatException($"{where} is a Git LFS pointer, not an MLmodel file; run 'git lfs pull' to fetch the real file.", file, 1, 1);
             throw new MLModelFormatException($"{where} does not hold a YAML mapping of model fields (found a {ModelSignature.YamlTypeName(root)}).", file, 1, 1);
         }
+        bool firstLayout = UpgradeFirstPyfuncLayout(fields, ref positions);
         CheckFieldTypes(fields, positions, file);
-        var model = new MLModel(fields, dir, file) { Positions = positions };
+        var model = new MLModel(fields, dir, file) { Positions = positions, IsFirstPyfuncLayout = firstLayout };
         try { _ = model.Signature; }
         catch (MLModelFormatException ex)
         {
@@ -53,6 +54,31 @@ public static class ModelStore
             throw new MLModelFormatException($"{where}: {ex.Message}", file, line, null, ex.Field, ex);
         }
         return model;
+    }
+
+    /// <summary>
+    /// MLflow's first pyfunc layout: <c>python_function:</c> (code, data, env, main) at the top level and no
+    /// <c>flavors:</c> map. It becomes a model whose one flavor is python_function, its loader module taken from
+    /// <c>main</c> as early MLflow did; positions move with it so findings still point at the file's lines.
+    /// </summary>
+    private static bool UpgradeFirstPyfuncLayout(Dictionary<string, object?> fields, ref IReadOnlyDictionary<string, YamlDotNet.Core.Mark> positions)
+    {
+        if (fields.ContainsKey("flavors") || fields.GetValueOrDefault("python_function") is not Dictionary<string, object?> pyfunc) return false;
+        fields.Remove("python_function");
+        if (!pyfunc.ContainsKey("loader_module") && pyfunc.GetValueOrDefault("main") is string main) pyfunc["loader_module"] = main;
+        fields["flavors"] = new Dictionary<string, object?>(StringComparer.Ordinal) { ["python_function"] = pyfunc };
+        var moved = new Dictionary<string, YamlDotNet.Core.Mark>(StringComparer.Ordinal);
+        foreach (var (key, mark) in positions)
+        {
+            if (key == "python_function" || key.StartsWith("python_function.", StringComparison.Ordinal))
+            {
+                moved["flavors." + key] = mark;
+                if (key == "python_function") moved["flavors"] = mark;
+            }
+            else moved[key] = mark;
+        }
+        positions = moved;
+        return true;
     }
 
     private static string FieldRoot(string field)
@@ -84,7 +110,7 @@ public static class ModelStore
             if (f.TryGetValue(key, out var v) && v is Dictionary<string, object?> or List<object?>) Fail(key, "text");
         foreach (var key in new[] { "is_signature_from_type_hint", "type_hint_from_example" })
             if (f.TryGetValue(key, out var v) && v is not (null or bool)) Fail(key, "true or false");
-        if (f.TryGetValue("model_size_bytes", out var size) && size is not (null or long)) Fail("model_size_bytes", "an integer");
+        if (f.TryGetValue("model_size_bytes", out var size) && size is not (null or long or System.Numerics.BigInteger)) Fail("model_size_bytes", "an integer");
         if (f.TryGetValue("utc_time_created", out var t) && t != null && !Timestamps.TryParse(t, out _)) Fail("utc_time_created", "a timestamp like '2024-01-31 12:00:00.000000'");
     }
 
@@ -129,6 +155,9 @@ public static class ModelStore
         if (!PlainValues.DeepEquals(reread, model.Fields))
             throw new InvalidOperationException("Internal error: the generated MLmodel does not read back as the model's content; nothing was written.");
 
+        if (model.IsFirstPyfuncLayout)
+            options.Warn?.Invoke($"{model.MLmodelFile ?? model.Name} is in MLflow's first pyfunc layout (python_function at the top level, no flavors map); " +
+                $"it is written in the current layout, as flavors.python_function with loader_module '{model.Flavors["python_function"].LoaderModule}'.");
         bool sameFolder = model.Path != null && string.Equals(Path.GetFullPath(model.Path), dest, StringComparison.Ordinal);
         if (File.Exists(dest)) throw new IOException($"{dest} is a file; a model is saved as a folder.");
         bool exists = Directory.Exists(dest) && Directory.EnumerateFileSystemEntries(dest).Any();
@@ -174,6 +203,7 @@ public static class ModelStore
     private static MLModel ModelAt(MLModel model, string dest)
     {
         var saved = model.Clone();
+        saved.IsFirstPyfuncLayout = false;
         saved.Path = dest;
         saved.MLmodelFile = Path.Combine(dest, ModelFiles.MLmodelFileName);
         return saved;

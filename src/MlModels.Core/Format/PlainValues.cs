@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Globalization;
+using System.Numerics;
 
 namespace MlModels.Core.Format;
 
@@ -14,9 +15,11 @@ public static class PlainValues
             null => null,
             string or bool or long or double or Yaml.YamlTimestamp => value,
             int or short or byte or sbyte or ushort or uint => Convert.ToInt64(value, CultureInfo.InvariantCulture),
-            ulong u => u <= long.MaxValue ? (long)u : (double)u,
+            // Integers stay exact at any size, as PyYAML's do: long when they fit, else BigInteger.
+            ulong u => u <= long.MaxValue ? (long)u : (object)new BigInteger(u),
+            BigInteger b => b >= long.MinValue && b <= long.MaxValue ? (object)(long)b : b,
             float f => (double)f,
-            decimal m => decimal.Truncate(m) == m && Math.Abs(m) < long.MaxValue ? (object)(long)m : (double)m,
+            decimal m => decimal.Truncate(m) != m ? (double)m : m >= long.MinValue && m <= long.MaxValue ? (long)m : (object)new BigInteger(m),
             DateTime dt => Timestamps.Format(dt),
             DateTimeOffset dto => Timestamps.Format(dto.UtcDateTime),
             Guid g => g.ToString("N"),

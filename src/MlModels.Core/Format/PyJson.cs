@@ -1,5 +1,6 @@
 using MlModels.Core.Format.Yaml;
 using System.Globalization;
+using System.Numerics;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -256,7 +257,7 @@ public static class PyJson
         sb.Append('"');
     }
 
-    /// <summary>Turns a JSON node into plain .NET values (Dictionary, List, string, long, double, bool, null).</summary>
+    /// <summary>Turns a JSON node into plain .NET values (Dictionary, List, string, long or BigInteger, double, bool, null).</summary>
     public static object? ToPlain(JsonNode? node) => node switch
     {
         null => null,
@@ -268,12 +269,17 @@ public static class PyJson
             JsonValueKind.True => true,
             JsonValueKind.False => false,
             JsonValueKind.Number when v.TryGetValue<double>(out var d) && !double.IsFinite(d) => d,
-            JsonValueKind.Number => long.TryParse(v.ToJsonString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var l)
-                ? (object)l : double.Parse(v.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture),
+            JsonValueKind.Number => Number(v.ToJsonString()),
             _ => null,
         },
         _ => null,
     };
+
+    // Python's json reads an integer of any width exactly; so do we (long when it fits, else BigInteger).
+    private static object Number(string raw) =>
+        long.TryParse(raw, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l) ? (object)l
+        : raw.IndexOfAny(['.', 'e', 'E']) < 0 ? BigInteger.Parse(raw, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture)
+        : double.Parse(raw, NumberStyles.Float, CultureInfo.InvariantCulture);
 
     /// <summary>Plain .NET values to a JSON node.</summary>
     public static JsonNode? FromPlain(object? value) => value switch
@@ -286,6 +292,7 @@ public static class PyJson
         float f => JsonValue.Create((double)f),
         decimal m => JsonValue.Create(m),
         long or int or short or byte or sbyte or ushort or uint => JsonValue.Create(Convert.ToInt64(value, CultureInfo.InvariantCulture)),
+        ulong or BigInteger => JsonNode.Parse(Convert.ToString(value, CultureInfo.InvariantCulture)!),
         DateTime dt => JsonValue.Create(dt.ToString("O", CultureInfo.InvariantCulture)),
         System.Collections.IDictionary dict => new JsonObject(dict.Keys.Cast<object>().Select(k =>
             KeyValuePair.Create(Convert.ToString(k, CultureInfo.InvariantCulture)!, FromPlain(dict[k])))),

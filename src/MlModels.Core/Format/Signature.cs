@@ -278,7 +278,7 @@ public sealed class ModelSignature
         null => "null",
         string => "string",
         bool => "boolean",
-        long or int => "integer",
+        long or int or System.Numerics.BigInteger => "integer",
         double => "number",
         System.Collections.IDictionary => "mapping",
         System.Collections.IEnumerable => "sequence",

@@ -30,10 +30,16 @@ public sealed partial class GetMLModelCommand : MLModelCmdlet
     {
         if (ParameterSetName == UriSet) { ReadUris(); return; }
         bool literal = ParameterSetName == LiteralSet;
-        foreach (var path in ResolveExisting(literal ? LiteralPath : Path, literal))
+        foreach (var given in literal ? LiteralPath : Path)
         {
-            if (Recurse && Directory.Exists(path)) ReadTree(path);
-            else Read(path);
+            // What a wildcard matched was not named by the user: take model folders and MLmodel files, pass over the rest.
+            bool expanded = !literal && WildcardPattern.ContainsWildcardCharacters(given);
+            foreach (var path in ResolveExisting([given], literal))
+            {
+                if (Recurse && Directory.Exists(path)) ReadTree(path);
+                else if (!expanded || ModelFiles.IsModelCandidate(path)) Read(path);
+                else WriteVerbose($"Passed over {path} (matched by '{given}'): not a model folder or an MLmodel file.");
+            }
         }
     }
 

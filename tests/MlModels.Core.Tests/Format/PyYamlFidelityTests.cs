@@ -21,6 +21,7 @@ public class PyYamlFidelityTests
                 MLModel model;
                 try { model = ModelStore.Load(file); }
                 catch (MLModelFormatException) { continue; } // the deliberately invalid variant
+                if (model.IsFirstPyfuncLayout) continue; // written in the current layout on purpose (FirstPyfuncLayoutTests)
                 var ours = Path.Combine(dir, $"{pairs.Count}.MLmodel");
                 File.WriteAllText(ours, model.ToYaml());
                 pairs.Add($"{file}\t{ours}");

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics;
 using System.Text.RegularExpressions;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
@@ -18,7 +19,7 @@ public sealed record YamlLimits(long MaxBytes = 16 * 1024 * 1024, int MaxDepth =
 }
 
 /// <summary>
-/// Turns YAML text into plain values (Dictionary, List, string, long, double, bool, null),
+/// Turns YAML text into plain values (Dictionary, List, string, long or BigInteger, double, bool, null),
 /// resolving plain scalars the way PyYAML's SafeLoader does, since that is what MLflow reads with.
 /// Aliases are expanded under a node budget, nesting is bounded and duplicate keys are errors.
 /// </summary>
@@ -216,32 +217,31 @@ public static partial class YamlReader
         }
         if (IntPattern().IsMatch(text))
         {
+            // PyYAML's ints are unbounded: a value wider than 64 bits is a BigInteger, never a rounded double.
             var t = text.Replace("_", "");
             bool neg = t.StartsWith('-');
             var body = t.TrimStart('+', '-');
-            try
-            {
-                long v;
-                if (body.StartsWith("0x")) v = Convert.ToInt64(body[2..], 16);
-                else if (body.StartsWith("0b")) v = Convert.ToInt64(body[2..], 2);
-                else if (body.Length > 1 && body[0] == '0') v = Convert.ToInt64(body, 8);
-                else v = long.Parse(body, CultureInfo.InvariantCulture);
-                return neg ? -v : v;
-            }
-            catch (OverflowException)
-            {
-                return double.Parse(t, CultureInfo.InvariantCulture);
-            }
+            BigInteger v;
+            if (body.StartsWith("0x")) v = ParseDigits(body[2..], 16);
+            else if (body.StartsWith("0b")) v = ParseDigits(body[2..], 2);
+            else if (body.Length > 1 && body[0] == '0') v = ParseDigits(body[1..], 8);
+            else v = BigInteger.Parse(body, NumberStyles.None, CultureInfo.InvariantCulture);
+            return Narrow(neg ? -v : v);
         }
         if (SexagesimalPattern().IsMatch(text) && (text.TrimStart('+', '-')[0] != '0' || text.Contains('.')))
         {
             // YAML 1.1 base 60 (1:20 is 80), which PyYAML still resolves.
             bool neg = text.StartsWith('-');
-            double value = 0;
-            foreach (var part in text.TrimStart('+', '-').Replace("_", "").Split(':'))
-                value = value * 60 + double.Parse(part, CultureInfo.InvariantCulture);
-            value = neg ? -value : value;
-            return text.Contains('.') ? value : (object)(long)value;
+            var parts = text.TrimStart('+', '-').Replace("_", "").Split(':');
+            if (text.Contains('.'))
+            {
+                double value = 0;
+                foreach (var part in parts) value = value * 60 + double.Parse(part, CultureInfo.InvariantCulture);
+                return neg ? -value : value;
+            }
+            BigInteger whole = 0;
+            foreach (var part in parts) whole = whole * 60 + BigInteger.Parse(part, NumberStyles.None, CultureInfo.InvariantCulture);
+            return Narrow(neg ? -whole : whole);
         }
         if (FloatPattern().IsMatch(text))
         {
@@ -256,6 +256,16 @@ public static partial class YamlReader
         }
         return text;
     }
+
+    private static BigInteger ParseDigits(string digits, int radix)
+    {
+        BigInteger v = 0;
+        foreach (var c in digits) v = v * radix + (c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+        return v;
+    }
+
+    /// <summary>An integer as a long when it fits (the common case), else as the exact BigInteger.</summary>
+    private static object Narrow(BigInteger v) => v >= long.MinValue && v <= long.MaxValue ? (object)(long)v : v;
 
     /// <summary>True when PyYAML would read this plain text as something other than a string.</summary>
     public static bool ResolvesToNonString(string text)
