@@ -89,6 +89,8 @@ public static class Program
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.Timeout + TimeSpan.FromSeconds(5));
         var log = new RequestLog(Console.Out);
+        // ONNX Runtime's own log lines go to this log, not to the console.
+        MlModels.Core.Scoring.Onnx.OnnxRuntimeLog.Unrouted = m => log.Message(m.ToString());
         var service = new ScoringService(model, options, msg => log.Message(msg));
         builder.Services.AddSingleton(service);
         var app = builder.Build();

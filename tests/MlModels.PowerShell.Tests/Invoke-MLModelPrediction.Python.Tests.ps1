@@ -74,6 +74,24 @@ def load_model(path):
         $r.prediction | Should -Be 2.0
     }
 
+    It 'scores a model in the first pyfunc layout (python_function at the top level) through its load_pyfunc' {
+        $r = [pscustomobject]@{ x1 = 1.0; x2 = 2.0 }, [pscustomobject]@{ x1 = 0.0; x2 = 4.0 } |
+            Invoke-MLModelPrediction -Path (Join-Path $Examples 'pyfunc-first-layout') 3>$null # it asks for Python 3.6
+        $r.prediction | Should -Be @(3.0, 1.0) # 3*x1 + 0.5*x2 - 1
+    }
+
+    It 'gives a pip command that works for a missing module: the distribution and the version the model pins' {
+        $dir = Join-Path $TestDrive 'needs-skimage'
+        Copy-Item (Join-Path $Examples 'pyfunc-custom') $dir -Recurse
+        $code = Join-Path $dir 'code/linear_model.py'
+        Set-Content $code ("import skimage.filters`n" + (Get-Content $code -Raw))
+        Set-Content (Join-Path $dir 'requirements.txt') "mlflow==2.12.2`nscikit-image==0.22.0`n"
+        [pscustomobject]@{ x1 = 1.0; x2 = 2.0 } | Invoke-MLModelPrediction -Path $dir -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -Match '^PythonModuleMissing'
+        $err[0].Exception.Message | Should -Match ([regex]::Escape('pip install "scikit-image==0.22.0" (pinned in the model''s requirements.txt; ''skimage'' is imported from the scikit-image distribution)'))
+        $err[0].Exception.Message | Should -Not -Match 'pip install skimage'
+    }
+
     It 'names the module a model cannot import' {
         Get-MLModel (Join-Path $models 'missing-module') | Invoke-MLModelPrediction -InputCsv $inputCsv -ErrorVariable err -ErrorAction SilentlyContinue
         $err[0].FullyQualifiedErrorId | Should -Match '^PythonModuleMissing'

@@ -108,4 +108,42 @@ for (`$i = 0; `$i -lt 200 -and -not (Get-ChildItem '$dir' -Force -Filter '.stopp
         $null = Get-MLModel $linear.Path | Invoke-MLModelPrediction -InputCsv $csv -WarningVariable w2 3>$null
         ($w2 -join ' ') | Should -Match 'CUDAExecutionProvider'
     }
+
+    It 'keeps ONNX Runtime off the console: its opset warning is a PowerShell warning, the rest Verbose' {
+        # In a fresh pwsh, whose whole output (ONNX Runtime's native stderr included) comes back here.
+        $dir = Join-Path $TestDrive 'ortlog'
+        $out = Invoke-FreshPwsh @"
+Import-Module '$ModulePath'
+`$m = Save-MLModel -OnnxModel '$(Join-Path $fixtures 'old-opset.onnx')' -Path '$dir' -PassThru 3>`$null
+Set-Content '$dir/req.json' '{"inputs": [[1, -2]]}'
+`$m | Invoke-MLModelPrediction -InputJson '$dir/req.json' -Verbose 3>&1 4>&1 | ForEach-Object {
+    if (`$_ -is [System.Management.Automation.WarningRecord]) { 'WARNING: ' + `$_.Message }
+    elseif (`$_ -is [System.Management.Automation.VerboseRecord]) { 'VERBOSE: ' + `$_.Message }
+    else { 'RESULT: ' + (`$_ | ConvertTo-Json -Compress -Depth 5) }
+}
+"@
+        $text = $out -join "`n"
+        $text | Should -Not -Match '\[W:onnxruntime'
+        $text | Should -Match '(?m)^WARNING: ONNX Runtime warning .*opset 6'
+        $text | Should -Match '(?m)^VERBOSE: ONNX Runtime warning .*Transpose optimizer'
+        $text | Should -Not -Match '(?m)^WARNING: .*Transpose optimizer'
+        $text | Should -Match '(?m)^RESULT: '
+    }
+
+    It 'names the operator and opset ONNX Runtime lacks, with its own error id' {
+        Save-MLModel -OnnxModel (Join-Path $fixtures 'avgpool-opset1.onnx') -Path (Join-Path $TestDrive 'pool1') -ErrorVariable saveErr -ErrorAction SilentlyContinue 3>$null
+        $saveErr.Count | Should -Be 1
+        $saveErr[0].FullyQualifiedErrorId | Should -Match '^OnnxOperatorNotImplemented,'
+        # A model folder whose graph uses it fails to score with the same error.
+        $dir = Join-Path $TestDrive 'pool2'
+        Copy-Item $linear.Path $dir -Recurse
+        Copy-Item (Join-Path $fixtures 'avgpool-opset1.onnx') (Join-Path $dir 'model.onnx') -Force
+        Set-Content (Join-Path $TestDrive 'pool.json') '{"inputs": [[1, 2, 3]]}'
+        Get-MLModel $dir | Invoke-MLModelPrediction -InputJson (Join-Path $TestDrive 'pool.json') -ErrorVariable err -ErrorAction SilentlyContinue 3>$null
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -Match '^OnnxOperatorNotImplemented,'
+        $err[0].CategoryInfo.Category | Should -Be 'NotImplemented'
+        $err[0].Exception.Message | Should -Match 'AveragePool as defined in opset 1'
+        $err[0].Exception.Message | Should -Match 're-export the model with a newer ONNX opset'
+    }
 }

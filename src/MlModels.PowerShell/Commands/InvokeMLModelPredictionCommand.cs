@@ -186,6 +186,7 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
     private IScorer OpenScorer(MLModel model, out bool owned, CancellationToken ct)
     {
         var progress = new ProgressRecord(4, "Invoke-MLModelPrediction", $"Preparing the Python environment for {model.Name}");
+        using var onnxLog = RouteOnnxRuntimeLog();
         var scorer = PredictionEngine.ScorerFor(model, new OnnxScorerOptions(ThrottleLimit), PythonOptions,
             msg => Post(() => WriteWarning(msg)),
             line => { _workerLines.Enqueue(line); Post(DrainWorkerLines); },
@@ -395,7 +396,8 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
     }
 
     private static bool IsScoringError(Exception ex) =>
-        ex is PythonWorkerException or SchemaViolationException or PredictionFailedException or MLModelFormatException or IOException or InvalidOperationException or UnauthorizedAccessException;
+        ex is PythonWorkerException or SchemaViolationException or PredictionFailedException or MLModelFormatException or IOException or InvalidOperationException or UnauthorizedAccessException
+            or OnnxUnsupportedException;
 
     private ErrorRecord ScoringError(Exception ex, MLModel model)
     {

@@ -92,7 +92,8 @@ public sealed class SaveMLModelCommand : MLModelCmdlet
         {
             WriteError(Errors.Exists(ex, "ModelExists", target));
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or MLModelFormatException or InvalidOperationException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or MLModelFormatException or InvalidOperationException
+            or MlModels.Core.Scoring.Onnx.OnnxUnsupportedException)
         {
             WriteError(Errors.FromException(ex, source));
         }

@@ -24,6 +24,8 @@ internal static class Errors
         MlModels.Core.Tracking.ArtifactDownloadException => Record(ex, "ArtifactDownloadFailed", ErrorCategory.ReadError, target),
         MlModels.Core.Tracking.ArtifactLocationNotSupportedException => Record(ex, "ArtifactLocationNotSupported", ErrorCategory.NotImplemented, target),
         PathOutsideModelException => Record(ex, "PathOutsideModel", ErrorCategory.SecurityError, target),
+        // A valid model this ONNX Runtime cannot run (an operator version or opset it lacks) is not a format error.
+        MlModels.Core.Scoring.Onnx.OnnxUnsupportedException u => Record(ex, u.ErrorId, ErrorCategory.NotImplemented, target),
         MLModelFormatException => Record(ex, "MLModelFormatInvalid", ErrorCategory.InvalidData, target),
         FileNotFoundException or DirectoryNotFoundException => Record(ex, "PathNotFound", ErrorCategory.ObjectNotFound, target),
         UnauthorizedAccessException => Record(ex, "AccessDenied", ErrorCategory.PermissionDenied, target),

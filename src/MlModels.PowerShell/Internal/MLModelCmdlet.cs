@@ -101,6 +101,7 @@ public abstract class MLModelCmdlet : PSCmdlet, IDisposable
     {
         using var pump = new BlockingCollection<Action>();
         _pump = pump;
+        using var onnxLog = RouteOnnxRuntimeLog(); // flows into the task below
         var task = Task.Run(() =>
         {
             try { return work(_stop.Token); }
@@ -126,6 +127,10 @@ public abstract class MLModelCmdlet : PSCmdlet, IDisposable
         }
         return task.GetAwaiter().GetResult();
     }
+
+    /// <summary>ONNX Runtime's log lines from this command: those that matter to the user as warnings, the rest to Verbose.</summary>
+    protected IDisposable RouteOnnxRuntimeLog() =>
+        MlModels.Core.Scoring.Onnx.OnnxRuntimeLog.Route(m => Post(() => { if (m.MattersToUser) WriteWarning(m.ToString()); else WriteVerbose(m.ToString()); }));
 
     /// <summary>
     /// Queues a Write* call for the pipeline thread. On the pipeline thread it runs at once; from any other thread

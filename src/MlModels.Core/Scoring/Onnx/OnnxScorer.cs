@@ -64,7 +64,7 @@ public sealed class OnnxScorer : IScorer
         }
         catch (OnnxRuntimeException ex)
         {
-            throw new MLModelFormatException($"ONNX Runtime cannot load {onnxFile}: {ex.Message}", onnxFile, null, null, "flavors.onnx.data", ex);
+            throw OnnxUnsupportedException.FromLoad(ex, onnxFile);
         }
     }
 
@@ -482,6 +482,7 @@ public static class OnnxRuntimeLoader
                 // Loading by full path first means a system copy (Windows ships an old one in System32) is never used.
                 if (System.IO.File.Exists(candidate)) { NativeLibrary.Load(candidate); break; }
             }
+            OnnxRuntimeEnvironment.Create(); // ORT's log goes to OnnxRuntimeLog, not the console
             _loaded = true;
         }
     }

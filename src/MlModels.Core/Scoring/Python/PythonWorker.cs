@@ -28,6 +28,7 @@ public sealed class PythonWorker : IDisposable
     private readonly Stream _in;
     private readonly Stream _out;
     private readonly string _modelName;
+    private MLModel? _model; // for install hints: the versions its environment files pin
     private readonly Queue<string> _lastStderr = new();
     private readonly object _gate = new();
     private bool _disposed;
@@ -101,7 +102,7 @@ public sealed class PythonWorker : IDisposable
         {
             throw new PythonWorkerException($"Cannot start Python at '{python}': {ex.Message}. Install Python 3 or give its path with -PythonPath (or the MLMODELS_PYTHON environment variable).", inner: ex);
         }
-        var worker = new PythonWorker(process, python, model.Name);
+        var worker = new PythonWorker(process, python, model.Name) { _model = model };
         var reader = new Thread(() => worker.PumpStderr(stderr)) { IsBackground = true, Name = "mlmodels-python-stderr" };
         reader.Start();
         try
@@ -109,6 +110,8 @@ public sealed class PythonWorker : IDisposable
             var conf = JsonNode.Parse(JsonValues.Serialize(pyfunc.Attributes));
             var flavors = JsonNode.Parse(JsonValues.Serialize(model.Flavors.ToDictionary(kv => kv.Key, kv => (object?)kv.Value.Attributes)));
             var header = new JsonObject { ["op"] = "load", ["path"] = model.Path, ["conf"] = conf, ["flavors"] = flavors };
+            if (model.IsFirstPyfuncLayout) header["mlflow"] = false; // MLflow 2+ cannot read that MLmodel; use its loader module
+
             var (reply, _) = worker.Call(header, [], loadTimeout, "loading the model");
             worker.PythonVersion = reply["python"]?.GetValue<string>();
             worker.LoadedBy = reply["how"]?.GetValue<string>();
@@ -196,7 +199,7 @@ public sealed class PythonWorker : IDisposable
     {
         if (type is "ModuleNotFoundError" or "ImportError" && module != null)
             return $"Model '{_modelName}' needs the Python module '{module}', which {PythonPath} cannot import ({error}). " +
-                   $"Install it into that Python (pip install {module.Split('.')[0]}, at the version in the model's requirements.txt), " +
+                   $"Install it into that Python: {PythonPackages.InstallHint(module, _model)}; or " +
                    "choose another Python with -PythonPath, or use -EnvManager VirtualEnv.";
         return $"Model '{_modelName}' failed while {what}: {type}: {error}";
     }

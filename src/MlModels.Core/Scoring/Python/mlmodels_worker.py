@@ -157,13 +157,13 @@ def _load_python_model(path, conf, flavors):
 BUILTIN = {"mlflow.sklearn": _load_sklearn, "mlflow.pyfunc.model": _load_python_model}
 
 
-def load(path, conf, flavors):
+def load(path, conf, flavors, mlflow_can_load=True):
     code = conf.get("code")
     if code:
         sys.path.insert(0, os.path.join(path, code))
     try:
         import mlflow.pyfunc  # noqa: F401 - full fidelity when MLflow is installed
-        if not getattr(sys.modules.get("mlflow"), "__mlmodels_stub__", False):
+        if mlflow_can_load and not getattr(sys.modules.get("mlflow"), "__mlmodels_stub__", False):
             model = mlflow.pyfunc.load_model(path)
             return (lambda data, params: model.predict(data, params=params) if params else model.predict(data)), "mlflow"
     except ImportError:
@@ -173,7 +173,9 @@ def load(path, conf, flavors):
         return BUILTIN[loader](path, conf, flavors).predict, "builtin:" + loader
     data = conf.get("data") or conf.get("model_path")
     module = importlib.import_module(loader)
-    model = module._load_pyfunc(os.path.join(path, data) if data else path)
+    # MLflow's first pyfunc layout named the model module's function load_pyfunc; later ones _load_pyfunc.
+    load_pyfunc = getattr(module, "_load_pyfunc", None) or module.load_pyfunc
+    model = load_pyfunc(os.path.join(path, data) if data else path)
     fn = getattr(model, "predict")
     return (lambda d, params: fn(d, params=params) if params and _accepts(fn, "params") else fn(d)), "loader:" + loader
 
@@ -262,7 +264,7 @@ def main():
         op = header.get("op")
         try:
             if op == "load":
-                predict, how = load(header["path"], header["conf"], header.get("flavors") or {})
+                predict, how = load(header["path"], header["conf"], header.get("flavors") or {}, header.get("mlflow", True))
                 import platform
                 send({"ok": True, "how": how, "python": platform.python_version()})
             elif op == "predict":
