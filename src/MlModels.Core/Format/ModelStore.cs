@@ -155,14 +155,16 @@ public static class ModelStore
         if (!PlainValues.DeepEquals(reread, model.Fields))
             throw new InvalidOperationException("Internal error: the generated MLmodel does not read back as the model's content; nothing was written.");
 
-        if (model.IsFirstPyfuncLayout)
-            options.Warn?.Invoke($"{model.MLmodelFile ?? model.Name} is in MLflow's first pyfunc layout (python_function at the top level, no flavors map); " +
-                $"it is written in the current layout, as flavors.python_function with loader_module '{model.Flavors["python_function"].LoaderModule}'.");
         bool sameFolder = model.Path != null && string.Equals(Path.GetFullPath(model.Path), dest, StringComparison.Ordinal);
         if (File.Exists(dest)) throw new IOException($"{dest} is a file; a model is saved as a folder.");
         bool exists = Directory.Exists(dest) && Directory.EnumerateFileSystemEntries(dest).Any();
         if (exists && !options.Force)
             throw new TargetExistsException($"{dest} already exists and is not empty.", dest);
+        // Said once the save is going ahead, before anything is written.
+        if (model.IsFirstPyfuncLayout)
+            options.Warn?.Invoke($"{model.MLmodelFile ?? model.Name} is in MLflow's first pyfunc layout (python_function at the top level, no flavors map); " +
+                "it is written in the current layout, with a flavors map" +
+                (model.Flavors.TryGetValue("python_function", out var pyfunc) && pyfunc.LoaderModule is { } loader ? $" (flavors.python_function, loader_module '{loader}')." : "."));
 
         if (sameFolder)
         {

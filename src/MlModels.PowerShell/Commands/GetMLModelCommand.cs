@@ -65,7 +65,7 @@ public sealed partial class GetMLModelCommand : MLModelCmdlet
         }
         catch (Exception ex) when (ex is MLModelFormatException or IOException or UnauthorizedAccessException)
         {
-            WriteError(Errors.FromException(ex, path));
+            WriteError(Errors.FromException(ex, path, reading: true));
         }
     }
 }

@@ -18,7 +18,7 @@ public sealed class GetMLModelEnvironmentCommand : MLModelCmdlet
         try { WriteObject(EnvironmentFiles.Read(InputObject)); }
         catch (Exception ex) when (ex is MLModelFormatException or IOException or InvalidOperationException)
         {
-            WriteError(Errors.FromException(ex, InputObject));
+            WriteError(Errors.FromException(ex, InputObject, reading: true));
         }
     }
 }

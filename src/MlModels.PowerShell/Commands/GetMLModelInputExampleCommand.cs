@@ -28,7 +28,7 @@ public sealed class GetMLModelInputExampleCommand : MLModelCmdlet
         try { example = InputExample.Read(InputObject); }
         catch (Exception ex) when (ex is MLModelFormatException or IOException or InvalidOperationException)
         {
-            WriteError(Errors.FromException(ex, InputObject));
+            WriteError(Errors.FromException(ex, InputObject, reading: true));
             return;
         }
         if (Raw || example.Rows == null) { WriteObject(Raw ? example : example.Data, enumerateCollection: !Raw); return; }

@@ -41,7 +41,7 @@ public sealed class TestMLModelCommand : MLModelCmdlet
             {
                 // A model that cannot be read is not valid; -Quiet answers that without an error.
                 if (Quiet) WriteObject(false);
-                else WriteError(Errors.FromException(ex, path));
+                else WriteError(Errors.FromException(ex, path, reading: true));
                 continue;
             }
             Emit(ModelValidator.Validate(model));

@@ -13,8 +13,8 @@ internal static class Errors
     public static ErrorRecord Exists(Exception ex, string id, object? target) =>
         new(ex, id, ErrorCategory.ResourceExists, target) { ErrorDetails = new ErrorDetails($"{ex.Message} Use -Force to replace it.") { RecommendedAction = "Use -Force to replace it." } };
 
-    /// <summary>Maps exceptions from Core onto ids and categories.</summary>
-    public static ErrorRecord FromException(Exception ex, object? target) => ex switch
+    /// <summary>Maps exceptions from Core onto ids and categories; an I/O failure is a ReadError where the command only reads.</summary>
+    public static ErrorRecord FromException(Exception ex, object? target, bool reading = false) => ex switch
     {
         TargetExistsException => Exists(ex, "TargetExists", target),
         MlModels.Core.Tracking.TrackingAuthException => Record(ex, "TrackingUnauthorized", ErrorCategory.AuthenticationError, target),
@@ -29,7 +29,7 @@ internal static class Errors
         MLModelFormatException => Record(ex, "MLModelFormatInvalid", ErrorCategory.InvalidData, target),
         FileNotFoundException or DirectoryNotFoundException => Record(ex, "PathNotFound", ErrorCategory.ObjectNotFound, target),
         UnauthorizedAccessException => Record(ex, "AccessDenied", ErrorCategory.PermissionDenied, target),
-        IOException => Record(ex, "IOError", ErrorCategory.WriteError, target),
+        IOException => Record(ex, "IOError", reading ? ErrorCategory.ReadError : ErrorCategory.WriteError, target),
         ArgumentException => Record(ex, "InvalidArgument", ErrorCategory.InvalidArgument, target),
         InvalidOperationException => Record(ex, "InvalidOperation", ErrorCategory.InvalidOperation, target),
         OperationCanceledException => Record(ex, "OperationStopped", ErrorCategory.OperationStopped, target),

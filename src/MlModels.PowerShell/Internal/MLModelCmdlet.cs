@@ -79,7 +79,7 @@ public abstract class MLModelCmdlet : PSCmdlet, IDisposable
         try { return MlModels.Core.Format.ModelStore.Load(resolved); }
         catch (Exception ex) when (ex is MlModels.Core.Format.MLModelFormatException or IOException)
         {
-            WriteError(Errors.FromException(ex, resolved));
+            WriteError(Errors.FromException(ex, resolved, reading: true));
             return null;
         }
     }

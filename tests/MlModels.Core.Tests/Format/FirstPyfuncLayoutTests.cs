@@ -63,6 +63,28 @@ public class FirstPyfuncLayoutTests
     }
 
     [Fact]
+    public void Save_RefusedForAnExistingTarget_DoesNotWarn()
+    {
+        var target = TestPaths.NewTempDir();
+        File.WriteAllText(Path.Combine(target, "other.txt"), "x");
+        var warnings = new List<string>();
+        Assert.Throws<TargetExistsException>(() => ModelStore.Save(ModelStore.Load(Example), target, new SaveOptions(Warn: warnings.Add)));
+        Assert.Empty(warnings);
+    }
+
+    [Fact]
+    public void Save_AfterThePyfuncFlavorWasRemoved_StillWritesAFlavorsMap()
+    {
+        var m = ModelStore.Load(Example);
+        m.RemoveFlavor("python_function");
+        m.AddFlavor("custom", new Dictionary<string, object?> { ["data"] = "data/model.json" });
+        var warnings = new List<string>();
+        var saved = ModelStore.Save(m, Path.Combine(TestPaths.NewTempDir(), "m"), new SaveOptions(Warn: warnings.Add));
+        Assert.Contains("current layout", Assert.Single(warnings));
+        Assert.Equal(["custom"], ModelStore.Load(saved.Path!).FlavorNames);
+    }
+
+    [Fact]
     public void ACurrentModel_WithAnExtraTopLevelPythonFunction_IsNotRewritten()
     {
         var m = ModelStore.Parse("flavors:\n  sklearn:\n    pickled_model: m.pkl\npython_function:\n  main: mod\n");
