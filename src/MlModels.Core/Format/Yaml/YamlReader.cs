@@ -259,6 +259,8 @@ public static partial class YamlReader
 
     private static BigInteger ParseDigits(string digits, int radix)
     {
+        // "0x_" has the form of an int but no digits; PyYAML's int() fails on it, and so do we.
+        if (digits.Length == 0) throw new FormatException("An integer needs at least one digit.");
         BigInteger v = 0;
         foreach (var c in digits) v = v * radix + (c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
         return v;
