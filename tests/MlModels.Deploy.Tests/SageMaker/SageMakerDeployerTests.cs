@@ -401,3 +401,27 @@ public class SageMakerTargetTests(MotoServer moto)
         s.AssertShapesValid();
     }
 }
+
+[Collection("moto")]
+public class EcrRepositoriesTests(MotoServer moto)
+{
+    [SkippableFact]
+    public async Task Prepare_CreatesTheRepositoryOnce_AndDecodesTheLogin()
+    {
+        using var s = new MotoSession(moto.Require());
+        var name = $"mlflow-pyfunc-{Guid.NewGuid().ToString("N")[..6]}";
+        var ecr = new EcrRepositories(s.Connection);
+        var first = await ecr.PrepareAsync(name, "0.1.0", CancellationToken.None);
+        Assert.True(first.Created);
+        Assert.Equal("AWS", first.Username);
+        Assert.NotEmpty(first.Password);
+        Assert.EndsWith($"/{name}:0.1.0", first.ImageUri);
+        Assert.Equal(first.RepositoryUri.Split('/')[0], first.Registry);
+        var second = await ecr.PrepareAsync(name, "0.1.0", CancellationToken.None);
+        Assert.False(second.Created);
+        Assert.Equal(["AmazonEC2ContainerRegistry_V20150921.DescribeRepositories", "AmazonEC2ContainerRegistry_V20150921.CreateRepository", "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken"],
+            s.Validator.Calls.Take(3).ToList());
+        await Assert.ThrowsAsync<ArgumentException>(() => ecr.PrepareAsync("Upper Case", "1", CancellationToken.None));
+        s.AssertShapesValid();
+    }
+}
