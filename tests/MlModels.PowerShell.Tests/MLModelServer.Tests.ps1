@@ -100,9 +100,10 @@ Describe 'Start-MLModelServer, Get-MLModelServer, Stop-MLModelServer' {
                 ((Get-Content "/proc/$serverPid/stat" -Raw) -replace '^.*\) ', '').Split(' ')[3] | Should -Be $serverPid
             }
             # Session 2 finds it and stops it gracefully.
-            $out2 = Invoke-FreshPwsh "`$env:MLMODELS_STATE_DIR = '$env:MLMODELS_STATE_DIR'; Import-Module '$ModulePath'; `$s = Get-MLModelServer -Port $dp; 'detached=' + `$s.Detached + ' log=' + `$s.LogPath; `$s | Stop-MLModelServer -Verbose 4>&1 | ForEach-Object { [string] `$_ }"
+            $out2 = Invoke-FreshPwsh "`$env:MLMODELS_STATE_DIR = '$env:MLMODELS_STATE_DIR'; Import-Module '$ModulePath'; `$s = Get-MLModelServer -Port $dp; 'detached=' + `$s.Detached + ' log=' + `$s.LogPath; `$s | Format-Table | Out-String -Width 200; `$s | Stop-MLModelServer -Verbose 4>&1 | ForEach-Object { [string] `$_ }"
             $text = $out2 -join "`n"
             $text | Should -Match 'detached=True'
+            $text | Should -Match 'Running\s+Detached'
             $text | Should -Match 'after in-flight requests finished'
             { Invoke-RestMethod "http://127.0.0.1:$dp/ping" -TimeoutSec 2 } | Should -Throw
             Get-MLModelServer -Port $dp | Should -BeNullOrEmpty
