@@ -55,6 +55,8 @@ public sealed record DeleteAliasRequest(string Name, string Alias);
 public sealed record GetLatestVersionsRequest(string Name, IReadOnlyList<string>? Stages);
 public sealed record SetModelVersionTagRequest(string Name, string Version, string Key, string Value);
 public sealed record DeleteModelVersionTagRequest(string Name, string Version, string Key);
+public sealed record SetRegisteredModelTagRequest(string Name, string Key, string Value);
+public sealed record DeleteRegisteredModelTagRequest(string Name, string Key);
 public sealed record TransitionStageRequest(string Name, string Version, string Stage, bool ArchiveExistingVersions);
 public sealed record UpdateModelVersionRequest(string Name, string Version, string Description);
 public sealed record DeleteModelVersionRequest(string Name, string Version);
@@ -102,6 +104,8 @@ public sealed record EmptyResponse;
 [JsonSerializable(typeof(SetModelVersionTagRequest))]
 [JsonSerializable(typeof(DeleteModelVersionTagRequest))]
 [JsonSerializable(typeof(TransitionStageRequest))]
+[JsonSerializable(typeof(SetRegisteredModelTagRequest))]
+[JsonSerializable(typeof(DeleteRegisteredModelTagRequest))]
 [JsonSerializable(typeof(UpdateModelVersionRequest))]
 [JsonSerializable(typeof(DeleteModelVersionRequest))]
 internal sealed partial class TrackingJson : JsonSerializerContext;

@@ -167,6 +167,12 @@ public sealed class TrackingClient : IDisposable
     public Task DeleteModelVersionTagAsync(string name, string version, string key, CancellationToken ct = default) =>
         Send(Registry, HttpMethod.Delete, $"{Api}/model-versions/delete-tag", new DeleteModelVersionTagRequest(name, version, key), TrackingJson.Default.DeleteModelVersionTagRequest, TrackingJson.Default.EmptyResponse, $"models:/{name}/{version}", ct);
 
+    public Task SetRegisteredModelTagAsync(string name, string key, string value, CancellationToken ct = default) =>
+        Send(Registry, HttpMethod.Post, $"{Api}/registered-models/set-tag", new SetRegisteredModelTagRequest(name, key, value), TrackingJson.Default.SetRegisteredModelTagRequest, TrackingJson.Default.EmptyResponse, $"registered model '{name}'", ct);
+
+    public Task DeleteRegisteredModelTagAsync(string name, string key, CancellationToken ct = default) =>
+        Send(Registry, HttpMethod.Delete, $"{Api}/registered-models/delete-tag", new DeleteRegisteredModelTagRequest(name, key), TrackingJson.Default.DeleteRegisteredModelTagRequest, TrackingJson.Default.EmptyResponse, $"registered model '{name}'", ct);
+
     public async Task<ModelVersion> TransitionStageAsync(string name, string version, string stage, bool archiveExisting, CancellationToken ct = default) =>
         Stamp((await Send(Registry, HttpMethod.Post, $"{Api}/model-versions/transition-stage", new TransitionStageRequest(name, version, stage, archiveExisting), TrackingJson.Default.TransitionStageRequest, TrackingJson.Default.ModelVersionResponse, $"models:/{name}/{version}", ct).ConfigureAwait(false)).ModelVersion);
 

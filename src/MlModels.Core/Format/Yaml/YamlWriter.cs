@@ -13,12 +13,15 @@ namespace MlModels.Core.Format.Yaml;
 /// </summary>
 public static partial class YamlWriter
 {
-    public static string Write(object? value)
+    public static string Write(object? value) => Write(value, int.MaxValue);
+
+    /// <summary>With <paramref name="width"/> 80, long scalars are folded across lines as PyYAML's default width folds them.</summary>
+    public static string Write(object? value, int width)
     {
         var sb = new StringBuilder();
         using (var w = new StringWriter(sb) { NewLine = "\n" })
         {
-            var emitter = new Emitter(w, new EmitterSettings(2, int.MaxValue, false, 1024, true, newLine: "\n"));
+            var emitter = new Emitter(w, new EmitterSettings(2, width, false, 1024, true, newLine: "\n"));
             emitter.Emit(new StreamStart());
             emitter.Emit(new DocumentStart(null, null, true));
             Emit(emitter, value, 0);
