@@ -30,6 +30,10 @@
         'Start-MLModelSageMakerTransform'
         'Get-MLModelSageMakerTransform'
         'Stop-MLModelSageMakerTransform'
+        'Publish-MLModel'
+        'Get-MLModelVersion'
+        'Set-MLModelVersion'
+        'Remove-MLModelVersion'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

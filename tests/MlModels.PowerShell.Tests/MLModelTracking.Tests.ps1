@@ -172,3 +172,138 @@ Describe 'Scoring a registry model' -Skip:$skipPython {
         for ($i = 0; $i -lt 2; $i++) { [double]$out[$i].PSObject.Properties.Value[0] | Should -BeGreaterOrEqual ([double]$expected[$i] - 1e-9); [double]$out[$i].PSObject.Properties.Value[0] | Should -BeLessOrEqual ([double]$expected[$i] + 1e-9) }
     }
 }
+
+Describe 'Registry cmdlets' {
+    AfterEach {
+        if ($script:Fake) { $script:Fake.Dispose(); $script:Fake = $null }
+        Remove-Item Env:MLFLOW_TRACKING_URI -ErrorAction Ignore
+    }
+
+    It 'gets a version by number, by alias, by stage, and every version of a model' {
+        Start-Fake 'registry'
+        $v = Get-MLModelVersion sk-ridge -Version 1
+        $v.GetType().FullName | Should -Be 'MlModels.Core.Tracking.ModelVersion'
+        $v.Status | Should -Be 'READY'
+        $v.Source | Should -Be "mlflow-artifacts:/$Exp1/$Run1/artifacts/model"
+        $v.ModelUri | Should -Be 'models:/sk-ridge/1'
+        (Get-MLModelVersion sk-ridge -Alias champion).Version | Should -Be '1'
+        (Get-MLModelVersion sk-ridge).Version | Should -Be @('2', '1')
+        $Fake.Replay.Calls[-1].PathAndQuery | Should -Be '/api/2.0/mlflow/model-versions/search?filter=name%3D%27sk-ridge%27&max_results=10000'
+        (Get-MLModelVersion sk-ridge -Stage Staging).CurrentStage | Should -Be 'Staging'
+        Assert-AllMatched
+        ($v | Format-Table | Out-String) | Should -Match 'sk-ridge\s+1'
+    }
+
+    It 'names an unknown version with MLflow''s error code' {
+        Start-Fake 'errors'
+        $null = Get-MLModelVersion sk-ridge -Version 99 -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs[0].FullyQualifiedErrorId | Should -Be 'RESOURCE_DOES_NOT_EXIST,MlModels.PowerShell.Commands.GetMLModelVersionCommand'
+        $errs[0].TargetObject | Should -Be 'models:/sk-ridge/99'
+        $null = Get-MLModelVersion sk-ridge -Alias challenger -ErrorVariable errs2 -ErrorAction SilentlyContinue
+        $errs2[0].Exception.Message | Should -Match 'models:/sk-ridge@challenger: Registered model alias challenger not found'
+    }
+
+    It 'sets alias, tags and stage with the calls MLflow makes, and lists them with -WhatIf' {
+        Start-Fake 'registry'
+        Set-MLModelVersion sk-ridge 1 -Alias champion -Tag @{ validated = 'true' } -Stage Staging -WhatIf
+        $Fake.Replay.Calls.Count | Should -Be 0
+        $v = Set-MLModelVersion sk-ridge 1 -Alias champion -Tag @{ validated = 'true' } -Stage Staging -PassThru
+        Assert-AllMatched
+        ($Fake.Replay.Calls | ForEach-Object { $_.Matched.Step }) | Should -Be @('set-alias', 'set-model-version-tag', 'transition-stage', 'get-model-version')
+        $v.Version | Should -Be '1'
+        Set-MLModelVersion sk-ridge 1 -RemoveTag validated
+        $Fake.Replay.Calls[-1].Matched.Step | Should -Be 'delete-model-version-tag'
+    }
+
+    It 'removes an alias after confirmation, leaving the version' {
+        Start-Fake 'registry-delete-alias'
+        Remove-MLModelVersion sk-ridge -Alias champion -WhatIf
+        $Fake.Replay.Calls.Count | Should -Be 0
+        Remove-MLModelVersion sk-ridge -Alias champion -Confirm:$false
+        $null = Get-MLModelVersion sk-ridge -Alias champion -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'INVALID_PARAMETER_VALUE,*'
+        Assert-AllMatched
+        (Get-Command Remove-MLModelVersion).ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0].ConfirmImpact | Should -Be 'High'
+    }
+
+    It 'pipes a version into Get-MLModel by its model URI' {
+        Start-Fake 'registry', 'download-models-version-uri'
+        $env:MLMODELS_MODEL_CACHE = Join-Path $TestDrive 'pipe-cache'
+        $m = Get-MLModelVersion sk-ridge -Version 1 | Get-MLModel
+        $m.Origin.Uri | Should -Be 'models:/sk-ridge/1'
+        $m.FlavorNames | Should -Contain 'sklearn'
+        Assert-AllMatched
+    }
+}
+
+Describe 'Publish-MLModel' {
+    BeforeAll {
+        # The recorded model as log_model saved it for run 1.
+        function New-FixtureModel([string] $RunId = $Run1) {
+            $dir = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
+            Copy-Item (Join-Path $Corpus 'fixture-model') $dir -Recurse
+            foreach ($f in 'MLmodel', 'metadata/MLmodel') {
+                $p = Join-Path $dir $f
+                [IO.File]::WriteAllText($p, [IO.File]::ReadAllText($p).Replace('<run_id:1>', $RunId))
+            }
+            $dir
+        }
+    }
+    AfterEach {
+        if ($script:Fake) { $script:Fake.Dispose(); $script:Fake = $null }
+        Remove-Item Env:MLFLOW_TRACKING_URI -ErrorAction Ignore
+    }
+
+    It 'logs a model to a run and registers it with the requests MLflow makes' {
+        Start-Fake 'log-model', 'registry'
+        $v = Get-MLModel (New-FixtureModel) | Publish-MLModel -RunId $Run1 -RegisteredModelName sk-ridge -Alias champion -Tag @{ validated = 'true' }
+        Assert-AllMatched
+        $Fake.Replay.Unconsumed('log-model') | Should -BeNullOrEmpty
+        $v.GetType().FullName | Should -Be 'MlModels.Core.Tracking.ModelVersion'
+        $v.Name | Should -Be 'sk-ridge'
+        $v.Version | Should -Be '1'
+        $v.Status | Should -Be 'READY'
+        @($Fake.Replay.Calls | Where-Object Method -eq 'PUT').Count | Should -Be 10
+    }
+
+    It 'lists the calls with -WhatIf and makes none' {
+        Start-Fake 'log-model'
+        # What-if lines go to the host, so the command runs in a fresh pwsh whose output is captured.
+        $out = Invoke-FreshPwsh "Import-Module '$ModulePath'; `$env:MLFLOW_TRACKING_URI = '$($Fake.Uri)'; Publish-MLModel -Path '$(New-FixtureModel)' -RunId $Run1 -RegisteredModelName sk-ridge -WhatIf" | Out-String
+        $Fake.Replay.Calls.Count | Should -Be 0
+        $out | Should -Match 'PUT mlflow-artifacts/artifacts'
+        $out | Should -Match 'model/metadata/MLmodel'
+        $out | Should -Match 'POST runs/log-model'
+        $out | Should -Match 'POST model-versions/create'
+    }
+
+    It 'refuses -Alias without -RegisteredModelName' {
+        Start-Fake 'log-model'
+        $null = Publish-MLModel -Path (New-FixtureModel) -RunId $Run1 -Alias champion -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'InvalidPublishRequest,*'
+        $Fake.Replay.Calls.Count | Should -Be 0
+    }
+}
+
+Describe 'docs/examples/Promote-Champion.ps1' -Skip:$skipPython {
+    BeforeAll { $env:MLMODELS_PYTHON = '/usr/bin/python3' }
+    AfterAll { Remove-Item Env:MLMODELS_PYTHON -ErrorAction Ignore }
+    AfterEach { if ($script:Fake) { $script:Fake.Dispose(); $script:Fake = $null } }
+
+    It 'loads the champion, scores a sample, compares a candidate and moves the alias (-WhatIf)' {
+        $env:MLMODELS_MODEL_CACHE = Join-Path $TestDrive 'example-cache'
+        Start-Fake 'download-models-alias-uri', 'download-models-version-runs-source'
+        $csv = Join-Path $TestDrive 'holdout.csv'
+        "a,b,c,y`n0.5,1.0,-2.0,0.1`n1.5,-0.25,0.75,0.4`n-1,0,1,-0.2" | Set-Content $csv
+        $script = Join-Path $RepoRoot 'docs/examples/Promote-Champion.ps1'
+        # What-if lines go to the host, so the script runs in a fresh pwsh whose output is captured.
+        $out = Invoke-FreshPwsh "Import-Module '$ModulePath'; `$env:MLFLOW_TRACKING_URI = '$($Fake.Uri)'; & '$script' -ModelName sk-ridge -CandidateVersion 2 -SampleCsv '$csv' -LabelColumn y -WhatIf | ConvertTo-Json -Compress"
+        ($out | Out-String) | Should -Match "Move alias 'champion' from version 1"
+        $result = $out | Where-Object { "$_".StartsWith('{') } | ConvertFrom-Json
+        $result.ChampionVersion | Should -Be '1'
+        $result.CandidateRmse | Should -Be $result.ChampionRmse # version 2 is the same model
+        $result.ChampionRmse | Should -BeGreaterThan 0
+        $result.Promoted | Should -BeFalse
+        Assert-AllMatched
+    }
+}

@@ -51,7 +51,7 @@ public sealed class GetMLModelVersionCommand : TrackingCmdlet
                 var top = latest.MaxBy(v => long.TryParse(v.Version, out var n) ? n : -1);
                 if (top == null)
                     WriteError(Errors.Record(new ItemNotFoundException($"Registered model '{Name}' has no version in stage '{Stage}'."), "NoVersionInStage", ErrorCategory.ObjectNotFound, $"models:/{Name}/{Stage}"));
-                else Write(Call($"models:/{Name}/{top.Version}", (c, ct) => c.GetModelVersionAsync(Name, top.Version, ct)));
+                else WriteObject(top);
                 break;
             default:
                 // MLflow's search syntax: name='x', or LIKE with % and _ for the wildcards * and ?.
