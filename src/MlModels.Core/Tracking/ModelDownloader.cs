@@ -31,6 +31,7 @@ public sealed class ModelDownloader(TrackingClient client, string? cacheRoot = n
     public async Task<DownloadedModel> DownloadAsync(string uriText, bool force = false, IProgress<DownloadProgress>? progress = null, CancellationToken ct = default)
     {
         var uri = ModelUri.Parse(uriText);
+        _bytesDone = 0; _filesDone = 0; _bytesListed = 0;
         var origin = new ModelOrigin(uri.Text, client.Settings.OriginalTrackingUri, uri.Name, uri.Version, uri.Alias, uri.Stage, uri.RunId);
 
         // Aliases and stages move, so they are asked every time; what they point at is cached like any version.
@@ -87,6 +88,7 @@ public sealed class ModelDownloader(TrackingClient client, string? cacheRoot = n
         var (server, rootPath) = client.ResolveArtifactUri(artifactUri);
         var full = Join(rootPath, path);
         var serverDir = System.IO.Path.Combine(CacheRoot, ServerKey(client.Settings));
+        RemoveStaleStaging(System.IO.Path.Combine(serverDir, ".staging"));
         var staging = System.IO.Path.Combine(serverDir, ".staging", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(staging);
         try
@@ -279,6 +281,14 @@ public sealed class ModelDownloader(TrackingClient client, string? cacheRoot = n
     }
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
+
+    /// <summary>Staging folders a killed process left behind (a day old: no download still running owns them).</summary>
+    private static void RemoveStaleStaging(string stagingRoot)
+    {
+        if (!Directory.Exists(stagingRoot)) return;
+        foreach (var d in new DirectoryInfo(stagingRoot).EnumerateDirectories())
+            if (d.LastWriteTimeUtc < DateTime.UtcNow.AddDays(-1)) TryDelete(d.FullName);
+    }
 
     private static void TryDelete(string dir)
     {
