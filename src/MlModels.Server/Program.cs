@@ -45,7 +45,7 @@ public static class Program
             return 4;
         }
         try { await app.RunAsync(); }
-        catch (IOException ex) when (ex.InnerException?.GetType().Name == "AddressInUseException")
+        catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
         {
             await Console.Error.WriteLineAsync($"Cannot listen on {options.Host}:{options.Port}: the address is already in use. Choose another port.");
             return 5;

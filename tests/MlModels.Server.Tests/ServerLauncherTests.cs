@@ -76,6 +76,18 @@ public sealed class ServerLauncherTests : IDisposable
     }
 
     [Fact]
+    public void PortInUse_IsReportedAsSuch()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        var ex = Assert.Throws<ServerStartException>(() =>
+            new ServerLauncher().Start(new ServerSettings { ModelPath = RunningServer.LinearModel().Path!, Port = port }, ServerLifetime.Session, startTimeout: TimeSpan.FromSeconds(60)));
+        Assert.Contains($"cannot listen on 127.0.0.1:{port}: the address is already in use", ex.Message);
+        Assert.Empty(ServerRegistry.List());
+    }
+
+    [Fact]
     public void List_RemovesEntriesOfServersThatAreGone_AndTheirOldLogs()
     {
         using var gone = Process.Start(new ProcessStartInfo("dotnet", "--version") { RedirectStandardOutput = true })!;

@@ -64,6 +64,9 @@ public sealed class ServerLauncher
         Action<string>? onLine = null, Action? onWaiting = null, CancellationToken ct = default)
     {
         var modelName = Path.GetFileName(Path.TrimEndingDirectorySeparator(settings.ModelPath));
+        // Something else answering /ping on the port would pass for our server starting.
+        if (settings.Port != 0 && Answers(settings.Host, settings.Port))
+            throw new ServerStartException($"The server for model '{modelName}' cannot listen on {settings.Host}:{settings.Port}: the address is already in use. Choose another port.", []);
         string? logPath = null;
         if (lifetime != ServerLifetime.Foreground)
         {
@@ -212,6 +215,18 @@ public sealed class ServerLauncher
             ct.WaitHandle.WaitOne(250);
         }
         return false;
+    }
+
+    private static bool Answers(string host, int port)
+    {
+        var address = host is "0.0.0.0" or "::" or "localhost" ? "127.0.0.1" : host;
+        try
+        {
+            using var client = new System.Net.Sockets.TcpClient();
+            return client.ConnectAsync(address, port).Wait(TimeSpan.FromSeconds(1)) && client.Connected;
+        }
+        catch (AggregateException) { return false; }
+        catch (System.Net.Sockets.SocketException) { return false; }
     }
 
     private static bool WaitWhileRunning(MLModelServerInfo info, TimeSpan timeout)
