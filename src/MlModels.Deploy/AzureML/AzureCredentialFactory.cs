@@ -7,13 +7,16 @@ namespace MlModels.Deploy.AzureML;
 /// An Azure cloud as <c>Connect-AzAccount -Environment</c> knows it: its Resource Manager URL and its Entra authority.
 /// A custom one (explicit URLs) is how a private cloud, or a test's local fake, is reached.
 /// </summary>
-public sealed record AzureCloud(string Name, Uri ResourceManagerUrl, Uri AuthorityHost)
+public sealed record AzureCloud(string Name, Uri ResourceManagerUrl, Uri AuthorityHost, string MachineLearningScope = "https://ml.azure.com/.default")
 {
     public static readonly AzureCloud Public = new("AzureCloud", new Uri("https://management.azure.com/"), new Uri("https://login.microsoftonline.com/"));
-    public static readonly AzureCloud China = new("AzureChinaCloud", new Uri("https://management.chinacloudapi.cn/"), new Uri("https://login.chinacloudapi.cn/"));
-    public static readonly AzureCloud USGovernment = new("AzureUSGovernment", new Uri("https://management.usgovcloudapi.net/"), new Uri("https://login.microsoftonline.us/"));
+    public static readonly AzureCloud China = new("AzureChinaCloud", new Uri("https://management.chinacloudapi.cn/"), new Uri("https://login.chinacloudapi.cn/"), "https://ml.azure.cn/.default");
+    public static readonly AzureCloud USGovernment = new("AzureUSGovernment", new Uri("https://management.usgovcloudapi.net/"), new Uri("https://login.microsoftonline.us/"), "https://ml.azure.us/.default");
 
     public static IReadOnlyList<AzureCloud> Known { get; } = [Public, China, USGovernment];
+
+    // MachineLearningScope: the token audience of Azure ML's data plane (batch endpoint invocation); a custom cloud uses
+    // its Resource Manager's, since a private cloud or a local fake answers both.
 
     /// <summary>The token scope for Resource Manager calls (also what an azureml:// MLflow tracking URI needs).</summary>
     public string ResourceManagerScope => ResourceManagerUrl.GetLeftPart(UriPartial.Authority) + "/.default";
@@ -26,7 +29,7 @@ public sealed record AzureCloud(string Name, Uri ResourceManagerUrl, Uri Authori
     {
         if (!resourceManagerUrl.IsAbsoluteUri) throw new ArgumentException($"The Resource Manager URL '{resourceManagerUrl}' is not absolute.", nameof(resourceManagerUrl));
         if (!authorityHost.IsAbsoluteUri) throw new ArgumentException($"The authority '{authorityHost}' is not absolute.", nameof(authorityHost));
-        return new AzureCloud("Custom", resourceManagerUrl, authorityHost);
+        return new AzureCloud("Custom", resourceManagerUrl, authorityHost, resourceManagerUrl.GetLeftPart(UriPartial.Authority) + "/.default");
     }
 }
 
