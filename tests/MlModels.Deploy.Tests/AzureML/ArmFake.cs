@@ -41,6 +41,8 @@ public sealed partial class ArmFake : HttpMessageHandler
     public string DatastoreCredentials { get; set; } = "AccountKey";
     public string DatastoreKey { get; set; } = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
     public bool WorkspaceExists { get; set; } = true;
+    /// <summary>Whether a model version must point at files uploaded to this fake's blob host (off when Azurite holds them).</summary>
+    public bool CheckUploads { get; set; } = true;
 
     /// <summary>Answers the next <paramref name="times"/> requests whose path ends with <paramref name="pathSuffix"/> with 429.</summary>
     public void Throttle(string pathSuffix, int times) => _throttle[pathSuffix] = times;
@@ -148,7 +150,7 @@ public sealed partial class ArmFake : HttpMessageHandler
         if (!uri.StartsWith("azureml://subscriptions/" + Sub + "/resourcegroups/" + Rg + "/workspaces/" + WsName + "/datastores/workspaceblobstore/paths/LocalUpload/", StringComparison.Ordinal))
             return Violation($"PUT {rest}: modelUri '{uri}' is not a datastore path");
         var prefix = uri[(uri.IndexOf("/paths/", StringComparison.Ordinal) + 7)..];
-        if (!Blobs.Keys.Any(k => k.StartsWith("azureml-blobstore-test/" + prefix + "/", StringComparison.Ordinal) && k.EndsWith("/MLmodel", StringComparison.Ordinal)))
+        if (CheckUploads && !Blobs.Keys.Any(k => k.StartsWith("azureml-blobstore-test/" + prefix + "/", StringComparison.Ordinal) && k.EndsWith("/MLmodel", StringComparison.Ordinal)))
             return Violation($"PUT {rest}: nothing was uploaded under {prefix}");
         var existed = Resources.ContainsKey(rest);
         return Store(rest, "Workspace/ModelVersion/createOrUpdate.json", existed ? "200" : "201", json!);
