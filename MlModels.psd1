@@ -34,6 +34,14 @@
         'Get-MLModelVersion'
         'Set-MLModelVersion'
         'Remove-MLModelVersion'
+        'Export-MLModelAzureML'
+        'Publish-MLModelAzureML'
+        'Get-MLModelAzureMLEndpoint'
+        'Set-MLModelAzureMLEndpoint'
+        'Remove-MLModelAzureMLEndpoint'
+        'Invoke-MLModelAzureMLEndpoint'
+        'Start-MLModelAzureMLBatchJob'
+        'Get-MLModelAzureMLBatchJob'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -50,8 +50,10 @@ public sealed class ArmClient : IDisposable
     public void Dispose() => _http.Dispose();
 
     /// <summary>The absolute URL of a resource path, with the api-version.</summary>
-    public Uri UrlOf(string path, string? query = null) =>
-        new(BaseAddress, path.TrimStart('/') + "?api-version=" + ApiVersion + (string.IsNullOrEmpty(query) ? "" : "&" + query));
+    public Uri UrlOf(string path, string? query = null) => UrlOf(BaseAddress, path, query);
+
+    public static Uri UrlOf(Uri resourceManager, string path, string? query = null) =>
+        new(resourceManager, path.TrimStart('/') + "?api-version=" + ApiVersion + (string.IsNullOrEmpty(query) ? "" : "&" + query));
 
     public async Task<T> GetAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken ct, string? query = null)
     {

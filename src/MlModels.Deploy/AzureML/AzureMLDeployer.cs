@@ -89,9 +89,9 @@ public sealed class AzureMLDeployer(AzureMLClient client, DatastoreUploader uplo
     }
 
     /// <summary>Each call Publish would make, in order, as "METHOD URL (operation)" (what -WhatIf prints).</summary>
-    public static IReadOnlyList<string> Plan(ArmClient arm, AzureMLWorkspace ws, AzureMLPublishRequest r)
+    public static IReadOnlyList<string> Plan(Uri resourceManager, AzureMLWorkspace ws, AzureMLPublishRequest r)
     {
-        string U(string path, string? q = null) => arm.UrlOf(ws.Path + path, q).ToString();
+        string U(string path, string? q = null) => ArmClient.UrlOf(resourceManager, ws.Path + path, q).ToString();
         var model = Uri.EscapeDataString(ModelNameOf(r));
         var ep = Uri.EscapeDataString(r.EndpointName);
         var dep = Uri.EscapeDataString(r.DeploymentName);

@@ -200,7 +200,7 @@ public sealed class AzureMLDeployerTests : IDisposable
     [Fact]
     public void Plan_ListsEachCallWithoutSendingAny()
     {
-        var plan = AzureMLDeployer.Plan(_arm, _client.Workspace, Request() with { Traffic = new Dictionary<string, int> { ["blue"] = 90, ["green"] = 10 } });
+        var plan = AzureMLDeployer.Plan(_arm.BaseAddress, _client.Workspace, Request() with { Traffic = new Dictionary<string, int> { ["blue"] = 90, ["green"] = 10 } });
         Assert.All(plan, c => Assert.Contains("api-version=2025-12-01", c.StartsWith("PUT blobs", StringComparison.Ordinal) ? "api-version=2025-12-01" : c));
         Assert.Contains(plan, c => c.StartsWith("PUT https://management.fake.test/subscriptions/", StringComparison.Ordinal) && c.Contains("/onlineEndpoints/churn-endpoint/deployments/blue?"));
         Assert.EndsWith("(OnlineEndpoints_CreateOrUpdate, traffic blue=90, green=10)", plan[^1]);

@@ -1,0 +1,122 @@
+using System.Collections;
+using System.Management.Automation;
+using MlModels.Core.Format;
+using MlModels.Deploy.AzureML;
+using MlModels.PowerShell.Internal;
+
+namespace MlModels.PowerShell.Commands;
+
+/// <summary>Deploys a model to an Azure ML managed online endpoint (or a batch endpoint with -Batch).</summary>
+[Cmdlet(VerbsData.Publish, "MLModelAzureML", SupportsShouldProcess = true, DefaultParameterSetName = OnlineSet)]
+[OutputType(typeof(AzureMLEndpoint))]
+public sealed class PublishMLModelAzureMLCommand : AzureMLCmdlet
+{
+    private const string OnlineSet = "Online";
+    private const string BatchSet = "Batch";
+
+    [Parameter(ValueFromPipeline = true)]
+    public MLModel? Model { get; set; }
+
+    [Parameter]
+    [Alias("ModelPath")]
+    public string? Path { get; set; }
+
+    [Parameter(Mandatory = true)]
+    [Alias("Name")]
+    public string EndpointName { get; set; } = "";
+
+    [Parameter]
+    public string DeploymentName { get; set; } = "blue";
+
+    [Parameter]
+    public string? ModelName { get; set; }
+
+    [Parameter]
+    public string? ModelVersion { get; set; }
+
+    [Parameter]
+    public string InstanceType { get; set; } = "Standard_DS3_v2";
+
+    [Parameter]
+    [ValidateRange(1, 1000)]
+    public int InstanceCount { get; set; } = 1;
+
+    /// <summary>Traffic per deployment once this one is up, e.g. @{ blue = 90; green = 10 }.</summary>
+    [Parameter(ParameterSetName = OnlineSet)]
+    public Hashtable? Traffic { get; set; }
+
+    [Parameter(ParameterSetName = OnlineSet)]
+    [ValidateSet("Key", "AMLToken", "AADToken")]
+    public string AuthMode { get; set; } = "Key";
+
+    [Parameter]
+    public string? Description { get; set; }
+
+    [Parameter(Mandatory = true, ParameterSetName = BatchSet)]
+    public SwitchParameter Batch { get; set; }
+
+    /// <summary>The compute cluster a batch deployment runs on.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = BatchSet)]
+    public string ComputeName { get; set; } = "";
+
+    [Parameter(ParameterSetName = BatchSet)]
+    [ValidateRange(1, 100_000)]
+    public int MiniBatchSize { get; set; } = 10;
+
+    protected override void ProcessRecord()
+    {
+        var model = ModelFromArguments(Model, Path);
+        if (model?.Path == null)
+        {
+            if (model != null) WriteError(Errors.Record(new InvalidOperationException("The model has not been saved; save it (Save-MLModel) before publishing it."), "ModelNotSaved", ErrorCategory.InvalidArgument, model));
+            return;
+        }
+        var request = new AzureMLPublishRequest(model.Path, EndpointName)
+        {
+            DeploymentName = DeploymentName, ModelName = ModelName, ModelVersion = ModelVersion, InstanceType = InstanceType,
+            InstanceCount = InstanceCount, AuthMode = AuthMode, Description = Description, Batch = Batch, ComputeName = Batch ? ComputeName : null,
+            MiniBatchSize = MiniBatchSize, Traffic = Traffic == null ? null : TrafficOf(Traffic),
+        };
+        // Names, traffic and the model's servability are checked before sign-in or any call.
+        try { AzureMLDeployer.Check(request, model); }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException)
+        {
+            ThrowTerminatingError(ex is NotSupportedException ? AzureError(ex, model.Path) : Errors.Record(ex, "InvalidAzureMLName", ErrorCategory.InvalidArgument, EndpointName));
+        }
+
+        var workspace = Workspace(required: !MyInvocation.BoundParameters.ContainsKey("WhatIf"));
+        if (MyInvocation.BoundParameters.ContainsKey("WhatIf"))
+        {
+            foreach (var call in AzureMLDeployer.Plan(ResourceManager(), workspace, request)) ShouldProcess(call, "Azure ML call");
+            return;
+        }
+        if (!ShouldProcess($"{EndpointName} ({workspace})", $"Deploy model '{model.Name}' as '{DeploymentName}'")) return;
+
+        using var connection = Connect(workspace);
+        var deployer = connection.Deployer;
+        
+        {
+            var progress = ProgressFor(1);
+            var result = RunAzure(EndpointName, ct => deployer.PublishAsync(request, model, progress, ct));
+            WriteProgress(new ProgressRecord(1, "Publishing to Azure ML", "Done") { RecordType = ProgressRecordType.Completed });
+            WriteObject(result);
+        }
+    }
+
+    internal static Dictionary<string, int> TrafficOf(Hashtable table)
+    {
+        var d = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (DictionaryEntry e in table)
+        {
+            var value = e.Value is PSObject p ? p.BaseObject : e.Value;
+            d[e.Key.ToString()!] = value switch
+            {
+                int i => i,
+                long l when l is >= int.MinValue and <= int.MaxValue => (int)l,
+                string s when int.TryParse(s, out var n) => n,
+                _ => throw new ArgumentException($"Traffic for '{e.Key}' must be a whole percentage, not '{value}'."),
+            };
+        }
+        return d;
+    }
+}

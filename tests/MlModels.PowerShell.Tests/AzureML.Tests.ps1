@@ -1,0 +1,160 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+    $script:AzureCmdlets = 'Export-MLModelAzureML', 'Publish-MLModelAzureML', 'Get-MLModelAzureMLEndpoint', 'Set-MLModelAzureMLEndpoint',
+        'Remove-MLModelAzureMLEndpoint', 'Invoke-MLModelAzureMLEndpoint', 'Start-MLModelAzureMLBatchJob', 'Get-MLModelAzureMLBatchJob'
+    $script:Ws = @{ ResourceGroupName = 'ml-rg'; WorkspaceName = 'ml-ws'; SubscriptionId = '00000000-1111-2222-3333-444444444444' }
+}
+
+Describe 'Azure ML cmdlets' {
+    It 'have help with a synopsis, examples and described parameters: <_>' -ForEach @(
+        'Export-MLModelAzureML', 'Publish-MLModelAzureML', 'Get-MLModelAzureMLEndpoint', 'Set-MLModelAzureMLEndpoint',
+        'Remove-MLModelAzureMLEndpoint', 'Invoke-MLModelAzureMLEndpoint', 'Start-MLModelAzureMLBatchJob', 'Get-MLModelAzureMLBatchJob'
+    ) {
+        $help = Get-Help $_ -Full
+        $help.Synopsis | Should -Not -Match '^\s*\S+\s*\['
+        @($help.Examples.Example).Count | Should -BeGreaterOrEqual 2
+        foreach ($p in $help.Parameters.Parameter) { ($p.Description | Out-String).Trim() | Should -Not -BeNullOrEmpty -Because "-$($p.Name) of $_ needs a description" }
+    }
+
+    It 'asks before deleting an endpoint (ConfirmImpact High)' {
+        $meta = [System.Management.Automation.CommandMetadata]::new((Get-Command Remove-MLModelAzureMLEndpoint))
+        $meta.ConfirmImpact | Should -Be 'High'
+        foreach ($name in 'Publish-MLModelAzureML', 'Export-MLModelAzureML', 'Set-MLModelAzureMLEndpoint', 'Start-MLModelAzureMLBatchJob') {
+            (Get-Command $name).Parameters.Keys | Should -Contain 'WhatIf'
+        }
+    }
+}
+
+Describe 'Export-MLModelAzureML' {
+    It 'writes a folder that deploys without the module, and refuses to overwrite it without -Force' {
+        $dest = Join-Path $TestDrive 'azml'
+        $r = Export-MLModelAzureML -Path (Join-Path $Examples 'pyfunc-custom') -DestinationPath $dest -EndpointName churn-endpoint
+        $r.Files | Should -Contain 'score.py'
+        $r.Files | Should -Contain 'model/MLmodel'
+        (Get-Content (Join-Path $dest 'model.yml') -Raw) | Should -Match 'type: mlflow_model'
+        (Get-Content (Join-Path $dest 'create_service.sh') -Raw) | Should -Match 'az ml online-deployment create'
+        Export-MLModelAzureML -Path (Join-Path $Examples 'pyfunc-custom') -DestinationPath $dest -EndpointName churn-endpoint -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'DestinationExists,*'
+        { Export-MLModelAzureML -Path (Join-Path $Examples 'pyfunc-custom') -DestinationPath $dest -EndpointName churn-endpoint -Force } | Should -Not -Throw
+    }
+
+    It 'writes nothing with -WhatIf' {
+        $dest = Join-Path $TestDrive 'whatif'
+        Export-MLModelAzureML -Path (Join-Path $Examples 'pyfunc-custom') -DestinationPath $dest -EndpointName churn-endpoint -WhatIf
+        Test-Path $dest | Should -BeFalse
+    }
+
+    It 'writes a deploy.ps1 whose commands and parameters exist in the module' {
+        $dest = Join-Path $TestDrive 'ps1'
+        Export-MLModelAzureML -Path (Join-Path $Examples 'pyfunc-custom') -DestinationPath $dest -EndpointName churn-endpoint | Out-Null
+        $tokens = $null; $errors = $null
+        $ast = [System.Management.Automation.Language.Parser]::ParseFile((Join-Path $dest 'deploy.ps1'), [ref]$tokens, [ref]$errors)
+        $errors | Should -BeNullOrEmpty
+        $text = Get-Content (Join-Path $dest 'deploy.ps1') -Raw
+        $keys = [regex]::Matches($text, '(?m)^\s+(\w+)\s+=') | ForEach-Object { $_.Groups[1].Value }
+        $params = (Get-Command Publish-MLModelAzureML).Parameters.Keys
+        foreach ($k in $keys) { $params | Should -Contain $k }
+    }
+}
+
+Describe 'Publish-MLModelAzureML' {
+    It 'refuses an endpoint name Azure would refuse before signing in' {
+        { Publish-MLModelAzureML -Path (Join-Path $Examples 'pyfunc-custom') -EndpointName 'bad_name' @Ws -ErrorAction Stop } |
+            Should -Throw -ErrorId 'InvalidAzureMLName,*'
+    }
+
+    It 'sends a model without a python_function flavor to the scoring-script deployment' {
+        $dir = New-TestModel (Join-Path $TestDrive 'onnx-only') "flavors:`n  onnx:`n    data: model.onnx`n"
+        { Publish-MLModelAzureML -Path $dir -EndpointName churn-endpoint @Ws -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ModelNotServableNoCode,*'
+    }
+
+    It 'with -WhatIf makes no call and needs no sign-in' {
+        $out = Invoke-FreshPwsh @"
+Import-Module '$ModulePath'
+Publish-MLModelAzureML -Path '$(Join-Path $Examples 'pyfunc-custom')' -EndpointName churn-endpoint -ResourceGroupName ml-rg -WorkspaceName ml-ws -SubscriptionId sub1 -Traffic @{ blue = 90; green = 10 } -WhatIf
+"@
+        $text = $out -join "`n"
+        $text | Should -Match 'PUT https://management\.azure\.com/subscriptions/sub1/resourceGroups/ml-rg/providers/Microsoft\.MachineLearningServices/workspaces/ml-ws/models/pyfunc-custom/versions/\{next\}\?api-version=2025-12-01'
+        $text | Should -Match 'onlineEndpoints/churn-endpoint/deployments/blue\?api-version=2025-12-01'
+        $text | Should -Match 'traffic blue=90, green=10'
+    }
+
+    It 'names every credential source and Connect-AzAccount when not signed in' {
+        $out = Invoke-FreshPwsh @"
+Get-ChildItem env:AZURE_*, env:AZURESUBSCRIPTION_*, env:IDENTITY_ENDPOINT, env:MSI_ENDPOINT -ErrorAction Ignore | Remove-Item
+`$env:AZURE_CONFIG_DIR = '$(Join-Path $TestDrive 'no-az')'
+Import-Module '$ModulePath'
+try { Publish-MLModelAzureML -Path '$(Join-Path $Examples 'pyfunc-custom')' -EndpointName churn-endpoint -ResourceGroupName ml-rg -WorkspaceName ml-ws -SubscriptionId sub1 -ResourceManagerUrl http://127.0.0.1:9/ -ErrorAction Stop }
+catch { 'ID=' + `$_.FullyQualifiedErrorId; `$_.Exception.Message }
+"@
+        $text = $out -join "`n"
+        if ($text -match 'ID=AzureConnectionFailed') { Set-ItResult -Skipped -Because 'this machine is signed in to Azure' }
+        $text | Should -Match 'ID=AzureNotSignedIn'
+        foreach ($source in 'AzurePipelines', 'Environment', 'WorkloadIdentity', 'AzurePowerShell', 'AzureCli', 'ManagedIdentity') { $text | Should -Match $source }
+        $text | Should -Match 'Connect-AzAccount'
+    }
+}
+
+Describe 'docs/examples/azure-pipelines.yml' {
+    BeforeAll {
+        $script:Pipeline = Join-Path $RepoRoot 'docs/examples/azure-pipelines.yml'
+        $script:HasYaml = (Test-Path /usr/bin/python3) -and ((& /usr/bin/python3 -c 'import yaml' 2>&1), $LASTEXITCODE)[-1] -eq 0
+    }
+
+    It 'parses as an Azure Pipelines definition: stages of jobs of steps, each step a task, script or pwsh' {
+        if (-not $HasYaml) { if ($env:CI) { throw 'CI must provide python3 with PyYAML' } else { Set-ItResult -Skipped -Because 'python3 with PyYAML is not installed here'; return } }
+        $json = & /usr/bin/python3 -c "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))" $Pipeline
+        $LASTEXITCODE | Should -Be 0
+        $doc = $json | ConvertFrom-Json -AsHashtable
+        $doc.Keys | Should -Contain 'stages'
+        $doc.trigger | Should -Not -BeNullOrEmpty
+        foreach ($stage in $doc.stages) {
+            $stage.stage | Should -Match '^\w+$'
+            foreach ($job in $stage.jobs) {
+                $job.job | Should -Match '^\w+$'
+                $job.pool | Should -Not -BeNullOrEmpty
+                foreach ($step in $job.steps) {
+                    @($step.Keys | Where-Object { $_ -in 'task', 'script', 'pwsh', 'bash', 'powershell', 'checkout' }).Count | Should -Be 1
+                    if ($step.task) {
+                        $step.task | Should -Match '^\w+@\d+$'
+                        if ($step.task -like 'AzurePowerShell@*') { $step.inputs.azureSubscription | Should -Not -BeNullOrEmpty; $step.inputs.Inline | Should -Not -BeNullOrEmpty }
+                    }
+                }
+            }
+        }
+        ($doc.stages.jobs.steps | Where-Object { $_.task -like 'AzurePowerShell@*' }).Count | Should -BeGreaterOrEqual 2
+    }
+
+    It 'uses only cmdlets and parameters that exist' {
+        if (-not $HasYaml) { if ($env:CI) { throw 'CI must provide python3 with PyYAML' } else { Set-ItResult -Skipped -Because 'python3 with PyYAML is not installed here'; return } }
+        $json = & /usr/bin/python3 -c "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))" $Pipeline
+        $doc = $json | ConvertFrom-Json -AsHashtable
+        $scripts = foreach ($step in $doc.stages.jobs.steps) { if ($step.pwsh) { $step.pwsh } elseif ($step.inputs.Inline) { $step.inputs.Inline } }
+        $module = Get-Command -Module MlModels
+        $used = @{}
+        foreach ($s in $scripts) {
+            # Pipeline macros $(name) become plain words so the script parses as PowerShell.
+            $code = [regex]::Replace($s, '\$\((\w+(\.\w+)?)\)', 'macro_$1')
+            $tokens = $null; $errors = $null
+            $ast = [System.Management.Automation.Language.Parser]::ParseInput($code, [ref]$tokens, [ref]$errors)
+            $errors | Should -BeNullOrEmpty
+            foreach ($cmd in $ast.FindAll({ $args[0] -is [System.Management.Automation.Language.CommandAst] }, $true)) {
+                $name = $cmd.GetCommandName()
+                if ($name -notmatch '-ML(Model|Flavor)') { continue }
+                $info = $module | Where-Object Name -eq $name
+                $info | Should -Not -BeNullOrEmpty -Because "$name must exist"
+                $used[$name] = $true
+                foreach ($p in $cmd.CommandElements | Where-Object { $_ -is [System.Management.Automation.Language.CommandParameterAst] }) {
+                    $known = $info.Parameters.Values | Where-Object { $_.Name -eq $p.ParameterName -or $_.Aliases -contains $p.ParameterName }
+                    $known | Should -Not -BeNullOrEmpty -Because "$name has no parameter -$($p.ParameterName)"
+                }
+            }
+            # Splatted hashtables name parameters too: each key must be a Publish-MLModelAzureML parameter.
+            foreach ($h in $ast.FindAll({ $args[0] -is [System.Management.Automation.Language.HashtableAst] -and $args[0].Parent.Left.VariablePath.UserPath -eq 'publish' }, $true)) {
+                foreach ($k in $h.KeyValuePairs.Item1.Value) { (Get-Command Publish-MLModelAzureML).Parameters.Keys | Should -Contain $k }
+            }
+        }
+        foreach ($c in 'Test-MLModel', 'Invoke-MLModelPrediction', 'Publish-MLModelAzureML', 'Invoke-MLModelAzureMLEndpoint', 'Set-MLModelAzureMLEndpoint') { $used.Keys | Should -Contain $c }
+    }
+}
