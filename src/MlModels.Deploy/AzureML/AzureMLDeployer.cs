@@ -114,7 +114,7 @@ public sealed class AzureMLDeployer(AzureMLClient client, DatastoreUploader uplo
         return calls;
     }
 
-    private static string TrafficText(IReadOnlyDictionary<string, int> t) => string.Join(", ", t.Select(kv => $"{kv.Key}={kv.Value}"));
+    private static string TrafficText(IReadOnlyDictionary<string, int> t) => string.Join(", ", t.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}"));
 
     public async Task<AzureMLEndpoint> PublishAsync(AzureMLPublishRequest r, MLModel model, IProgress<DeploymentProgress>? progress, CancellationToken ct)
     {

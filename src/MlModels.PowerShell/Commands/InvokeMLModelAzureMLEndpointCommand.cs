@@ -11,7 +11,7 @@ namespace MlModels.PowerShell.Commands;
 /// Scores rows on an Azure ML online endpoint. Piped objects are sent in Azure ML's MLflow request form,
 /// {"input_data": {"columns", "index", "data"}, "params"}; -InputJson sends a request file as it is.
 /// </summary>
-[Cmdlet(VerbsLifecycle.Invoke, "MLModelAzureMLEndpoint", DefaultParameterSetName = ObjectSet)]
+[Cmdlet(VerbsLifecycle.Invoke, "MLModelAzureMLEndpoint", DefaultParameterSetName = ObjectSet, SupportsShouldProcess = true)]
 [OutputType(typeof(PSObject))]
 public sealed class InvokeMLModelAzureMLEndpointCommand : AzureMLCmdlet
 {
@@ -57,7 +57,9 @@ public sealed class InvokeMLModelAzureMLEndpointCommand : AzureMLCmdlet
             try { body = RequestBody(_rows, Params == null ? null : ToPlain(Params) as IDictionary<string, object?>); }
             catch (ArgumentException ex) { ThrowTerminatingError(Errors.Record(ex, "InvalidInput", ErrorCategory.InvalidData, null)); return; }
         }
-        using var connection = Connect(Workspace());
+        var workspace = Workspace();
+        if (!ShouldProcess($"{Name} ({workspace})", $"Score {(ParameterSetName == JsonSet ? "the request in " + InputJson : _rows.Count + " rows")}")) return;
+        using var connection = Connect(workspace);
         var deployer = connection.Deployer;
         
         {
