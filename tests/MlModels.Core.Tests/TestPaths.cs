@@ -47,8 +47,13 @@ internal static class Prerequisites
     public static bool PythonHas(string modules)
     {
         if (!File.Exists(DebianPython)) return false;
-        var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(DebianPython, ["-c", $"import {modules}"]) { RedirectStandardError = true, RedirectStandardOutput = true })!;
-        p.WaitForExit(30_000);
+        using var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(DebianPython, ["-c", $"import {modules}"]) { RedirectStandardError = true, RedirectStandardOutput = true })!;
+        // Importing sklearn on a loaded machine can take long; a slow answer is not a missing module.
+        if (!p.WaitForExit(180_000))
+        {
+            p.Kill();
+            throw new TimeoutException($"{DebianPython} took more than 180 s to import {modules}.");
+        }
         return p.ExitCode == 0;
     }
 }

@@ -92,6 +92,29 @@ def load_model(path):
         $err[0].Exception.Message | Should -Not -Match 'pip install skimage'
     }
 
+    It 'says PythonNotFound, not a worker failure, for a Python that is not there' {
+        [pscustomobject]@{ x1 = 1.0; x2 = 2.0 } | Invoke-MLModelPrediction -Path (Join-Path $Examples 'pyfunc-custom') -PythonPath (Join-Path $TestDrive 'no-python') -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -Match '^PythonNotFound,'
+        $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+    }
+
+    It 'says EnvironmentFileMissing, not PythonNotFound, for a conda environment without conda.yaml' {
+        $dir = Join-Path $TestDrive 'no-conda-yaml'
+        Copy-Item (Join-Path $models 'sklearn-linear-pickle') $dir -Recurse
+        Remove-Item (Join-Path $dir 'conda.yaml') -ErrorAction Ignore
+        $fakeConda = New-Item -ItemType Directory (Join-Path $TestDrive 'fake-conda-bin') -Force
+        Set-Content (Join-Path $fakeConda 'conda') "#!/bin/sh`nexit 0"
+        chmod +x (Join-Path $fakeConda 'conda')
+        $path = $env:PATH
+        $env:PATH = "$fakeConda$([IO.Path]::PathSeparator)$path"
+        $env:MLMODELS_ENV_CACHE = Join-Path $TestDrive 'conda-envs'
+        try {
+            Get-MLModel $dir | Invoke-MLModelPrediction -InputCsv $inputCsv -EnvManager Conda -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue
+        }
+        finally { $env:PATH = $path; Remove-Item Env:MLMODELS_ENV_CACHE }
+        $err[0].FullyQualifiedErrorId | Should -Match '^EnvironmentFileMissing,'
+    }
+
     It 'names the module a model cannot import' {
         Get-MLModel (Join-Path $models 'missing-module') | Invoke-MLModelPrediction -InputCsv $inputCsv -ErrorVariable err -ErrorAction SilentlyContinue
         $err[0].FullyQualifiedErrorId | Should -Match '^PythonModuleMissing'
@@ -115,6 +138,8 @@ def load_model(path):
         $watch = [Diagnostics.Stopwatch]::StartNew()
         [pscustomobject]@{ x1 = 999.0; x2 = 1.0; x3 = 1.0 } | Invoke-MLModelPrediction -Path (Join-Path $models 'custom-behaviour') -TimeoutSec 2 -ErrorVariable err -ErrorAction SilentlyContinue
         $watch.Elapsed.TotalSeconds | Should -BeLessThan 20
+        $err[0].FullyQualifiedErrorId | Should -Match '^PythonWorkerTimeout,'
+        $err[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
         $err[0].Exception.Message | Should -Match 'did not finish .* within 2 s; it was stopped'
     }
 

@@ -177,7 +177,7 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
         }
         catch (PythonWorkerException ex)
         {
-            WriteError(Errors.Record(ex, "PythonNotFound", ErrorCategory.ObjectNotFound, PythonPath));
+            WriteError(Errors.FromPythonWorker(ex, ex, PythonPath));
             return false;
         }
     }
@@ -409,10 +409,9 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
     {
         PredictionFailedException { InnerException: SchemaViolationException } => Errors.Record(ex, "SchemaViolation", ErrorCategory.InvalidData, model),
         SchemaViolationException => Errors.Record(ex, "SchemaViolation", ErrorCategory.InvalidData, model),
-        PredictionFailedException { InnerException: PythonWorkerException } => Errors.Record(ex, "PythonWorkerFailed", ErrorCategory.InvalidResult, model),
+        PredictionFailedException { InnerException: PythonWorkerException pw } => Errors.FromPythonWorker(ex, pw, model),
         PredictionFailedException => Errors.Record(ex, "PredictionFailed", ErrorCategory.InvalidResult, model),
-        PythonWorkerException pw when pw.MissingModule != null => Errors.Record(ex, "PythonModuleMissing", ErrorCategory.NotInstalled, model),
-        PythonWorkerException => Errors.Record(ex, "PythonWorkerFailed", ErrorCategory.InvalidResult, model),
+        PythonWorkerException pw => Errors.FromPythonWorker(ex, pw, model),
         IOException when ex.Message.Contains("-Force") => Errors.Record(ex, "OutputExists", ErrorCategory.ResourceExists, model),
         _ => Errors.FromException(ex, model),
     };

@@ -13,6 +13,21 @@ internal static class Errors
     public static ErrorRecord Exists(Exception ex, string id, object? target) =>
         new(ex, id, ErrorCategory.ResourceExists, target) { ErrorDetails = new ErrorDetails($"{ex.Message} Use -Force to replace it.") { RecommendedAction = "Use -Force to replace it." } };
 
+    /// <summary>
+    /// A Python worker failure by what went wrong: a module the model cannot import, no Python or conda, an environment
+    /// that could not be made, a timeout, or the worker or model failing. <paramref name="ex"/> is what is reported.
+    /// </summary>
+    public static ErrorRecord FromPythonWorker(Exception ex, MlModels.Core.Scoring.Python.PythonWorkerException pw, object? target) => pw switch
+    {
+        { MissingModule: not null } => Record(ex, "PythonModuleMissing", ErrorCategory.NotInstalled, target),
+        { PythonType: "PythonNotFound" } => Record(ex, "PythonNotFound", ErrorCategory.ObjectNotFound, target),
+        { PythonType: "CondaNotFound" } => Record(ex, "CondaNotFound", ErrorCategory.NotInstalled, target),
+        { PythonType: "EnvironmentFileMissing" } => Record(ex, "EnvironmentFileMissing", ErrorCategory.ObjectNotFound, target),
+        { PythonType: "EnvironmentFailed" } => Record(ex, "PythonEnvironmentFailed", ErrorCategory.InvalidResult, target),
+        { PythonType: "Timeout" } => Record(ex, "PythonWorkerTimeout", ErrorCategory.OperationTimeout, target),
+        _ => Record(ex, "PythonWorkerFailed", ErrorCategory.InvalidResult, target),
+    };
+
     /// <summary>Maps exceptions from Core onto ids and categories; an I/O failure is a ReadError where the command only reads.</summary>
     public static ErrorRecord FromException(Exception ex, object? target, bool reading = false) => ex switch
     {

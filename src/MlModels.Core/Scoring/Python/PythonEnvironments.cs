@@ -18,7 +18,7 @@ public static class PythonEnvironments
         if (!string.IsNullOrEmpty(fromEnv)) return fromEnv;
         foreach (var name in OperatingSystem.IsWindows() ? new[] { "python.exe", "python3.exe" } : ["python3", "python"])
             if (FindOnPath(name) is string found) return found;
-        throw new PythonWorkerException($"No Python found: install Python 3, put python3 on PATH, set {PythonVariable}, or pass -PythonPath.");
+        throw new PythonWorkerException($"No Python found: install Python 3, put python3 on PATH, set {PythonVariable}, or pass -PythonPath.", "PythonNotFound");
     }
 
     public static string? FindOnPath(string name)
@@ -85,9 +85,9 @@ public static class PythonEnvironments
             if (manager == EnvManager.Conda)
             {
                 var conda = FindOnPath(OperatingSystem.IsWindows() ? "conda.exe" : "conda")
-                    ?? throw new PythonWorkerException("-EnvManager Conda needs conda on PATH; install Miniconda or use -EnvManager VirtualEnv.");
+                    ?? throw new PythonWorkerException("-EnvManager Conda needs conda on PATH; install Miniconda or use -EnvManager VirtualEnv.", "CondaNotFound");
                 var condaYaml = Path.Combine(model.Path!, "conda.yaml");
-                if (!File.Exists(condaYaml)) throw new PythonWorkerException($"Model '{model.Name}' has no conda.yaml to build a conda environment from.");
+                if (!File.Exists(condaYaml)) throw new PythonWorkerException($"Model '{model.Name}' has no conda.yaml to build a conda environment from.", "EnvironmentFileMissing");
                 progress?.Report($"Creating conda environment {dir}");
                 Run(conda, ["env", "create", "--quiet", "-p", staging, "-f", condaYaml], progress, ct);
                 python = OperatingSystem.IsWindows() ? Path.Combine(dir, "python.exe") : python;
@@ -131,7 +131,7 @@ public static class PythonEnvironments
     private static void Run(string exe, IEnumerable<string> args, IProgress<string>? progress, CancellationToken ct)
     {
         var psi = new ProcessStartInfo(exe, args) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        using var p = Process.Start(psi) ?? throw new PythonWorkerException($"Cannot start {exe}.");
+        using var p = Process.Start(psi) ?? throw new PythonWorkerException($"Cannot start {exe}.", "EnvironmentFailed");
         var err = new StringBuilder();
         p.OutputDataReceived += (_, e) => { if (e.Data != null) progress?.Report(e.Data); };
         p.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (err) err.AppendLine(e.Data); };
@@ -143,6 +143,6 @@ public static class PythonEnvironments
         }
         p.WaitForExit();
         if (p.ExitCode != 0)
-            throw new PythonWorkerException($"'{exe} {string.Join(' ', psi.ArgumentList)}' failed (exit code {p.ExitCode}): {err.ToString().Trim().Split('\n').LastOrDefault()}");
+            throw new PythonWorkerException($"'{exe} {string.Join(' ', psi.ArgumentList)}' failed (exit code {p.ExitCode}): {err.ToString().Trim().Split('\n').LastOrDefault()}", "EnvironmentFailed");
     }
 }

@@ -100,7 +100,7 @@ public sealed class PythonWorker : IDisposable
         try { process = Process.Start(psi) ?? throw new InvalidOperationException("no process"); }
         catch (System.ComponentModel.Win32Exception ex)
         {
-            throw new PythonWorkerException($"Cannot start Python at '{python}': {ex.Message}. Install Python 3 or give its path with -PythonPath (or the MLMODELS_PYTHON environment variable).", inner: ex);
+            throw new PythonWorkerException($"Cannot start Python at '{python}': {ex.Message}. Install Python 3 or give its path with -PythonPath (or the MLMODELS_PYTHON environment variable).", "PythonNotFound", inner: ex);
         }
         var worker = new PythonWorker(process, python, model.Name) { _model = model };
         var reader = new Thread(() => worker.PumpStderr(stderr)) { IsBackground = true, Name = "mlmodels-python-stderr" };
