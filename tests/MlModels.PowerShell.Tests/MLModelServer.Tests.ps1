@@ -25,6 +25,21 @@ Describe 'Start-MLModelServer, Get-MLModelServer, Stop-MLModelServer' {
         $log.status | Should -Be @(200, 200)
     }
 
+    It 'writes ONNX Runtime''s own log lines to its log as JSON, not raw to the console' {
+        $old = Save-MLModel -OnnxModel (Join-Path $RepoRoot 'tests/fixtures/onnx/old-opset.onnx') -Path (Join-Path $TestDrive 'old-opset') -PassThru 3>$null
+        $s = $old | Start-MLModelServer -Background -Port ($port + 11)
+        try {
+            $r = Invoke-RestMethod -Method Post -Uri "$($s.Url)/invocations" -ContentType 'application/json' -Body '{"inputs": [[1, -2]]}'
+            $r.predictions | Should -Not -BeNullOrEmpty
+            Start-Sleep -Milliseconds 300
+            $text = Get-Content $s.LogPath -Raw
+            $text | Should -Not -Match '\[W:onnxruntime'
+            $messages = (Get-Content $s.LogPath | ForEach-Object { $_ | ConvertFrom-Json }).message
+            ($messages -join "`n") | Should -Match 'ONNX Runtime warning .*opset 6'
+        }
+        finally { $s | Stop-MLModelServer }
+    }
+
     It 'lists the running server, and stops it gracefully from the pipeline' {
         $found = Get-MLModelServer -Port $port
         $found.ModelName | Should -Be 'linear'
