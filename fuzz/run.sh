@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of one parser with afl-fuzz over SharpFuzz-instrumented assemblies. Not run in CI.
-#   fuzz/run.sh TARGET MINUTES     targets: mlmodel signature example env request csv
+#   fuzz/run.sh TARGET MINUTES     targets: mlmodel signature example env request csv frame
 #   fuzz/run.sh --stats            executions, paths, crashes and hangs of every target from afl's fuzzer_stats
 # Builds into fuzz/out/bin-HASH (once per source change), seeds from tests/conformance plus fuzz/regressions/TARGET, and keeps
 # afl's findings in fuzz/out/findings/TARGET (a rerun resumes). Crashes are fixed, then copied into
@@ -24,7 +24,7 @@ if [ "${1:-}" = "--stats" ]; then stats; exit 0; fi
 
 target="${1:?usage: fuzz/run.sh TARGET MINUTES | --stats}"
 minutes="${2:-30}"
-case "$target" in mlmodel|signature|example|env|request|csv) ;; *) echo "unknown target '$target'" >&2; exit 2;; esac
+case "$target" in mlmodel|signature|example|env|request|csv|frame) ;; *) echo "unknown target '$target'" >&2; exit 2;; esac
 command -v afl-fuzz >/dev/null || { echo "afl-fuzz is missing (apt-get install afl++)" >&2; exit 1; }
 
 # Build and instrument once per source change, into a folder of its own (runs still going keep their build);
@@ -68,6 +68,24 @@ PY
   env) for f in "$conf"/mlmodel/*/conda.yaml "$conf"/mlmodel/*/python_env.yaml; do cp "$f" "$seeds/$(basename "$(dirname "$f")").$(basename "$f")"; done ;;
   request) cp "$conf"/scoring/requests/*.json "$seeds/" ;;
   csv) cp "$conf"/scoring/requests/*.csv "$seeds/" ;;
+  # Replies as the worker writes them for the conformance models' outputs: a frame of columns, a JSON value, an error.
+  frame) /usr/bin/python3 - "$seeds" <<'PY'
+import json, struct, sys
+def frame(header, payload=b""):
+    header = dict(header, payload=len(payload))
+    h = json.dumps(header).encode()
+    return struct.pack("<i", len(h)) + h + payload
+cols = struct.pack("<2d", 4.19, 1.46)
+seeds = {
+    "frame": frame({"ok": True, "kind": "frame", "rows": 2, "columns": [{"name": "0", "dtype": "float64", "nbytes": 16}]}, cols),
+    "json": frame({"ok": True, "kind": "json"}, b'{"mean": [1.5, 2.0], "count": [2, 2]}'),
+    "error": frame({"ok": False, "type": "ValueError", "error": "bad row", "traceback": "Traceback ..."}),
+    "loaded": frame({"ok": True, "python": "3.11.2", "how": "mlflow"}) + frame({"ok": True, "kind": "json"}, b'["Oslo:high"]'),
+}
+for name, data in seeds.items():
+    open(f"{sys.argv[1]}/{name}.bin", "wb").write(data)
+PY
+  ;;
 esac
 [ -d "$here/regressions/$target" ] && cp "$here/regressions/$target"/* "$seeds/" 2>/dev/null || true
 # afl works best on small seeds; drop empty and large ones.

@@ -4,6 +4,7 @@ using MlModels.Core.Format;
 using MlModels.Core.Format.Yaml;
 using MlModels.Core.Scoring;
 using MlModels.Core.Scoring.Onnx;
+using MlModels.Core.Scoring.Python;
 using MlModels.Core.Serving;
 
 namespace MlModels.Fuzz;
@@ -24,6 +25,7 @@ public static class Targets
         ["env"] = Environment,
         ["request"] = Request,
         ["csv"] = Csv,
+        ["frame"] = Frame,
     };
 
     /// <summary>Text the way File.ReadAllText reads a file (BOM detection, invalid UTF-8 replaced).</summary>
@@ -155,6 +157,22 @@ public static class Targets
         Expect(() => CsvInput.Read(new MemoryStream(data), "input.csv", names => ColumnPlan.Create(RichSchema, names, _ => ElementKind.Object, null), 4).ToList());
         Expect(() => CsvInput.Read(new MemoryStream(data), "input.csv", names => ColumnPlan.Create(null, names, _ => ElementKind.Float64, null), 4).ToList());
         Serve("text/csv", data);
+    }
+
+    /// <summary>The Python worker's reply frames, read one after another until the stream ends.</summary>
+    public static void Frame(byte[] data)
+    {
+        var stream = new MemoryStream(data);
+        try
+        {
+            while (true)
+            {
+                var (header, payload) = WorkerFrames.Read(stream, "fuzz");
+                _ = (WorkerFrames.Text(header, "type"), WorkerFrames.Text(header, "error"), WorkerFrames.Int(header, "rows"), payload.Length);
+            }
+        }
+        catch (EndOfStreamException) { }
+        catch (PythonWorkerException) { }
     }
 
     private static readonly Lazy<ScoringService> Service = new(() =>

@@ -1,5 +1,6 @@
 using System.Text;
 using MlModels.Core.Format;
+using MlModels.Core.Scoring.Python;
 using MlModels.Fuzz;
 
 namespace MlModels.Core.Tests.Robustness;
@@ -67,4 +68,35 @@ public class FuzzRegressionTests
         var ex = Assert.Throws<MLModelFormatException>(() => ModelStore.Parse("flavors: !!+! x\n", "MLmodel"));
         Assert.Contains("MLmodel", ex.Message);
     }
+
+    private static byte[] Frame(string header, int extra = 0)
+    {
+        var h = Encoding.UTF8.GetBytes(header);
+        return [.. BitConverter.GetBytes(h.Length), .. h, .. new byte[extra]];
+    }
+
+    [Fact]
+    public void WorkerFrame_PayloadLengthBeyondTheData_EndsWithoutAllocatingIt()
+    {
+        var bytes = Frame("{\"ok\": true, \"payload\": 2000000000}", 10);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Throws<EndOfStreamException>(() => WorkerFrames.Read(new MemoryStream(bytes), "m"));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 4 * 1024 * 1024);
+    }
+
+    [Theory]
+    [InlineData("[1, 2]")]
+    [InlineData("{\"ok\": true, \"payload\": -1}")]
+    [InlineData("{\"ok\": true, \"payload\": \"12\"}")]
+    [InlineData("{\"ok\": tru")]
+    public void WorkerFrame_Malformed_IsABadReply(string header)
+    {
+        var ex = Assert.Throws<PythonWorkerException>(() => WorkerFrames.Read(new MemoryStream(Frame(header, 64)), "m"));
+        Assert.Equal("BadReply", ex.PythonType);
+        Assert.Contains("'m'", ex.Message);
+    }
+
+    [Fact]
+    public void WorkerFrame_NegativeHeaderLength_IsABadReply() =>
+        Assert.Equal("BadReply", Assert.Throws<PythonWorkerException>(() => WorkerFrames.Read(new MemoryStream([0xFB, 0xFF, 0xFF, 0xFF, 0x7B, 0x7D]), "m")).PythonType);
 }
