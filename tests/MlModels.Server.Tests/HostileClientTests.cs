@@ -109,6 +109,22 @@ public class HostileClientTests
     }
 
     [Theory]
+    [InlineData("application/json", new byte[] { 0x7B, 0x22, 0x69, 0x6E, 0x70, 0x75, 0x74, 0x73, 0x22, 0x3A, 0x20, 0x5B, 0x5B, 0x31, 0x2C, 0x20, 0x32, 0x2C, 0x20, 0x33, 0x5D, 0x5D, 0x2C, 0x20, 0x22, 0xFF, 0xFE, 0x22, 0x3A, 0x20, 0x31, 0x7D })]
+    [InlineData("text/csv", new byte[] { 0x78, 0x31, 0x2C, 0x78, 0x32, 0x2C, 0x78, 0x33, 0x0A, 0x31, 0x2C, 0x32, 0x2C, 0xC3, 0x28, 0x0A })]
+    public async Task InvalidUtf8_Is400(string contentType, byte[] body)
+    {
+        await using var s = await RunningServer.StartAsync(RunningServer.LinearModel());
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse(contentType);
+        var r = await s.Http.PostAsync("/invocations", content);
+        Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+        using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync());
+        Assert.Equal("BAD_REQUEST", doc.RootElement.GetProperty("error_code").GetString());
+        Assert.Contains("UTF-8", doc.RootElement.GetProperty("message").GetString());
+        await AssertHealthy(s);
+    }
+
+    [Theory]
     [InlineData(100_000)]
     [InlineData(1_000)]
     public async Task DeeplyNestedJson_Is400Quickly(int depth)

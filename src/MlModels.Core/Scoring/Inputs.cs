@@ -14,29 +14,62 @@ public static class CsvInput
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Input CSV file {path} does not exist.", path);
         if (new FileInfo(path).Length == 0) throw new SchemaViolationException($"Input CSV file {path} is empty; it needs a header row and at least one data row.");
-        return Read(() => Options.FromFile(path), path, planner, batchSize, ct);
+        return Read(() => Options.From(new StreamReader(path, StrictUtf8, detectEncodingFromByteOrderMarks: true)), path, planner, batchSize, ct);
     }
 
     /// <summary>CSV from a stream (a request body); <paramref name="name"/> is used in messages.</summary>
     public static IEnumerable<Frame> Read(Stream stream, string name, ColumnPlanner planner, int batchSize, CancellationToken ct = default)
     {
         if (stream.CanSeek && stream.Length == 0) throw new SchemaViolationException($"{name} is empty; it needs a header row and at least one data row.");
-        return Read(() => Options.From(stream), name, planner, batchSize, ct);
+        return Read(() => Options.From(new StreamReader(stream, StrictUtf8, detectEncodingFromByteOrderMarks: true, leaveOpen: true)), name, planner, batchSize, ct);
     }
 
-    private static SepReaderOptions Options => Sep.Reader(o => o with { Unescape = true, DisableColCountCheck = true });
+    // Sep's own header refuses repeated names; pandas renames them (f0, f0.1), so the header is read as a row.
+    private static SepReaderOptions Options => Sep.Reader(o => o with { HasHeader = false, Unescape = true, DisableColCountCheck = true });
+
+    // pandas fails on bytes that are not UTF-8, and so does this reader, rather than scoring replacement characters.
+    private static readonly System.Text.UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private static IEnumerable<Frame> Read(Func<SepReader> open, string path, ColumnPlanner planner, int batchSize, CancellationToken ct)
     {
+        using var frames = ReadCore(open, path, planner, batchSize, ct).GetEnumerator();
+        while (true)
+        {
+            // Whatever the text does to the CSV or UTF-8 decoding layers is the input's fault: a schema error naming the file.
+            try { if (!frames.MoveNext()) yield break; }
+            catch (System.Text.DecoderFallbackException ex)
+            {
+                throw new SchemaViolationException($"{path} is not UTF-8 text (bytes {Convert.ToHexString(ex.BytesUnknown ?? [])} at byte {ex.Index:N0} of a block).", null, null, ex);
+            }
+            catch (Exception ex) when (ex.Source == "Sep")
+            {
+                throw new SchemaViolationException($"{path} cannot be read as CSV: {ex.Message}", null, null, ex);
+            }
+            yield return frames.Current;
+        }
+    }
+
+    private static IEnumerable<Frame> ReadCore(Func<SepReader> open, string path, ColumnPlanner planner, int batchSize, CancellationToken ct)
+    {
         using var reader = open();
-        var header = reader.Header.ColNames;
-        if (header.Count == 0 || header.All(h => h.Length == 0))
+        List<string>? header = null;
+        bool named = false;
+        while (header == null && reader.MoveNext())
+        {
+            var first = reader.Current;
+            if (first.ColCount == 1 && first.Span.Length == 0) continue; // blank lines before the header, skipped as pandas does
+            var cells = new string[first.ColCount];
+            for (int i = 0; i < cells.Length; i++) { cells[i] = first[i].ToString(); named |= cells[i].Length > 0; }
+            header = PandasNames.FromCsvHeader(cells);
+        }
+        if (header == null || !named)
             throw new SchemaViolationException($"Input CSV file {path} has no header row naming its columns.");
         var plan = planner(header);
         long rowNumber = 0;
         var batch = new Batch(plan, batchSize);
-        foreach (var row in reader)
+        while (reader.MoveNext())
         {
+            var row = reader.Current;
             if ((rowNumber & 0x3FF) == 0) ct.ThrowIfCancellationRequested();
             if (row.ColCount != header.Count)
             {
@@ -148,7 +181,7 @@ public static class ObjectInput
 /// An MLflow scoring request: exactly one of <c>dataframe_split</c>, <c>dataframe_records</c>, <c>instances</c>,
 /// <c>inputs</c>, plus optional <c>params</c>. Holds the parsed JSON until it is converted.
 /// </summary>
-public sealed class ScoringRequest : IDisposable
+public sealed partial class ScoringRequest : IDisposable
 {
     public static readonly string[] InputKeys = ["dataframe_split", "dataframe_records", "instances", "inputs"];
 
@@ -171,11 +204,34 @@ public sealed class ScoringRequest : IDisposable
 
     public static ScoringRequest Parse(string json, string source = "request")
     {
+        if (LoneSurrogate(json) is string escape)
+            throw new SchemaViolationException($"{source} holds the escape {escape} (half of a UTF-16 surrogate pair), which is no Unicode text.");
         JsonDocument doc;
         try { doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 64 }); }
         catch (JsonException ex) { throw new SchemaViolationException($"{source} is not valid JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}): {ex.Message}", null, null, ex); }
         return FromDocument(doc, source);
     }
+
+    // System.Text.Json cannot read such strings back out; the check costs a scan only when the text has a \u escape.
+    private static string? LoneSurrogate(string json)
+    {
+        if (!json.Contains("\\u", StringComparison.Ordinal)) return null;
+        var m = SurrogateEscape().Match(json);
+        for (; m.Success; m = m.NextMatch())
+        {
+            bool high = m.Groups[1].Value[0] is '8' or '9' or 'a' or 'b' or 'A' or 'B';
+            var next = m.NextMatch();
+            if (high && next.Success && next.Index == m.Index + 6 && next.Groups[1].Value[0] is 'c' or 'd' or 'e' or 'f' or 'C' or 'D' or 'E' or 'F') { m = next; continue; }
+            // An escaped backslash before it ("\\ud800") makes it plain text, not an escape.
+            int slashes = 0;
+            for (int i = m.Index - 1; i >= 0 && json[i] == '\\'; i--) slashes++;
+            if (slashes % 2 == 0) return m.Value;
+        }
+        return null;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\\u[dD]([0-9a-fA-F])[0-9a-fA-F]{2}")]
+    private static partial System.Text.RegularExpressions.Regex SurrogateEscape();
 
     public static ScoringRequest ParseFile(string path)
     {
@@ -193,7 +249,7 @@ public sealed class ScoringRequest : IDisposable
             throw new SchemaViolationException($"{source}: the request must be a JSON object with exactly one of the input fields {{'dataframe_split', 'dataframe_records', 'instances', 'inputs'}}.");
         }
         var present = root.EnumerateObject().Select(p => p.Name).ToList();
-        var keys = present.Where(InputKeys.Contains).ToList();
+        var keys = present.Where(InputKeys.Contains).Distinct().ToList(); // a repeated key: the last value, as json.loads reads it
         if (keys.Count != 1)
         {
             doc.Dispose();
@@ -334,6 +390,7 @@ public static class ParamsEnforcement
     {
         if (spec.Shape is { Length: > 0 })
         {
+            if (value is JsonElement { ValueKind: JsonValueKind.Array } array) value = array.EnumerateArray().Select(e => (object?)e).ToList();
             if (value is not System.Collections.IEnumerable list || value is string)
                 throw new SchemaViolationException($"Param '{spec.Name}' must be a list of {spec.Type.ToName()} values.", spec.Name);
             return list.Cast<object?>().Select(v => v == null ? null : CheckScalar(spec, v)).ToList();

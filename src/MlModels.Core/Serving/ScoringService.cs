@@ -92,9 +92,11 @@ public sealed class ScoringService : IDisposable
         try { await body.CopyToAsync(buffer, aborted).ConfigureAwait(false); }
         catch (Exception ex) when (ex.GetType().Name == "BadHttpRequestException" || ex is IOException)
         {
-            return ex.Message.Contains("too large", StringComparison.OrdinalIgnoreCase)
+            // Kestrel's exception carries the status it means: 413 too large, 408 too slow, 400 malformed framing.
+            var status = ex.GetType().GetProperty("StatusCode")?.GetValue(ex) as int? ?? (ex.Message.Contains("too large", StringComparison.OrdinalIgnoreCase) ? 413 : 400);
+            return status == 413
                 ? ServingResponse.Error(413, "BAD_REQUEST", $"The request body is larger than the limit of {_options.MaxBodyBytes:N0} bytes.")
-                : ServingResponse.Error(400, "BAD_REQUEST", $"The request body could not be read: {ex.Message}");
+                : ServingResponse.Error(status is >= 400 and < 500 ? status : 400, "BAD_REQUEST", $"The request body could not be read: {ex.Message}");
         }
         buffer.Position = 0;
 
@@ -130,7 +132,10 @@ public sealed class ScoringService : IDisposable
                 foreach (var f in frames) AddRecords(rows, scorer.Predict(f, null));
                 return ServingResponse.Json(200, new Dictionary<string, object?> { ["predictions"] = rows });
             }
-            using var request = ScoringRequest.Parse(Encoding.UTF8.GetString(body.GetBuffer(), 0, (int)body.Length), "the request body");
+            string json;
+            try { json = StrictUtf8.GetString(body.GetBuffer(), 0, (int)body.Length); }
+            catch (DecoderFallbackException) { return ServingResponse.Error(400, "BAD_REQUEST", "The request body is not valid UTF-8 text."); }
+            using var request = ScoringRequest.Parse(json, "the request body");
             var parameters = ParamsEnforcement.Apply(Model.Signature?.Params, ParamsOf(request), _log);
             rented = Rent(ct);
             var s = rented;
@@ -164,10 +169,12 @@ public sealed class ScoringService : IDisposable
         }
     }
 
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     private IScorer Rent(CancellationToken ct) => (IScorer?)_onnx ?? _pool!.Rent(ct);
 
     private static IDictionary<string, object?>? ParamsOf(ScoringRequest request) =>
-        request.Params is JsonElement p ? p.EnumerateObject().ToDictionary(x => x.Name, x => (object?)x.Value.Clone()) : null;
+        request.Params is JsonElement p ? p.EnumerateObject().Aggregate(new Dictionary<string, object?>(StringComparer.Ordinal), (d, x) => { d[x.Name] = x.Value.Clone(); return d; }) : null; // a repeated name: the last value
 
     private static List<Dictionary<string, object?>> Records(Frame f)
     {

@@ -99,4 +99,55 @@ public class FuzzRegressionTests
     [Fact]
     public void WorkerFrame_NegativeHeaderLength_IsABadReply() =>
         Assert.Equal("BadReply", Assert.Throws<PythonWorkerException>(() => WorkerFrames.Read(new MemoryStream([0xFB, 0xFF, 0xFF, 0xFF, 0x7B, 0x7D]), "m")).PythonType);
+
+    private static (int Status, string Body) Serve(string contentType, string body)
+    {
+        var r = Targets.Serve(contentType, Encoding.UTF8.GetBytes(body));
+        return (r.Status, Encoding.UTF8.GetString(r.Body));
+    }
+
+    [Theory]
+    [InlineData("f0,f0,x1,x2,x3\n7,8,1,2,3\n")]
+    [InlineData("x1,x2,x1,x3\n1,2,9,3\n")]
+    [InlineData("x1,x2,x3,x1.1,x1\n1,2,3,8,9\n")]
+    public void Csv_RepeatedHeaderNames_AreRenamedAsPandasDoes_AndTheFirstIsScored(string csv)
+    {
+        // y = 0.5 x1 - x2 + 2 x3 + 0.25 with x1 = 1: the first column of a repeated name is the one a schema takes.
+        var (status, body) = Serve("text/csv", csv);
+        Assert.Equal(200, status);
+        Assert.Contains("4.75", body);
+    }
+
+    [Fact]
+    public void Csv_NotUtf8_IsASchemaError()
+    {
+        var ex = Assert.Throws<MlModels.Core.Scoring.SchemaViolationException>(() =>
+            MlModels.Core.Scoring.CsvInput.Read(new MemoryStream([.. "x1,x2\n1,"u8, 0xC3, 0x28, .. "\n"u8]), "body.csv", names => MlModels.Core.Scoring.ColumnPlan.Create(null, names, _ => MlModels.Core.Scoring.ElementKind.Object, null), 10).ToList());
+        Assert.Contains("body.csv is not UTF-8", ex.Message);
+    }
+
+    [Fact]
+    public void Request_RepeatedKeys_TakeTheLastValueAsJsonLoadsDoes()
+    {
+        Assert.Equal(200, Serve("application/json", """{"inputs": "junk", "inputs": [[1, 2, 3]], "params": {"k": "x", "k": 2}}""").Status);
+    }
+
+    [Fact]
+    public void Request_ListParam_IsAccepted()
+    {
+        var (status, body) = Serve("application/json", """{"inputs": [[1, 2, 3]], "params": {"flags": [true, false]}}""");
+        Assert.True(status == 200, body);
+    }
+
+    [Theory]
+    [InlineData("""{"inputs": {"x1": [1], "x2": ["\ud800"], "x3": [3]}}""", true)]
+    [InlineData("""{"inputs": [[1, 2, 3]], "params": {"\udc00": 1}}""", true)]
+    [InlineData("""{"inputs": [[1, 2, 3]], "params": {"mode": "\ud83d\ude00"}}""", false)]
+    [InlineData("""{"inputs": [[1, 2, 3]], "params": {"mode": "\\ud800"}}""", false)]
+    public void Request_LoneSurrogateEscape_IsABadRequest(string body, bool lone)
+    {
+        var (status, text) = Serve("application/json", body);
+        if (lone) { Assert.Equal(400, status); Assert.Contains("surrogate", text); }
+        else Assert.True(status == 200, text);
+    }
 }

@@ -113,8 +113,8 @@ public sealed class PythonWorker : IDisposable
             if (model.IsFirstPyfuncLayout) header["mlflow"] = false; // MLflow 2+ cannot read that MLmodel; use its loader module
 
             var (reply, _) = worker.Call(header, [], loadTimeout, "loading the model");
-            worker.PythonVersion = reply["python"]?.GetValue<string>();
-            worker.LoadedBy = reply["how"]?.GetValue<string>();
+            worker.PythonVersion = WorkerFrames.Text(reply, "python");
+            worker.LoadedBy = WorkerFrames.Text(reply, "how");
             return worker;
         }
         catch
@@ -172,7 +172,13 @@ public sealed class PythonWorker : IDisposable
             using (var timer = new Timer(_ => { _timedOut = true; Kill(); }, null, timeout, Timeout.InfiniteTimeSpan))
             using (ct.Register(Kill))
             {
-                try { result = ReadReply(ct); }
+                try { result = WorkerFrames.Read(_out, _modelName); }
+                catch (PythonWorkerException)
+                {
+                    // A malformed frame leaves the stream out of step: this worker cannot be used again.
+                    Kill();
+                    throw;
+                }
                 catch (Exception ex) when (ex is EndOfStreamException or IOException or ObjectDisposedException)
                 {
                     _broken = true;
@@ -183,12 +189,12 @@ public sealed class PythonWorker : IDisposable
                 }
             }
             var (reply, body) = result;
-            if (reply["ok"]?.GetValue<bool>() != true)
+            if (reply["ok"]?.GetValueKind() != JsonValueKind.True)
             {
-                var type = reply["type"]?.GetValue<string>();
-                var error = reply["error"]?.GetValue<string>();
-                var module = reply["module"]?.GetValue<string>();
-                var tb = reply["traceback"]?.GetValue<string>();
+                var type = WorkerFrames.Text(reply, "type");
+                var error = WorkerFrames.Text(reply, "error");
+                var module = WorkerFrames.Text(reply, "module");
+                var tb = WorkerFrames.Text(reply, "traceback");
                 throw new PythonWorkerException(Explain(what, type, error, module), type, module, null, tb);
             }
             return (reply, body);
@@ -202,28 +208,6 @@ public sealed class PythonWorker : IDisposable
                    $"Install it into that Python: {PythonPackages.InstallHint(module, _model)}; or " +
                    "choose another Python with -PythonPath, or use -EnvManager VirtualEnv.";
         return $"Model '{_modelName}' failed while {what}: {type}: {error}";
-    }
-
-    private (JsonObject, byte[]) ReadReply(CancellationToken ct)
-    {
-        var len = ReadExact(4);
-        var head = ReadExact(BinaryPrimitives.ReadInt32LittleEndian(len));
-        var reply = JsonNode.Parse(head)!.AsObject();
-        var size = reply["payload"]?.GetValue<int>() ?? 0;
-        return (reply, size > 0 ? ReadExact(size) : []);
-    }
-
-    private byte[] ReadExact(int n)
-    {
-        var buf = new byte[n];
-        int got = 0;
-        while (got < n)
-        {
-            int r = _out.Read(buf, got, n - got);
-            if (r == 0) throw new EndOfStreamException();
-            got += r;
-        }
-        return buf;
     }
 
     private PythonWorkerException Died(string what, Exception? inner)
