@@ -30,6 +30,10 @@ public class FuzzRegressionTests
     }
 
     [Fact]
+    public void Every_Target_HasRegressionCases() =>
+        Assert.All(Targets.All.Keys, t => Assert.NotEmpty(Directory.GetFiles(Path.Combine(TestPaths.RepoRoot, "fuzz", "regressions", t))));
+
+    [Fact]
     public void SignatureColumn_RepeatedKey_LastValueWinsAsInPython()
     {
         var schema = Schema.Parse("""[{"type": "float", "name": "pH", "requi": "float", "name": "sulphates", "required": true}]""", "inputs");
