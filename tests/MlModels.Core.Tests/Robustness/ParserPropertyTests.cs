@@ -110,11 +110,11 @@ public class ParserPropertyTests
             var model = ModelStore.Parse(m.Yaml, "MLmodel");
             Assert.Equal(m.Names, model.Signature!.Inputs!.Columns.Select(c => c.Name));
             Targets.MLmodel(Encoding.UTF8.GetBytes(m.Yaml));
-        }, Valid / 2, 3, m => m.Yaml);
+        }, 300, 3, m => m.Yaml);
 
     [Fact]
     public void MLmodel_Mutated_GivesModelOrFormatError() =>
-        PropertyCheck.ForAll(Gens.Mutated(MLmodelText.Select(m => m.Yaml)), Targets.MLmodel, Mutations, 4, PropertyCheck.Show);
+        PropertyCheck.ForAll(Gens.Mutated(MLmodelText.Select(m => m.Yaml)), Targets.MLmodel, 1500, 4, PropertyCheck.Show);
 
     // ---- input examples ----
 

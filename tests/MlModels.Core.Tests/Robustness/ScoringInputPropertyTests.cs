@@ -20,7 +20,7 @@ public class ScoringInputPropertyTests
 
     [Fact]
     public void JsonRequest_Mutated_NeverAnInternalError() =>
-        PropertyCheck.ForAll(Gens.Mutated(ScoringGens.Request), Targets.Request, 3000, 22, PropertyCheck.Show);
+        PropertyCheck.ForAll(Gens.Mutated(ScoringGens.Request), Targets.Request, 2000, 22, PropertyCheck.Show);
 
     [Fact]
     public void Csv_Valid_ScoresWithRepeatedNamesRenamedAsPandasDoes() =>
@@ -32,5 +32,5 @@ public class ScoringInputPropertyTests
 
     [Fact]
     public void Csv_Mutated_NeverAnInternalError() =>
-        PropertyCheck.ForAll(Gens.Mutated(ScoringGens.Csv), Targets.Csv, 3000, 24, PropertyCheck.Show);
+        PropertyCheck.ForAll(Gens.Mutated(ScoringGens.Csv), Targets.Csv, 2000, 24, PropertyCheck.Show);
 }
