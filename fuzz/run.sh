@@ -93,7 +93,8 @@ find "$seeds" -type f \( -size 0 -o -size +32k \) -delete
 
 mkdir -p "$out/findings"
 echo "fuzzing $target for $minutes minutes with $(ls "$seeds" | wc -l) seeds; findings in $out/findings/$target"
-AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_AUTORESUME=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
+# The machine is shared: no pinning to a core (and more than two targets may run at once).
+AFL_NO_AFFINITY=1 AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_AUTORESUME=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
   nice -n 19 afl-fuzz -i "$seeds" -o "$out/findings/$target" -t 10000 -m none -V "$((minutes * 60))" \
   -- dotnet "$bin/MlModels.Fuzz.dll" "$target" > "$out/$target.log" 2>&1 || { tail -30 "$out/$target.log"; exit 1; }
 stats
