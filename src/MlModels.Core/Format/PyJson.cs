@@ -35,12 +35,8 @@ public static class PyJson
         return ToNode(doc.RootElement, marker);
     }
 
-    /// <summary>UTF-8 JSON bytes, read as <see cref="Parse(string)"/> reads text.</summary>
-    public static JsonNode? Parse(ReadOnlyMemory<byte> utf8)
-    {
-        try { return ToNode(JsonDocument.Parse(utf8, ReadOptions).RootElement, null); }
-        catch (JsonException) { return Parse(Encoding.UTF8.GetString(utf8.Span)); }
-    }
+    /// <summary>UTF-8 JSON bytes, read as <see cref="Parse(string)"/> reads text (bytes that are not UTF-8 become U+FFFD).</summary>
+    public static JsonNode? Parse(ReadOnlySpan<byte> utf8) => Parse(Encoding.UTF8.GetString(utf8));
 
     // A lone surrogate cannot be turned into UTF-8 for the reader; as an escape it is read back as itself.
     private static string EscapeLoneSurrogates(string s)

@@ -15,6 +15,7 @@ public static class WorkerFrames
 {
     public const int MaxHeaderBytes = 16 * 1024 * 1024;
     private const int Chunk = 1024 * 1024;
+    private static readonly System.Text.UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>One reply. End of stream before a whole frame is an <see cref="EndOfStreamException"/> (the worker died).</summary>
     public static (JsonObject Header, byte[] Payload) Read(Stream stream, string modelName)
@@ -24,7 +25,8 @@ public static class WorkerFrames
             throw Bad(modelName, $"a header of {len:N0} bytes");
         var head = ReadExact(stream, len);
         JsonNode? node;
-        try { node = PyJson.Parse(head); }
+        try { node = PyJson.Parse(StrictUtf8.GetString(head)); }
+        catch (System.Text.DecoderFallbackException) { throw Bad(modelName, "a header that is not UTF-8 text"); }
         catch (JsonException ex) { throw Bad(modelName, $"a header that is not JSON ({ex.Message})"); }
         if (node is not JsonObject header) throw Bad(modelName, "a header that is not a JSON object");
         long size = header["payload"] switch
