@@ -226,6 +226,16 @@ Describe 'Registry cmdlets' {
         (Get-Command Remove-MLModelVersion).ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0].ConfirmImpact | Should -Be 'High'
     }
 
+    It 'completes aliases from the registry, and nothing when no server answers' {
+        Start-Fake 'registry'
+        Set-MLModelVersion sk-ridge 1 -Alias champion
+        $completions = (TabExpansion2 -inputScript 'Get-MLModelVersion -Name sk-ridge -Alias ch' -cursorColumn 43).CompletionMatches
+        $completions.CompletionText | Should -Be @('champion')
+        $completions[0].ToolTip | Should -Match 'version 1'
+        $env:MLFLOW_TRACKING_URI = 'http://127.0.0.1:9'
+        (TabExpansion2 -inputScript 'Get-MLModelVersion -Name sk-ridge -Alias ch' -cursorColumn 43).CompletionMatches | Should -BeNullOrEmpty
+    }
+
     It 'pipes a version into Get-MLModel by its model URI' {
         Start-Fake 'registry', 'download-models-version-uri'
         $env:MLMODELS_MODEL_CACHE = Join-Path $TestDrive 'pipe-cache'
