@@ -3,7 +3,9 @@
 # start: prints only `export MLMODELS_TEST_MOTO_URL=...` (tests set their own dummy credentials per connection, so
 # no AWS_* variable is exported that could change other tests' credential resolution); stop: ends it.
 set -euo pipefail
-state="${TMPDIR:-/tmp}/mlmodels-ci-moto"
+# One server per checkout: its state folder is named after the checkout, so concurrent runs never stop each other's.
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+state="${TMPDIR:-/tmp}/mlmodels-moto-$(printf %s "$root" | sha1sum | cut -c1-10)"
 case "${1:-}" in
   start)
     exe="$(command -v moto_server || true)"
