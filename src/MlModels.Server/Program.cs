@@ -20,6 +20,7 @@ public static class Program
 {
     public static async Task<int> Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == HealthCheck.Command) return await HealthCheck.RunAsync(args);
         ServerSettings settings;
         try { settings = ServerCommandLine.Parse(args); }
         catch (ArgumentException ex)

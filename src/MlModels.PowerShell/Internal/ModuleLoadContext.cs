@@ -22,6 +22,10 @@ internal sealed class ModuleLoadContext : AssemblyLoadContext
 
     protected override Assembly? Load(AssemblyName name)
     {
+        // A package's copy of a framework assembly (System.Text.Json from a NuGet dependency) would split types the
+        // framework's own assemblies use (System.Net.Http.Json's JsonTypeInfo); the running framework's copy wins
+        // where it is at least as new.
+        if (FrameworkAssemblies.Provides(name)) return null;
         var candidate = Path.Combine(_dependencyDir, name.Name + ".dll");
         // Assemblies we do not ship (the framework, System.Management.Automation) come from the default context.
         return File.Exists(candidate) ? LoadFromAssemblyPath(candidate) : null;
@@ -82,4 +86,25 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
         // context would fall back to the default one, whose Resolving event is this method, until the stack overflows.
         return File.Exists(Path.Combine(ModuleLoadContext.DependencyDir, name.Name + ".dll")) ? ModuleLoadContext.Instance.LoadFromAssemblyName(name) : null;
     }
+}
+
+/// <summary>Assemblies of the running .NET shared framework (not PowerShell's own), by name, with their versions.</summary>
+internal static class FrameworkAssemblies
+{
+    private static readonly Lazy<Dictionary<string, Version?>> Versions = new(() =>
+    {
+        var frameworkDir = Path.GetDirectoryName(typeof(object).Assembly.Location)!;
+        var result = new Dictionary<string, Version?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var path in ((AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") as string) ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!string.Equals(Path.GetDirectoryName(path), frameworkDir, StringComparison.Ordinal)) continue;
+            try { result[Path.GetFileNameWithoutExtension(path)] = AssemblyName.GetAssemblyName(path).Version; }
+            catch (BadImageFormatException) { }
+            catch (IOException) { }
+        }
+        return result;
+    });
+
+    public static bool Provides(AssemblyName name) =>
+        name.Name != null && Versions.Value.TryGetValue(name.Name, out var v) && (name.Version == null || v >= name.Version);
 }

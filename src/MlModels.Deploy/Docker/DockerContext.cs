@@ -1,0 +1,258 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using MlModels.Core.Format;
+using MlModels.Core.Serving;
+
+namespace MlModels.Deploy.Docker;
+
+/// <summary>What an image serves: an ONNX model on .NET alone, a python_function model (Python and .NET), or any mounted model.</summary>
+public enum ImageKind { Onnx, Python, GenericOnnx, GenericPython }
+
+/// <summary>Choices for a build context; every one has a default that works with the official images.</summary>
+public sealed record DockerContextOptions
+{
+    /// <summary>The official ASP.NET Core runtime image: the base of ONNX images and where every image's .NET runtime comes from.</summary>
+    public const string DefaultDotnetImage = "mcr.microsoft.com/dotnet/aspnet:8.0";
+
+    /// <summary>The final stage's base. Default: the .NET image for ONNX models, python:&lt;major.minor&gt;-slim for python_function models.</summary>
+    public string? BaseImage { get; init; }
+
+    /// <summary>The image the ASP.NET Core runtime is copied from (its /usr/share/dotnet) when the base is another image.</summary>
+    public string DotnetImage { get; init; } = DefaultDotnetImage;
+
+    /// <summary>No model inside: the image serves whatever model is mounted at /opt/ml/model.</summary>
+    public bool Generic { get; init; }
+
+    /// <summary>For a generic image: the Python version to carry (python_function models), or null for ONNX alone.</summary>
+    public string? PythonVersion { get; init; }
+
+    /// <summary>The platform of the server's native libraries (linux-x64 or linux-arm64).</summary>
+    public string Platform { get; init; } = "linux-x64";
+
+    /// <summary>Where the server's files come from; default the module's own dependencies folder.</summary>
+    public string? ServerDirectory { get; init; }
+
+    /// <summary>Replace an existing, non-empty output folder.</summary>
+    public bool Force { get; init; }
+}
+
+/// <summary>A written build context: its folder and what the Dockerfile in it makes.</summary>
+public sealed record DockerContext(string Path, ImageKind Kind, string BaseImage, string DotnetImage, string Platform, IReadOnlyDictionary<string, string> Labels)
+{
+    public string Dockerfile => System.IO.Path.Combine(Path, "Dockerfile");
+    public string? ModelName => Labels.GetValueOrDefault(DockerContextWriter.LabelPrefix + "model.name");
+}
+
+/// <summary>
+/// Writes a build context folder (MLflow's <c>generate-dockerfile</c>): a Dockerfile, the module's server and the model
+/// (none for a generic image), and nothing else. Every image keeps SageMaker's serving contract: the entrypoint takes
+/// <c>serve</c>, the model lives at /opt/ml/model, the server listens on 8080; it runs as a non-root user and has a
+/// HEALTHCHECK on /ping (the server's own <c>healthcheck</c> command, so no shell or curl is needed in the base).
+/// </summary>
+public static partial class DockerContextWriter
+{
+    public const string LabelPrefix = "mlmodels.";
+    public const string ModelDir = ServerCommandLine.SageMakerModelPath;
+    public const string ServerDir = "/opt/mlmodels/server";
+    public const string DotnetRoot = "/usr/share/dotnet";
+    public const string VenvDir = "/opt/mlmodels/venv";
+    public const int Port = 8080;
+    /// <summary>The official .NET images' non-root user (app, 1654); numeric so bases without that user work too.</summary>
+    public const string User = "1654:1654";
+
+    /// <summary>The container's command line: the server assembly on the image's dotnet; its arguments (CMD) are ServerCommandLine's <c>serve</c>.</summary>
+    public static IReadOnlyList<string> Entrypoint => [$"{DotnetRoot}/dotnet", $"{ServerDir}/{ServerFiles.Assembly}"];
+
+    public static DockerContext Write(MLModel? model, string outputPath, DockerContextOptions options, CancellationToken cancellationToken = default)
+    {
+        if (model == null && !options.Generic) throw new ArgumentException("Give a model, or ask for a generic image.");
+        if (model != null && options.Generic) throw new ArgumentException("A generic image carries no model; give either a model or -Generic.");
+        if (model is { Path: null }) throw new InvalidOperationException($"Save model '{model.Name}' before building an image of it.");
+        ValidateImage(options.DotnetImage, "the .NET image");
+        if (options.BaseImage != null) ValidateImage(options.BaseImage, "the base image");
+        ServerFiles.DockerPlatform(options.Platform);
+
+        var kind = KindOf(model, options);
+        string? pythonVersion = null;
+        IReadOnlyList<string> requirements = [];
+        if (kind == ImageKind.Python)
+        {
+            var env = EnvironmentFiles.Read(model!);
+            pythonVersion = env.PythonVersion;
+            requirements = Requirements(env);
+        }
+        else if (kind == ImageKind.GenericPython) pythonVersion = options.PythonVersion;
+        var baseImage = options.BaseImage ?? (kind is ImageKind.Python or ImageKind.GenericPython ? $"python:{PythonMinor(pythonVersion)}-slim" : options.DotnetImage);
+
+        var target = Path.GetFullPath(outputPath);
+        if (Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any())
+        {
+            if (!options.Force) throw new IOException($"The folder '{target}' is not empty; use -Force to replace it.");
+            if (model != null && ModelFiles.IsUnder(target, Path.GetFullPath(model.Path!)) || model != null && ModelFiles.IsUnder(Path.GetFullPath(model.Path!), target))
+                throw new IOException($"The build context '{target}' and the model folder '{model.Path}' overlap; write the context elsewhere.");
+        }
+        if (File.Exists(target)) throw new IOException($"'{target}' is a file; the build context needs a folder.");
+
+        // Written beside the target and renamed into place, so a failure leaves no half-made context.
+        var parent = Path.GetDirectoryName(target)!;
+        Directory.CreateDirectory(parent);
+        var staging = Path.Combine(parent, "." + Path.GetFileName(target) + ".mlmodels-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            Directory.CreateDirectory(staging);
+            var serverDir = options.ServerDirectory ?? ServerFiles.DefaultDirectory;
+            foreach (var rel in ServerFiles.List(serverDir, options.Platform))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var dest = Path.Combine(staging, "server", rel);
+                Directory.CreateDirectory(Path.GetDirectoryName(dest)!);
+                File.Copy(Path.Combine(serverDir, rel), dest);
+            }
+            if (model != null)
+            {
+                var modelTarget = Path.Combine(staging, "model");
+                Directory.CreateDirectory(modelTarget);
+                ModelFiles.CopyModelFiles(model.Path!, modelTarget, null, null, cancellationToken);
+                File.Copy(model.MLmodelFile ?? Path.Combine(model.Path!, "MLmodel"), Path.Combine(modelTarget, "MLmodel"));
+            }
+            if (kind == ImageKind.Python && requirements.Count > 0)
+                File.WriteAllText(Path.Combine(staging, "requirements.txt"), string.Join('\n', requirements) + "\n");
+
+            var labels = Labels(model, kind);
+            File.WriteAllText(Path.Combine(staging, "Dockerfile"), Dockerfile(kind, baseImage, options.DotnetImage, requirements.Count > 0, labels));
+
+            if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
+            Directory.Move(staging, target);
+            return new DockerContext(target, kind, baseImage, options.DotnetImage, options.Platform, labels);
+        }
+        finally
+        {
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        }
+    }
+
+    /// <summary>ONNX wherever the model has an onnx flavor (the server scores it without Python); else python_function.</summary>
+    public static ImageKind KindOf(MLModel? model, DockerContextOptions options)
+    {
+        if (model == null) return options.PythonVersion != null ? ImageKind.GenericPython : ImageKind.GenericOnnx;
+        if (model.Flavors.ContainsKey("onnx")) return ImageKind.Onnx;
+        if (model.Flavors.ContainsKey("python_function")) return ImageKind.Python;
+        throw new ArgumentException($"Model '{model.Name}' has neither an onnx nor a python_function flavor ({string.Join(", ", model.FlavorNames)}), so no server can score it.");
+    }
+
+    /// <summary>The model's pip requirements without MLflow itself (the image's server speaks MLflow's protocol).</summary>
+    public static IReadOnlyList<string> Requirements(ModelEnvironment env)
+    {
+        var lines = env.Requirements ?? env.PythonEnv?.Dependencies.Where(d => !d.StartsWith("-r", StringComparison.Ordinal)).ToList() ?? env.Conda?.PipDependencies ?? [];
+        var result = new List<string>();
+        foreach (var line in lines)
+        {
+            if (line.StartsWith('-'))
+            {
+                // Options and references to other files (-r, -c) point into the model folder, which the image holds at /opt/ml/model.
+                var m = FileOption().Match(line);
+                result.Add(m.Success ? $"{m.Groups[1].Value} {ModelDir}/{m.Groups[2].Value.Trim()}" : line);
+                continue;
+            }
+            if (IsMlflow(line)) continue;
+            result.Add(line);
+        }
+        return result;
+    }
+
+    private static bool IsMlflow(string requirement)
+    {
+        var name = RequirementName().Match(requirement).Value.ToLowerInvariant().Replace('_', '-');
+        return name is "mlflow" or "mlflow-skinny";
+    }
+
+    private static string PythonMinor(string? version)
+    {
+        if (version == null) return "3.11";
+        var parts = version.Split('.');
+        return parts.Length >= 2 ? $"{parts[0]}.{parts[1]}" : version;
+    }
+
+    private static void ValidateImage(string image, string what)
+    {
+        if (!ImageReference.TryParse(image, out _, out var error)) throw new ArgumentException($"{what[..1].ToUpperInvariant()}{what[1..]}: {error}");
+    }
+
+    public static IReadOnlyDictionary<string, string> Labels(MLModel? model, ImageKind kind)
+    {
+        var version = typeof(ServerLauncher).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+        var labels = new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["org.opencontainers.image.title"] = model != null ? $"MLflow model {model.Name}" : "MLflow model server",
+            ["org.opencontainers.image.description"] = "Serves MLflow's scoring protocol (/ping, /invocations) on port 8080; SageMaker's 'serve' contract with the model at /opt/ml/model.",
+            ["org.opencontainers.image.version"] = version,
+            [LabelPrefix + "version"] = version,
+            [LabelPrefix + "kind"] = kind switch { ImageKind.Onnx => "onnx", ImageKind.Python => "python", ImageKind.GenericOnnx => "generic-onnx", _ => "generic-python" },
+        };
+        if (model != null)
+        {
+            labels[LabelPrefix + "model.name"] = model.Name;
+            labels[LabelPrefix + "model.flavors"] = string.Join(",", model.FlavorNames);
+            if (model.ModelUuid != null) labels[LabelPrefix + "model.uuid"] = model.ModelUuid;
+            if (model.RunId != null) labels[LabelPrefix + "model.run_id"] = model.RunId;
+            if (model.MlflowVersion != null) labels[LabelPrefix + "model.mlflow_version"] = model.MlflowVersion;
+        }
+        return labels;
+    }
+
+    /// <summary>
+    /// The Dockerfile. What is the same for every model comes first (environment, port, health check, entrypoint,
+    /// runtime, Python packages), so the engine's cache serves it to the next model; the server, the model and its
+    /// labels come last. Metadata steps are few because each one is a container commit.
+    /// </summary>
+    public static string Dockerfile(ImageKind kind, string baseImage, string dotnetImage, bool hasRequirements, IReadOnlyDictionary<string, string> labels)
+    {
+        var python = kind is ImageKind.Python or ImageKind.GenericPython;
+        var sb = new StringBuilder();
+        sb.Append("# Made by MlModels (New-MLModelDockerfile). Serves MLflow's scoring protocol on port ").Append(Port).Append("; run with 'serve' (the default).\n");
+        var copyRuntime = !string.Equals(baseImage, dotnetImage, StringComparison.Ordinal);
+        if (copyRuntime) sb.Append("FROM ").Append(dotnetImage).Append(" AS dotnet\n");
+        sb.Append("FROM ").Append(baseImage).Append('\n');
+        sb.Append("ENV HOME=/tmp DOTNET_RUNNING_IN_CONTAINER=true DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1");
+        if (python) sb.Append(" MLMODELS_PYTHON=").Append(VenvDir).Append("/bin/python");
+        sb.Append('\n');
+        sb.Append("EXPOSE ").Append(Port.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        sb.Append("HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ").Append(Exec([.. Entrypoint, "healthcheck"])).Append('\n');
+        sb.Append("ENTRYPOINT ").Append(Exec(Entrypoint)).Append('\n');
+        sb.Append("CMD ").Append(Exec([ServerCommandLine.Serve])).Append('\n');
+        if (copyRuntime) sb.Append("COPY --from=dotnet ").Append(DotnetRoot).Append(' ').Append(DotnetRoot).Append('\n');
+        if (python)
+        {
+            // A venv over the base's own packages: what the base already has is not downloaded again.
+            sb.Append("RUN python3 -m venv --system-site-packages ").Append(VenvDir).Append('\n');
+            if (hasRequirements)
+            {
+                // The model comes first here: its requirements may name other files in it (-r, -c).
+                sb.Append("COPY model ").Append(ModelDir).Append('\n');
+                sb.Append("COPY requirements.txt /opt/mlmodels/requirements.txt\n");
+                sb.Append("RUN ").Append(VenvDir).Append("/bin/python -m pip install --no-cache-dir --disable-pip-version-check -r /opt/mlmodels/requirements.txt\n");
+            }
+        }
+        sb.Append("USER ").Append(User).Append('\n');
+        sb.Append("COPY server ").Append(ServerDir).Append('\n');
+        if (kind is ImageKind.Onnx || kind is ImageKind.Python && !hasRequirements) sb.Append("COPY model ").Append(ModelDir).Append('\n');
+        sb.Append("LABEL");
+        foreach (var (k, v) in labels) sb.Append(" \\\n    ").Append(k).Append('=').Append(Quote(v));
+        sb.Append('\n');
+        return sb.ToString();
+    }
+
+    /// <summary>A double-quoted Dockerfile word: backslash, quote and $ escaped (LABEL substitutes variables), one line.</summary>
+    private static string Quote(string v) =>
+        "\"" + v.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("$", "\\$").Replace('\n', ' ').Replace('\r', ' ') + "\"";
+
+    private static string Exec(IEnumerable<string> args) => "[" + string.Join(", ", args.Select(a => JsonSerializer.Serialize(a))) + "]";
+
+    [GeneratedRegex(@"^(-r|-c|--requirement|--constraint)[ =]?(.+)$")]
+    private static partial Regex FileOption();
+
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]*")]
+    private static partial Regex RequirementName();
+}

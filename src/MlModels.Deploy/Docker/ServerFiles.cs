@@ -1,0 +1,57 @@
+using System.Text.Json;
+using MlModels.Core.Serving;
+
+namespace MlModels.Deploy.Docker;
+
+/// <summary>
+/// The scoring server as the module ships it (framework-dependent, beside Core in the module's dependencies folder),
+/// picked out file by file from its deps.json, so an image carries the server and nothing of the cmdlets or Deploy.
+/// </summary>
+public static class ServerFiles
+{
+    public const string Assembly = "MlModels.Server.dll";
+
+    /// <summary>Platforms an image can be made for, as .NET runtime identifiers.</summary>
+    public static readonly IReadOnlyList<string> Platforms = ["linux-x64", "linux-arm64"];
+
+    /// <summary>The folder the module's server lives in (out/MlModels/dependencies).</summary>
+    public static string DefaultDirectory => Path.GetDirectoryName(ServerLauncher.ServerAssembly())!;
+
+    /// <summary>The Docker platform string ("linux/amd64") for a runtime identifier.</summary>
+    public static string DockerPlatform(string rid) => rid switch
+    {
+        "linux-x64" => "linux/amd64",
+        "linux-arm64" => "linux/arm64",
+        _ => throw new ArgumentException($"Images can be made for {string.Join(" and ", Platforms)}, not '{rid}'.", nameof(rid)),
+    };
+
+    /// <summary>
+    /// The server's files relative to <paramref name="serverDirectory"/>: its assemblies, deps.json, runtimeconfig.json,
+    /// and the native libraries for <paramref name="rid"/>. A file the deps.json names but the folder lacks is an error.
+    /// </summary>
+    public static IReadOnlyList<string> List(string serverDirectory, string rid)
+    {
+        DockerPlatform(rid);
+        var depsFile = Path.Combine(serverDirectory, "MlModels.Server.deps.json");
+        if (!File.Exists(Path.Combine(serverDirectory, Assembly)) || !File.Exists(depsFile))
+            throw new FileNotFoundException($"The scoring server ({Path.Combine(serverDirectory, Assembly)} and its deps.json) is missing; rebuild the module with build.ps1.", depsFile);
+        var files = new List<string> { Assembly, "MlModels.Server.deps.json", "MlModels.Server.runtimeconfig.json" };
+        using var deps = JsonDocument.Parse(File.ReadAllBytes(depsFile));
+        var targetName = deps.RootElement.GetProperty("runtimeTarget").GetProperty("name").GetString()!;
+        foreach (var lib in deps.RootElement.GetProperty("targets").GetProperty(targetName).EnumerateObject())
+        {
+            if (lib.Value.TryGetProperty("runtime", out var runtime))
+                foreach (var asm in runtime.EnumerateObject())
+                    files.Add(Path.GetFileName(asm.Name));
+            if (lib.Value.TryGetProperty("runtimeTargets", out var targets))
+                foreach (var t in targets.EnumerateObject())
+                    if (t.Value.TryGetProperty("rid", out var r) && r.GetString() == rid && t.Value.GetProperty("assetType").GetString() == "native")
+                        files.Add(t.Name);
+        }
+        var result = files.Distinct(StringComparer.Ordinal).ToList();
+        foreach (var f in result)
+            if (!File.Exists(Path.Combine(serverDirectory, f)))
+                throw new FileNotFoundException($"The server needs {f}, which is missing from {serverDirectory}; rebuild the module with build.ps1.", Path.Combine(serverDirectory, f));
+        return result;
+    }
+}

@@ -1,0 +1,73 @@
+using System.Management.Automation;
+using MlModels.Core.Format;
+using MlModels.Deploy.Docker;
+using MlModels.PowerShell.Internal;
+
+namespace MlModels.PowerShell.Commands;
+
+/// <summary>Writes a Docker build context for a model (MLflow's generate-dockerfile): a Dockerfile, the module's server and the model.</summary>
+[Cmdlet(VerbsCommon.New, "MLModelDockerfile", SupportsShouldProcess = true, DefaultParameterSetName = "Model")]
+[OutputType(typeof(DockerContext))]
+public sealed class NewMLModelDockerfileCommand : MLModelCmdlet
+{
+    [Parameter(ParameterSetName = "Model", ValueFromPipeline = true)]
+    public MLModel? Model { get; set; }
+
+    /// <summary>The model folder, instead of -Model.</summary>
+    [Parameter(ParameterSetName = "Model")]
+    [Alias("ModelPath")]
+    public string? Path { get; set; }
+
+    /// <summary>The folder to write the context into (created; replaced only with -Force).</summary>
+    [Parameter(Mandatory = true, Position = 0)]
+    public string OutputPath { get; set; } = "";
+
+    /// <summary>No model inside: the image serves whatever model is mounted at /opt/ml/model.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = "Generic")]
+    public SwitchParameter Generic { get; set; }
+
+    /// <summary>For a generic image: carry this Python version (python_function models); without it the image serves ONNX models.</summary>
+    [Parameter(ParameterSetName = "Generic")]
+    [ValidatePattern(@"^3\.\d+(\.\d+)?$")]
+    public string? PythonVersion { get; set; }
+
+    /// <summary>The final stage's base; default the .NET image (ONNX) or python:&lt;version&gt;-slim (python_function).</summary>
+    [Parameter]
+    public string? BaseImage { get; set; }
+
+    /// <summary>The ASP.NET Core runtime image (8.0 or later) the server runs on.</summary>
+    [Parameter]
+    public string DotnetImage { get; set; } = DockerContextOptions.DefaultDotnetImage;
+
+    [Parameter]
+    [ValidateSet("linux-x64", "linux-arm64")]
+    public string Platform { get; set; } = "linux-x64";
+
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        MLModel? model = null;
+        if (!Generic)
+        {
+            model = ModelFromArguments(Model, Path);
+            if (model == null) return;
+        }
+        var target = ResolveTarget(OutputPath);
+        if (!ShouldProcess(target, Generic ? "Write a generic image's build context" : $"Write the build context of model '{model!.Name}'")) return;
+        try
+        {
+            WriteObject(DockerContextWriter.Write(model, target, Options(), CancelToken));
+        }
+        catch (Exception ex) when (DockerErrors.Record(ex, (object?)model ?? target) is { } record)
+        {
+            WriteError(record);
+        }
+    }
+
+    private DockerContextOptions Options() => new()
+    {
+        BaseImage = BaseImage, DotnetImage = DotnetImage, Generic = Generic, PythonVersion = PythonVersion, Platform = Platform, Force = Force,
+    };
+}

@@ -1,0 +1,42 @@
+using System.Management.Automation;
+using MlModels.Deploy.Docker;
+
+namespace MlModels.PowerShell.Internal;
+
+/// <summary>
+/// Base of the Docker cmdlets: the -DockerHost parameter, the engine connection, and Docker errors as ErrorRecords.
+/// No Deploy type appears in its signature (see ARCHITECTURE.md, "How the module loads").
+/// </summary>
+public abstract class DockerCmdlet : MLModelCmdlet
+{
+    /// <summary>The engine's endpoint (unix:///path, npipe://./pipe/name, tcp://host:port); default DOCKER_HOST, then the platform's socket.</summary>
+    [Parameter]
+    public string? DockerHost { get; set; }
+
+    /// <summary>Runs <paramref name="work"/> off the pipeline thread against a connected engine (Write* calls go through Post).</summary>
+    internal T WithEngine<T>(Func<DockerEngine, CancellationToken, Task<T>> work) =>
+        RunPumped(ct =>
+        {
+            using var engine = DockerEngine.ConnectAsync(DockerHost, ct).GetAwaiter().GetResult();
+            Post(() => WriteVerbose($"Using {engine}."));
+            return work(engine, ct).GetAwaiter().GetResult();
+        });
+}
+
+internal static class DockerErrors
+{
+    /// <summary>Docker failures onto ids and categories; null for what is not Docker's (it propagates as it is).</summary>
+    public static ErrorRecord? Record(Exception ex, object? target) => ex switch
+    {
+        ImageBuildException => Errors.Record(ex, "ImageBuildFailed", ErrorCategory.InvalidResult, target),
+        RegistryAuthException => Errors.Record(ex, "RegistryAuthenticationFailed", ErrorCategory.AuthenticationError, target),
+        ContainerStartException => Errors.Record(ex, "ContainerStartFailed", ErrorCategory.OpenError, target),
+        DockerUnreachableException => Errors.Record(ex, "DockerEngineUnreachable", ErrorCategory.ConnectionError, target),
+        DockerObjectNotFoundException => Errors.Record(ex, "DockerObjectNotFound", ErrorCategory.ObjectNotFound, target),
+        DockerEngineException => Errors.Record(ex, "DockerEngineError", ErrorCategory.NotSpecified, target),
+        OperationCanceledException => Errors.Record(ex, "OperationStopped", ErrorCategory.OperationStopped, target),
+        TimeoutException => Errors.Record(ex, "Timeout", ErrorCategory.OperationTimeout, target),
+        Core.Format.MLModelFormatException or IOException or ArgumentException or InvalidOperationException or UnauthorizedAccessException => Errors.FromException(ex, target),
+        _ => null,
+    };
+}
