@@ -40,7 +40,7 @@ mirror() {
 
 # A rootfs tarball made once per machine: debootstrap into a temporary folder, trimmed, tarred, renamed into place.
 rootfs() {
-  local name="$1" include="$2" tarball="$cache/$1.tar"
+  local name="$1" include="$2" prune="${3:-}" tarball="$cache/$1.tar"
   exec 9>"$cache/.$name.lock"
   flock 9
   if [ ! -s "$tarball" ]; then
@@ -50,6 +50,7 @@ rootfs() {
     debootstrap --variant=minbase ${include:+--include="$include"} "$suite" "$dir" "$(mirror)" >&2
     rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/* "$dir"/usr/share/doc/* \
       "$dir"/usr/share/man/* "$dir"/usr/share/info/* "$dir"/usr/share/locale/*
+    [ -z "$prune" ] || "$prune" "$dir"
     # mktemp made the folder 0700; as the image's / that would lock out non-root users.
     chmod 0755 "$dir"
     tar --numeric-owner -C "$dir" -cf "$tarball.tmp" .
@@ -63,6 +64,16 @@ rootfs() {
   fi
   flock -u 9
   exec 9>&-
+}
+
+# The Python base needs no compiler at run time (scipy's build-time pythran pulls gcc in): every build step on vfs
+# copies the whole image, so each 100 MB left out here is saved many times over.
+prune_python() {
+  local dir="$1"
+  rm -rf "$dir"/usr/lib/gcc "$dir"/usr/libexec/gcc "$dir"/usr/include "$dir"/usr/lib/python3/dist-packages/pythran
+  rm -f "$dir"/usr/lib/x86_64-linux-gnu/*.a "$dir"/usr/lib/x86_64-linux-gnu/lib{a,t,l,ub,hwa}san.so* \
+    "$dir"/usr/bin/*-linux-gnu-* "$dir"/usr/bin/{gcc,g++,cpp,c++,cc}* 2>/dev/null || true
+  find "$dir"/usr/lib/python3/dist-packages -depth -type d -name tests -exec rm -rf {} + 2>/dev/null || true
 }
 
 engine_up() { DOCKER_HOST="unix://$sock" docker version --format '{{.Server.APIVersion}}' >/dev/null 2>&1; }
@@ -111,7 +122,7 @@ start() {
   export DOCKER_HOST="unix://$sock" DOCKER_BUILDKIT=0
 
   rootfs "debian-$suite-minbase" ""
-  rootfs "python-$suite-minbase" "python3,python3-venv,python3-numpy,python3-pandas,python3-sklearn,python3-cloudpickle,python3-yaml"
+  rootfs "python-$suite-minbase-v2" "python3,python3-venv,python3-numpy,python3-pandas,python3-sklearn,python3-cloudpickle,python3-yaml" prune_python
 
   local debian="mlmodels-ci/debian:$suite"
   docker image inspect "$debian" >/dev/null 2>&1 || docker import "$cache/debian-$suite-minbase.tar" "$debian" >&2
@@ -141,11 +152,11 @@ EOF
   fi
 
   local python_version python_base
-  python_version="$(tar -tf "$cache/python-$suite-minbase.tar" | sed -n 's#^\./usr/bin/python\(3\.[0-9]*\)$#\1#p' | head -n1)"
+  python_version="$(tar -tf "$cache/python-$suite-minbase-v2.tar" | sed -n 's#^\./usr/bin/python\(3\.[0-9]*\)$#\1#p' | head -n1)"
   python_base="mlmodels-ci/python:${python_version:-3}"
   if ! docker image inspect "$python_base" >/dev/null 2>&1; then
     docker import --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-      "$cache/python-$suite-minbase.tar" "$python_base" >&2
+      "$cache/python-$suite-minbase-v2.tar" "$python_base" >&2
   fi
 
   echo "export DOCKER_HOST=unix://$sock"

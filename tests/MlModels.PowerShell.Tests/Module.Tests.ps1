@@ -55,6 +55,19 @@ Describe 'The module' {
         $theirs = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'YamlDotNet' }
         foreach ($a in $theirs) { [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($a).Name | Should -Be 'MlModels' }
     }
+
+    It 'loads Deploy and Docker.DotNet in the module context, not the default one' {
+        # A Docker cmdlet pointed at no engine still loads Deploy and the Docker client.
+        Build-MLModelImage -Path (Join-Path $Examples 'onnx-linear') -Tag 'isolation:1' -DockerHost "unix://$TestDrive/none.sock" -ErrorAction SilentlyContinue
+        foreach ($name in 'MlModels.Deploy', 'Docker.DotNet') {
+            $loaded = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq $name }
+            $loaded | Should -Not -BeNullOrEmpty -Because $name
+            foreach ($a in $loaded) { [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($a).Name | Should -Be 'MlModels' -Because $name }
+        }
+        # Framework assemblies that packages also carry (System.Text.Json) come from the framework, so types agree.
+        $json = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'System.Text.Json' }
+        foreach ($a in $json) { [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($a).Name | Should -Be 'Default' }
+    }
 }
 
 Describe 'Every cmdlet the manifest exports' {

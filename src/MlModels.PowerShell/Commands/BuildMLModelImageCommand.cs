@@ -84,24 +84,28 @@ public sealed class BuildMLModelImageCommand : DockerCmdlet
         var progress = new ProgressRecord(11, "Build-MLModelImage", $"Building {_tags[0]}");
         try
         {
-            if (context == null)
+            // The engine is reached first: an unreachable one costs no context.
+            var image = WithEngine((engine, ct) =>
             {
-                temp = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "mlmodels-build-" + Guid.NewGuid().ToString("N"));
-                context = DockerContextWriter.Write(model, temp, new DockerContextOptions
+                if (context == null)
                 {
-                    BaseImage = BaseImage, DotnetImage = DotnetImage, Generic = Generic, PythonVersion = PythonVersion, Platform = Platform,
-                }, CancelToken).Path;
-            }
-            var image = WithEngine((engine, ct) => new ImageBuilder(engine).BuildAsync(context, _tags, new SyncProgress<BuildProgress>(p => Post(() =>
-            {
-                WriteVerbose(p.Line);
-                if (p.Steps > 0)
-                {
-                    progress.StatusDescription = $"Step {p.Step} of {p.Steps}";
-                    progress.PercentComplete = Math.Min(99, (p.Step - 1) * 100 / p.Steps);
-                    WriteProgress(progress);
+                    temp = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "mlmodels-build-" + Guid.NewGuid().ToString("N"));
+                    context = DockerContextWriter.Write(model, temp, new DockerContextOptions
+                    {
+                        BaseImage = BaseImage, DotnetImage = DotnetImage, Generic = Generic, PythonVersion = PythonVersion, Platform = Platform,
+                    }, ct).Path;
                 }
-            })), ct, ServerFiles.DockerPlatform(Platform), NoCache));
+                return new ImageBuilder(engine).BuildAsync(context, _tags, new SyncProgress<BuildProgress>(p => Post(() =>
+                {
+                    WriteVerbose(p.Line);
+                    if (p.Steps > 0)
+                    {
+                        progress.StatusDescription = $"Step {p.Step} of {p.Steps}";
+                        progress.PercentComplete = Math.Min(99, (p.Step - 1) * 100 / p.Steps);
+                        WriteProgress(progress);
+                    }
+                })), ct, ServerFiles.DockerPlatform(Platform), NoCache);
+            });
             progress.RecordType = ProgressRecordType.Completed;
             WriteProgress(progress);
             WriteObject(image);

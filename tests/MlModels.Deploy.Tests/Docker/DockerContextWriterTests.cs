@@ -1,0 +1,138 @@
+using MlModels.Core.Format;
+using MlModels.Core.Tests;
+using MlModels.Deploy.Docker;
+
+namespace MlModels.Deploy.Tests.Docker;
+
+public class DockerContextWriterTests
+{
+    private static readonly DockerContextOptions Options = new() { ServerDirectory = AppContext.BaseDirectory };
+
+    private static MLModel OnnxModel() => ModelStore.Load(Path.Combine(TestPaths.Examples, "onnx-linear"));
+
+    private static MLModel PyfuncModel(string dir, string requirements, string python = "3.10.4")
+    {
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "MLmodel"), $"flavors:\n  python_function:\n    loader_module: mlflow.sklearn\n    model_path: model.pkl\n    python_version: {python}\n    env:\n      virtualenv: python_env.yaml\nrun_id: r$1\"x\n");
+        File.WriteAllText(Path.Combine(dir, "python_env.yaml"), $"python: {python}\nbuild_dependencies:\n- pip\ndependencies:\n- -r requirements.txt\n");
+        File.WriteAllText(Path.Combine(dir, "requirements.txt"), requirements);
+        File.WriteAllText(Path.Combine(dir, "model.pkl"), "not read here");
+        return ModelStore.Load(dir);
+    }
+
+    [Fact]
+    public void Onnx_ContextHoldsTheDockerfileTheServerAndTheModel_AndNothingElse()
+    {
+        var target = Path.Combine(TestPaths.NewTempDir(), "ctx");
+        var ctx = DockerContextWriter.Write(OnnxModel(), target, Options);
+
+        Assert.Equal(ImageKind.Onnx, ctx.Kind);
+        Assert.Equal(["Dockerfile", "model", "server"], Directory.EnumerateFileSystemEntries(target).Select(p => Path.GetFileName(p)!).Order().ToArray());
+        var server = Directory.EnumerateFiles(Path.Combine(target, "server"), "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(Path.Combine(target, "server"), f).Replace('\\', '/')).ToList();
+        Assert.Contains("MlModels.Server.dll", server);
+        Assert.Contains("MlModels.Core.dll", server);
+        Assert.Contains("runtimes/linux-x64/native/libonnxruntime.so", server);
+        // The image carries the server alone: nothing of the cmdlets, Deploy or other platforms.
+        Assert.DoesNotContain(server, f => f.Contains("Deploy") || f.Contains("Docker") || f.Contains("win-x64") || f.Contains("linux-arm64"));
+        Assert.True(File.Exists(Path.Combine(target, "model", "MLmodel")));
+        Assert.True(File.Exists(Path.Combine(target, "model", "model.onnx")));
+
+        var dockerfile = File.ReadAllText(ctx.Dockerfile);
+        Assert.StartsWith("# Made by MlModels", dockerfile);
+        Assert.Contains($"FROM {DockerContextOptions.DefaultDotnetImage}\n", dockerfile);
+        Assert.DoesNotContain("AS dotnet", dockerfile);
+        Assert.Contains("ENTRYPOINT [\"/usr/share/dotnet/dotnet\", \"/opt/mlmodels/server/MlModels.Server.dll\"]\n", dockerfile);
+        Assert.Contains("CMD [\"serve\"]\n", dockerfile);
+        Assert.Contains("HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD [\"/usr/share/dotnet/dotnet\", \"/opt/mlmodels/server/MlModels.Server.dll\", \"healthcheck\"]", dockerfile);
+        Assert.Contains("USER 1654:1654\n", dockerfile);
+        Assert.Contains("EXPOSE 8080\n", dockerfile);
+        Assert.Contains("COPY model /opt/ml/model\n", dockerfile);
+        Assert.Contains("mlmodels.model.uuid=\"992ac70919f649b1bf63a7bc0ed48d34\"", dockerfile);
+        Assert.Contains("mlmodels.model.flavors=\"onnx,python_function\"", dockerfile);
+        Assert.Equal("onnx", ctx.Labels["mlmodels.kind"]);
+        // What every model shares comes before what is the model's own, so the engine's cache serves it.
+        Assert.True(dockerfile.IndexOf("ENTRYPOINT", StringComparison.Ordinal) < dockerfile.IndexOf("COPY server", StringComparison.Ordinal));
+        Assert.True(dockerfile.IndexOf("COPY server", StringComparison.Ordinal) < dockerfile.IndexOf("COPY model", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Pyfunc_UsesThePythonOfTheModel_CopiesTheDotnetRuntime_AndLeavesMlflowOut()
+    {
+        var root = TestPaths.NewTempDir();
+        var model = PyfuncModel(Path.Combine(root, "m"), "mlflow==2.16.0\nMLflow_Skinny\nscikit-learn==1.2.1\n-c constraints.txt\ncloudpickle\n");
+        var ctx = DockerContextWriter.Write(model, Path.Combine(root, "ctx"), Options);
+
+        Assert.Equal(ImageKind.Python, ctx.Kind);
+        Assert.Equal("python:3.10-slim", ctx.BaseImage);
+        var dockerfile = File.ReadAllText(ctx.Dockerfile);
+        Assert.Contains($"FROM {DockerContextOptions.DefaultDotnetImage} AS dotnet\nFROM python:3.10-slim\n", dockerfile);
+        Assert.Contains("COPY --from=dotnet /usr/share/dotnet /usr/share/dotnet\n", dockerfile);
+        Assert.Contains("RUN python3 -m venv --system-site-packages /opt/mlmodels/venv\n", dockerfile);
+        Assert.Contains("RUN /opt/mlmodels/venv/bin/python -m pip install --no-cache-dir --disable-pip-version-check -r /opt/mlmodels/requirements.txt\n", dockerfile);
+        Assert.Contains("MLMODELS_PYTHON=/opt/mlmodels/venv/bin/python", dockerfile);
+        // Packages install as root; the server runs as the non-root user.
+        Assert.True(dockerfile.IndexOf("RUN /opt/mlmodels/venv", StringComparison.Ordinal) < dockerfile.IndexOf("USER", StringComparison.Ordinal));
+        Assert.Equal(["scikit-learn==1.2.1", "-c /opt/ml/model/constraints.txt", "cloudpickle"], File.ReadAllLines(Path.Combine(ctx.Path, "requirements.txt")));
+        // A label value with a quote and a $ stays one literal word.
+        Assert.Contains("mlmodels.model.run_id=\"r\\$1\\\"x\"", dockerfile);
+    }
+
+    [Fact]
+    public void Generic_HoldsNoModel_AndAnotherBaseGetsTheRuntimeCopied()
+    {
+        var target = Path.Combine(TestPaths.NewTempDir(), "ctx");
+        var ctx = DockerContextWriter.Write(null, target, Options with { Generic = true, BaseImage = "debian:bookworm-slim", DotnetImage = "mcr.microsoft.com/dotnet/aspnet:8.0-bookworm-slim" });
+
+        Assert.Equal(ImageKind.GenericOnnx, ctx.Kind);
+        Assert.Equal(["Dockerfile", "server"], Directory.EnumerateFileSystemEntries(target).Select(p => Path.GetFileName(p)!).Order().ToArray());
+        var dockerfile = File.ReadAllText(ctx.Dockerfile);
+        Assert.Contains("FROM mcr.microsoft.com/dotnet/aspnet:8.0-bookworm-slim AS dotnet\nFROM debian:bookworm-slim\n", dockerfile);
+        Assert.DoesNotContain("COPY model", dockerfile);
+        Assert.Equal("generic-onnx", ctx.Labels["mlmodels.kind"]);
+    }
+
+    [Fact]
+    public void Write_RefusesANonEmptyFolderWithoutForce_AndReplacesItWithForce()
+    {
+        var target = Path.Combine(TestPaths.NewTempDir(), "ctx");
+        Directory.CreateDirectory(target);
+        File.WriteAllText(Path.Combine(target, "keep.txt"), "mine");
+        var ex = Assert.Throws<TargetExistsException>(() => DockerContextWriter.Write(OnnxModel(), target, Options));
+        Assert.Contains(target, ex.Message);
+        Assert.True(File.Exists(Path.Combine(target, "keep.txt")));
+
+        DockerContextWriter.Write(OnnxModel(), target, Options with { Force = true });
+        Assert.False(File.Exists(Path.Combine(target, "keep.txt")));
+        Assert.True(File.Exists(Path.Combine(target, "Dockerfile")));
+        // No staging folder is left beside the target.
+        Assert.Single(Directory.EnumerateFileSystemEntries(Path.GetDirectoryName(target)!));
+    }
+
+    [Fact]
+    public void Write_RefusesBadInputBeforeWritingAnything()
+    {
+        var root = TestPaths.NewTempDir();
+        var target = Path.Combine(root, "ctx");
+        var bad = Assert.Throws<ArgumentException>(() => DockerContextWriter.Write(OnnxModel(), target, Options with { BaseImage = "Not A Name" }));
+        Assert.Contains("base image", bad.Message);
+        var platform = Assert.Throws<ArgumentException>(() => DockerContextWriter.Write(OnnxModel(), target, Options with { Platform = "win-x64" }));
+        Assert.Contains("win-x64", platform.Message);
+
+        var dir = Path.Combine(root, "nothing");
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "MLmodel"), "flavors:\n  keras:\n    data: data\n");
+        var noServer = Assert.Throws<ArgumentException>(() => DockerContextWriter.Write(ModelStore.Load(dir), target, Options));
+        Assert.Contains("neither an onnx nor a python_function flavor (keras)", noServer.Message);
+        Assert.False(Directory.Exists(target));
+    }
+
+    [Fact]
+    public void ServerFiles_NamesAMissingFile()
+    {
+        var dir = TestPaths.NewTempDir();
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "MlModels.Server.dll"), Path.Combine(dir, "MlModels.Server.dll"));
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "MlModels.Server.deps.json"), Path.Combine(dir, "MlModels.Server.deps.json"));
+        var ex = Assert.Throws<FileNotFoundException>(() => ServerFiles.List(dir, "linux-x64"));
+        Assert.Contains("build.ps1", ex.Message);
+    }
+}

@@ -1,0 +1,41 @@
+using System.Text;
+using MlModels.Core.Tests;
+using MlModels.Deploy.Docker;
+
+namespace MlModels.Deploy.Tests.Docker;
+
+public class DockerDeploymentTargetTests
+{
+    [SkippableFact]
+    public async Task CreateGetListPredictDelete_OnTheRealEngine()
+    {
+        using var engine = await DockerEngineTests.EngineAsync();
+        var target = DockerDeploymentTarget.Register(new DeploymentTargetFactory()).Create("docker");
+        var name = "mlmodels-test-" + Guid.NewGuid().ToString("N")[..8];
+        var config = new Dictionary<string, object?> { ["dotnetImage"] = DockerEngineTests.Env("MLMODELS_TEST_DOTNET_BASE"), ["image"] = $"mlmodels-test/{name}:1" };
+        var request = new DeploymentRequest(name, Path.Combine(TestPaths.Examples, "onnx-linear"), config);
+        try
+        {
+            var created = await target.CreateAsync(request, null, CancellationToken.None);
+            Assert.Equal((name, "docker", "running"), (created.Name, created.Target, created.Status));
+            Assert.Equal("onnx-linear", created.Details["modelName"]);
+
+            Assert.Equal(created.ScoringUri, (await target.GetAsync(name, CancellationToken.None))!.ScoringUri);
+            Assert.Contains(await target.ListAsync(CancellationToken.None), d => d.Name == name);
+            var again = await Assert.ThrowsAsync<InvalidOperationException>(() => target.CreateAsync(request, null, CancellationToken.None));
+            Assert.Contains("already exists", again.Message);
+
+            var body = Encoding.UTF8.GetBytes("""{"dataframe_split": {"columns": ["x1", "x2", "x3"], "data": [[1, 2, 3]]}}""");
+            var answer = await target.PredictAsync(name, new PredictionRequest(body, "application/json"), CancellationToken.None);
+            Assert.Equal(200, answer.StatusCode);
+            Assert.StartsWith("""{"predictions":[{"variable":""", Encoding.UTF8.GetString(answer.Body.Span));
+            var bad = await target.PredictAsync(name, new PredictionRequest("{}"u8.ToArray(), "application/json"), CancellationToken.None);
+            Assert.Equal(400, bad.StatusCode);
+        }
+        finally
+        {
+            await target.DeleteAsync(name, null, null, CancellationToken.None);
+        }
+        Assert.Null(await target.GetAsync(name, CancellationToken.None));
+    }
+}

@@ -1,0 +1,136 @@
+BeforeDiscovery {
+    # The engine and base images come from .ci/services/dockerd.sh, the registry from .ci/services/registry.sh.
+    $hasDocker = [bool]$env:DOCKER_HOST -and [bool]$env:MLMODELS_TEST_DOTNET_BASE -and [bool]$env:MLMODELS_TEST_PYTHON_BASE
+    if (-not $hasDocker -and $env:CI) { throw 'CI must start a Docker engine with the local base images (.ci/services/dockerd.sh).' }
+    $skipDocker = -not $hasDocker
+    $hasRegistry = [bool]$env:MLMODELS_TEST_REGISTRY
+    if ($hasDocker -and -not $hasRegistry -and $env:CI) { throw 'CI must start a registry (.ci/services/registry.sh).' }
+}
+
+Describe 'Docker cmdlets without an engine' {
+    BeforeAll { . (Join-Path $PSScriptRoot 'TestHelpers.ps1') }
+
+    It 'writes a build context with the Dockerfile, the server and the model' {
+        $ctx = Get-MLModel (Join-Path $Examples 'onnx-linear') | New-MLModelDockerfile (Join-Path $TestDrive 'ctx')
+        $ctx.Kind | Should -Be 'Onnx'
+        (Get-ChildItem $ctx.Path).Name | Sort-Object | Should -Be @('Dockerfile', 'model', 'server')
+        Get-Content $ctx.Dockerfile -Raw | Should -Match 'CMD \["serve"\]'
+        Join-Path $ctx.Path 'server/MlModels.Server.dll' | Should -Exist
+    }
+
+    It 'writes nothing with -WhatIf, and refuses a non-empty folder without -Force' {
+        $target = Join-Path $TestDrive 'ctx2'
+        New-MLModelDockerfile -Path (Join-Path $Examples 'onnx-linear') $target -WhatIf
+        $target | Should -Not -Exist
+        New-Item -ItemType Directory $target | Out-Null
+        Set-Content (Join-Path $target 'mine.txt') 'x'
+        New-MLModelDockerfile -Path (Join-Path $Examples 'onnx-linear') $target -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'TargetExists*'
+        Join-Path $target 'mine.txt' | Should -Exist
+    }
+
+    It 'refuses an invalid tag before reaching for an engine' {
+        { Build-MLModelImage -Path (Join-Path $Examples 'onnx-linear') -Tag 'Bad Name:1' -DockerHost "unix://$TestDrive/none.sock" -ErrorAction Stop } |
+            Should -Throw -ErrorId 'InvalidImageName,MlModels.PowerShell.Commands.BuildMLModelImageCommand'
+    }
+
+    It 'names the socket it tried when no engine answers' {
+        $sock = Join-Path $TestDrive 'none.sock'
+        Build-MLModelImage -Path (Join-Path $Examples 'onnx-linear') -Tag 'm:1' -DockerHost "unix://$sock" -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'DockerEngineUnreachable*'
+        $err[0].Exception.Message | Should -BeLike "*$sock*"
+        Get-ChildItem ([IO.Path]::GetTempPath()) -Filter 'mlmodels-build-*' -ErrorAction Ignore | Where-Object LastWriteTime -gt (Get-Date).AddMinutes(-1) | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Model images on a real Docker engine' -Skip:$skipDocker {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+        $dotnetBase = $env:MLMODELS_TEST_DOTNET_BASE
+        $pythonBase = $env:MLMODELS_TEST_PYTHON_BASE
+        $run = [guid]::NewGuid().ToString('N').Substring(0, 8)
+        $onnx = Get-MLModel (Join-Path $Examples 'onnx-linear')
+        $onnxImage = $onnx | Build-MLModelImage -Tag "mlmodels-pester/onnx-linear:$run" -DotnetImage $dotnetBase
+
+        function Send-Json($url, $body) { (Invoke-WebRequest -Method Post -Uri "$($url)invocations" -ContentType 'application/json' -Body $body).Content }
+    }
+    AfterAll {
+        Get-MLModelContainer -All | Where-Object Image -like "mlmodels-pester/*:$run" | Stop-MLModelContainer -TimeoutSec 5 -ErrorAction SilentlyContinue
+    }
+
+    It 'serves an ONNX model: the same JSON as Start-MLModelServer, the same values as Invoke-MLModelPrediction' {
+        $onnxImage.Labels['mlmodels.model.uuid'] | Should -Be $onnx.ModelUuid
+        $onnxImage.Labels['mlmodels.kind'] | Should -Be 'onnx'
+        $c = $onnxImage | Start-MLModelContainer
+        $c.Url | Should -Match '^http://127\.0\.0\.1:\d+/$'
+        $c.State | Should -Be 'running'
+
+        $rows = Import-Csv (Join-Path $Examples 'scoring-input.csv')
+        $body = @{ dataframe_split = @{ columns = @('x1', 'x2', 'x3'); data = @($rows | ForEach-Object { , @([double]$_.x1, [double]$_.x2, [double]$_.x3) }) } } | ConvertTo-Json -Depth 5 -Compress
+        $fromContainer = Send-Json $c.Url $body
+
+        $port = Get-Random -Minimum 20000 -Maximum 29999
+        $server = $onnx | Start-MLModelServer -Background -Port $port
+        try { $fromServer = Send-Json "$($server.Url)/" $body } finally { $server | Stop-MLModelServer }
+        $fromContainer | Should -BeExactly $fromServer
+
+        $local = $rows | ForEach-Object { [pscustomobject]@{ x1 = [double]$_.x1; x2 = [double]$_.x2; x3 = [double]$_.x3 } } | Invoke-MLModelPrediction -Model $onnx
+        $predictions = ($fromContainer | ConvertFrom-Json).predictions
+        $predictions.Count | Should -Be $rows.Count
+        for ($i = 0; $i -lt $rows.Count; $i++) { [double]$predictions[$i].variable | Should -Be ([double]$local[$i].variable) }
+
+        $csv = Invoke-RestMethod -Method Post -Uri "$($c.Url)invocations" -ContentType 'text/csv' -Body (Get-Content (Join-Path $Examples 'scoring-input.csv') -Raw)
+        $csv.predictions.Count | Should -Be $rows.Count
+        $bad = Invoke-WebRequest -Method Post -Uri "$($c.Url)invocations" -ContentType 'application/json' -Body '{"nope": 1}' -SkipHttpErrorCheck
+        $bad.StatusCode | Should -Be 400
+        ($bad.Content | ConvertFrom-Json).error_code | Should -Be 'BAD_REQUEST'
+
+        (Get-MLModelContainer $c.Name).Id | Should -Be $c.Id
+        Get-MLModelContainer $c.Name -Logs | Should -Match '"path":"/invocations","status":200'
+        $stopped = $c | Stop-MLModelContainer -PassThru
+        $stopped.State | Should -Be 'removed'
+        Get-MLModelContainer -All | Where-Object Id -eq $c.Id | Should -BeNullOrEmpty
+    }
+
+    It 'serves an sklearn python_function model from its image as Invoke-MLModelPrediction scores it' {
+        $models = Join-Path $TestDrive 'pym'
+        & /usr/bin/python3 (Join-Path $RepoRoot 'tests/fixtures/make_python_models.py') $models | Out-Null
+        $model = Get-MLModel (Join-Path $models 'sklearn-pipeline-cloudpickle')
+        $image = $model | Build-MLModelImage -Tag "mlmodels-pester/sklearn:$run" -BaseImage $pythonBase -DotnetImage $dotnetBase
+        $image.Kind | Should -Be 'python'
+        $c = $image | Start-MLModelContainer -Memory 1GB -Cpus 1 -StartTimeoutSec 180
+        $input = Get-Content (Join-Path $models 'input.csv') -Raw
+        $fromContainer = (Invoke-RestMethod -Method Post -Uri "$($c.Url)invocations" -ContentType 'text/csv' -Body $input).predictions
+        $env:MLMODELS_PYTHON = '/usr/bin/python3'
+        try { $local = $model | Invoke-MLModelPrediction -InputCsv (Join-Path $models 'input.csv') } finally { Remove-Item Env:MLMODELS_PYTHON }
+        $fromContainer.Count | Should -Be $local.Count
+        for ($i = 0; $i -lt $local.Count; $i++) { [double]$fromContainer[$i] | Should -BeGreaterOrEqual ([double]$local[$i].prediction - 1e-9); [double]$fromContainer[$i] | Should -BeLessOrEqual ([double]$local[$i].prediction + 1e-9) }
+        $c | Stop-MLModelContainer -TimeoutSec 5
+    }
+
+    It 'serves a model mounted into the generic image' {
+        $generic = Build-MLModelImage -Generic -Tag "mlmodels-pester/generic:$run" -DotnetImage $dotnetBase
+        $generic.Kind | Should -Be 'generic-onnx'
+        $c = Start-MLModelContainer $generic.Tag -Path (Join-Path $Examples 'onnx-linear') -Environment @{ MLMODELS_API_KEY = 'k1' }
+        $c.ModelPath | Should -Be (Join-Path $Examples 'onnx-linear')
+        $body = '{"dataframe_split": {"columns": ["x1", "x2", "x3"], "data": [[1, 2, 3]]}}'
+        (Invoke-WebRequest -Method Post -Uri "$($c.Url)invocations" -ContentType 'application/json' -Body $body -SkipHttpErrorCheck).StatusCode | Should -Be 401
+        $r = Invoke-RestMethod -Method Post -Uri "$($c.Url)invocations" -ContentType 'application/json' -Body $body -Headers @{ 'X-API-Key' = 'k1' }
+        $r.predictions[0].variable | Should -Be ((Invoke-MLModelPrediction -Model $onnx -InputObject ([pscustomobject]@{ x1 = 1.0; x2 = 2.0; x3 = 3.0 })).variable)
+        $c | Stop-MLModelContainer -TimeoutSec 5
+    }
+
+    It 'pushes to a registry with a credential, and a wrong password is an authentication error' -Skip:(-not $env:MLMODELS_TEST_REGISTRY) {
+        $password = ConvertTo-SecureString $env:MLMODELS_TEST_REGISTRY_PASSWORD -AsPlainText -Force
+        $cred = [pscredential]::new($env:MLMODELS_TEST_REGISTRY_USER, $password)
+        $target = "$($env:MLMODELS_TEST_REGISTRY)/pester/onnx-linear:$run"
+        $pushed = $onnxImage | Publish-MLModelImage -Destination $target -Credential $cred
+        $pushed.Reference | Should -Be $target
+        $pushed.Digest | Should -Match '^sha256:[0-9a-f]{64}$'
+
+        $wrong = [pscredential]::new($env:MLMODELS_TEST_REGISTRY_USER, (ConvertTo-SecureString 'wrong' -AsPlainText -Force))
+        $onnxImage | Publish-MLModelImage -Destination $target -Credential $wrong -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'RegistryAuthenticationFailed*'
+        $err[0].CategoryInfo.Category | Should -Be 'AuthenticationError'
+    }
+}
