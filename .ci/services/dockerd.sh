@@ -13,7 +13,10 @@
 #   mlmodels-ci/debian:bookworm   debootstrap --variant=minbase
 #   mlmodels-ci/aspnet:<version>  the above plus this machine's own .NET and ASP.NET Core shared runtimes
 #   mlmodels-ci/python:<version>  minbase plus Debian's python3, numpy, pandas, scikit-learn, cloudpickle, venv
-# Environment: MLMODELS_DOCKERD_STATE (state folder), MLMODELS_CI_CACHE, MLMODELS_DEBIAN_MIRROR.
+# Storage: overlay2 where the kernel has overlayfs and the data root is on ext4 or xfs, else vfs (works anywhere, but
+# copies the whole image for every build step: a python_function image's dozen steps then take minutes, not seconds).
+# MLMODELS_DOCKERD_STORAGE=vfs|overlay2 forces one.
+# Environment: MLMODELS_DOCKERD_STATE (state folder), MLMODELS_CI_CACHE, MLMODELS_DEBIAN_MIRROR, MLMODELS_DOCKERD_STORAGE.
 set -euo pipefail
 
 log() { echo "dockerd.sh: $*" >&2; }
@@ -76,6 +79,13 @@ prune_python() {
   find "$dir"/usr/lib/python3/dist-packages -depth -type d -name tests -exec rm -rf {} + 2>/dev/null || true
 }
 
+storage_driver() {
+  if [ -n "${MLMODELS_DOCKERD_STORAGE:-}" ]; then echo "$MLMODELS_DOCKERD_STORAGE"; return; fi
+  local fs
+  fs="$(stat -f -c %T "$state/data" 2>/dev/null || true)"
+  if grep -qw overlay /proc/filesystems && [[ "$fs" == ext2/ext3 || "$fs" == xfs ]]; then echo overlay2; else echo vfs; fi
+}
+
 engine_up() { DOCKER_HOST="unix://$sock" docker version --format '{{.Server.APIVersion}}' >/dev/null 2>&1; }
 
 # The engine's own bridge: the first free mlmd<N> with 10.213.<N>.1/24.
@@ -106,9 +116,11 @@ start() {
     local bridge
     bridge="$(make_bridge)"
     echo "$bridge" >"$state/bridge"
-    log "starting dockerd on $sock (bridge $bridge, log $state/dockerd.log)"
+    local driver
+    driver="$(storage_driver)"
+    log "starting dockerd on $sock (storage $driver, bridge $bridge, log $state/dockerd.log)"
     setsid dockerd -H "unix://$sock" --config-file "$state/daemon.json" --data-root "$state/data" \
-      --exec-root "$state/exec" --pidfile "$state/dockerd.pid" --storage-driver=vfs --iptables=false \
+      --exec-root "$state/exec" --pidfile "$state/dockerd.pid" --storage-driver="$driver" --iptables=false \
       --ip-masq=false --bridge="$bridge" --ip=127.0.0.1 --userland-proxy=true \
       --cgroup-parent="mlmodels-$id" >"$state/dockerd.log" 2>&1 </dev/null &
     local i
@@ -118,6 +130,7 @@ start() {
       sleep 0.5
     done
     engine_up || { log "dockerd did not answer within 60 s:"; tail -n 30 "$state/dockerd.log" >&2; exit 1; }
+    echo "$driver" >"$state/storage"
   fi
   export DOCKER_HOST="unix://$sock" DOCKER_BUILDKIT=0
 

@@ -13,8 +13,12 @@ public enum ImageKind { Onnx, Python, GenericOnnx, GenericPython }
 /// <summary>Choices for a build context; every one has a default that works with the official images.</summary>
 public sealed record DockerContextOptions
 {
-    /// <summary>The official ASP.NET Core runtime image: the base of ONNX images and where every image's .NET runtime comes from.</summary>
-    public const string DefaultDotnetImage = "mcr.microsoft.com/dotnet/aspnet:8.0";
+    /// <summary>
+    /// The official ASP.NET Core runtime image: the base of ONNX images and where every image's .NET runtime comes from.
+    /// The chiseled (distroless) flavour: no shell or package manager, the smallest official base with glibc and
+    /// libstdc++; nothing in an ONNX image needs a shell (the HEALTHCHECK is the server's own command).
+    /// </summary>
+    public const string DefaultDotnetImage = "mcr.microsoft.com/dotnet/aspnet:8.0-noble-chiseled";
 
     /// <summary>The final stage's base. Default: the .NET image for ONNX models, python:&lt;major.minor&gt;-slim for python_function models.</summary>
     public string? BaseImage { get; init; }
@@ -225,15 +229,17 @@ public static partial class DockerContextWriter
         if (copyRuntime) sb.Append("COPY --from=dotnet ").Append(DotnetRoot).Append(' ').Append(DotnetRoot).Append('\n');
         if (python)
         {
-            // A venv over the base's own packages: what the base already has is not downloaded again.
-            sb.Append("RUN python3 -m venv --system-site-packages ").Append(VenvDir).Append('\n');
+            // A venv over the base's own packages: what the base already has is not downloaded again. One RUN, since
+            // each step is a layer commit.
             if (hasRequirements)
             {
                 // The model comes first here: its requirements may name other files in it (-r, -c).
                 sb.Append("COPY model ").Append(ModelDir).Append('\n');
                 sb.Append("COPY requirements.txt /opt/mlmodels/requirements.txt\n");
-                sb.Append("RUN ").Append(VenvDir).Append("/bin/python -m pip install --no-cache-dir --disable-pip-version-check -r /opt/mlmodels/requirements.txt\n");
             }
+            sb.Append("RUN python3 -m venv --system-site-packages ").Append(VenvDir);
+            if (hasRequirements) sb.Append(" && ").Append(VenvDir).Append("/bin/python -m pip install --no-cache-dir --disable-pip-version-check -r /opt/mlmodels/requirements.txt");
+            sb.Append('\n');
         }
         sb.Append("USER ").Append(User).Append('\n');
         sb.Append("COPY server ").Append(ServerDir).Append('\n');

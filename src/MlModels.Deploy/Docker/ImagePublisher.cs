@@ -70,7 +70,8 @@ public sealed class ImagePublisher(DockerEngine engine)
         if (error != null)
         {
             var text = error.Message?.Trim() ?? "unknown error";
-            if (text.Contains("unauthorized", StringComparison.OrdinalIgnoreCase) || text.Contains("authentication required", StringComparison.OrdinalIgnoreCase) || text.Contains("denied", StringComparison.OrdinalIgnoreCase))
+            if (text.Contains("unauthorized", StringComparison.OrdinalIgnoreCase) || text.Contains("authentication required", StringComparison.OrdinalIgnoreCase) || text.Contains("denied", StringComparison.OrdinalIgnoreCase)
+                || text.Contains("no basic auth credentials", StringComparison.OrdinalIgnoreCase))
                 throw new RegistryAuthException($"The registry {target.Registry ?? "docker.io"} refused the push of {target}: {text}. Give -Credential, or log in with 'docker login' so the engine's stored credentials are used.");
             throw new DockerEngineException($"The push of {target} failed: {text}");
         }

@@ -67,11 +67,10 @@ public class DockerContextWriterTests
         var dockerfile = File.ReadAllText(ctx.Dockerfile);
         Assert.Contains($"FROM {DockerContextOptions.DefaultDotnetImage} AS dotnet\nFROM python:3.10-slim\n", dockerfile);
         Assert.Contains("COPY --from=dotnet /usr/share/dotnet /usr/share/dotnet\n", dockerfile);
-        Assert.Contains("RUN python3 -m venv --system-site-packages /opt/mlmodels/venv\n", dockerfile);
-        Assert.Contains("RUN /opt/mlmodels/venv/bin/python -m pip install --no-cache-dir --disable-pip-version-check -r /opt/mlmodels/requirements.txt\n", dockerfile);
+        Assert.Contains("RUN python3 -m venv --system-site-packages /opt/mlmodels/venv && /opt/mlmodels/venv/bin/python -m pip install --no-cache-dir --disable-pip-version-check -r /opt/mlmodels/requirements.txt\n", dockerfile);
         Assert.Contains("MLMODELS_PYTHON=/opt/mlmodels/venv/bin/python", dockerfile);
         // Packages install as root; the server runs as the non-root user.
-        Assert.True(dockerfile.IndexOf("RUN /opt/mlmodels/venv", StringComparison.Ordinal) < dockerfile.IndexOf("USER", StringComparison.Ordinal));
+        Assert.True(dockerfile.IndexOf("RUN python3", StringComparison.Ordinal) < dockerfile.IndexOf("USER", StringComparison.Ordinal));
         Assert.Equal(["scikit-learn==1.2.1", "-c /opt/ml/model/constraints.txt", "cloudpickle"], File.ReadAllLines(Path.Combine(ctx.Path, "requirements.txt")));
         // A label value with a quote and a $ stays one literal word.
         Assert.Contains("mlmodels.model.run_id=\"r\\$1\\\"x\"", dockerfile);
