@@ -86,7 +86,7 @@ Describe 'Model images on a real Docker engine' -Skip:$skipDocker {
         ($bad.Content | ConvertFrom-Json).error_code | Should -Be 'BAD_REQUEST'
 
         (Get-MLModelContainer $c.Name).Id | Should -Be $c.Id
-        Get-MLModelContainer $c.Name -Logs | Should -Match '"path":"/invocations","status":200'
+        (Get-MLModelContainer $c.Name -Logs) -join "`n" | Should -Match '"path":"/invocations","status":200'
         $stopped = $c | Stop-MLModelContainer -PassThru
         $stopped.State | Should -Be 'removed'
         Get-MLModelContainer -All | Where-Object Id -eq $c.Id | Should -BeNullOrEmpty
@@ -104,7 +104,10 @@ Describe 'Model images on a real Docker engine' -Skip:$skipDocker {
         $env:MLMODELS_PYTHON = '/usr/bin/python3'
         try { $local = $model | Invoke-MLModelPrediction -InputCsv (Join-Path $models 'input.csv') } finally { Remove-Item Env:MLMODELS_PYTHON }
         $fromContainer.Count | Should -Be $local.Count
-        for ($i = 0; $i -lt $local.Count; $i++) { [double]$fromContainer[$i] | Should -BeGreaterOrEqual ([double]$local[$i].prediction - 1e-9); [double]$fromContainer[$i] | Should -BeLessOrEqual ([double]$local[$i].prediction + 1e-9) }
+        for ($i = 0; $i -lt $local.Count; $i++) {
+            [double]$fromContainer[$i].prediction | Should -BeGreaterOrEqual ([double]$local[$i].prediction - 1e-9)
+            [double]$fromContainer[$i].prediction | Should -BeLessOrEqual ([double]$local[$i].prediction + 1e-9)
+        }
         $c | Stop-MLModelContainer -TimeoutSec 5
     }
 
