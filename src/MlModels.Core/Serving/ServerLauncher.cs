@@ -145,7 +145,11 @@ public sealed class ServerLauncher
         {
             if (_started.TryRemove(info.ProcessId, out var own))
             {
-                if (info.Detached) Terminate(info.ProcessId);
+                if (info.Detached)
+                {
+                    // A detached server reads no stdin; without SIGTERM (Windows) there is no graceful way to ask.
+                    if (!Terminate(info.ProcessId)) { Kill(own); return false; }
+                }
                 else try { own.StandardInput.Close(); } catch (Exception ex) when (ex is IOException or InvalidOperationException) { }
                 if (own.WaitForExit((int)grace.TotalMilliseconds)) return true;
                 Kill(own);
