@@ -10,7 +10,7 @@ public static class PythonEnvironments
 {
     public const string PythonVariable = "MLMODELS_PYTHON";
 
-    /// <summary>-PythonPath, then MLMODELS_PYTHON, then python3 or python on PATH.</summary>
+    /// <summary>The Python given (a cmdlet's -PythonPath, the server's --python), then MLMODELS_PYTHON, then python3 or python on PATH.</summary>
     public static string ChoosePython(string? explicitPath)
     {
         if (!string.IsNullOrEmpty(explicitPath)) return explicitPath;
@@ -18,7 +18,7 @@ public static class PythonEnvironments
         if (!string.IsNullOrEmpty(fromEnv)) return fromEnv;
         foreach (var name in OperatingSystem.IsWindows() ? new[] { "python.exe", "python3.exe" } : ["python3", "python"])
             if (FindOnPath(name) is string found) return found;
-        throw new PythonWorkerException($"No Python found: install Python 3, put python3 on PATH, set {PythonVariable}, or pass -PythonPath.", "PythonNotFound");
+        throw new PythonWorkerException($"No Python found: install Python 3, put python3 on PATH, or name one in {PythonVariable}.", "PythonNotFound");
     }
 
     public static string? FindOnPath(string name)
@@ -41,7 +41,7 @@ public static class PythonEnvironments
         if (wanted == null) return;
         static string Minor(string v) => string.Join('.', v.Split('.').Take(2));
         if (Minor(wanted) != Minor(running))
-            warn?.Invoke($"Model '{model.Name}' was saved with Python {wanted}, but it is running on Python {running}; pickled models may not load or may behave differently. Use -PythonPath or -EnvManager to match it.");
+            warn?.Invoke($"Model '{model.Name}' was saved with Python {wanted}, but it is running on Python {running}; pickled models may not load or may behave differently. Run it on a Python {Minor(wanted)}, or in an environment made from the model's requirements.");
     }
 
     /// <summary>The environment's key: what it is built from, so an unchanged model reuses it.</summary>
@@ -85,7 +85,7 @@ public static class PythonEnvironments
             if (manager == EnvManager.Conda)
             {
                 var conda = FindOnPath(OperatingSystem.IsWindows() ? "conda.exe" : "conda")
-                    ?? throw new PythonWorkerException("-EnvManager Conda needs conda on PATH; install Miniconda or use -EnvManager VirtualEnv.", "CondaNotFound");
+                    ?? throw new PythonWorkerException("A conda environment needs conda on PATH; install Miniconda, or make a virtual environment instead.", "CondaNotFound");
                 var condaYaml = Path.Combine(model.Path!, "conda.yaml");
                 if (!File.Exists(condaYaml)) throw new PythonWorkerException($"Model '{model.Name}' has no conda.yaml to build a conda environment from.", "EnvironmentFileMissing");
                 progress?.Report($"Creating conda environment {dir}");
