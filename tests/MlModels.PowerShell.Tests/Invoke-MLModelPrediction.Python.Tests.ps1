@@ -96,6 +96,8 @@ def load_model(path):
         [pscustomobject]@{ x1 = 1.0; x2 = 2.0 } | Invoke-MLModelPrediction -Path (Join-Path $Examples 'pyfunc-custom') -PythonPath (Join-Path $TestDrive 'no-python') -ErrorVariable err -ErrorAction SilentlyContinue
         $err[0].FullyQualifiedErrorId | Should -Match '^PythonNotFound,'
         $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        # Core says what went wrong; the cmdlet adds its own way out.
+        $err[0].ErrorDetails.RecommendedAction | Should -Match '-PythonPath'
     }
 
     It 'says EnvironmentFileMissing, not PythonNotFound, for a conda environment without conda.yaml' {

@@ -13,15 +13,25 @@ internal static class Errors
     public static ErrorRecord Exists(Exception ex, string id, object? target) =>
         new(ex, id, ErrorCategory.ResourceExists, target) { ErrorDetails = new ErrorDetails($"{ex.Message} Use -Force to replace it.") { RecommendedAction = "Use -Force to replace it." } };
 
+    /// <summary>How a cmdlet that runs Python models lets the user choose another Python (Core's messages name no parameter).</summary>
+    public const string ChoosePython = "Give another Python with -PythonPath, or make an environment from the model's requirements with -EnvManager VirtualEnv.";
+
+    /// <summary>Core's message, then the PowerShell way out of it.</summary>
+    public static ErrorRecord WithAdvice(ErrorRecord record, string advice)
+    {
+        record.ErrorDetails = new ErrorDetails($"{record.Exception.Message} {advice}") { RecommendedAction = advice };
+        return record;
+    }
+
     /// <summary>
     /// A Python worker failure by what went wrong: a module the model cannot import, no Python or conda, an environment
     /// that could not be made, a timeout, or the worker or model failing. <paramref name="ex"/> is what is reported.
     /// </summary>
     public static ErrorRecord FromPythonWorker(Exception ex, MlModels.Core.Scoring.Python.PythonWorkerException pw, object? target) => pw switch
     {
-        { MissingModule: not null } => Record(ex, "PythonModuleMissing", ErrorCategory.NotInstalled, target),
-        { PythonType: "PythonNotFound" } => Record(ex, "PythonNotFound", ErrorCategory.ObjectNotFound, target),
-        { PythonType: "CondaNotFound" } => Record(ex, "CondaNotFound", ErrorCategory.NotInstalled, target),
+        { MissingModule: not null } => WithAdvice(Record(ex, "PythonModuleMissing", ErrorCategory.NotInstalled, target), ChoosePython),
+        { PythonType: "PythonNotFound" } => WithAdvice(Record(ex, "PythonNotFound", ErrorCategory.ObjectNotFound, target), ChoosePython),
+        { PythonType: "CondaNotFound" } => WithAdvice(Record(ex, "CondaNotFound", ErrorCategory.NotInstalled, target), "Use -EnvManager VirtualEnv, or install Miniconda."),
         { PythonType: "EnvironmentFileMissing" } => Record(ex, "EnvironmentFileMissing", ErrorCategory.ObjectNotFound, target),
         { PythonType: "EnvironmentFailed" } => Record(ex, "PythonEnvironmentFailed", ErrorCategory.InvalidResult, target),
         { PythonType: "Timeout" } => Record(ex, "PythonWorkerTimeout", ErrorCategory.OperationTimeout, target),
