@@ -77,7 +77,7 @@ public sealed class ContainerRunner(DockerEngine engine, HttpMessageHandler? htt
             {
                 [ServingPort] = [new PortBinding { HostIP = options.HostIp, HostPort = options.HostPort == 0 ? "" : options.HostPort.ToString(CultureInfo.InvariantCulture) }],
             },
-            Binds = modelPath != null ? [$"{modelPath}:{DockerContextWriter.ModelDir}:ro"] : null,
+            Binds = modelPath != null ? [$"{modelPath}:{DockerContextWriter.ModelDir}:ro"] : [],
             Memory = options.MemoryBytes ?? 0,
             NanoCPUs = options.Cpus is double c ? (long)(c * 1_000_000_000) : 0,
         };
@@ -90,7 +90,7 @@ public sealed class ContainerRunner(DockerEngine engine, HttpMessageHandler? htt
                 Image = options.Image,
                 Name = options.Name,
                 Cmd = options.Command.ToList(),
-                Env = options.Environment?.Select(kv => $"{kv.Key}={kv.Value}").ToList(),
+                Env = options.Environment?.Select(kv => $"{kv.Key}={kv.Value}").ToList() ?? [],
                 ExposedPorts = new Dictionary<string, EmptyStruct> { [ServingPort] = default },
                 Labels = labels,
                 HostConfig = hostConfig,
@@ -127,11 +127,11 @@ public sealed class ContainerRunner(DockerEngine engine, HttpMessageHandler? htt
             await LongWait.UntilAsync($"Container {container.Name} answering {ping}", async ct =>
             {
                 var inspect = await engine.Client.Containers.InspectContainerAsync(container.Id, ct).ConfigureAwait(false);
-                if (!inspect.State.Running)
+                if (inspect.State is not { Running: true })
                 {
                     var tail = await LogsAsync(container.Id, 20, ct).ConfigureAwait(false);
                     throw new ContainerStartException(
-                        $"The container {container.Name} from {container.Image} exited (code {inspect.State.ExitCode}) before answering /ping. Its last log lines:{Environment.NewLine}{string.Join(Environment.NewLine, tail)}",
+                        $"The container {container.Name} from {container.Image} exited (code {inspect.State?.ExitCode}) before answering /ping. Its last log lines:{Environment.NewLine}{string.Join(Environment.NewLine, tail)}",
                         container.Id, tail);
                 }
                 try
