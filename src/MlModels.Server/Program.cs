@@ -122,6 +122,41 @@ public static class Program
             var response = await service.InvokeAsync(ctx.Request.ContentType, ctx.Request.Body, ctx.RequestAborted);
             await Write(ctx, response);
         });
+        // Azure ML's scoring contract for MLflow models (liveness GET /, POST /score with input_data), beside MLflow's.
+        app.MapGet(AzureMLContract.LivenessPath, () => service.Ready ? Results.Text(AzureMLContract.LivenessBody, "text/plain") : Results.StatusCode(503));
+        app.MapPost(AzureMLContract.ScorePath, async (HttpContext ctx) =>
+        {
+            if (!service.Authorized(ctx.Request.Headers["X-API-Key"].FirstOrDefault(), ctx.Request.Headers.Authorization.FirstOrDefault()))
+            {
+                await Write(ctx, ServingResponse.Error(401, "UNAUTHENTICATED", "A valid API key is required (X-API-Key header or Bearer token)."));
+                return;
+            }
+            if (ctx.Request.ContentLength > options.MaxBodyBytes)
+            {
+                await Write(ctx, ServingResponse.Error(413, "BAD_REQUEST", $"The request body is larger than the limit of {options.MaxBodyBytes:N0} bytes."));
+                return;
+            }
+            if (ScoringService.ParseContentType(ctx.Request.ContentType).MediaType != "application/json")
+            {
+                await Write(ctx, ServingResponse.Error(415, "BAD_REQUEST", $"Azure ML's /score takes application/json. Got '{ctx.Request.ContentType ?? ""}'."));
+                return;
+            }
+            var body = new MemoryStream();
+            try { await ctx.Request.Body.CopyToAsync(body, ctx.RequestAborted); }
+            catch (Microsoft.AspNetCore.Http.BadHttpRequestException ex)
+            {
+                await Write(ctx, ServingResponse.Error(ex.StatusCode, "BAD_REQUEST", ex.Message));
+                return;
+            }
+            var (mlflow, error) = AzureMLContract.TranslateRequest(body.GetBuffer().AsSpan(0, (int)body.Length));
+            if (error != null)
+            {
+                await Write(ctx, error);
+                return;
+            }
+            var response = await service.InvokeAsync("application/json", new MemoryStream(mlflow!), ctx.RequestAborted);
+            await Write(ctx, AzureMLContract.TranslateResponse(response));
+        });
         app.MapFallback((HttpContext ctx) => Write(ctx, ServingResponse.Error(404, "ENDPOINT_NOT_FOUND", $"No endpoint {ctx.Request.Method} {ctx.Request.Path}.")));
 
         if (watchStdin)
