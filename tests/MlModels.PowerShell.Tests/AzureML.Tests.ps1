@@ -16,6 +16,14 @@ Describe 'Azure ML cmdlets' {
         foreach ($p in $help.Parameters.Parameter) { ($p.Description | Out-String).Trim() | Should -Not -BeNullOrEmpty -Because "-$($p.Name) of $_ needs a description" }
     }
 
+    It 'have table views for endpoints and batch jobs' {
+        foreach ($type in 'MlModels.Deploy.AzureML.AzureMLEndpoint', 'MlModels.Deploy.AzureML.BatchJobResource') {
+            $view = Get-FormatData -TypeName $type
+            $view | Should -Not -BeNullOrEmpty -Because $type
+            $view.FormatViewDefinition[0].Control | Should -BeOfType [System.Management.Automation.TableControl]
+        }
+    }
+
     It 'asks before deleting an endpoint (ConfirmImpact High)' {
         $meta = [System.Management.Automation.CommandMetadata]::new((Get-Command Remove-MLModelAzureMLEndpoint))
         $meta.ConfirmImpact | Should -Be 'High'
