@@ -9,7 +9,7 @@ case "${1:-}" in
     [ -n "$bin" ] || { echo "azurite is not installed" >&2; exit 1; }
     rm -rf "$state" && mkdir -p "$state/data"
     port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
-    args=(--blobHost 127.0.0.1 --blobPort "$port" --location "$state/data" --skipApiVersionCheck --silent)
+    args=(--blobHost 127.0.0.1 --blobPort "$port" --location "$state/data" --skipApiVersionCheck --disableTelemetry --silent)
     # azurite (all services) also opens queue and table ports; give them free loopback ports too.
     if [ "$(basename "$bin")" = azurite ]; then
       qp="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
