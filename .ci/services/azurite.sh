@@ -2,7 +2,9 @@
 # Azurite's blob service on loopback, the Azure ML datastore of the Azure ML tests.
 # start: prints only `export` lines (AZURITE_BLOB_ENDPOINT); stop: ends the process this script started.
 set -euo pipefail
-state="${TMPDIR:-/tmp}/mlmodels-azurite"
+# One server per checkout: its state folder is named after the checkout, so concurrent runs never stop each other's.
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+state="${TMPDIR:-/tmp}/mlmodels-azurite-$(printf %s "$root" | sha1sum | cut -c1-10)"
 case "${1:-}" in
   start)
     bin="$(command -v azurite-blob || command -v azurite || true)"
