@@ -48,6 +48,8 @@
         'Invoke-MLModelAzureMLEndpoint'
         'Start-MLModelAzureMLBatchJob'
         'Get-MLModelAzureMLBatchJob'
+        'Publish-MLModelSageMakerImage'
+        'Start-MLModelSageMakerLocal'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
