@@ -100,19 +100,19 @@ static void PythonWorker(string repo, Options opt, string csv)
         using var scorer = MlModels.Core.Scoring.Python.PythonScorer.Start(model, new MlModels.Core.Scoring.Python.PythonOptions("/usr/bin/python3"));
         // The same rows, already parsed and in memory on both sides: only the worker's transfer and framing differ.
         var frames = CsvInput.Read(csv, names => scorer.PlanColumns(names, null), opt.PythonBatch).ToList();
-        scorer.Predict(frames[0], null);
+        scorer.Predict(new FrameInput(frames[0]), null);
         var ours = new List<double>(); var limit = new List<double>();
         for (int run = 0; run < opt.Runs; run++)
         {
-            ours.Add(Time(() => { foreach (var f in frames) scorer.Predict(f, null); }));
+            ours.Add(Time(() => { foreach (var f in frames) scorer.Predict(new FrameInput(f), null); }));
             limit.Add(double.Parse(Run("/usr/bin/python3", [Path.Combine(repo, "bench/python_predict_limit.py"), dir, csv]).Trim(), CultureInfo.InvariantCulture));
         }
         Console.WriteLine($"\npython worker, sklearn {kind}, {opt.Rows:N0} rows in batches of {opt.PythonBatch:N0}: {Median(ours):F2}s vs the model's predict inside Python {Median(limit):F2}s = {Median(ours) / Median(limit):F2}x the limit");
         if (kind != "linear") continue;
         var one = new Frame(frames[0].Names, frames[0].Columns.Select(c => { var a = ElementKinds.NewArray(c.Kind, 1); Array.Copy(c.Values, a, 1); return new ColumnData(c.Kind, a); }).ToList(), 1);
-        for (int i = 0; i < 50; i++) scorer.Predict(one, null);
+        for (int i = 0; i < 50; i++) scorer.Predict(new FrameInput(one), null);
         var single = new List<double>();
-        for (int i = 0; i < 1000; i++) single.Add(Time(() => scorer.Predict(one, null)) * 1000);
+        for (int i = 0; i < 1000; i++) single.Add(Time(() => scorer.Predict(new FrameInput(one), null)) * 1000);
         Console.WriteLine($"python worker warm 1-row call: median {Median(single):F3} ms, p99 {single.Order().ElementAt(989):F3} ms over 1,000 calls");
     }
 }

@@ -44,7 +44,12 @@ internal static class Prerequisites
 
     public const string DebianPython = "/usr/bin/python3";
 
-    public static bool PythonHas(string modules)
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> Imports = new();
+
+    /// <summary>Whether Debian's Python imports the modules (asked once per list: importing sklearn takes seconds).</summary>
+    public static bool PythonHas(string modules) => Imports.GetOrAdd(modules, TryImport);
+
+    private static bool TryImport(string modules)
     {
         if (!File.Exists(DebianPython)) return false;
         using var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(DebianPython, ["-c", $"import {modules}"]) { RedirectStandardError = true, RedirectStandardOutput = true })!;

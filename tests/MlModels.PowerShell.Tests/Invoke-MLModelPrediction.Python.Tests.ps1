@@ -126,7 +126,8 @@ def load_model(path):
 
     It 'reports an exception inside predict, with the traceback on Verbose' {
         $v = [pscustomobject]@{ x1 = 111.0; x2 = 1.0; x3 = 1.0 } | Invoke-MLModelPrediction -Path (Join-Path $models 'custom-behaviour') -ErrorVariable err -ErrorAction SilentlyContinue -Verbose 4>&1
-        $err[0].FullyQualifiedErrorId | Should -Match '^PythonWorkerFailed'
+        $err[0].FullyQualifiedErrorId | Should -Match '^ModelPredictFailed'
+        $err[0].Exception.ErrorCode | Should -Be 'BAD_REQUEST'
         $err[0].Exception.Message | Should -Match "custom-behaviour.*ValueError: model refuses x1 == 111"
         ($v -join "`n") | Should -Match 'Traceback'
     }
@@ -148,7 +149,8 @@ def load_model(path):
     It 'keeps what a model prints out of the predictions, on the Verbose stream' {
         $all = [pscustomobject]@{ x1 = 42.0; x2 = 1.0; x3 = 1.0 } | Invoke-MLModelPrediction -Path (Join-Path $models 'custom-behaviour') -Verbose 4>&1
         ($all | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message | Should -Contain 'chatty model says hello'
-        ($all | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] }).prediction | Should -Be 84
+        # The model returns df["x1"] * 2, a Series named x1.
+        ($all | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] }).x1 | Should -Be 84
     }
 
     It 'warns when the model asks for another Python minor version' {
@@ -183,5 +185,51 @@ def load_model(path):
             $again.Count | Should -Be 200
         }
         finally { Remove-Item Env:MLMODELS_ENV_CACHE }
+    }
+}
+
+Describe 'Invoke-MLModelPrediction answers as MLflow 2.12.2 on its scoring corpus' -Skip:$skip {
+    BeforeDiscovery {
+        $corpus = Join-Path $PSScriptRoot '../conformance/scoring'
+        $runs = Get-Content (Join-Path $corpus 'predict/index.json') -Raw | ConvertFrom-Json
+        $errors = @(
+            @{ Case = 'sk-ridge__missing-column'; Code = 'INVALID_PARAMETER_VALUE'; Id = 'SchemaViolation' }
+            @{ Case = 'sk-ridge__string-for-double'; Code = 'BAD_REQUEST'; Id = 'InvalidInput' }
+            @{ Case = 'py-tensor-sig__tensor-wrong-shape'; Code = 'INVALID_PARAMETER_VALUE'; Id = 'SchemaViolation' }
+            @{ Case = 'py-raises__negative-a-csv'; Code = 'BAD_REQUEST'; Id = 'ModelPredictFailed' }
+            @{ Case = 'py-params__params-wrong-type'; Code = 'INVALID_PARAMETER_VALUE'; Id = 'SchemaViolation' }
+        )
+    }
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+        $env:MLMODELS_PYTHON = '/usr/bin/python3'
+        $corpus = Join-Path $RepoRoot 'tests/conformance/scoring'
+    }
+    AfterAll { Remove-Item Env:MLMODELS_PYTHON -ErrorAction Ignore }
+
+    It 'writes what mlflow models predict wrote for <input>' -ForEach $runs {
+        $out = Join-Path $TestDrive ([IO.Path]::GetFileName($input) + '.out.json')
+        $parameters = @{ Path = (Join-Path $corpus "models/$model"); OutputPath = $out; ErrorVariable = 'err'; ErrorAction = 'SilentlyContinue' }
+        if ($format -eq 'csv') { $parameters.InputCsv = Join-Path $corpus $input } else { $parameters.InputJson = Join-Path $corpus $input }
+        Invoke-MLModelPrediction @parameters 3>$null
+        if ($exit_code -ne 0) {
+            $err | Should -Not -BeNullOrEmpty
+            $out | Should -Not -Exist
+        }
+        else {
+            $err | Should -BeNullOrEmpty
+            [IO.File]::ReadAllText($out) | Should -BeExactly ([IO.File]::ReadAllText((Join-Path $corpus $output)))
+        }
+    }
+
+    It 'refuses <Case> with MLflow''s error code' -ForEach $errors {
+        $entry = (Get-Content (Join-Path $corpus 'cases.json') -Raw | ConvertFrom-Json) | Where-Object case -eq $Case
+        $parameters = @{ Path = (Join-Path $corpus "models/$($entry.model)"); OutputPath = (Join-Path $TestDrive "$Case.json"); ErrorVariable = 'err'; ErrorAction = 'SilentlyContinue' }
+        if ($entry.content_type -like 'text/csv*') { $parameters.InputCsv = Join-Path $corpus $entry.body_file } else { $parameters.InputJson = Join-Path $corpus $entry.body_file }
+        Invoke-MLModelPrediction @parameters 3>$null
+        $err[0].FullyQualifiedErrorId | Should -Match "^$Id,"
+        $err[0].Exception.ErrorCode | Should -Be $Code
+        ((Get-Content (Join-Path $corpus "responses/$Case.json") -Raw | ConvertFrom-Json).body.error_code) | Should -Be $Code
+        Join-Path $TestDrive "$Case.json" | Should -Not -Exist
     }
 }

@@ -59,12 +59,28 @@ Describe 'Invoke-MLModelPrediction' {
         $typed = Get-MLModel (Join-Path $TestDrive 'typed')
         $bad = Join-Path $TestDrive 'bad.csv'
         Set-Content $bad "a,b,c`n1.5,2,3`n"
+        # CSV text that does not parse as the column's type is unreadable input (MLflow: BAD_REQUEST)...
         $typed | Invoke-MLModelPrediction -InputCsv $bad -ErrorVariable err -ErrorAction SilentlyContinue 3>$null
-        $err[0].FullyQualifiedErrorId | Should -Be 'SchemaViolation,MlModels.PowerShell.Commands.InvokeMLModelPredictionCommand'
+        $err[0].FullyQualifiedErrorId | Should -Be 'InvalidInput,MlModels.PowerShell.Commands.InvokeMLModelPredictionCommand'
         $err[0].CategoryInfo.Category | Should -Be 'InvalidData'
+        $err[0].Exception.ErrorCode | Should -Be 'BAD_REQUEST'
         $err[0].Exception.Message | Should -Match "line 2, column 'a'"
+        # ...while a typed value that MLflow will not convert breaks the schema (INVALID_PARAMETER_VALUE).
         [pscustomobject]@{ a = [double]1; b = 2.0; c = 3.0 } | Invoke-MLModelPrediction -Model $typed -ErrorVariable err2 -ErrorAction SilentlyContinue 3>$null
+        $err2[0].FullyQualifiedErrorId | Should -Be 'SchemaViolation,MlModels.PowerShell.Commands.InvokeMLModelPredictionCommand'
+        $err2[0].Exception.ErrorCode | Should -Be 'INVALID_PARAMETER_VALUE'
         $err2[0].Exception.Message | Should -Match 'Can not safely convert float64 to int64'
+    }
+
+    It 'writes MLflow''s JSON for table and tensor requests' {
+        $o = Join-Path $TestDrive 'records.json'
+        $linear | Invoke-MLModelPrediction -InputCsv $csv -OutputPath $o 3>$null
+        Get-Content $o -Raw | Should -BeExactly '{"predictions": [{"variable": 4.75}, {"variable": 0.25}]}'
+        $req = Join-Path $TestDrive 'tensor.json'
+        Set-Content $req '{"inputs": [[1, 2, 3], [1, 1, 1]]}'
+        $t = Join-Path $TestDrive 'tensor-out.json'
+        $linear | Invoke-MLModelPrediction -InputJson $req -OutputPath $t 3>$null
+        Get-Content $t -Raw | Should -BeExactly '{"predictions": {"variable": [[4.75], [1.75]]}}'
     }
 
     It 'scores the model''s saved input example' {
@@ -103,10 +119,15 @@ for (`$i = 0; `$i -lt 200 -and -not (Get-ChildItem '$dir' -Force -Filter '.stopp
     }
 
     It 'warns and scores on CPU when the model asks for CUDA that is not there' {
-        $null = $linear | Invoke-MLModelPrediction -InputCsv $csv -WarningVariable w 3>$null
-        # The warning comes once, when the session is created; a fresh model object creates a new one.
-        $null = Get-MLModel $linear.Path | Invoke-MLModelPrediction -InputCsv $csv -WarningVariable w2 3>$null
-        ($w2 -join ' ') | Should -Match 'CUDAExecutionProvider'
+        # Save-MLModel -OnnxModel asks for CUDAExecutionProvider first, as mlflow.onnx does; this ONNX Runtime has none.
+        $m = Get-MLModel $linear.Path
+        $out = $m | Invoke-MLModelPrediction -InputCsv $csv -WarningVariable w 3>$null
+        ($w -join ' ') | Should -Match 'CUDAExecutionProvider'
+        $out.variable | Should -Be @(4.75, 0.25)
+        # The warning comes once, when the session is created: the same model object scores again without it.
+        $again = $m | Invoke-MLModelPrediction -InputCsv $csv -WarningVariable w2 3>$null
+        $w2 | Should -BeNullOrEmpty
+        $again.variable | Should -Be @(4.75, 0.25)
     }
 
     It 'keeps ONNX Runtime off the console: its opset warning is a PowerShell warning, the rest Verbose' {

@@ -39,7 +39,22 @@ public class PythonServerTests
         var ok = await s.PostAsync("{\"dataframe_records\": [{\"x1\": 5, \"x2\": 1, \"x3\": 1}]}");
         var text = await ok.Content.ReadAsStringAsync();
         Assert.True(ok.StatusCode == HttpStatusCode.OK, text);
-        Assert.Contains("10", text);
+        // The model returns df["x1"] * 2, a Series named x1: MLflow writes it as records.
+        Assert.Equal("{\"predictions\": [{\"x1\": 10.0}]}", text);
+    }
+
+    [SkippableFact]
+    public async Task ModelThatRaises_Is400BadRequest_WithItsTraceback()
+    {
+        var dir = Fixtures();
+        await using var s = await RunningServer.StartAsync(ModelStore.Load(Path.Combine(dir, "custom-behaviour")), Options(1, 30));
+        var r = await s.PostAsync("{\"dataframe_records\": [{\"x1\": 111, \"x2\": 1, \"x3\": 1}]}");
+        Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+        var error = System.Text.Json.JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("BAD_REQUEST", error.GetProperty("error_code").GetString());
+        Assert.Contains("model refuses x1 == 111", error.GetProperty("message").GetString());
+        Assert.Contains("ValueError", error.GetProperty("stack_trace").GetString());
+        Assert.Equal("{\"predictions\": [{\"x1\": 10.0}]}", await (await s.PostAsync("{\"dataframe_records\": [{\"x1\": 5, \"x2\": 1, \"x3\": 1}]}")).Content.ReadAsStringAsync());
     }
 
     [SkippableFact]
@@ -53,7 +68,7 @@ public class PythonServerTests
         var r = await inFlight;
         await stopping;
         Assert.Equal(HttpStatusCode.OK, r.StatusCode);
-        Assert.Contains("14", await r.Content.ReadAsStringAsync());
+        Assert.Equal("{\"predictions\": [{\"x1\": 14.0}]}", await r.Content.ReadAsStringAsync());
     }
 
     [SkippableFact]

@@ -46,10 +46,15 @@ public sealed class RunningServer : IAsyncDisposable
         return ModelStore.Save(m, dir, new SaveOptions(Force: true));
     }
 
+    /// <summary>The linear ONNX fixture wrapped as a model, with the tensor signature the wrapping writes (input: float32 (-1, 3)).</summary>
+    public static MLModel TensorModel() =>
+        OnnxPackager.Save(Path.Combine(TestPaths.RepoRoot, "tests/fixtures/onnx/linear.onnx"), Path.Combine(TestPaths.NewTempDir(), "linear-tensor"));
+
     public Task<HttpResponseMessage> PostAsync(string body, string? contentType = "application/json")
     {
         var content = new ByteArrayContent(Encoding.UTF8.GetBytes(body));
-        if (contentType != null) content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        // Sent as given, unnormalised, as a client written for MLflow would.
+        if (contentType != null) content.Headers.TryAddWithoutValidation("Content-Type", contentType);
         return Http.PostAsync("/invocations", content);
     }
 

@@ -100,6 +100,34 @@ public sealed class Frame
     public int RowCount { get; }
     /// <summary>Number (1-based, data rows) of this batch's first row in the whole input, for error messages.</summary>
     public long FirstRow { get; }
+    /// <summary>True when the columns have no names but positions (pandas' 0, 1, ...): a model sees integer column labels.</summary>
+    public bool PositionalNames { get; init; }
+
+    public Frame WithPositionalNames() => new(Names, Columns, RowCount, FirstRow) { PositionalNames = true };
+
+    /// <summary>Batches of one input joined into one frame (the columns of the first, in order).</summary>
+    public static Frame Concat(IReadOnlyList<Frame> parts)
+    {
+        if (parts.Count == 1) return parts[0];
+        int rows = parts.Sum(p => p.RowCount);
+        var cols = new List<ColumnData>();
+        for (int c = 0; c < parts[0].Columns.Count; c++)
+        {
+            var kind = parts[0].Columns[c].Kind;
+            var values = ElementKinds.NewArray(kind, rows);
+            bool[]? missing = parts.Any(p => p.Columns[c].Missing != null) ? new bool[rows] : null;
+            int at = 0;
+            foreach (var p in parts)
+            {
+                var col = p.Columns[c];
+                Array.Copy(col.Values, 0, values, at, p.RowCount);
+                if (missing != null && col.Missing != null) Array.Copy(col.Missing, 0, missing, at, p.RowCount);
+                at += p.RowCount;
+            }
+            cols.Add(new ColumnData(kind, values, missing));
+        }
+        return new Frame(parts[0].Names, cols, rows, parts[0].FirstRow) { PositionalNames = parts[0].PositionalNames };
+    }
 
     public int IndexOf(string name)
     {

@@ -2,17 +2,20 @@ using MlModels.Core.Format;
 
 namespace MlModels.Core.Scoring;
 
-/// <summary>What every scoring backend offers: plan the input columns, score a batch, score a tensor request.</summary>
+/// <summary>What every scoring backend offers: plan a table's columns, and run the model on an input it was given.</summary>
 public interface IScorer : IDisposable
 {
     MLModel Model { get; }
 
+    /// <summary>
+    /// True when the backend feeds a DataFrame's columns to the model itself (mlflow.onnx stacks them into its graph
+    /// inputs), so a tensor signature does not turn tables into arrays first.
+    /// </summary>
+    bool FeedsFrames { get; }
+
     /// <summary>Which of the input's columns the model takes, in what order and as what type.</summary>
     IReadOnlyList<ColumnTarget> PlanColumns(IReadOnlyList<string> sourceNames, Action<string>? warn);
 
-    /// <summary>Scores one batch of converted columns.</summary>
-    Frame Predict(Frame input, IReadOnlyDictionary<string, object?>? parameters);
-
-    /// <summary>Scores the tensor forms of an MLflow request (inputs/instances not given as records).</summary>
-    object PredictTensors(ScoringRequest request, IReadOnlyDictionary<string, object?>? parameters);
+    /// <summary>Runs the model on an input that has been parsed and checked against its schema.</summary>
+    Prediction Predict(ModelInput input, IReadOnlyDictionary<string, object?>? parameters);
 }

@@ -13,14 +13,14 @@ public static class CsvInput
     public static IEnumerable<Frame> Read(string path, ColumnPlanner planner, int batchSize, CancellationToken ct = default)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Input CSV file {path} does not exist.", path);
-        if (new FileInfo(path).Length == 0) throw new SchemaViolationException($"Input CSV file {path} is empty; it needs a header row and at least one data row.");
+        if (new FileInfo(path).Length == 0) throw SchemaViolationException.BadInput($"Input CSV file {path} is empty; it needs a header row naming its columns.");
         return Read(() => Options.From(new StreamReader(path, StrictUtf8, detectEncodingFromByteOrderMarks: true)), path, planner, batchSize, ct);
     }
 
     /// <summary>CSV from a stream (a request body); <paramref name="name"/> is used in messages.</summary>
     public static IEnumerable<Frame> Read(Stream stream, string name, ColumnPlanner planner, int batchSize, CancellationToken ct = default)
     {
-        if (stream.CanSeek && stream.Length == 0) throw new SchemaViolationException($"{name} is empty; it needs a header row and at least one data row.");
+        if (stream.CanSeek && stream.Length == 0) throw SchemaViolationException.BadInput($"{name} is empty; it needs a header row naming its columns.");
         return Read(() => Options.From(new StreamReader(stream, StrictUtf8, detectEncodingFromByteOrderMarks: true, leaveOpen: true)), name, planner, batchSize, ct);
     }
 
@@ -39,11 +39,11 @@ public static class CsvInput
             try { if (!frames.MoveNext()) yield break; }
             catch (System.Text.DecoderFallbackException ex)
             {
-                throw new SchemaViolationException($"{path} is not UTF-8 text (bytes {Convert.ToHexString(ex.BytesUnknown ?? [])} at byte {ex.Index:N0} of a block).", null, null, ex);
+                throw SchemaViolationException.BadInput($"{path} is not UTF-8 text (bytes {Convert.ToHexString(ex.BytesUnknown ?? [])} at byte {ex.Index:N0} of a block).", null, null, ex);
             }
             catch (Exception ex) when (ex.Source == "Sep")
             {
-                throw new SchemaViolationException($"{path} cannot be read as CSV: {ex.Message}", null, null, ex);
+                throw SchemaViolationException.BadInput($"{path} cannot be read as CSV: {ex.Message}", null, null, ex);
             }
             yield return frames.Current;
         }
@@ -63,7 +63,7 @@ public static class CsvInput
             header = PandasNames.FromCsvHeader(cells);
         }
         if (header == null || !named)
-            throw new SchemaViolationException($"Input CSV file {path} has no header row naming its columns.");
+            throw SchemaViolationException.BadInput($"Input CSV file {path} has no header row naming its columns.");
         var plan = planner(header);
         long rowNumber = 0;
         var batch = new Batch(plan, batchSize);
@@ -74,14 +74,16 @@ public static class CsvInput
             if (row.ColCount != header.Count)
             {
                 if (row.ColCount == 1 && row.Span.Length == 0) continue; // blank lines are skipped, as pandas does
-                throw new SchemaViolationException($"{path}, line {row.LineNumberFrom:N0}: {row.ColCount} fields, but the header has {header.Count}.", null, row.LineNumberFrom);
+                // A short row's missing fields are missing values, as pandas reads them; a long row is an error.
+                if (row.ColCount > header.Count)
+                    throw SchemaViolationException.BadInput($"{path}, line {row.LineNumberFrom:N0}: {row.ColCount} fields, but the header has {header.Count}.", null, row.LineNumberFrom);
             }
             rowNumber++;
             int r = batch.Count;
             for (int c = 0; c < plan.Count; c++)
             {
                 var t = plan[c];
-                if (t.SourceIndex < 0) { ValueConversion.SetMissing(t, batch.Arrays[c], ref batch.Masks[c], r, batchSize, rowNumber); continue; }
+                if (t.SourceIndex < 0 || t.SourceIndex >= row.ColCount) { ValueConversion.SetMissing(t, batch.Arrays[c], ref batch.Masks[c], r, batchSize, rowNumber); continue; }
                 var span = row[t.SourceIndex].Span;
                 if (span.Length == 0) { ValueConversion.SetMissing(t, batch.Arrays[c], ref batch.Masks[c], r, batchSize, rowNumber); continue; }
                 bool ok = t.Kind switch
@@ -92,7 +94,7 @@ public static class CsvInput
                     _ => ValueConversion.TryParseText(span, t.Kind, batch.Arrays[c], r),
                 };
                 if (!ok)
-                    throw new SchemaViolationException($"{path}, line {row.LineNumberFrom:N0}, column '{t.Name}': {ValueConversion.Why(span, t.Kind)}.", t.Name, row.LineNumberFrom);
+                    throw SchemaViolationException.BadInput($"{path}, line {row.LineNumberFrom:N0}, column '{t.Name}': {ValueConversion.Why(span, t.Kind)}.", t.Name, row.LineNumberFrom);
             }
             batch.Count++;
             if (batch.Count == batchSize)
@@ -101,8 +103,8 @@ public static class CsvInput
                 batch = new Batch(plan, batchSize);
             }
         }
-        if (batch.Count > 0) yield return batch.ToFrame(rowNumber - batch.Count + 1);
-        else if (rowNumber == 0) throw new SchemaViolationException($"Input CSV file {path} has a header but no data rows.");
+        // A header without rows is a frame of no rows, as pandas reads it; the model decides what that means.
+        if (batch.Count > 0 || rowNumber == 0) yield return batch.ToFrame(rowNumber - batch.Count + 1);
     }
 
     private static bool Store<T>(T? value, T[] dest, int i) where T : struct
@@ -177,205 +179,22 @@ public static class ObjectInput
     }
 }
 
-/// <summary>
-/// An MLflow scoring request: exactly one of <c>dataframe_split</c>, <c>dataframe_records</c>, <c>instances</c>,
-/// <c>inputs</c>, plus optional <c>params</c>. Holds the parsed JSON until it is converted.
-/// </summary>
-public sealed partial class ScoringRequest : IDisposable
-{
-    public static readonly string[] InputKeys = ["dataframe_split", "dataframe_records", "instances", "inputs"];
-
-    private readonly JsonDocument _doc;
-
-    private ScoringRequest(JsonDocument doc, string format, JsonElement data, JsonElement? parameters)
-    {
-        _doc = doc;
-        Format = format;
-        Data = data;
-        Params = parameters;
-    }
-
-    public string Format { get; }
-    public JsonElement Data { get; }
-    public JsonElement? Params { get; }
-
-    /// <summary>True when the request is a table (dataframe forms, or instances/inputs given as records).</summary>
-    public bool IsTabular => Format is "dataframe_split" or "dataframe_records" || Data.ValueKind == JsonValueKind.Array && Data.GetArrayLength() > 0 && Data[0].ValueKind == JsonValueKind.Object;
-
-    public static ScoringRequest Parse(string json, string source = "request")
-    {
-        if (LoneSurrogate(json) is string escape)
-            throw new SchemaViolationException($"{source} holds the escape {escape} (half of a UTF-16 surrogate pair), which is no Unicode text.");
-        JsonDocument doc;
-        try { doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 64 }); }
-        catch (JsonException ex) { throw new SchemaViolationException($"{source} is not valid JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}): {ex.Message}", null, null, ex); }
-        return FromDocument(doc, source);
-    }
-
-    // System.Text.Json cannot read such strings back out; the check costs a scan only when the text has a \u escape.
-    private static string? LoneSurrogate(string json)
-    {
-        if (!json.Contains("\\u", StringComparison.Ordinal)) return null;
-        var m = SurrogateEscape().Match(json);
-        for (; m.Success; m = m.NextMatch())
-        {
-            bool high = m.Groups[1].Value[0] is '8' or '9' or 'a' or 'b' or 'A' or 'B';
-            var next = m.NextMatch();
-            if (high && next.Success && next.Index == m.Index + 6 && next.Groups[1].Value[0] is 'c' or 'd' or 'e' or 'f' or 'C' or 'D' or 'E' or 'F') { m = next; continue; }
-            // An escaped backslash before it ("\\ud800") makes it plain text, not an escape.
-            int slashes = 0;
-            for (int i = m.Index - 1; i >= 0 && json[i] == '\\'; i--) slashes++;
-            if (slashes % 2 == 0) return m.Value;
-        }
-        return null;
-    }
-
-    [System.Text.RegularExpressions.GeneratedRegex(@"\\u[dD]([0-9a-fA-F])[0-9a-fA-F]{2}")]
-    private static partial System.Text.RegularExpressions.Regex SurrogateEscape();
-
-    public static ScoringRequest ParseFile(string path)
-    {
-        if (!File.Exists(path)) throw new FileNotFoundException($"Input JSON file {path} does not exist.", path);
-        if (new FileInfo(path).Length == 0) throw new SchemaViolationException($"Input JSON file {path} is empty.");
-        return Parse(File.ReadAllText(path), path);
-    }
-
-    private static ScoringRequest FromDocument(JsonDocument doc, string source)
-    {
-        var root = doc.RootElement;
-        if (root.ValueKind != JsonValueKind.Object)
-        {
-            doc.Dispose();
-            throw new SchemaViolationException($"{source}: the request must be a JSON object with exactly one of the input fields {{'dataframe_split', 'dataframe_records', 'instances', 'inputs'}}.");
-        }
-        var present = root.EnumerateObject().Select(p => p.Name).ToList();
-        var keys = present.Where(InputKeys.Contains).Distinct().ToList(); // a repeated key: the last value, as json.loads reads it
-        if (keys.Count != 1)
-        {
-            doc.Dispose();
-            throw new SchemaViolationException($"{source}: invalid input. The input must be a JSON dictionary with exactly one of the input fields {{'dataframe_split', 'dataframe_records', 'instances', 'inputs'}}. Received dictionary with input fields: {ColumnPlan.PyList(present)}.");
-        }
-        JsonElement? ps = root.TryGetProperty("params", out var p) && p.ValueKind != JsonValueKind.Null ? p : null;
-        if (ps is { ValueKind: not JsonValueKind.Object })
-        {
-            doc.Dispose();
-            throw new SchemaViolationException($"{source}: 'params' must be a JSON object.");
-        }
-        return new ScoringRequest(doc, keys[0], root.GetProperty(keys[0]), ps);
-    }
-
-    /// <summary>The tabular forms as one frame.</summary>
-    public Frame ToFrame(ColumnPlanner planner)
-    {
-        List<string> names;
-        List<JsonElement[]> rows;
-        if (Format == "dataframe_split")
-        {
-            if (Data.ValueKind != JsonValueKind.Object || !Data.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Array)
-                throw new SchemaViolationException("dataframe_split must be an object with 'columns' and 'data' (a list of rows).");
-            rows = data.EnumerateArray().Select((r, i) => r.ValueKind == JsonValueKind.Array ? r.EnumerateArray().ToArray()
-                : throw new SchemaViolationException($"dataframe_split: data row {i + 1} is not a list.", null, i + 1)).ToList();
-            names = Data.TryGetProperty("columns", out var cols) && cols.ValueKind == JsonValueKind.Array
-                ? cols.EnumerateArray().Select(c => c.ValueKind == JsonValueKind.String ? c.GetString()! : c.GetRawText()).ToList()
-                : Enumerable.Range(0, rows.FirstOrDefault()?.Length ?? 0).Select(i => i.ToString()).ToList();
-            for (int i = 0; i < rows.Count; i++)
-                if (rows[i].Length != names.Count)
-                    throw new SchemaViolationException($"dataframe_split: data row {i + 1} has {rows[i].Length} values for {names.Count} columns.", null, i + 1);
-        }
-        else
-        {
-            if (Data.ValueKind != JsonValueKind.Array)
-                throw new SchemaViolationException($"{Format} must be a list of records (objects mapping column names to values).");
-            names = [];
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            var records = Data.EnumerateArray().ToList();
-            for (int i = 0; i < records.Count; i++)
-            {
-                if (records[i].ValueKind != JsonValueKind.Object) throw new SchemaViolationException($"{Format}: record {i + 1} is not an object.", null, i + 1);
-                foreach (var prop in records[i].EnumerateObject()) if (seen.Add(prop.Name)) names.Add(prop.Name);
-            }
-            rows = records.Select(rec => names.Select(n => rec.TryGetProperty(n, out var v) ? v : default).ToArray()).ToList();
-        }
-        if (rows.Count == 0) throw new SchemaViolationException($"{Format} holds no rows.");
-        var plan = planner(names);
-        var batch = new CsvInput.Batch(plan, rows.Count);
-        for (int r = 0; r < rows.Count; r++)
-        {
-            for (int c = 0; c < plan.Count; c++)
-            {
-                var t = plan[c];
-                var e = t.SourceIndex >= 0 ? rows[r][t.SourceIndex] : default;
-                if (e.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null) { ValueConversion.SetMissing(t, batch.Arrays[c], ref batch.Masks[c], r, rows.Count, r + 1); continue; }
-                ValueConversion.SetFromJson(e, t.Kind, batch.Arrays[c], r, t.Name, r + 1);
-            }
-            batch.Count++;
-        }
-        return batch.ToFrame(1);
-    }
-
-    /// <summary>The tensor forms: a single unnamed tensor (a nested list) or named tensors (an object of nested lists).</summary>
-    public IReadOnlyList<KeyValuePair<string?, JsonElement>> TensorElements()
-    {
-        if (Data.ValueKind == JsonValueKind.Object)
-            return Data.EnumerateObject().Select(p => KeyValuePair.Create((string?)p.Name, p.Value)).ToList();
-        return [KeyValuePair.Create((string?)null, Data)];
-    }
-
-    /// <summary>Converts a nested JSON list into a dense tensor of the given element type, checking it is rectangular.</summary>
-    public static TensorData ToTensor(JsonElement e, ElementKind kind, string name)
-    {
-        var shape = new List<long>();
-        var probe = e;
-        while (probe.ValueKind == JsonValueKind.Array)
-        {
-            shape.Add(probe.GetArrayLength());
-            if (probe.GetArrayLength() == 0) break;
-            probe = probe[0];
-        }
-        long count = shape.Aggregate(1L, (a, b) => a * b);
-        if (count > int.MaxValue) throw new SchemaViolationException($"Input '{name}' is too large.", name);
-        var data = ElementKinds.NewArray(kind, (int)count);
-        int index = 0;
-        Fill(e, 0);
-        return new TensorData(kind, shape.ToArray(), data);
-
-        void Fill(JsonElement node, int depth)
-        {
-            if (depth == shape.Count)
-            {
-                if (node.ValueKind == JsonValueKind.Array) throw new SchemaViolationException($"Input '{name}' is not rectangular: a list appears where a value was expected.", name);
-                if (node.ValueKind == JsonValueKind.Null)
-                {
-                    if (kind == ElementKind.Float32) ((float[])data)[index++] = float.NaN;
-                    else if (kind == ElementKind.Float64) ((double[])data)[index++] = double.NaN;
-                    else throw new SchemaViolationException($"Input '{name}' has a null value, which a {kind.NumpyName()} tensor cannot hold.", name);
-                    return;
-                }
-                ValueConversion.SetFromJson(node, kind, data, index, name, index + 1);
-                index++;
-                return;
-            }
-            if (node.ValueKind != JsonValueKind.Array || node.GetArrayLength() != shape[depth])
-                throw new SchemaViolationException($"Input '{name}' is not rectangular: expected a list of {shape[depth]} at depth {depth + 1}.", name);
-            foreach (var child in node.EnumerateArray()) Fill(child, depth + 1);
-        }
-    }
-
-    public void Dispose() => _doc.Dispose();
-}
-
 /// <summary>Inference params checked against the model's param schema, with defaults applied (MLflow's rules).</summary>
 public static class ParamsEnforcement
 {
-    public static IReadOnlyDictionary<string, object?> Apply(ParamSchema? schema, IDictionary<string, object?>? given, Action<string>? warn)
+    /// <param name="givenValue">A dictionary of params, null, or whatever else the request held (refused when the model has a param schema).</param>
+    public static IReadOnlyDictionary<string, object?> Apply(ParamSchema? schema, object? givenValue, Action<string>? warn)
     {
         var result = new Dictionary<string, object?>(StringComparer.Ordinal);
-        given ??= new Dictionary<string, object?>();
         if (schema == null)
         {
-            if (given.Count > 0) warn?.Invoke($"The model has no param schema; params {ColumnPlan.PyList(given.Keys)} are ignored.");
+            if (givenValue is IDictionary<string, object?> { Count: > 0 } ignored) warn?.Invoke($"The model has no param schema; params {ColumnPlan.PyList(ignored.Keys)} are ignored.");
+            else if (givenValue != null && givenValue is not IDictionary<string, object?>) warn?.Invoke("The model has no param schema; the params given (not a dictionary) are ignored.");
             return result;
         }
+        if (givenValue != null && givenValue is not IDictionary<string, object?>)
+            throw new SchemaViolationException($"Parameters must be a dictionary. Got type '{(givenValue is JsonElement je ? JsonTable.PyTypeName(je).Replace("dictionary", "dict") : givenValue.GetType().Name)}'.");
+        var given = givenValue as IDictionary<string, object?> ?? new Dictionary<string, object?>();
         foreach (var spec in schema.Params)
         {
             if (!given.TryGetValue(spec.Name, out var value) || value == null) { result[spec.Name] = spec.Default; continue; }
@@ -404,13 +223,25 @@ public static class ParamsEnforcement
         var dest = ElementKinds.NewArray(kind, 1);
         try
         {
-            if (value is JsonElement je) ValueConversion.SetFromJson(je, kind, dest, 0, spec.Name, 1);
+            if (value is JsonElement je)
+            {
+                // Params convert only where MLflow's _enforce_param_datatype does: ints widen to floats; nothing becomes text.
+                bool fits = je.ValueKind switch
+                {
+                    JsonValueKind.Number => kind.IsNumeric(),
+                    JsonValueKind.String => kind is ElementKind.String or ElementKind.DateTime,
+                    JsonValueKind.True or JsonValueKind.False => kind == ElementKind.Bool,
+                    _ => false,
+                };
+                if (!fits) throw new SchemaViolationException("", spec.Name);
+                ValueConversion.SetFromJson(je, kind, dest, 0, spec.Name, 1);
+            }
             else if (value is long or int && kind.IsFloat()) dest.SetValue(Convert.ChangeType(value, dest.GetType().GetElementType()!, System.Globalization.CultureInfo.InvariantCulture), 0);
             else ValueConversion.SetFromObject(value, kind, dest, 0, spec.Name, 1);
         }
         catch (SchemaViolationException)
         {
-            throw new SchemaViolationException($"Param '{spec.Name}' must be {spec.Type.ToName()}, but got {value} ({value.GetType().Name}).", spec.Name);
+            throw new SchemaViolationException($"Invalid parameters found: incompatible types for param '{spec.Name}': {spec.Type.ToName()} (default: {spec.Default}). Can not safely convert {(value is JsonElement je ? je.GetRawText() : value)} to {spec.Type.ToName()}.", spec.Name);
         }
         return dest.GetValue(0)!;
     }

@@ -38,10 +38,8 @@ public abstract class PredictionFileWriter : IDisposable
     public static PredictionFormat FormatFor(string path) =>
         Path.GetExtension(path).Equals(".json", StringComparison.OrdinalIgnoreCase) ? PredictionFormat.Json : PredictionFormat.Csv;
 
-    public abstract void Write(Frame input, Frame output);
-
-    /// <summary>Writes a non-tabular result (tensor outputs) as MLflow's {"predictions": ...}.</summary>
-    public virtual void WriteValue(object? predictions) => throw new InvalidOperationException("Tensor predictions can only be written as JSON; use a .json output path or -OutputFormat Json.");
+    /// <summary>Writes the prediction of one batch (<paramref name="input"/>: the rows it was made from, when it came from a table).</summary>
+    public abstract void Write(Frame? input, Prediction output);
 
     protected virtual void Finish() { }
 
@@ -63,7 +61,7 @@ public abstract class PredictionFileWriter : IDisposable
     }
 }
 
-/// <summary>CSV as <c>mlflow models predict -o x.csv</c> writes a DataFrame: a header, then one row per prediction.</summary>
+/// <summary>CSV of the prediction's table form (pandas' <c>to_csv</c> of a DataFrame): a header, then one row per prediction.</summary>
 public sealed class CsvPredictionWriter(string path, bool includeInput, bool overwrite) : PredictionFileWriter(path, overwrite)
 {
     private bool _header;
@@ -71,11 +69,13 @@ public sealed class CsvPredictionWriter(string path, bool includeInput, bool ove
     private readonly byte[] _bytes = new byte[1 << 16];
     private int _pos;
 
-    public override void Write(Frame input, Frame output)
+    public override void Write(Frame? input, Prediction prediction)
     {
+        var output = prediction.ToTable()
+            ?? throw new InvalidOperationException($"The model returned a {prediction.Kind}, not one value per row, which has no CSV form; write it as JSON (a .json output path or -OutputFormat Json).");
         var cols = new List<ColumnData>();
         var names = new List<string>();
-        if (includeInput) { cols.AddRange(input.Columns); names.AddRange(input.Names); }
+        if (includeInput && input != null) { cols.AddRange(input.Columns); names.AddRange(input.Names); }
         cols.AddRange(output.Columns);
         names.AddRange(output.Names);
         Writer.Flush();
@@ -130,110 +130,116 @@ public sealed class CsvPredictionWriter(string path, bool includeInput, bool ove
         null => "",
         bool b => b ? "True" : "False",
         DateTime dt => dt.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture),
-        Array a => JsonValues.Serialize(a),
+        Array or System.Collections.IDictionary or System.Collections.IList => PyJsonWriter.Serialize(v),
         IFormattable fm => fm.ToString(null, CultureInfo.InvariantCulture),
         _ => v.ToString() ?? "",
     });
 }
 
-/// <summary>MLflow's JSON response form: <c>{"predictions": [...records...]}</c>.</summary>
+/// <summary>MLflow's JSON as <c>mlflow models predict -o x.json</c> writes it.</summary>
 public sealed class JsonPredictionWriter : PredictionFileWriter
 {
-    private readonly Utf8JsonWriter _json;
-    private readonly bool _includeInput;
-    private bool _started;
+    private readonly PredictionJsonWriter _json;
 
-    public JsonPredictionWriter(string path, bool includeInput, bool overwrite) : base(path, overwrite)
-    {
-        _includeInput = includeInput;
-        _json = new Utf8JsonWriter(Writer.BaseStream, JsonValues.WriterOptions);
-    }
+    public JsonPredictionWriter(string path, bool includeInput, bool overwrite, bool unwrapped = false) : base(path, overwrite) =>
+        _json = new PredictionJsonWriter(Writer.BaseStream, includeInput, unwrapped);
 
-    public override void Write(Frame input, Frame output)
+    public override void Write(Frame? input, Prediction output) => _json.Write(input, output);
+
+    protected override void Finish() => _json.Complete();
+}
+
+/// <summary>
+/// Writes predictions as MLflow's <c>predictions_to_json</c> does (<c>{"predictions": ...}</c>, Python's json.dump
+/// layout, no trailing newline), to a file or a response body. Batches of a list-shaped result (arrays, Series,
+/// DataFrames, lists) append to one list as they come; other results (dicts) are combined at the end.
+/// With <paramref name="includeInput"/>, each row is a record of the input's columns and the prediction's table columns.
+/// </summary>
+public sealed class PredictionJsonWriter(Stream output, bool includeInput = false, bool unwrapped = false)
+{
+    private readonly PyJsonWriter _w = new(output);
+    private readonly List<Prediction> _held = [];
+    private bool _listStarted;
+
+    public void Write(Frame? input, Prediction prediction)
     {
-        if (!_started) { _json.WriteStartObject(); _json.WritePropertyName("predictions"); _json.WriteStartArray(); _started = true; }
-        for (int r = 0; r < output.RowCount; r++)
+        if (includeInput && input != null && prediction.ToTable() is Frame table)
         {
-            _json.WriteStartObject();
-            if (_includeInput) for (int c = 0; c < input.Columns.Count; c++) WriteCell(_json, input.Names[c], input.Columns[c], r);
-            for (int c = 0; c < output.Columns.Count; c++) WriteCell(_json, output.Names[c], output.Columns[c], r);
-            _json.WriteEndObject();
+            StartList();
+            for (int r = 0; r < table.RowCount; r++)
+            {
+                _w.StartObject();
+                for (int c = 0; c < input.Columns.Count; c++) Cell(input.Names[c], input.Columns[c], r);
+                for (int c = 0; c < table.Columns.Count; c++) Cell(table.Names[c], table.Columns[c], r);
+                _w.EndObject();
+            }
         }
-        _json.Flush();
+        else if (prediction.IsList && _held.Count == 0)
+        {
+            StartList();
+            prediction.WriteItems(_w);
+        }
+        else
+        {
+            if (_listStarted) throw new InvalidOperationException($"The model returned a {prediction.Kind} for a later batch after lists for earlier ones; score the input in one batch.");
+            _held.Add(prediction);
+        }
+        _w.Flush();
     }
 
-    public override void WriteValue(object? predictions)
+    private void Cell(string name, ColumnData col, int r)
     {
-        _json.WriteStartObject();
-        _json.WritePropertyName("predictions");
-        JsonValues.Write(_json, predictions);
-        _json.WriteEndObject();
-        _started = false;
-        _json.Flush();
+        _w.Key(name);
+        if (col.Missing != null && col.Missing[r]) _w.Null();
+        else _w.Element(col.Values, r);
     }
 
-    protected override void Finish()
+    private void StartList()
     {
-        if (_started) { _json.WriteEndArray(); _json.WriteEndObject(); }
-        _json.Flush();
+        if (_listStarted) return;
+        if (_held.Count > 0) throw new InvalidOperationException($"The model returned a {_held[0].Kind} for one batch and a list for another; score the input in one batch.");
+        if (!unwrapped) { _w.StartObject(); _w.Key("predictions"); }
+        _w.StartArray();
+        _listStarted = true;
     }
 
-    private static void WriteCell(Utf8JsonWriter w, string name, ColumnData col, int r)
+    /// <summary>Closes the document; a result with no batches at all is an empty list.</summary>
+    public void Complete()
     {
-        w.WritePropertyName(name);
-        JsonValues.Write(w, col.Get(r));
+        if (_listStarted)
+        {
+            _w.EndArray();
+            if (!unwrapped) _w.EndObject();
+        }
+        else if (_held.Count > 0)
+        {
+            if (!unwrapped) { _w.StartObject(); _w.Key("predictions"); }
+            Prediction.Concat(_held).WriteJson(_w);
+            if (!unwrapped) _w.EndObject();
+        }
+        else
+        {
+            StartList();
+            _w.EndArray();
+            if (!unwrapped) _w.EndObject();
+        }
+        _w.Flush();
+        _w.Dispose();
+    }
+
+    /// <summary>One prediction as a whole MLflow JSON document.</summary>
+    public static byte[] ToBytes(Prediction prediction, bool unwrapped = false)
+    {
+        using var ms = new MemoryStream();
+        var w = new PredictionJsonWriter(ms, false, unwrapped);
+        w.Write(null, prediction);
+        w.Complete();
+        return ms.ToArray();
     }
 }
 
-/// <summary>Writes scoring values as JSON (NaN and infinities as MLflow's server writes them: NaN, Infinity).</summary>
+/// <summary>Writes plain values as JSON for the worker protocol and CSV cells.</summary>
 public static class JsonValues
 {
-    // Quotes and apostrophes stay readable in messages; the output is UTF-8 JSON, not HTML.
-    public static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
-    public static void Write(Utf8JsonWriter w, object? v)
-    {
-        switch (v)
-        {
-            case null: w.WriteNullValue(); break;
-            case float f when float.IsFinite(f): w.WriteNumberValue(f); break;
-            case double d when double.IsFinite(d): w.WriteNumberValue(d); break;
-            case float or double: w.WriteRawValue(Convert.ToDouble(v, CultureInfo.InvariantCulture) switch { double.NaN => "NaN", > 0 => "Infinity", _ => "-Infinity" }, skipInputValidation: true); break;
-            case Half h: Write(w, (float)h); break;
-            case long or int or short or sbyte or byte or ushort or uint: w.WriteNumberValue(Convert.ToInt64(v, CultureInfo.InvariantCulture)); break;
-            case ulong u: w.WriteNumberValue(u); break;
-            case bool b: w.WriteBooleanValue(b); break;
-            case string s: w.WriteStringValue(s); break;
-            case DateTime dt: w.WriteStringValue(dt.ToString("yyyy-MM-ddTHH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture)); break;
-            case TensorData t: WriteTensor(w, t, 0, 0); break;
-            case System.Collections.IDictionary d:
-                w.WriteStartObject();
-                foreach (System.Collections.DictionaryEntry e in d) { w.WritePropertyName(Convert.ToString(e.Key, CultureInfo.InvariantCulture)!); Write(w, e.Value); }
-                w.WriteEndObject();
-                break;
-            case System.Collections.IEnumerable list:
-                w.WriteStartArray();
-                foreach (var item in list) Write(w, item);
-                w.WriteEndArray();
-                break;
-            default: w.WriteStringValue(Convert.ToString(v, CultureInfo.InvariantCulture)); break;
-        }
-    }
-
-    /// <summary>A tensor as nested lists, the way numpy's tolist() gives it.</summary>
-    private static long WriteTensor(Utf8JsonWriter w, TensorData t, int dim, long offset)
-    {
-        if (dim == t.Shape.Length) { Write(w, t.Data.GetValue(offset)); return offset + 1; }
-        w.WriteStartArray();
-        for (long i = 0; i < t.Shape[dim]; i++) offset = WriteTensor(w, t, dim + 1, offset);
-        w.WriteEndArray();
-        return offset;
-    }
-
-    public static string Serialize(object? v)
-    {
-        using var ms = new MemoryStream();
-        using (var w = new Utf8JsonWriter(ms, WriterOptions)) Write(w, v);
-        return Encoding.UTF8.GetString(ms.ToArray());
-    }
+    public static string Serialize(object? v) => PyJsonWriter.Serialize(v);
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json;
 using MlModels.Core.Format;
 using MlModels.Core.Scoring.Onnx;
 using MlModels.Core.Scoring.Python;
@@ -14,9 +15,16 @@ public sealed record PredictionProgress(long RowsDone, TimeSpan Elapsed)
 public sealed class PredictionFailedException(string message, long rowsDone, Exception inner) : Exception(message, inner)
 {
     public long RowsDone { get; } = rowsDone;
+    /// <summary>MLflow's error code of the failure inside (null for failures MLflow would answer with a 500).</summary>
+    public string? ErrorCode => PredictionEngine.ErrorCodeOf(InnerException);
 }
 
-/// <summary>Ties inputs, a model's scorer and outputs together; the cmdlets and the server call this.</summary>
+/// <summary>
+/// The one scoring path that Invoke-MLModelPrediction and the server share: input (CSV stream, MLflow JSON request,
+/// objects, input example) → MLflow's parsing and schema enforcement → the scorer (ONNX or Python) → a
+/// <see cref="Prediction"/> that keeps the kind and names of what the model returned → a sink
+/// (<see cref="PredictionSink"/>: MLflow JSON, CSV, or the caller's objects).
+/// </summary>
 public static class PredictionEngine
 {
     /// <summary>The ONNX scorer for a model, created on first use and kept with the model object.</summary>
@@ -52,24 +60,173 @@ public static class PredictionEngine
         return PythonScorer.Start(model, python, stderr, warn, envProgress, ct);
     }
 
-    /// <summary>Scores batches one after another; a failure names the rows already done.</summary>
-    public static IEnumerable<(Frame Input, Frame Output)> ScoreFrames(IScorer scorer, IEnumerable<Frame> inputs, IProgress<PredictionProgress>? progress = null, CancellationToken ct = default,
-        IReadOnlyDictionary<string, object?>? parameters = null)
+    /// <summary>MLflow's error code for a scoring failure: BAD_REQUEST or INVALID_PARAMETER_VALUE, null for an internal error.</summary>
+    public static string? ErrorCodeOf(Exception? ex) => ex switch
+    {
+        SchemaViolationException sv => sv.ErrorCode,
+        ModelPredictionException mp => mp.ErrorCode,
+        PredictionFailedException pf => pf.ErrorCode,
+        _ => null,
+    };
+
+    /// <summary>The planner for a table's columns under the model's schema; its warning (extra columns) is given once.</summary>
+    public static ColumnPlanner Planner(IScorer scorer, Action<string>? warn)
+    {
+        bool warned = false;
+        return names => scorer.PlanColumns(names, warned || warn == null ? null : msg => { warned = true; warn(msg); });
+    }
+
+    /// <summary>
+    /// MLflow's schema enforcement for a table: a tensor signature turns it into arrays (unless the backend feeds
+    /// frames itself), and without a signature the columns get pandas' own types.
+    /// </summary>
+    public static ModelInput Enforce(IScorer scorer, Frame frame, bool fromText)
+    {
+        var schema = scorer.Model.Signature?.Inputs;
+        if (scorer.FeedsFrames) return new FrameInput(frame);
+        if (schema is { IsTensorBased: true }) return TensorConversion.FromFrame(frame, schema);
+        if (schema is not { Columns.Count: > 0 }) frame = PandasTypes.Infer(frame, fromText);
+        return new FrameInput(frame);
+    }
+
+    /// <summary>
+    /// An MLflow JSON request as MLflow's scoring server reads it (<c>infer_and_parse_data</c>), then checked against
+    /// the model's signature (<c>_enforce_schema</c>). Read failures are BAD_REQUEST, schema failures INVALID_PARAMETER_VALUE.
+    /// </summary>
+    public static ModelInput FromRequest(IScorer scorer, ScoringRequest request, Action<string>? warn)
+    {
+        var schema = scorer.Model.Signature?.Inputs;
+        bool columnSig = schema is { IsTensorBased: false, Columns.Count: > 0 };
+        bool tensorSig = schema is { IsTensorBased: true };
+        var planner = Planner(scorer, warn);
+        if (request.Format == "dataframe_split") return Enforce(scorer, JsonTable.FromSplit(request.Data).ToFrame(planner), false);
+        if (request.Format == "dataframe_records") return Enforce(scorer, JsonTable.FromRecords(request.Data, request.Format).ToFrame(planner), false);
+        var paramSchema = scorer.Model.Signature?.Params;
+        if (request.IsUnified)
+        {
+            if (columnSig) return Enforce(scorer, JsonTable.FromColumns(request.UnifiedData(paramSchema), false).ToFrame(planner), false);
+            if (tensorSig) throw new SchemaViolationException($"Failed to enforce schema: the request is MLflow's unwrapped form (a dict with {ColumnPlan.PyList(ScoringRequest.UnifiedKeys)}), which the model's tensor signature does not take.");
+            return new JsonInput(request.RawData(paramSchema), request.Format);
+        }
+        bool instances = request.Format == "instances";
+        var data = request.Data;
+        IReadOnlyList<KeyValuePair<string, JsonElement>>? columns = null;
+        bool fromRecords = false;
+        if (data.ValueKind == JsonValueKind.Object) columns = data.EnumerateObject().Select(p => KeyValuePair.Create(p.Name, p.Value)).ToList();
+        else if (instances && data.ValueKind == JsonValueKind.Array && data.GetArrayLength() > 0 && data[0].ValueKind == JsonValueKind.Object)
+        {
+            columns = RecordsToColumns(data);
+            fromRecords = true;
+        }
+        bool records = columns == null && data.ValueKind == JsonValueKind.Array && data.GetArrayLength() > 0 && data.EnumerateArray().All(x => x.ValueKind == JsonValueKind.Object);
+
+        if (!columnSig && !tensorSig)
+        {
+            // ONNX without a signature: records are a table; other forms feed the graph's inputs by name.
+            if (scorer.FeedsFrames && records) return Enforce(scorer, JsonTable.FromRecords(data, request.Format).ToFrame(planner), false);
+            if (scorer.FeedsFrames && fromRecords) return Enforce(scorer, JsonTable.FromColumns(columns!, true).ToFrame(planner), false);
+            if (instances && columns != null) JsonTable.FromColumns(columns, true); // the row form's lengths are checked while parsing
+            return new JsonInput(fromRecords ? PyJsonWriter.Serialize(columns!.ToDictionary(c => c.Key, c => PyJson.ToPlain(System.Text.Json.Nodes.JsonNode.Parse(c.Value.GetRawText())))) : data.GetRawText(),
+                fromRecords ? "inputs" : request.Format);
+        }
+        if (columnSig)
+        {
+            if (columns != null) return Enforce(scorer, JsonTable.FromColumns(columns, instances).ToFrame(planner), false);
+            if (records) return Enforce(scorer, JsonTable.FromRecords(data, request.Format).ToFrame(planner), false);
+            if (schema!.Columns.Count == 1 && data.ValueKind == JsonValueKind.Array)
+                return Enforce(scorer, JsonTable.FromColumns([KeyValuePair.Create(schema.Columns[0].Name ?? "0", data)], instances).ToFrame(planner), false);
+            // A list of lists is an array (converted with the first column's type, as MLflow does), which has no named columns.
+            var array = TensorConversion.FromJson(data, ElementKinds.FromDataType(schema.Columns[0].Type), request.Format);
+            throw new SchemaViolationException($"Failed to enforce schema of data with schema '{schema}'. Error: Model is missing inputs {ColumnPlan.PyList(schema.Columns.Select(c => c.Name ?? ""))}: " +
+                $"the model has a column-based signature, which takes a table (dataframe_split, dataframe_records, or {request.Format} as records or a dict of columns), but the input is an array of shape {TensorConversion.ShapeText(array.Shape)}.");
+        }
+        if (!schema!.HasNames)
+        {
+            var spec = schema.Tensors[0];
+            if (columns != null && !fromRecords)
+                throw SchemaViolationException.BadInput("Invalid input. Failed to parse input data. This model contains an un-named tensor-based model signature which expects a single n-dimensional array as input, however, an input of type dict was found.");
+            if (columns != null || records)
+                throw new SchemaViolationException($"Failed to enforce schema with schema '{spec}'. Error: This model contains a tensor-based model signature with no input names, which suggests a numpy array input, but an input of type {(records ? "list of dicts" : "dict")} was found.");
+            var tensor = TensorConversion.RestoreEmptyShape(TensorConversion.FromJson(data, TensorConversion.KindOf(spec), "input"), spec.Shape);
+            TensorConversion.Check(spec, spec.Name ?? "input", tensor);
+            return new TensorInput(tensor);
+        }
+        if (columns == null)
+        {
+            if (schema.Tensors.Count == 1 && !records && data.ValueKind == JsonValueKind.Array) columns = [KeyValuePair.Create(schema.Tensors[0].Name!, data)];
+            else throw new SchemaViolationException($"Failed to enforce schema: this model contains a tensor-based model signature with input names {ColumnPlan.PyList(schema.Tensors.Select(t => t.Name!))}, which suggests a dict input mapping input name to array.");
+        }
+        var tensors = new List<KeyValuePair<string, TensorData>>();
+        var missing = schema.Tensors.Where(s => columns.All(c => c.Key != s.Name)).Select(s => s.Name!).ToList();
+        if (missing.Count > 0) throw new SchemaViolationException($"Failed to enforce schema. Error: Model is missing inputs {ColumnPlan.PyList(missing)}.", missing[0]);
+        foreach (var spec in schema.Tensors)
+        {
+            var value = columns.First(c => c.Key == spec.Name).Value;
+            var tensor = TensorConversion.RestoreEmptyShape(TensorConversion.FromJson(value, TensorConversion.KindOf(spec), spec.Name!), spec.Shape);
+            TensorConversion.Check(spec, spec.Name!, tensor);
+            tensors.Add(KeyValuePair.Create(spec.Name!, tensor));
+        }
+        return new TensorDictInput(tensors);
+    }
+
+    /// <summary>MLflow's conversion of <c>instances</c> records into a dict of column lists.</summary>
+    private static List<KeyValuePair<string, JsonElement>> RecordsToColumns(JsonElement records)
+    {
+        var order = new List<string>();
+        var values = new Dictionary<string, List<JsonElement>>(StringComparer.Ordinal);
+        foreach (var rec in records.EnumerateArray())
+        {
+            if (rec.ValueKind != JsonValueKind.Object) throw SchemaViolationException.BadInput("Invalid input. Failed to parse data as TF serving input: every item of 'instances' must be an object when the first one is.");
+            foreach (var p in rec.EnumerateObject())
+            {
+                if (!values.TryGetValue(p.Name, out var list)) { values[p.Name] = list = []; order.Add(p.Name); }
+                list.Add(p.Value);
+            }
+        }
+        return order.Select(n => KeyValuePair.Create(n, JsonSerializer.SerializeToElement(values[n]))).ToList();
+    }
+
+    /// <summary>One MLflow JSON request, start to end: read, enforce the schema, check params, predict.</summary>
+    public static Prediction ScoreRequest(IScorer scorer, ScoringRequest request, Action<string>? warn)
+    {
+        var input = FromRequest(scorer, request, warn);
+        var parameters = ParamsEnforcement.Apply(scorer.Model.Signature?.Params, request.ParamsFor(scorer.Model.Signature?.Params), warn);
+        return scorer.Predict(input, parameters);
+    }
+
+    /// <summary>A model's saved input example as the MLflow request it stands for.</summary>
+    public static ScoringRequest ExampleRequest(MLModel model)
+    {
+        var example = InputExample.Read(model);
+        object? body = example.Rows != null
+            ? new Dictionary<string, object?> { ["dataframe_split"] = new Dictionary<string, object?> { ["columns"] = example.Columns, ["data"] = example.Rows } }
+            : example.Data is System.Collections.IDictionary d && (d.Contains("inputs") || d.Contains("instances")) ? example.Data
+            : new Dictionary<string, object?> { ["inputs"] = example.Data };
+        return ScoringRequest.Parse(PyJsonWriter.Serialize(body), example.File ?? "input example");
+    }
+
+    /// <summary>
+    /// Scores tables one after another (each through <see cref="Enforce"/>); a failure names the rows already done.
+    /// <paramref name="fromText"/>: the tables were read from CSV text (pandas' type inference applies to them).
+    /// </summary>
+    public static IEnumerable<(Frame Input, Prediction Output)> ScoreFrames(IScorer scorer, IEnumerable<Frame> inputs, IProgress<PredictionProgress>? progress = null, CancellationToken ct = default,
+        IReadOnlyDictionary<string, object?>? parameters = null, bool fromText = false)
     {
         var clock = Stopwatch.StartNew();
         long done = 0;
         using var e = inputs.GetEnumerator();
         while (true)
         {
-            Frame input, output;
+            Frame input;
+            Prediction output;
             try
             {
                 ct.ThrowIfCancellationRequested();
                 if (!e.MoveNext()) yield break;
                 input = e.Current;
-                output = scorer.Predict(input, parameters);
+                output = scorer.Predict(Enforce(scorer, input, fromText), parameters);
             }
-            catch (Exception ex) when (ex is SchemaViolationException or InvalidOperationException or FormatException or PythonWorkerException)
+            catch (Exception ex) when (ex is SchemaViolationException or ModelPredictionException or InvalidOperationException or FormatException or PythonWorkerException)
             {
                 throw new PredictionFailedException($"{ex.Message} ({done:N0} rows were scored before this.)", done, ex);
             }
@@ -79,17 +236,22 @@ public static class PredictionEngine
         }
     }
 
-    public static IEnumerable<Frame> CsvFrames(IScorer scorer, string path, int batchSize, Action<string>? warn, CancellationToken ct = default)
+    /// <summary>A CSV file in batches under the model's schema, read ahead on another thread.</summary>
+    public static IEnumerable<Frame> CsvFrames(IScorer scorer, string path, int batchSize, Action<string>? warn, CancellationToken ct = default) =>
+        Prefetch(CsvInput.Read(path, Planner(scorer, warn), batchSize, ct), 2, ct);
+
+    /// <summary>
+    /// A CSV request body as MLflow's scoring server reads it: with a tensor signature it is refused (MLflow's
+    /// server cannot give pandas a dtype for a tensor), else one table, predicted in one call as MLflow does.
+    /// </summary>
+    public static Prediction ScoreCsvBody(IScorer scorer, Stream body, Action<string>? warn, CancellationToken ct)
     {
-        bool warned = false;
-        ColumnPlanner planner = names => scorer.PlanColumns(names, warned ? null : msg => { warned = true; warn?.Invoke(msg); });
-        if (scorer is PythonScorer { NeedsTypeSample: true } && File.Exists(path))
-        {
-            // No column signature: read the CSV's types from a sample, as pandas would, every column optional.
-            var sample = SignatureInference.FromCsv(path, 1000);
-            planner = names => sample.Columns.Select((c, i) => new ColumnTarget(c.Name!, ElementKinds.FromDataType(c.Type), i, false, null)).ToList();
-        }
-        return Prefetch(CsvInput.Read(path, planner, batchSize, ct), 2, ct);
+        if (scorer.Model.Signature?.Inputs is { IsTensorBased: true } && !scorer.FeedsFrames)
+            throw SchemaViolationException.BadInput("Failed to parse input as a Pandas DataFrame. The model has a tensor signature, and MLflow's scoring server reads CSV only for column signatures (TensorSpec only supports numpy types); send JSON 'inputs' instead.");
+        var frames = CsvInput.Read(body, "the request's CSV body", Planner(scorer, warn), 10_000, ct).ToList();
+        if (scorer.FeedsFrames && frames.Count > 1)
+            return Prediction.Concat(frames.Select(f => scorer.Predict(Enforce(scorer, f, true), null)).ToList());
+        return scorer.Predict(Enforce(scorer, Frame.Concat(frames), true), null);
     }
 
     /// <summary>
@@ -119,49 +281,5 @@ public static class PredictionEngine
             stop.Cancel();
             try { producer.Wait(); } catch (AggregateException) { }
         }
-    }
-
-    /// <summary>Scores the tensor forms of a request (inputs/instances not given as records): named tensors in, named outputs out.</summary>
-    public static IReadOnlyDictionary<string, object> ScoreTensors(OnnxScorer scorer, ScoringRequest request)
-    {
-        var elements = request.TensorElements();
-        var feeds = new Dictionary<string, TensorData>(StringComparer.Ordinal);
-        foreach (var (name, element) in elements)
-        {
-            var port = name == null
-                ? (scorer.Inputs.Count == 1 ? scorer.Inputs[0] : throw new SchemaViolationException($"The model takes {scorer.Inputs.Count} inputs ({ColumnPlan.PyList(scorer.Inputs.Select(i => i.Name))}); name each one: {{\"inputs\": {{\"name\": [...]}}}}."))
-                : scorer.Inputs.FirstOrDefault(p => p.Name == name) ?? throw new SchemaViolationException($"The model has no input named '{name}'; its inputs are {ColumnPlan.PyList(scorer.Inputs.Select(i => i.Name))}.", name);
-            var tensor = ScoringRequest.ToTensor(element, port.Kind, port.Name);
-            var spec = SpecFor(scorer.Model.Signature?.Inputs, port.Name, elements.Count == 1);
-            tensor = RestoreEmptyShape(tensor, spec?.Shape ?? port.Shape);
-            CheckTensorSpec(spec, port.Name, tensor);
-            feeds[port.Name] = tensor;
-        }
-        return scorer.Run(feeds);
-    }
-
-    private static TensorSpec? SpecFor(Schema? schema, string name, bool single) =>
-        schema is not { IsTensorBased: true } ? null
-            : schema.Tensors.FirstOrDefault(s => s.Name == name) ?? (single && schema.Tensors.Count == 1 ? schema.Tensors[0] : null);
-
-    /// <summary>
-    /// Nested JSON lists cannot say the inner sizes of an empty tensor ([] is (0,) whatever was meant), so an empty
-    /// input takes its missing trailing dimensions from the declared shape.
-    /// </summary>
-    private static TensorData RestoreEmptyShape(TensorData t, long[] declared)
-    {
-        if (t.ElementCount != 0 || declared.Length <= t.Shape.Length) return t;
-        var shape = declared.Select((d, i) => i < t.Shape.Length ? t.Shape[i] : Math.Max(d, 0)).ToArray();
-        return t with { Shape = shape };
-    }
-
-    /// <summary>MLflow's <c>_enforce_tensor_spec</c>: shape must match, -1 matching any size.</summary>
-    private static void CheckTensorSpec(TensorSpec? spec, string name, TensorData t)
-    {
-        if (spec == null) return;
-        var shape = spec.Shape;
-        bool ok = shape.Length == t.Shape.Length && shape.Zip(t.Shape).All(p => p.First == -1 || p.First == p.Second);
-        if (!ok)
-            throw new SchemaViolationException($"Shape of input {OnnxScorer.ShapeText(t.Shape)} does not match expected shape {OnnxScorer.ShapeText(shape)} for tensor '{name}'.", name);
     }
 }

@@ -4,13 +4,37 @@ using MlModels.Core.Format;
 
 namespace MlModels.Core.Scoring;
 
-/// <summary>Input that breaks the model's schema, with the column and row at fault.</summary>
-public sealed class SchemaViolationException(string message, string? column = null, long? row = null, Exception? inner = null)
+/// <summary>MLflow's error codes for scoring requests (the <c>error_code</c> of its error bodies).</summary>
+public static class ScoringErrorCodes
+{
+    /// <summary>The input could not be read: malformed JSON or CSV, a bad request shape, a value that does not convert.</summary>
+    public const string BadRequest = "BAD_REQUEST";
+    /// <summary>The input was read but breaks the model's schema or param schema (missing column, tensor shape, params).</summary>
+    public const string InvalidParameterValue = "INVALID_PARAMETER_VALUE";
+}
+
+/// <summary>
+/// Input that cannot be scored, with the column and row at fault and MLflow's error code: BAD_REQUEST when it cannot
+/// be read, INVALID_PARAMETER_VALUE when it breaks the schema.
+/// </summary>
+public sealed class SchemaViolationException(string message, string? column = null, long? row = null, Exception? inner = null, string errorCode = ScoringErrorCodes.InvalidParameterValue)
     : Exception(message, inner)
 {
     public string? Column { get; } = column;
     /// <summary>1-based data row (for CSV: the line number in the file).</summary>
     public long? Row { get; } = row;
+    public string ErrorCode { get; } = errorCode;
+
+    public static SchemaViolationException BadInput(string message, string? column = null, long? row = null, Exception? inner = null) =>
+        new(message, column, row, inner, ScoringErrorCodes.BadRequest);
+}
+
+/// <summary>The model itself failed while predicting (it raised, or its runtime refused the data): MLflow's 400 BAD_REQUEST.</summary>
+public sealed class ModelPredictionException(string message, Exception? inner = null, string? traceback = null) : Exception(message, inner)
+{
+    public string ErrorCode => ScoringErrorCodes.BadRequest;
+    /// <summary>The Python traceback, when a Python model raised.</summary>
+    public string? Traceback { get; } = traceback;
 }
 
 /// <summary>Where one model input column comes from in the caller's data, and what type it must become.</summary>
@@ -125,39 +149,51 @@ public static class ValueConversion
 
     private static string Truncate(string s) => s.Length > 40 ? s[..40] + "…" : s;
 
-    /// <summary>Stores a JSON value; numbers are literals (whole numbers fit any numeric type, fractions only floats).</summary>
+    /// <summary>
+    /// Stores a JSON value the way MLflow's request parsing casts it (pandas <c>astype</c> / <c>np.array(..., dtype)</c>):
+    /// numbers are literals (whole numbers fit any numeric type, fractions only floats), booleans are 1/0 in a float
+    /// column, numeric strings parse into a float column, numbers and booleans become text in a string column.
+    /// A value that does not convert is a BAD_REQUEST, as in MLflow.
+    /// </summary>
     public static void SetFromJson(JsonElement e, ElementKind kind, Array dest, int i, string column, long row)
     {
         switch (e.ValueKind)
         {
             case JsonValueKind.Number:
                 if (kind == ElementKind.Object) { ((object?[])dest)[i] = e.TryGetInt64(out var ol) ? ol : e.GetDouble(); return; }
-                if (!kind.IsNumeric()) throw Violation(column, row, $"a number cannot be a {kind.NumpyName()} value");
+                if (kind == ElementKind.String) { ((string?[])dest)[i] = e.GetRawText(); return; }
+                if (!kind.IsNumeric()) throw BadValue(column, row, $"a number cannot be a {kind.NumpyName()} value");
                 bool integral = e.TryGetInt64(out _) || (e.TryGetDouble(out var dv) && Math.Floor(dv) == dv && !double.IsInfinity(dv));
                 if (!integral && kind.IsInteger())
-                    throw Violation(column, row, $"{e.GetRawText()} is not a whole number; MLflow does not convert float to {kind.NumpyName()}");
-                if (kind.IsInteger() && e.TryGetInt64(out var il)) { if (!TryStoreInteger(il, kind, dest, i)) throw Violation(column, row, $"{il} does not fit in {kind.NumpyName()}"); return; }
-                if (!TryStoreNumber(e.GetDouble(), kind, dest, i, integral)) throw Violation(column, row, $"{e.GetRawText()} does not fit in {kind.NumpyName()}");
+                    throw BadValue(column, row, $"{e.GetRawText()} is not a whole number; MLflow does not convert float to {kind.NumpyName()}");
+                if (kind.IsInteger() && e.TryGetInt64(out var il)) { if (!TryStoreInteger(il, kind, dest, i)) throw BadValue(column, row, $"{il} does not fit in {kind.NumpyName()}"); return; }
+                if (!TryStoreNumber(e.GetDouble(), kind, dest, i, integral)) throw BadValue(column, row, $"{e.GetRawText()} does not fit in {kind.NumpyName()}");
                 return;
             case JsonValueKind.True or JsonValueKind.False:
                 if (kind == ElementKind.Bool) { ((bool[])dest)[i] = e.GetBoolean(); return; }
                 if (kind == ElementKind.Object) { ((object?[])dest)[i] = e.GetBoolean(); return; }
-                throw Violation(column, row, $"a boolean cannot be a {kind.NumpyName()} value");
+                if (kind == ElementKind.String) { ((string?[])dest)[i] = e.GetBoolean() ? "True" : "False"; return; }
+                if (kind.IsNumeric()) { TryStoreNumber(e.GetBoolean() ? 1 : 0, kind, dest, i, true); return; }
+                throw BadValue(column, row, $"a boolean cannot be a {kind.NumpyName()} value");
             case JsonValueKind.String:
                 if (kind == ElementKind.String) { ((string?[])dest)[i] = e.GetString(); return; }
                 if (kind == ElementKind.Object) { ((object?[])dest)[i] = e.GetString(); return; }
+                var text = e.GetString() ?? "";
                 if (kind == ElementKind.DateTime)
                 {
-                    if (!TryParseText(e.GetString(), kind, dest, i)) throw Violation(column, row, $"'{e.GetString()}' is not a date and time");
+                    if (!TryParseText(text, kind, dest, i)) throw BadValue(column, row, $"'{text}' is not a date and time");
                     return;
                 }
-                if (kind.IsFloat() && TryNonFinite(e.GetString(), out var special)) { TryStoreNumber(special, kind, dest, i, false); return; }
-                throw Violation(column, row, $"the string '{Truncate(e.GetString() ?? "")}' cannot be a {kind.NumpyName()} value");
+                if (kind.IsNumeric() && TryParseText(text.Trim(), kind, dest, i)) return;
+                throw BadValue(column, row, $"could not convert string to {kind.NumpyName()}: '{Truncate(text)}'");
             default:
                 if (kind == ElementKind.Object) { ((object?[])dest)[i] = PyJson.ToPlain(System.Text.Json.Nodes.JsonNode.Parse(e.GetRawText())); return; }
-                throw Violation(column, row, $"a JSON {e.ValueKind.ToString().ToLowerInvariant()} cannot be a {kind.NumpyName()} value");
+                throw BadValue(column, row, $"a JSON {e.ValueKind.ToString().ToLowerInvariant()} cannot be a {kind.NumpyName()} value");
         }
     }
+
+    private static SchemaViolationException BadValue(string column, long row, string what) =>
+        SchemaViolationException.BadInput($"Invalid input. Data is not compatible with model signature. Failed to convert column {column} (row {row:N0}): {what}.", column, row);
 
     /// <summary>Stores a typed .NET value under MLflow's widening-only rules.</summary>
     public static void SetFromObject(object value, ElementKind kind, Array dest, int i, string column, long row)

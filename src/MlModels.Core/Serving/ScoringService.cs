@@ -27,11 +27,17 @@ public sealed record ServingOptions
 
 public sealed record ServingResponse(int Status, string ContentType, byte[] Body)
 {
-    public static ServingResponse Json(int status, object? value) => new(status, "application/json", Encoding.UTF8.GetBytes(JsonValues.Serialize(value)));
+    public static ServingResponse Json(int status, object? value) => new(status, "application/json", Encoding.UTF8.GetBytes(PyJsonWriter.Serialize(value)));
 
-    /// <summary>MLflow's error body: <c>{"error_code": ..., "message": ...}</c>.</summary>
-    public static ServingResponse Error(int status, string code, string message) =>
-        Json(status, new Dictionary<string, object?> { ["error_code"] = code, ["message"] = message });
+    public static ServingResponse Text(int status, string text) => new(status, "text/plain; charset=utf-8", Encoding.UTF8.GetBytes(text));
+
+    /// <summary>MLflow's error body: <c>{"error_code": ..., "message": ...}</c>, with <c>stack_trace</c> when the model raised.</summary>
+    public static ServingResponse Error(int status, string code, string message, string? stackTrace = null)
+    {
+        var body = new Dictionary<string, object?> { ["error_code"] = code, ["message"] = message };
+        if (stackTrace != null) body["stack_trace"] = stackTrace;
+        return Json(status, body);
+    }
 }
 
 /// <summary>
@@ -81,11 +87,18 @@ public sealed class ScoringService : IDisposable
 
     private async Task<ServingResponse> InvokeCoreAsync(string? contentType, Stream body, CancellationToken aborted)
     {
-        var (mediaType, charset) = ParseContentType(contentType);
-        if (charset != null && !charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) && !charset.Equals("utf8", StringComparison.OrdinalIgnoreCase))
-            return ServingResponse.Error(415, "BAD_REQUEST", $"Unsupported charset '{charset}'. Only utf-8 is accepted.");
+        // MLflow's server fails on a request without a Content-Type (an HTML 500); this server answers the same status, in words.
+        if (contentType == null)
+            return ServingResponse.Text(500, "The request has no Content-Type header. Send 'application/json' or 'text/csv'.");
+        var (mediaType, parameters) = ParseContentType(contentType);
+        var charset = parameters.FirstOrDefault(p => p.Key == "charset").Value ?? "utf-8";
+        if (!charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase))
+            return ServingResponse.Text(415, "The scoring server only supports UTF-8");
+        var unexpected = parameters.Select(p => p.Key).Where(k => k != "charset").Distinct().ToList();
+        if (unexpected.Count > 0)
+            return ServingResponse.Text(415, $"Unrecognized content type parameters: {string.Join(", ", unexpected)}. The MLflow Model scoring protocol has changed in MLflow version 2.0: send 'application/json' with a dataframe_split, dataframe_records, instances or inputs field, or 'text/csv'.");
         if (mediaType is not ("application/json" or "text/csv"))
-            return ServingResponse.Error(415, "BAD_REQUEST", $"This predictor only supports the following content types: Types: ['text/csv', 'application/json']. Got '{contentType ?? ""}'.");
+            return ServingResponse.Text(415, $"This predictor only supports the following content types: Types: ['text/csv', 'application/json']. Got '{contentType}'.");
 
         // The body is read whole (within the size limit Kestrel enforces) before scoring starts.
         var buffer = new MemoryStream();
@@ -123,39 +136,31 @@ public sealed class ScoringService : IDisposable
         IScorer? rented = null;
         try
         {
+            Prediction prediction;
+            bool unwrapped = false;
             if (mediaType == "text/csv")
             {
                 rented = Rent(ct);
-                var scorer = rented;
-                var frames = CsvInput.Read(body, "the request's CSV body", names => scorer.PlanColumns(names, null), 10_000, ct).ToList();
-                var rows = new List<Dictionary<string, object?>>();
-                foreach (var f in frames) AddRecords(rows, scorer.Predict(f, null));
-                return ServingResponse.Json(200, new Dictionary<string, object?> { ["predictions"] = rows });
+                prediction = PredictionEngine.ScoreCsvBody(rented, body, null, ct);
             }
-            string json;
-            try { json = StrictUtf8.GetString(body.GetBuffer(), 0, (int)body.Length); }
-            catch (DecoderFallbackException) { return ServingResponse.Error(400, "BAD_REQUEST", "The request body is not valid UTF-8 text."); }
-            using var request = ScoringRequest.Parse(json, "the request body");
-            var parameters = ParamsEnforcement.Apply(Model.Signature?.Params, ParamsOf(request), _log);
-            rented = Rent(ct);
-            var s = rented;
-            object predictions;
-            if (request.IsTabular)
+            else
             {
-                var output = s.Predict(request.ToFrame(names => s.PlanColumns(names, null)), parameters);
-                var rows = new List<Dictionary<string, object?>>();
-                AddRecords(rows, output);
-                predictions = rows;
+                var bytes = body.GetBuffer().AsMemory(0, (int)body.Length);
+                if (!System.Text.Unicode.Utf8.IsValid(bytes.Span))
+                    return ServingResponse.Error(400, ScoringErrorCodes.BadRequest, "Invalid input. The request body is not valid UTF-8 text.");
+                using var request = ScoringRequest.Parse(bytes, "the request body");
+                rented = Rent(ct);
+                prediction = PredictionEngine.ScoreRequest(rented, request, null);
+                unwrapped = request.IsUnified;
             }
-            else predictions = s.PredictTensors(request, parameters) switch
-            {
-                Frame f => Records(f),
-                var other => other,
-            };
-            return ServingResponse.Json(200, new Dictionary<string, object?> { ["predictions"] = predictions });
+            return new ServingResponse(200, "application/json", PredictionJsonWriter.ToBytes(prediction, unwrapped));
         }
-        catch (SchemaViolationException ex) { return ServingResponse.Error(400, "BAD_REQUEST", ex.Message); }
-        catch (MLModelFormatException ex) { return ServingResponse.Error(400, "BAD_REQUEST", ex.Message); }
+        catch (SchemaViolationException ex) { return ServingResponse.Error(400, ex.ErrorCode, ex.Message); }
+        catch (ModelPredictionException ex)
+        {
+            return ServingResponse.Error(400, ex.ErrorCode, "Encountered an unexpected error while evaluating the model. Verify that the serialized input Dataframe is compatible with the model for inference. " + ex.Message, ex.Traceback);
+        }
+        catch (MLModelFormatException ex) { return ServingResponse.Error(400, ScoringErrorCodes.BadRequest, ex.Message); }
         catch (PythonWorkerException ex) when (ex.PythonType is "Timeout") { return ServingResponse.Error(504, "TIMEOUT", ex.Message); }
         catch (OperationCanceledException) { throw; }
         catch (Exception ex)
@@ -169,41 +174,21 @@ public sealed class ScoringService : IDisposable
         }
     }
 
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-
     private IScorer Rent(CancellationToken ct) => (IScorer?)_onnx ?? _pool!.Rent(ct);
 
-    private static IDictionary<string, object?>? ParamsOf(ScoringRequest request) =>
-        request.Params is JsonElement p ? p.EnumerateObject().Aggregate(new Dictionary<string, object?>(StringComparer.Ordinal), (d, x) => { d[x.Name] = x.Value.Clone(); return d; }) : null; // a repeated name: the last value
-
-    private static List<Dictionary<string, object?>> Records(Frame f)
+    /// <summary>
+    /// A Content-Type split as MLflow's server splits it: the media type exactly as sent (case matters), then each
+    /// <c>key=value</c> parameter; the charset's value is compared without case.
+    /// </summary>
+    public static (string MediaType, IReadOnlyList<KeyValuePair<string, string>> Parameters) ParseContentType(string contentType)
     {
-        var rows = new List<Dictionary<string, object?>>(f.RowCount);
-        AddRecords(rows, f);
-        return rows;
-    }
-
-    private static void AddRecords(List<Dictionary<string, object?>> rows, Frame f)
-    {
-        for (int r = 0; r < f.RowCount; r++)
+        var parts = contentType.Split(';').Select(p => p.Trim()).ToList();
+        var parameters = parts.Skip(1).Select(p =>
         {
-            var row = new Dictionary<string, object?>(f.Columns.Count, StringComparer.Ordinal);
-            for (int c = 0; c < f.Columns.Count; c++) row[f.Names[c]] = f.Columns[c].Get(r);
-            rows.Add(row);
-        }
-    }
-
-    public static (string? MediaType, string? Charset) ParseContentType(string? contentType)
-    {
-        if (string.IsNullOrWhiteSpace(contentType)) return (null, null);
-        var parts = contentType.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        string? charset = null;
-        foreach (var p in parts.Skip(1))
-        {
-            var kv = p.Split('=', 2, StringSplitOptions.TrimEntries);
-            if (kv.Length == 2 && kv[0].Equals("charset", StringComparison.OrdinalIgnoreCase)) charset = kv[1].Trim('"');
-        }
-        return (parts.Length > 0 ? parts[0].ToLowerInvariant() : null, charset);
+            int eq = p.IndexOf('=');
+            return eq < 0 ? KeyValuePair.Create(p, "") : KeyValuePair.Create(p[..eq], p[(eq + 1)..]);
+        }).ToList();
+        return (parts[0], parameters);
     }
 
     public void Dispose() => _pool?.Dispose();

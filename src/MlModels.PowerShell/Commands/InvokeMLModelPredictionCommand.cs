@@ -209,48 +209,32 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
     private void ScoreFileInput(MLModel model, IScorer scorer, CancellationToken ct)
     {
         var warn = (string msg) => Post(() => WriteWarning(msg));
-        var parameters = ParamsEnforcement.Apply(model.Signature?.Params, Params == null ? null : (IDictionary<string, object?>?)ToPlain(Params), warn);
-        if (parameters.Count > 0) Post(() => WriteVerbose($"Params: {string.Join(", ", parameters.Select(kv => $"{kv.Key}={kv.Value}"))}"));
-        IEnumerable<Frame> frames;
-        ScoringRequest? request = null;
-        try
+        if (ParameterSetName == CsvSet)
         {
-            switch (ParameterSetName)
-            {
-                case CsvSet:
-                    frames = PredictionEngine.CsvFrames(scorer, _inputFile!, BatchFor(scorer), warn, ct);
-                    break;
-                case JsonSet:
-                    request = ScoringRequest.ParseFile(_inputFile!);
-                    if (!request.IsTabular)
-                    {
-                        WriteTensorResult(scorer.PredictTensors(request, parameters));
-                        return;
-                    }
-                    frames = [request.ToFrame(names => scorer.PlanColumns(names, warn))];
-                    break;
-                default:
-                    var example = InputExample.Read(model);
-                    if (example.Rows == null)
-                    {
-                        request = ScoringRequest.Parse(JsonValues.Serialize(new Dictionary<string, object?> { ["inputs"] = example.Data is IDictionary d && d.Contains("inputs") ? d["inputs"] : example.Data }), example.File ?? "input example");
-                        WriteTensorResult(scorer.PredictTensors(request, parameters));
-                        return;
-                    }
-                    var rows = example.Rows.Select(r => (IReadOnlyList<KeyValuePair<string, object?>>)example.Columns!.Select((c, i) => KeyValuePair.Create(c, ExampleValue(r[i]))).ToList()).ToList();
-                    frames = [ObjectInput.ToFrame(rows, names => scorer.PlanColumns(names, warn))];
-                    break;
-            }
-            ScoreFrames(scorer, frames, parameters, ct);
+            var parameters = ParamsEnforcement.Apply(model.Signature?.Params, Params == null ? null : ToPlain(Params), warn);
+            if (parameters.Count > 0) Post(() => WriteVerbose($"Params: {string.Join(", ", parameters.Select(kv => $"{kv.Key}={kv.Value}"))}"));
+            ScoreFrames(scorer, PredictionEngine.CsvFrames(scorer, _inputFile!, BatchFor(scorer), warn, ct), parameters, ct);
+            return;
         }
-        finally
+        // A JSON request (or the input example, which is one) is scored whole, as MLflow does; -Params adds to its params.
+        using var request = ParameterSetName == JsonSet ? ScoringRequest.ParseFile(_inputFile!) : PredictionEngine.ExampleRequest(model);
+        var input = PredictionEngine.FromRequest(scorer, request, warn);
+        var given = request.ParamsFor(model.Signature?.Params);
+        if (Params != null && given is IDictionary<string, object?> or null)
         {
-            request?.Dispose();
+            var merged = new Dictionary<string, object?>((IDictionary<string, object?>?)given ?? new Dictionary<string, object?>(), StringComparer.Ordinal);
+            foreach (var (k, v) in (IDictionary<string, object?>)ToPlain(Params)!) merged[k] = v;
+            given = merged;
         }
+        var prediction = scorer.Predict(input, ParamsEnforcement.Apply(model.Signature?.Params, given, warn));
+        if (OutputPath != null)
+        {
+            using var writer = CreateWriter(request.IsUnified);
+            writer.Write(input is FrameInput f ? f.Frame : null, prediction);
+            writer.Commit();
+        }
+        else Post(() => Emit(input is FrameInput f ? f.Frame : null, prediction));
     }
-
-    // Example values are JSON literals: whole numbers may feed any numeric column, as in a request.
-    private static object? ExampleValue(object? v) => v switch { long l => (object)(double)l, _ => v };
 
     private void ScoreFrames(IScorer scorer, IEnumerable<Frame> frames, IReadOnlyDictionary<string, object?> parameters, CancellationToken ct)
     {
@@ -267,20 +251,21 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
                 progress.StatusDescription = $"{p.RowsDone:N0} rows scored, {p.RowsPerSecond:N0} rows/s";
                 WriteProgress(progress);
             });
-        }), ct, parameters), 2, ct))
+        }), ct, parameters, fromText: true), 2, ct))
         {
             if (writer != null) writer.Write(input, output);
-            else Post(() => EmitRows(input, output));
+            else Post(() => Emit(input, output));
         }
         writer?.Commit();
         progress.RecordType = ProgressRecordType.Completed;
         Post(() => WriteProgress(progress));
     }
 
-    private PredictionFileWriter CreateWriter()
+    private PredictionFileWriter CreateWriter(bool unwrapped = false)
     {
         var target = _outputTarget ??= ResolveTarget(OutputPath!);
-        return PredictionFileWriter.Create(target, OutputFormat != null ? Enum.Parse<PredictionFormat>(OutputFormat, ignoreCase: true) : PredictionFileWriter.FormatFor(target), IncludeInput, Force);
+        var format = OutputFormat != null ? Enum.Parse<PredictionFormat>(OutputFormat, ignoreCase: true) : PredictionFileWriter.FormatFor(target);
+        return format == PredictionFormat.Json ? new JsonPredictionWriter(target, IncludeInput, Force, unwrapped) : PredictionFileWriter.Create(target, format, IncludeInput, Force);
     }
 
     private void FlushObjects()
@@ -296,12 +281,12 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
                 _objectScorer = OpenScorer(model, out _objectScorerOwned, CancelToken);
             }
             var scorer = _objectScorer;
-            var parameters = ParamsEnforcement.Apply(model.Signature?.Params, Params == null ? null : (IDictionary<string, object?>?)ToPlain(Params), WriteWarning);
-            var frame = ObjectInput.ToFrame(_rows, names => scorer.PlanColumns(names, _objectRowsDone == 0 ? WriteWarning : null), _objectRowsDone + 1);
+            var parameters = ParamsEnforcement.Apply(model.Signature?.Params, Params == null ? null : ToPlain(Params), WriteWarning);
+            var frame = ObjectInput.ToFrame(_rows, PredictionEngine.Planner(scorer, _objectRowsDone == 0 ? WriteWarning : null), _objectRowsDone + 1);
             foreach (var (input, output) in PredictionEngine.ScoreFrames(scorer, [frame], null, CancelToken, parameters))
             {
                 if (OutputPath != null) (_objectWriter ??= CreateWriter()).Write(input, output);
-                else EmitRows(input, output);
+                else Emit(input, output);
             }
             _objectRowsDone += _rows.Count;
         }
@@ -336,82 +321,61 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
     private static IReadOnlyList<KeyValuePair<string, object?>> RowOf(DataRow row) =>
         row.Table.Columns.Cast<DataColumn>().Select(c => KeyValuePair.Create(c.ColumnName, row[c] is DBNull ? null : row[c])).ToList();
 
-    private void EmitRows(Frame input, Frame output)
+    /// <summary>
+    /// Predictions as objects: one per row where the result is one value per row (a 1-D result in a "prediction"
+    /// property, other results under their own names), else the value itself (a dict as one object).
+    /// </summary>
+    private void Emit(Frame? input, Prediction prediction)
     {
+        if (prediction is DictPrediction dict)
+        {
+            var obj = new PSObject();
+            foreach (var (name, value) in dict.Items) obj.Properties.Add(new PSNoteProperty(name, value.ToPlain()));
+            WriteObject(obj);
+            return;
+        }
+        var output = prediction.ToTable();
+        if (output == null)
+        {
+            WriteObject(prediction.ToPlain(), enumerateCollection: true);
+            return;
+        }
+        bool withInput = IncludeInput && input != null && input.RowCount == output.RowCount;
         for (int r = 0; r < output.RowCount; r++)
         {
             var obj = new PSObject();
-            if (IncludeInput)
-                for (int c = 0; c < input.Columns.Count; c++) obj.Properties.Add(new PSNoteProperty(input.Names[c], input.Columns[c].Get(r)));
+            if (withInput)
+                for (int c = 0; c < input!.Columns.Count; c++) obj.Properties.Add(new PSNoteProperty(input.Names[c], input.Columns[c].Get(r)));
             for (int c = 0; c < output.Columns.Count; c++)
             {
                 var name = output.Names[c];
-                if (IncludeInput && input.IndexOf(name) >= 0) name = "prediction_" + name;
+                if (withInput && input!.IndexOf(name) >= 0) name = "prediction_" + name;
                 obj.Properties.Add(new PSNoteProperty(name, output.Columns[c].Get(r)));
             }
             WriteObject(obj);
         }
     }
 
-    /// <summary>A tensor-form result: named output tensors (ONNX), a table, or any JSON value (Python models).</summary>
-    private void WriteTensorResult(object result)
-    {
-        if (OutputPath != null)
-        {
-            using var writer = CreateWriter();
-            if (result is Frame f) writer.Write(new Frame([], [], f.RowCount), f);
-            else writer.WriteValue(result);
-            writer.Commit();
-            return;
-        }
-        switch (result)
-        {
-            case Frame frame:
-                Post(() => EmitRows(new Frame([], [], frame.RowCount), frame));
-                break;
-            case IReadOnlyDictionary<string, object> outputs:
-                var obj = new PSObject();
-                foreach (var (name, value) in outputs) obj.Properties.Add(new PSNoteProperty(name, value is TensorData t ? Nested(t) : value));
-                Post(() => WriteObject(obj));
-                break;
-            default:
-                Post(() => WriteObject(result, enumerateCollection: true));
-                break;
-        }
-    }
-
-    /// <summary>A tensor as nested object arrays (numpy's tolist()), so scripts can index it.</summary>
-    private static object? Nested(TensorData t)
-    {
-        long offset = 0;
-        return NestedAt(t.Shape, t.Data, 0, ref offset);
-    }
-
-    private static object? NestedAt(long[] shape, Array data, int dim, ref long offset)
-    {
-        if (dim == shape.Length) return data.GetValue(offset++);
-        var arr = new object?[shape[dim]];
-        for (long i = 0; i < arr.Length; i++) arr[i] = NestedAt(shape, data, dim + 1, ref offset);
-        return arr;
-    }
-
     private static bool IsScoringError(Exception ex) =>
-        ex is PythonWorkerException or SchemaViolationException or PredictionFailedException or MLModelFormatException or IOException or InvalidOperationException or UnauthorizedAccessException
+        ex is PythonWorkerException or SchemaViolationException or ModelPredictionException or PredictionFailedException or MLModelFormatException or IOException or InvalidOperationException or UnauthorizedAccessException
             or OnnxUnsupportedException;
 
     private ErrorRecord ScoringError(Exception ex, MLModel model)
     {
-        if ((ex as PythonWorkerException ?? ex.InnerException as PythonWorkerException)?.PythonTraceback is string tb) WriteVerbose(tb);
+        var python = ex as PythonWorkerException ?? ex.InnerException as PythonWorkerException ?? ex.InnerException?.InnerException as PythonWorkerException;
+        if (python?.PythonTraceback is string tb) WriteVerbose(tb);
         return ScoringErrorRecord(ex, model);
     }
 
-    private static ErrorRecord ScoringErrorRecord(Exception ex, MLModel model) => ex switch
+    // Ids follow MLflow's error classes: input that cannot be read (BAD_REQUEST), input that breaks the schema
+    // (INVALID_PARAMETER_VALUE), a model that raised; the exception's ErrorCode property carries MLflow's code.
+    private static ErrorRecord ScoringErrorRecord(Exception ex, MLModel model) => ((ex as PredictionFailedException)?.InnerException ?? ex) switch
     {
-        PredictionFailedException { InnerException: SchemaViolationException } => Errors.Record(ex, "SchemaViolation", ErrorCategory.InvalidData, model),
+        SchemaViolationException { ErrorCode: ScoringErrorCodes.BadRequest } => Errors.Record(ex, "InvalidInput", ErrorCategory.InvalidData, model),
         SchemaViolationException => Errors.Record(ex, "SchemaViolation", ErrorCategory.InvalidData, model),
-        PredictionFailedException { InnerException: PythonWorkerException pw } => Errors.FromPythonWorker(ex, pw, model),
-        PredictionFailedException => Errors.Record(ex, "PredictionFailed", ErrorCategory.InvalidResult, model),
+        ModelPredictionException => Errors.Record(ex, "ModelPredictFailed", ErrorCategory.InvalidResult, model),
         PythonWorkerException pw => Errors.FromPythonWorker(ex, pw, model),
+        _ when ex is PredictionFailedException => Errors.Record(ex, "PredictionFailed", ErrorCategory.InvalidResult, model),
         IOException when ex.Message.Contains("-Force") => Errors.Record(ex, "OutputExists", ErrorCategory.ResourceExists, model),
         _ => Errors.FromException(ex, model),
     };

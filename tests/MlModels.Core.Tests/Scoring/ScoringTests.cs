@@ -30,7 +30,7 @@ public class ScoringTests
     private static List<Frame> ScoreCsv(MLModel m, string csv, int batch = 10_000, List<string>? warnings = null)
     {
         var scorer = PredictionEngine.OnnxScorerFor(m);
-        return PredictionEngine.ScoreFrames(scorer, PredictionEngine.CsvFrames(scorer, csv, batch, warnings == null ? null : warnings.Add)).Select(p => p.Output).ToList();
+        return PredictionEngine.ScoreFrames(scorer, PredictionEngine.CsvFrames(scorer, csv, batch, warnings == null ? null : warnings.Add), fromText: true).Select(p => p.Output.ToTable()!).ToList();
     }
 
     [Fact]
@@ -137,21 +137,33 @@ public class ScoringTests
         Assert.Contains("'a'", ex.Message);
     }
 
-    [Theory]
-    [InlineData("")]
-    [InlineData("a,b,c\n")]
-    public void EmptyCsv_IsAClearError(string text)
+    [Fact]
+    public void EmptyCsv_IsAClearError()
     {
-        var ex = Assert.ThrowsAny<Exception>(() => ScoreCsv(Wrap("linear.onnx"), Csv(text)));
-        Assert.Matches("empty|no data rows", ex.Message);
+        var ex = Assert.Throws<SchemaViolationException>(() => ScoreCsv(Wrap("linear.onnx"), Csv("")));
+        Assert.Contains("empty", ex.Message);
+        Assert.Equal(ScoringErrorCodes.BadRequest, ex.ErrorCode);
+    }
+
+    [Fact]
+    public void HeaderOnlyCsv_IsATableOfNoRows_AsPandasReadsIt()
+    {
+        var output = Assert.Single(ScoreCsv(Wrap("linear.onnx"), Csv("a,b,c\n")));
+        Assert.Equal(0, output.RowCount);
+        Assert.Equal(["variable"], output.Names);
     }
 
     [Fact]
     public void BlankLinesAreSkipped_ButRaggedRowsAreNamed()
     {
         Assert.Equal(2, Assert.Single(ScoreCsv(Wrap("linear.onnx"), Csv("a,b,c\n1,2,3\n\n0,0,0\n\n"))).RowCount);
-        var ex = Assert.Throws<PredictionFailedException>(() => ScoreCsv(Wrap("linear.onnx"), Csv("a,b,c\n1,2,3\n1,2\n")));
-        Assert.Contains("line 3: 2 fields, but the header has 3", ex.Message);
+        var ex = Assert.Throws<PredictionFailedException>(() => ScoreCsv(Wrap("linear.onnx"), Csv("a,b,c\n1,2,3\n1,2,3,4\n")));
+        Assert.Contains("line 3: 4 fields, but the header has 3", ex.Message);
+        Assert.Equal(ScoringErrorCodes.BadRequest, ex.ErrorCode);
+        // A short row's missing fields are missing values (NaN), as pandas reads them.
+        var shortRow = (float[])Assert.Single(ScoreCsv(Wrap("linear.onnx"), Csv("a,b,c\n1,2,3\n1,2\n"))).Columns[0].Values;
+        Assert.Equal(4.75f, shortRow[0]);
+        Assert.True(float.IsNaN(shortRow[1]));
     }
 
     [Fact]
@@ -196,9 +208,9 @@ public class ScoringTests
         var m = LinearWithColumns();
         var scorer = PredictionEngine.OnnxScorerFor(m);
         using var req = ScoringRequest.Parse(json);
-        Assert.True(req.IsTabular);
-        var o = scorer.Predict(req.ToFrame(n => scorer.PlanColumns(n, null)));
+        var o = Assert.IsType<TablePrediction>(PredictionEngine.ScoreRequest(scorer, req, null)).Frame;
         Assert.Equal(4.75f, ((float[])o.Columns[0].Values)[0]);
+        Assert.Equal("{\"predictions\": [{\"variable\": 4.75}]}", System.Text.Encoding.UTF8.GetString(PredictionJsonWriter.ToBytes(new TablePrediction(o))));
     }
 
     [Fact]
@@ -207,14 +219,20 @@ public class ScoringTests
         var scorer = PredictionEngine.OnnxScorerFor(Wrap("linear.onnx"));
         using (var ok = ScoringRequest.Parse("{\"inputs\": {\"input\": [[1, 2, 3], [0, 0, 0]]}}"))
         {
-            var t = (TensorData)PredictionEngine.ScoreTensors(scorer, ok)["variable"];
+            var result = Assert.IsType<DictPrediction>(PredictionEngine.ScoreRequest(scorer, ok, null));
+            var t = Assert.IsType<TensorPrediction>(Assert.Single(result.Items, kv => kv.Key == "variable").Value).Tensor;
             Assert.Equal([2L, 1L], t.Shape);
             Assert.Equal([4.75f, 0.25f], (float[])t.Data);
+            Assert.Equal("{\"predictions\": {\"variable\": [[4.75], [0.25]]}}", System.Text.Encoding.UTF8.GetString(PredictionJsonWriter.ToBytes(result)));
         }
         using var bad = ScoringRequest.Parse("{\"inputs\": [[1, 2]]}");
-        Assert.Contains("does not match expected shape (-1, 3)", Assert.Throws<SchemaViolationException>(() => PredictionEngine.ScoreTensors(scorer, bad)).Message);
+        var shape = Assert.Throws<SchemaViolationException>(() => PredictionEngine.ScoreRequest(scorer, bad, null));
+        Assert.Contains("does not match expected shape (-1, 3)", shape.Message);
+        Assert.Equal(ScoringErrorCodes.InvalidParameterValue, shape.ErrorCode);
         using var ragged = ScoringRequest.Parse("{\"inputs\": [[1, 2, 3], [1, 2]]}");
-        Assert.Contains("not rectangular", Assert.Throws<SchemaViolationException>(() => PredictionEngine.ScoreTensors(scorer, ragged)).Message);
+        var rag = Assert.Throws<SchemaViolationException>(() => PredictionEngine.ScoreRequest(scorer, ragged, null));
+        Assert.Contains("not rectangular", rag.Message);
+        Assert.Equal(ScoringErrorCodes.BadRequest, rag.ErrorCode);
     }
 
     [Fact]
@@ -272,7 +290,7 @@ public class ScoringTests
                 w.Commit();
             }
             var text = File.ReadAllText(file);
-            Assert.Equal(fmt == PredictionFormat.Csv ? "x1,x2,x3,variable\n1,2,3,4.75\n" : "{\"predictions\":[{\"x1\":1,\"x2\":2,\"x3\":3,\"variable\":4.75}]}", text);
+            Assert.Equal(fmt == PredictionFormat.Csv ? "x1,x2,x3,variable\n1,2,3,4.75\n" : "{\"predictions\": [{\"x1\": 1.0, \"x2\": 2.0, \"x3\": 3.0, \"variable\": 4.75}]}", text);
             Assert.Throws<IOException>(() => PredictionFileWriter.Create(file, fmt, false, false));
         }
     }

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
+using System.Text.Json;
 using MlModels.Core.Format;
 
 namespace MlModels.Core.Scoring.Onnx;
@@ -149,10 +150,55 @@ public sealed class OnnxScorer : IScorer
         return spec != null && ElementKinds.TryFromNumpy(spec.DType, out var k) ? k : null;
     }
 
-    /// <summary>ONNX graphs take no params; they are checked against the param schema and otherwise unused, as in mlflow.onnx.</summary>
-    public Frame Predict(Frame input, IReadOnlyDictionary<string, object?>? parameters) => Predict(input);
+    /// <summary>mlflow.onnx feeds a DataFrame's columns to the graph itself (stacked, or by input name).</summary>
+    public bool FeedsFrames => true;
 
-    public object PredictTensors(ScoringRequest request, IReadOnlyDictionary<string, object?>? parameters) => PredictionEngine.ScoreTensors(this, request);
+    /// <summary>
+    /// Runs the graph as mlflow.onnx does: a DataFrame gives a DataFrame of the outputs (one column per output, split
+    /// per class for 2-D outputs), arrays give a dict of output name → array. ONNX graphs take no params; they are
+    /// checked against the param schema and otherwise unused, as in mlflow.onnx.
+    /// </summary>
+    public Prediction Predict(ModelInput input, IReadOnlyDictionary<string, object?>? parameters) => input switch
+    {
+        FrameInput f => new TablePrediction(Predict(f.Frame)),
+        TensorInput t => OutputsOf(Run(new Dictionary<string, TensorData>(StringComparer.Ordinal) { [SoleInput().Name] = TensorConversion.RestoreEmptyShape(t.Tensor, SoleInput().Shape) })),
+        TensorDictInput d => OutputsOf(Run(d.Tensors.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal))),
+        JsonInput j => OutputsOf(RunJson(j.Json)),
+        _ => throw new ArgumentException($"Unknown model input {input.GetType().Name}."),
+    };
+
+    private OnnxPort SoleInput() => Inputs.Count == 1 ? Inputs[0]
+        : throw new SchemaViolationException($"The model takes {Inputs.Count} inputs ({ColumnPlan.PyList(Inputs.Select(i => i.Name))}); name each one: {{\"inputs\": {{\"name\": [...]}}}}.");
+
+    /// <summary>Request values for a graph without a tensor signature: one nested list for a one-input graph, or lists by input name.</summary>
+    private IReadOnlyDictionary<string, object> RunJson(string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        var root = doc.RootElement;
+        var elements = root.ValueKind == JsonValueKind.Object
+            ? root.EnumerateObject().Select(p => KeyValuePair.Create((string?)p.Name, p.Value)).ToList()
+            : [KeyValuePair.Create((string?)null, root)];
+        var feeds = new Dictionary<string, TensorData>(StringComparer.Ordinal);
+        foreach (var (name, element) in elements)
+        {
+            var port = name == null ? SoleInput()
+                : Inputs.FirstOrDefault(p => p.Name == name) ?? throw new SchemaViolationException($"The model has no input named '{name}'; its inputs are {ColumnPlan.PyList(Inputs.Select(i => i.Name))}.", name);
+            feeds[port.Name] = TensorConversion.RestoreEmptyShape(TensorConversion.FromJson(element, port.Kind, port.Name), port.Shape);
+        }
+        return Run(feeds);
+    }
+
+    /// <summary>Named outputs as mlflow.onnx returns them for array input: a dict of arrays (sequences and maps as lists and dicts).</summary>
+    private static DictPrediction OutputsOf(IReadOnlyDictionary<string, object> outputs) =>
+        new(outputs.Select(kv => KeyValuePair.Create(kv.Key, kv.Value is TensorData t ? (Prediction)new TensorPrediction(t) : new ValuePrediction(Plain(kv.Value)))).ToList());
+
+    private static object? Plain(object? v) => v switch
+    {
+        TensorData t => new TensorPrediction(t).ToPlain(),
+        Dictionary<object, object?> d => d.ToDictionary(kv => PyJsonWriter.KeyText(kv.Key), kv => Plain(kv.Value), StringComparer.Ordinal),
+        List<object> l => l.Select(Plain).ToList(),
+        _ => v,
+    };
 
     /// <summary>Scores a batch of columns (already planned and converted) and returns the outputs as columns.</summary>
     public Frame Predict(Frame input)
@@ -281,7 +327,8 @@ public sealed class OnnxScorer : IScorer
         }
         catch (OnnxRuntimeException ex)
         {
-            throw new InvalidOperationException($"ONNX Runtime failed to score model '{Model.Name}': {ex.Message}", ex);
+            // The model refused the data (MLflow answers an exception inside predict with 400 BAD_REQUEST).
+            throw new ModelPredictionException($"ONNX Runtime failed to score model '{Model.Name}': {ex.Message}", ex);
         }
         finally
         {
@@ -407,7 +454,8 @@ public sealed class OnnxScorer : IScorer
             {
                 if (t.Shape.Length == 0 || t.Shape[0] != rows)
                     throw new InvalidOperationException($"Output '{port.Name}' has shape {ShapeText(t.Shape)}, not one row per input row; score it with -InputJson and 'inputs' to get the raw tensor.");
-                long per = t.Shape.Length == 1 ? 1 : t.ElementCount / rows;
+                long per = 1;
+                for (int d = 1; d < t.Shape.Length; d++) per *= t.Shape[d];
                 if (per == 1) { names.Add(port.Name); cols.Add(new ColumnData(t.Kind, t.Data)); }
                 else if (t.Shape.Length == 2)
                 {

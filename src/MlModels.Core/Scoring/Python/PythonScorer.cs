@@ -43,118 +43,267 @@ public sealed class PythonScorer : IScorer
         return new PythonScorer(model, worker, options);
     }
 
-    /// <summary>True when the model has no column signature, so CSV column types are inferred from a sample.</summary>
-    public bool NeedsTypeSample => Model.Signature?.Inputs is not { IsTensorBased: false, Columns.Count: > 0 };
+    /// <summary>The worker gets tables as pandas DataFrames; tensor signatures turn them into arrays first, as MLflow does.</summary>
+    public bool FeedsFrames => false;
 
+    /// <summary>With a column signature, MLflow's column rules; without one, every column as given (pandas' types come later).</summary>
     public IReadOnlyList<ColumnTarget> PlanColumns(IReadOnlyList<string> sourceNames, Action<string>? warn) =>
         ColumnPlan.Create(Model.Signature?.Inputs is { IsTensorBased: false } s ? s : null, sourceNames, _ => ElementKind.Object, warn);
 
-    public Frame Predict(Frame input, IReadOnlyDictionary<string, object?>? parameters)
+    public Prediction Predict(ModelInput input, IReadOnlyDictionary<string, object?>? parameters)
     {
-        var (columns, payload) = Encode(input);
-        var header = new JsonObject { ["op"] = "predict", ["input"] = "frame", ["rows"] = input.RowCount, ["columns"] = columns, ["params"] = Params(parameters) };
-        var (reply, body) = _worker.Call(header, payload, _options.Predict, $"scoring rows {input.FirstRow:N0} to {input.FirstRow + input.RowCount - 1:N0}");
-        return ToFrame(reply, body, input.RowCount);
-    }
-
-    public object PredictTensors(ScoringRequest request, IReadOnlyDictionary<string, object?>? parameters)
-    {
-        var payload = Encoding.UTF8.GetBytes(request.Data.GetRawText());
-        var header = new JsonObject { ["op"] = "predict", ["input"] = "json", ["params"] = Params(parameters) };
-        var (reply, body) = _worker.Call(header, payload, _options.Predict, "scoring the request");
-        if (reply["kind"]?.GetValue<string>() == "frame") return ToFrame(reply, body, null);
-        return PyJson.ToPlain(JsonNode.Parse(body)) ?? new object();
+        using var payload = new MemoryStream();
+        var node = Encode(input, payload);
+        var header = new JsonObject { ["op"] = "predict", ["input"] = node, ["params"] = Params(parameters) };
+        var what = input is FrameInput { Frame: var f } && f.RowCount > 0
+            ? $"scoring rows {f.FirstRow:N0} to {f.FirstRow + f.RowCount - 1:N0}" : "scoring the input";
+        JsonObject reply;
+        byte[] body;
+        try { (reply, body) = _worker.Call(header, payload.GetBuffer().AsSpan(0, (int)payload.Length), _options.Predict, what); }
+        catch (PythonWorkerException ex) when (ex.Stage == "input")
+        {
+            throw SchemaViolationException.BadInput(ex.Message, null, null, ex);
+        }
+        catch (PythonWorkerException ex) when (ex.Stage == "predict")
+        {
+            throw new ModelPredictionException(ex.Message, ex, ex.PythonTraceback);
+        }
+        int offset = 0;
+        return Decode(reply["result"]!.AsObject(), body, ref offset);
     }
 
     private static JsonNode? Params(IReadOnlyDictionary<string, object?>? parameters) =>
         parameters == null || parameters.Count == 0 ? null : JsonNode.Parse(JsonValues.Serialize(parameters));
 
-    private static (JsonArray Columns, byte[] Payload) Encode(Frame input)
+    private static JsonObject Encode(ModelInput input, MemoryStream payload)
     {
-        var columns = new JsonArray();
-        using var ms = new MemoryStream();
-        for (int c = 0; c < input.Columns.Count; c++)
+        switch (input)
         {
-            var col = input.Columns[c];
-            byte[] blob;
-            string dtype;
-            bool anyMissing = col.Missing != null && col.Missing.Any(m => m);
-            if (!anyMissing && col.Kind.IsNumeric() && col.Kind != ElementKind.Float16 || col.Kind == ElementKind.Bool && !anyMissing)
+            case FrameInput { Frame: var f }:
             {
-                blob = RawBytes(col.Values);
-                dtype = col.Kind.NumpyName();
+                var columns = new JsonArray();
+                for (int c = 0; c < f.Columns.Count; c++)
+                {
+                    var col = Values(f.Columns[c], f.RowCount, payload);
+                    col["name"] = f.Names[c];
+                    columns.Add(col);
+                }
+                return new JsonObject { ["kind"] = "frame", ["rows"] = f.RowCount, ["columns"] = columns, ["positional"] = f.PositionalNames };
             }
-            else
+            case TensorInput { Tensor: var t }:
+                return Tensor(t, payload);
+            case TensorDictInput { Tensors: var ts }:
+                return new JsonObject { ["kind"] = "dict", ["items"] = new JsonArray(ts.Select(kv => (JsonNode)new JsonObject { ["key"] = kv.Key, ["value"] = Tensor(kv.Value, payload) }).ToArray()) };
+            case JsonInput j:
             {
-                dtype = col.Kind == ElementKind.DateTime ? "datetime64[ns]" : "object";
-                var values = new object?[input.RowCount];
-                for (int r = 0; r < values.Length; r++) values[r] = col.Get(r);
-                blob = Encoding.UTF8.GetBytes(JsonValues.Serialize(values));
+                var blob = Encoding.UTF8.GetBytes(j.Json);
+                payload.Write(blob);
+                return new JsonObject { ["kind"] = "json", ["nbytes"] = blob.Length, ["form"] = j.Form };
             }
-            columns.Add(new JsonObject { ["name"] = input.Names[c], ["dtype"] = dtype, ["nbytes"] = blob.Length });
-            ms.Write(blob);
+            default:
+                throw new ArgumentException($"Unknown model input {input.GetType().Name}.");
         }
-        return (columns, ms.ToArray());
     }
 
-    private static byte[] RawBytes(Array a) => a switch
+    private static JsonObject Tensor(TensorData t, MemoryStream payload)
     {
-        // One copy into the request buffer; the arrays' bytes are sent as they lie in memory (little-endian).
-        double[] d => MemoryMarshal.AsBytes(d.AsSpan()).ToArray(),
-        float[] f => MemoryMarshal.AsBytes(f.AsSpan()).ToArray(),
-        long[] l => MemoryMarshal.AsBytes(l.AsSpan()).ToArray(),
-        int[] i => MemoryMarshal.AsBytes(i.AsSpan()).ToArray(),
-        short[] s => MemoryMarshal.AsBytes(s.AsSpan()).ToArray(),
-        sbyte[] sb => MemoryMarshal.AsBytes(sb.AsSpan()).ToArray(),
-        byte[] b => b,
-        ushort[] us => MemoryMarshal.AsBytes(us.AsSpan()).ToArray(),
-        uint[] ui => MemoryMarshal.AsBytes(ui.AsSpan()).ToArray(),
-        ulong[] ul => MemoryMarshal.AsBytes(ul.AsSpan()).ToArray(),
-        bool[] bo => bo.Select(x => x ? (byte)1 : (byte)0).ToArray(),
-        _ => throw new ArgumentException($"cannot send {a.GetType().Name} as raw bytes"),
+        var node = Values(new ColumnData(t.Kind, t.Data), (int)t.ElementCount, payload);
+        node["kind"] = "ndarray";
+        node["shape"] = new JsonArray(t.Shape.Select(d => (JsonNode)JsonValue.Create(d)).ToArray());
+        return node;
+    }
+
+    /// <summary>A column's values: numeric ones as raw little-endian bytes, others (or with missing values) as a JSON list.</summary>
+    private static JsonObject Values(ColumnData col, int count, MemoryStream payload)
+    {
+        bool anyMissing = col.Missing != null && col.Missing.AsSpan(0, count).Contains(true);
+        long start = payload.Length;
+        string dtype;
+        if (!anyMissing && (col.Kind.IsNumeric() && col.Kind != ElementKind.Float16 || col.Kind == ElementKind.Bool))
+        {
+            WriteRaw(col.Values, count, payload);
+            dtype = col.Kind.NumpyName();
+        }
+        else
+        {
+            dtype = col.Kind switch { ElementKind.DateTime => "datetime64[ns]", ElementKind.String when !anyMissing => "str", _ => "object" };
+            var values = new object?[count];
+            for (int r = 0; r < count; r++) values[r] = col.Get(r);
+            payload.Write(Encoding.UTF8.GetBytes(JsonValues.Serialize(values)));
+        }
+        return new JsonObject { ["dtype"] = dtype, ["nbytes"] = payload.Length - start };
+    }
+
+    private static void WriteRaw(Array a, int n, Stream s)
+    {
+        // The arrays' bytes are sent as they lie in memory (little-endian).
+        switch (a)
+        {
+            case double[] d: s.Write(MemoryMarshal.AsBytes(d.AsSpan(0, n))); break;
+            case float[] f: s.Write(MemoryMarshal.AsBytes(f.AsSpan(0, n))); break;
+            case long[] l: s.Write(MemoryMarshal.AsBytes(l.AsSpan(0, n))); break;
+            case int[] i: s.Write(MemoryMarshal.AsBytes(i.AsSpan(0, n))); break;
+            case short[] sh: s.Write(MemoryMarshal.AsBytes(sh.AsSpan(0, n))); break;
+            case sbyte[] sb: s.Write(MemoryMarshal.AsBytes(sb.AsSpan(0, n))); break;
+            case byte[] b: s.Write(b.AsSpan(0, n)); break;
+            case ushort[] us: s.Write(MemoryMarshal.AsBytes(us.AsSpan(0, n))); break;
+            case uint[] ui: s.Write(MemoryMarshal.AsBytes(ui.AsSpan(0, n))); break;
+            case ulong[] ul: s.Write(MemoryMarshal.AsBytes(ul.AsSpan(0, n))); break;
+            case bool[] bo: s.Write(MemoryMarshal.AsBytes(bo.AsSpan(0, n))); break;
+            default: throw new ArgumentException($"cannot send {a.GetType().Name} as raw bytes");
+        }
+    }
+
+    /// <summary>The worker's description of the result, with the kind and names of what the model returned.</summary>
+    private Prediction Decode(JsonObject node, byte[] body, ref int offset)
+    {
+        var kind = node["kind"]!.GetValue<string>();
+        switch (kind)
+        {
+            case "ndarray":
+            {
+                var shape = node["shape"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
+                var (k, data) = Array(node, body, ref offset, (int)shape.Aggregate(1L, (a, b) => a * b), shape);
+                return new TensorPrediction(new TensorData(k, shape, data));
+            }
+            case "series":
+            {
+                var (k, data) = Array(node, body, ref offset, null, null);
+                var name = node["name"]?.GetValue<string>();
+                return new TablePrediction(new Frame([name ?? "0"], [new ColumnData(k, data)], data.Length), isSeries: true, unnamed: name == null);
+            }
+            case "dataframe":
+            {
+                int rows = node["rows"]!.GetValue<int>();
+                var names = new List<string>();
+                var cols = new List<ColumnData>();
+                foreach (var spec in node["columns"]!.AsArray())
+                {
+                    var (k, data) = Array(spec!.AsObject(), body, ref offset, rows, null);
+                    names.Add(spec["name"]!.GetValue<string>());
+                    cols.Add(new ColumnData(k, data));
+                }
+                return new TablePrediction(new Frame(names, cols, rows));
+            }
+            case "dict":
+            {
+                var items = new List<KeyValuePair<string, Prediction>>();
+                foreach (var item in node["items"]!.AsArray())
+                {
+                    var o = offset;
+                    var value = Decode(item!["value"]!.AsObject(), body, ref o);
+                    offset = o;
+                    items.Add(KeyValuePair.Create(item["key"]!.GetValue<string>(), value));
+                }
+                return new DictPrediction(items);
+            }
+            default:
+            {
+                int n = node["nbytes"]!.GetValue<int>();
+                var value = PyJsonValues.Parse(body.AsSpan(offset, n));
+                offset += n;
+                return new ValuePrediction(value);
+            }
+        }
+    }
+
+    /// <summary>A flat array from the payload: numeric dtypes from raw bytes, others from a JSON list (nested for n-D object arrays).</summary>
+    private static (ElementKind Kind, Array Data) Array(JsonObject node, byte[] body, ref int offset, int? count, long[]? shape)
+    {
+        var dtype = node["dtype"]!.GetValue<string>();
+        int n = node["nbytes"]!.GetValue<int>();
+        var blob = body.AsSpan(offset, n);
+        offset += n;
+        if (ElementKinds.TryFromNumpy(dtype, out var kind) && (kind.IsNumeric() || kind == ElementKind.Bool))
+        {
+            int size = kind switch { ElementKind.Bool or ElementKind.Int8 or ElementKind.UInt8 => 1, ElementKind.Int16 or ElementKind.UInt16 or ElementKind.Float16 => 2, ElementKind.Int32 or ElementKind.UInt32 or ElementKind.Float32 => 4, _ => 8 };
+            var arr = ElementKinds.NewArray(kind, count ?? n / size);
+            if (arr is bool[] b) for (int i = 0; i < b.Length; i++) b[i] = blob[i] != 0;
+            else blob.CopyTo(MemoryMarshal.AsBytes(ArraySpan(arr)));
+            return (kind, arr);
+        }
+        var list = PyJsonValues.Parse(blob) as List<object?> ?? [];
+        // Object arrays come as nested lists (tolist()); flatten them in row-major order.
+        var flat = new List<object?>();
+        void Flatten(object? v, int depth)
+        {
+            if (shape != null && depth < shape.Length && v is List<object?> inner) foreach (var x in inner) Flatten(x, depth + 1);
+            else flat.Add(v);
+        }
+        foreach (var v in list) Flatten(v, 1);
+        return (ElementKind.Object, flat.ToArray());
+    }
+
+    private static Span<byte> ArraySpan(Array a) => a switch
+    {
+        double[] d => MemoryMarshal.AsBytes(d.AsSpan()),
+        float[] f => MemoryMarshal.AsBytes(f.AsSpan()),
+        long[] l => MemoryMarshal.AsBytes(l.AsSpan()),
+        int[] i => MemoryMarshal.AsBytes(i.AsSpan()),
+        short[] s => MemoryMarshal.AsBytes(s.AsSpan()),
+        sbyte[] sb => MemoryMarshal.AsBytes(sb.AsSpan()),
+        byte[] b => b.AsSpan(),
+        ushort[] us => MemoryMarshal.AsBytes(us.AsSpan()),
+        uint[] ui => MemoryMarshal.AsBytes(ui.AsSpan()),
+        ulong[] ul => MemoryMarshal.AsBytes(ul.AsSpan()),
+        Half[] h => MemoryMarshal.AsBytes(h.AsSpan()),
+        _ => throw new ArgumentException($"{a.GetType().Name} has no raw bytes"),
     };
 
-    /// <summary>The worker's result as columns; a single unnamed column is called "prediction".</summary>
-    private Frame ToFrame(JsonObject reply, byte[] body, int? expectedRows)
+    public void Dispose() => _worker.Dispose();
+}
+
+/// <summary>Parses the JSON Python's json.dumps writes (NaN, Infinity and -Infinity included) into plain values.</summary>
+public static class PyJsonValues
+{
+    public static object? Parse(ReadOnlySpan<byte> utf8)
     {
-        if (reply["kind"]?.GetValue<string>() != "frame")
-        {
-            var value = PyJson.ToPlain(JsonNode.Parse(body));
-            if (value is List<object?> list && (expectedRows == null || list.Count == expectedRows))
-                return new Frame(["prediction"], [new ColumnData(ElementKind.Object, list.ToArray())], list.Count);
-            throw new PythonWorkerException($"Model '{Model.Name}' returned {ModelSignature.YamlTypeName(value)} rather than one prediction per row; write it as JSON with -OutputPath x.json.");
-        }
-        int rows = reply["rows"]!.GetValue<int>();
-        if (expectedRows != null && rows != expectedRows)
-            throw new PythonWorkerException($"Model '{Model.Name}' returned {rows} predictions for {expectedRows} rows.");
-        var names = new List<string>();
-        var cols = new List<ColumnData>();
-        int offset = 0;
-        var specs = reply["columns"]!.AsArray();
-        foreach (var spec in specs)
-        {
-            var name = spec!["name"]!.GetValue<string>();
-            var dtype = spec["dtype"]!.GetValue<string>();
-            var n = spec["nbytes"]!.GetValue<int>();
-            var blob = body.AsSpan(offset, n);
-            offset += n;
-            if (int.TryParse(name, out var index)) name = specs.Count == 1 ? "prediction" : $"prediction_{index}";
-            names.Add(name);
-            if (ElementKinds.TryFromNumpy(dtype, out var kind) && kind.IsNumeric() || dtype == "bool")
-            {
-                var arr = ElementKinds.NewArray(kind, rows);
-                if (arr is bool[] b) for (int i = 0; i < rows; i++) b[i] = blob[i] != 0;
-                else Buffer.BlockCopy(blob.ToArray(), 0, arr, 0, n);
-                cols.Add(new ColumnData(kind, arr));
-            }
-            else
-            {
-                var values = (PyJson.ToPlain(JsonNode.Parse(blob)) as List<object?>)?.ToArray() ?? new object?[rows];
-                cols.Add(new ColumnData(ElementKind.Object, values));
-            }
-        }
-        return new Frame(names, cols, rows);
+        var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = 256 });
+        // NaN and the infinities are not JSON: they are written as strings first, in a copy, only when present.
+        if (utf8.IndexOf("NaN"u8) >= 0 || utf8.IndexOf("Infinity"u8) >= 0)
+            return Unquote(PyJson.ToPlain(JsonNode.Parse(Quote(utf8))));
+        return PyJson.ToPlain(JsonNode.Parse(ref reader));
     }
 
-    public void Dispose() => _worker.Dispose();
+    // A private-use character marks the placeholders, so no real string is mistaken for one.
+    private const string Marker = "\uE000mlmodels:";
+
+    private static string Quote(ReadOnlySpan<byte> utf8)
+    {
+        var text = Encoding.UTF8.GetString(utf8);
+        var sb = new StringBuilder(text.Length + 16);
+        bool inString = false;
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (inString)
+            {
+                sb.Append(c);
+                if (c == '\\') sb.Append(text[++i]);
+                else if (c == '"') inString = false;
+                continue;
+            }
+            if (c == '"') { inString = true; sb.Append(c); continue; }
+            var token = text.AsSpan(i).StartsWith("-Infinity") ? "-Infinity" : text.AsSpan(i).StartsWith("Infinity") ? "Infinity" : text.AsSpan(i).StartsWith("NaN") ? "NaN" : null;
+            if (token == null) { sb.Append(c); continue; }
+            sb.Append('"').Append(Marker).Append(token).Append('"');
+            i += token.Length - 1;
+        }
+        return sb.ToString();
+    }
+
+    private static object? Unquote(object? v) => v switch
+    {
+        string s when s.StartsWith(Marker, StringComparison.Ordinal) => Special(s),
+        List<object?> list => list.Select(Unquote).ToList(),
+        Dictionary<string, object?> d => d.ToDictionary(kv => kv.Key, kv => Unquote(kv.Value), StringComparer.Ordinal),
+        _ => v,
+    };
+
+    private static object Special(string s) => s[(s.IndexOf(':') + 1)..] switch
+    {
+        "NaN" => double.NaN,
+        "Infinity" => double.PositiveInfinity,
+        _ => double.NegativeInfinity,
+    };
 }

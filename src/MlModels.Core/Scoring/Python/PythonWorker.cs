@@ -8,9 +8,14 @@ using MlModels.Core.Format;
 namespace MlModels.Core.Scoring.Python;
 
 /// <summary>A Python worker failed: it could not load the model, raised in predict, crashed, or stopped answering.</summary>
-public sealed class PythonWorkerException(string message, string? pythonType = null, string? missingModule = null, Exception? inner = null, string? traceback = null)
+public sealed class PythonWorkerException(string message, string? pythonType = null, string? missingModule = null, Exception? inner = null, string? traceback = null, string? stage = null)
     : Exception(message, inner)
 {
+    /// <summary>
+    /// Where in the worker it failed: "load", "input" (the data could not be made into what the model takes),
+    /// "predict" (the model raised), "output" (the result could not be sent back); null when the worker itself failed.
+    /// </summary>
+    public string? Stage { get; } = stage;
     public string? PythonType { get; } = pythonType;
     public string? MissingModule { get; } = missingModule;
     /// <summary>The Python traceback, when the failure was an exception inside the worker.</summary>
@@ -195,7 +200,7 @@ public sealed class PythonWorker : IDisposable
                 var error = WorkerFrames.Text(reply, "error");
                 var module = WorkerFrames.Text(reply, "module");
                 var tb = WorkerFrames.Text(reply, "traceback");
-                throw new PythonWorkerException(Explain(what, type, error, module), type, module, null, tb);
+                throw new PythonWorkerException(Explain(what, type, error, module), type, module, null, tb, WorkerFrames.Text(reply, "stage"));
             }
             return (reply, body);
         }

@@ -181,64 +181,149 @@ def load(path, conf, flavors, mlflow_can_load=True):
 
 
 # ---- data ----------------------------------------------------------------------------------------------------
+#
+# Inputs and results travel as a tree of nodes in the header; each leaf names the bytes it takes from the payload,
+# in order. Numeric arrays are raw little-endian bytes; other values are JSON.
+#   frame  {"kind": "frame", "rows", "columns": [{"name", "dtype", "nbytes"}], "positional"}
+#   ndarray{"kind": "ndarray", "dtype", "shape", "nbytes"}
+#   series {"kind": "series", "name", "dtype", "nbytes"}      (results only)
+#   dict   {"kind": "dict", "items": [{"key", "value": node}]}
+#   json   {"kind": "json", "nbytes", "form"}                  (inputs: numpy's reading of a request value, as MLflow's)
 
-def decode_frame(header, payload):
+
+class InputError(Exception):
+    """The input could not be turned into what the model takes (MLflow answers BAD_REQUEST)."""
+
+
+class _Reader:
+    def __init__(self, payload):
+        self.payload = payload
+        self.offset = 0
+
+    def take(self, n):
+        blob = self.payload[self.offset:self.offset + n]
+        self.offset += n
+        return blob
+
+
+def _array(node, blob):
+    import numpy as np
+    dtype = node["dtype"]
+    if dtype in NUMERIC:
+        values = np.frombuffer(blob, dtype=NUMERIC[dtype])  # a view of the request buffer, no copy
+    else:
+        values = np.array(json.loads(bytes(blob).decode("utf-8")), dtype=object)
+        if dtype == "datetime64[ns]":
+            values = values.astype("datetime64[ns]")
+        elif dtype == "str":
+            values = values.astype(str)
+    shape = node.get("shape")
+    return values.reshape(shape) if shape is not None else values
+
+
+def _request_value(value, form):
+    """What MLflow's parse_tf_serving_input makes of a request value for a model without a signature."""
+    import numpy as np
+    try:
+        if form == "unified":
+            return value
+        if isinstance(value, dict):
+            return {k: np.array(v) for k, v in value.items()}
+        if isinstance(value, list) and value and all(isinstance(x, dict) for x in value):
+            return [{k: np.array(v) for k, v in x.items()} for x in value]
+        return np.array(value)
+    except Exception as e:  # noqa: BLE001 - numpy refuses ragged or mixed data
+        raise InputError("Invalid input. %s" % e)
+
+
+def decode(node, reader):
+    import pandas as pd
+    kind = node["kind"]
+    if kind == "frame":
+        cols = {}
+        for i, c in enumerate(node["columns"]):
+            cols[i if node.get("positional") else c["name"]] = _array(c, reader.take(c["nbytes"]))
+        names = list(cols.keys())
+        if not names:
+            return pd.DataFrame(index=range(node.get("rows", 0)))
+        return pd.DataFrame(cols, columns=names)
+    if kind == "ndarray":
+        return _array(node, reader.take(node["nbytes"]))
+    if kind == "dict":
+        return {item["key"]: decode(item["value"], reader) for item in node["items"]}
+    if kind == "json":
+        return _request_value(json.loads(bytes(reader.take(node["nbytes"])).decode("utf-8")), node.get("form"))
+    raise InputError("unknown input kind %r" % kind)
+
+
+def _raw(values):
+    """(dtype name, bytes) for a numeric array, else None."""
+    import numpy as np
+    dt = str(values.dtype)
+    if dt in NUMERIC:
+        return dt, np.ascontiguousarray(values).astype(NUMERIC[dt], copy=False).tobytes()
+    return None
+
+
+def _values(values, blobs):
+    raw = _raw(values)
+    if raw:
+        blobs.append(raw[1])
+        return {"dtype": raw[0], "nbytes": len(raw[1])}
+    blob = json.dumps(_plain(values.tolist()), allow_nan=True).encode("utf-8")
+    blobs.append(blob)
+    return {"dtype": "object", "nbytes": len(blob)}
+
+
+def encode(result, blobs):
+    """A node describing the model's result, keeping its kind and names; its bytes go to blobs."""
     import numpy as np
     import pandas as pd
-    cols, offset = {}, 0
-    for c in header["columns"]:
-        blob = payload[offset:offset + c["nbytes"]]
-        offset += c["nbytes"]
-        if c["dtype"] in NUMERIC:
-            values = np.frombuffer(blob, dtype=NUMERIC[c["dtype"]])  # a view of the request buffer, no copy
-        else:
-            values = json.loads(bytes(blob).decode("utf-8"))
-            if c["dtype"] == "datetime64[ns]":
-                values = pd.to_datetime(values)
-        if c.get("missing"):
-            values = pd.Series(values, dtype=object)
-            values[c["missing"]] = None
-        cols[c["name"]] = values
-    return pd.DataFrame(cols, columns=[c["name"] for c in header["columns"]])
-
-
-def encode_result(result):
-    import numpy as np
-    import pandas as pd
-    if isinstance(result, pd.Series):
-        result = result.to_frame(name=0)  # one unnamed prediction column, whatever the series was called
-    if isinstance(result, np.ndarray) and result.ndim in (1, 2) and result.dtype.kind in "fiub":
-        arr = result.reshape(len(result), -1) if result.ndim == 2 else result.reshape(-1, 1)
-        if result.ndim == 1:
-            result = pd.DataFrame({0: result})
-        else:
-            result = pd.DataFrame(arr)
-    if isinstance(result, list) and result and all(isinstance(x, (int, float, bool, str)) for x in result):
-        result = pd.DataFrame({0: result})
     if isinstance(result, pd.DataFrame):
-        columns, blobs = [], []
-        for name in result.columns:
-            s = result[name]
-            dt = str(s.dtype)
-            if dt in NUMERIC:
-                blob = np.ascontiguousarray(s.to_numpy()).astype(NUMERIC[dt], copy=False).tobytes()
-            else:
-                dt = "object"
-                blob = json.dumps([_plain(v) for v in s.tolist()], allow_nan=True).encode("utf-8")
-            columns.append({"name": str(name), "dtype": dt, "nbytes": len(blob)})
-            blobs.append(blob)
-        return {"kind": "frame", "rows": len(result), "columns": columns}, b"".join(blobs)
-    return {"kind": "json"}, json.dumps(_plain(result), allow_nan=True).encode("utf-8")
+        columns = []
+        for i, name in enumerate(result.columns):
+            col = _values(result.iloc[:, i].to_numpy(), blobs)
+            col["name"] = name if isinstance(name, str) else _key(name)
+            columns.append(col)
+        return {"kind": "dataframe", "rows": len(result), "columns": columns}
+    if isinstance(result, pd.Series):
+        node = _values(result.to_numpy(), blobs)
+        node.update({"kind": "series", "name": None if result.name is None else _key(result.name)})
+        return node
+    if isinstance(result, np.ndarray):
+        node = _values(result.reshape(-1), blobs)
+        node.update({"kind": "ndarray", "shape": list(result.shape)})
+        return node
+    if isinstance(result, dict):
+        return {"kind": "dict", "items": [{"key": _key(k), "value": encode(v, blobs)} for k, v in result.items()]}
+    blob = json.dumps(_plain(result), allow_nan=True).encode("utf-8")
+    blobs.append(blob)
+    return {"kind": "json", "nbytes": len(blob)}
+
+
+def _key(k):
+    """A dict key as json.dump writes it (1 -> "1", True -> "true")."""
+    if isinstance(k, str):
+        return k
+    try:
+        return json.dumps({k: 0})[2:-5]
+    except TypeError:
+        return str(k)
 
 
 def _plain(v):
     import numpy as np
+    import pandas as pd
     if isinstance(v, np.ndarray):
-        return v.tolist()
-    if isinstance(v, (np.generic,)):
+        return _plain(v.tolist())
+    if isinstance(v, np.generic):
         return v.item()
+    if isinstance(v, pd.DataFrame):
+        return _plain(v.to_dict(orient="records"))
+    if isinstance(v, pd.Series):
+        return _plain(pd.DataFrame(v).to_dict(orient="records"))
     if isinstance(v, dict):
-        return {str(k): _plain(x) for k, x in v.items()}
+        return {_key(k): _plain(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
         return [_plain(x) for x in v]
     if hasattr(v, "isoformat"):
@@ -246,12 +331,9 @@ def _plain(v):
     return v
 
 
-def decode_json_input(payload):
-    import numpy as np
-    data = json.loads(payload.decode("utf-8"))
-    if isinstance(data, dict):
-        return {k: np.array(v) for k, v in data.items()}
-    return np.array(data)
+def _failure(e, stage):
+    return {"ok": False, "error": str(e), "type": type(e).__name__, "module": getattr(e, "name", None),
+            "traceback": traceback.format_exc(), "stage": stage}
 
 
 def main():
@@ -262,24 +344,27 @@ def main():
         except EOFError:
             return
         op = header.get("op")
+        stage = op
         try:
             if op == "load":
                 predict, how = load(header["path"], header["conf"], header.get("flavors") or {}, header.get("mlflow", True))
                 import platform
                 send({"ok": True, "how": how, "python": platform.python_version()})
             elif op == "predict":
-                data = decode_frame(header, payload) if header.get("input") == "frame" else decode_json_input(payload)
+                stage = "input"
+                data = decode(header["input"], _Reader(payload))
+                stage = "predict"
                 result = predict(data, header.get("params") or None)
-                out, blob = encode_result(result)
-                out["ok"] = True
-                send(out, blob)
+                stage = "output"
+                blobs = []
+                node = encode(result, blobs)
+                send({"ok": True, "result": node}, b"".join(blobs))
             elif op == "ping":
                 send({"ok": True})
             else:
-                send({"ok": False, "error": "unknown op %r" % op, "type": "ProtocolError"})
+                send({"ok": False, "error": "unknown op %r" % op, "type": "ProtocolError", "stage": "protocol"})
         except Exception as e:  # noqa: BLE001 - every failure goes back to the host as a message
-            send({"ok": False, "error": str(e), "type": type(e).__name__, "module": getattr(e, "name", None),
-                  "traceback": traceback.format_exc()})
+            send(_failure(e, stage))
 
 
 if __name__ == "__main__":
