@@ -139,13 +139,19 @@ public static class Targets
             using var request = ScoringRequest.Parse(text, "request");
             var given = request.Params is JsonElement p ? p.EnumerateObject().GroupBy(x => PyJson.Name(x)).ToDictionary(g => g.Key, g => (object?)g.Last().Value) : null;
             ParamsEnforcement.Apply(RichParams, given, null);
-            if (request.IsTabular)
+            var table = request.Format switch
             {
-                request.ToFrame(names => ColumnPlan.Create(RichSchema, names, _ => ElementKind.Object, null));
-                request.ToFrame(names => ColumnPlan.Create(null, names, _ => ElementKind.Object, null));
+                "dataframe_split" => JsonTable.FromSplit(request.Data),
+                "dataframe_records" => JsonTable.FromRecords(request.Data, request.Format),
+                _ when request.Data.ValueKind == JsonValueKind.Object => JsonTable.FromColumns(request.Data.EnumerateObject().Select(x => KeyValuePair.Create(x.Name, x.Value)).ToList(), request.Format == "instances"),
+                _ => null,
+            };
+            if (table != null)
+            {
+                table.ToFrame(names => ColumnPlan.Create(RichSchema, names, _ => ElementKind.Object, null));
+                table.ToFrame(names => ColumnPlan.Create(null, names, _ => ElementKind.Object, null));
             }
-            else
-                foreach (var (name, e) in request.TensorElements()) ScoringRequest.ToTensor(e, ElementKind.Float32, name ?? "input");
+            else TensorConversion.FromJson(request.Data, ElementKind.Float32, "input");
             return request;
         });
         Serve("application/json", data);

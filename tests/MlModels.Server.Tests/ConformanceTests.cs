@@ -9,10 +9,10 @@ namespace MlModels.Server.Tests;
 /// <summary>Servers for the corpus models, started once for the class (one Python worker each) and stopped at its end.</summary>
 public sealed class CorpusServers : IAsyncDisposable
 {
-    private readonly ConcurrentDictionary<string, Lazy<Task<MlModels.Core.Tests.RunningServer>>> _servers = new();
+    private readonly ConcurrentDictionary<string, Lazy<Task<RunningServer>>> _servers = new();
 
-    public Task<MlModels.Core.Tests.RunningServer> For(string model) => _servers.GetOrAdd(model, m => new Lazy<Task<MlModels.Core.Tests.RunningServer>>(() =>
-        MlModels.Core.Tests.RunningServer.StartAsync(ModelStore.Load(MlModels.Core.Tests.ScoringCorpus.ModelDir(m)), new ServingOptions
+    public Task<RunningServer> For(string model) => _servers.GetOrAdd(model, m => new Lazy<Task<RunningServer>>(() =>
+        RunningServer.StartAsync(ModelStore.Load(MlModels.Core.Tests.ScoringCorpus.ModelDir(m)), new ServingOptions
         {
             Python = new PythonOptions(MlModels.Core.Tests.Prerequisites.DebianPython, EnvManager.Local, TimeSpan.FromSeconds(60)),
         }))).Value;
