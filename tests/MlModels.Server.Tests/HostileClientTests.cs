@@ -61,7 +61,8 @@ public class HostileClientTests
     private static async Task AssertHealthy(RunningServer s)
     {
         Assert.Equal(HttpStatusCode.OK, (await s.Http.GetAsync("/ping")).StatusCode);
-        var r = await s.PostAsync("{\"inputs\": [[1, 2, 3]]}");
+        // The linear model has a column signature, so a table (not a bare array) is what it scores.
+        var r = await s.PostAsync("{\"dataframe_split\": {\"columns\": [\"x1\", \"x2\", \"x3\"], \"data\": [[1, 2, 3]]}}");
         Assert.Equal(HttpStatusCode.OK, r.StatusCode);
     }
 
@@ -137,23 +138,21 @@ public class HostileClientTests
         await AssertHealthy(s);
     }
 
+    // As MLflow: a number too large for float64 does not convert (BAD_REQUEST); as a long param it breaks the param schema.
     [Theory]
-    [InlineData("{{\"inputs\": [[{0}, 2, 3]]}}")]
-    [InlineData("{{\"dataframe_split\": {{\"columns\": [\"x1\", \"x2\", \"x3\"], \"data\": [[{0}, 2, 3]]}}}}")]
-    [InlineData("{{\"inputs\": [[1, 2, 3]], \"params\": {{\"k\": {0}}}}}")]
-    public async Task HundredThousandDigitNumber_IsAnsweredWithoutAnInternalError(string template)
+    [InlineData("{{\"inputs\": [[{0}, 2, 3]]}}", "BAD_REQUEST")]
+    [InlineData("{{\"dataframe_split\": {{\"columns\": [\"x1\", \"x2\", \"x3\"], \"data\": [[{0}, 2, 3]]}}}}", "BAD_REQUEST")]
+    [InlineData("{{\"dataframe_split\": {{\"columns\": [\"x1\", \"x2\", \"x3\"], \"data\": [[1, 2, 3]]}}, \"params\": {{\"k\": {0}}}}}", "INVALID_PARAMETER_VALUE")]
+    public async Task HundredThousandDigitNumber_IsAnsweredWithoutAnInternalError(string template, string errorCode)
     {
         await using var s = await RunningServer.StartAsync(RunningServer.LinearModel());
         var number = "9" + new string('1', 99_999);
         var clock = Stopwatch.StartNew();
         var r = await s.PostAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture, template, number));
         Assert.True(clock.Elapsed < Limit);
-        Assert.True(r.StatusCode is HttpStatusCode.OK or HttpStatusCode.BadRequest, $"{r.StatusCode}: {await r.Content.ReadAsStringAsync()}");
-        if (r.StatusCode == HttpStatusCode.BadRequest)
-        {
-            using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync());
-            Assert.Equal("BAD_REQUEST", doc.RootElement.GetProperty("error_code").GetString());
-        }
+        Assert.True(r.StatusCode == HttpStatusCode.BadRequest, $"{r.StatusCode}: {await r.Content.ReadAsStringAsync()}");
+        using (var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync()))
+            Assert.Equal(errorCode, doc.RootElement.GetProperty("error_code").GetString());
         await AssertHealthy(s);
     }
 

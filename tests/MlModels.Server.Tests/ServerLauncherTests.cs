@@ -31,7 +31,7 @@ public sealed class ServerLauncherTests : IDisposable
         Assert.StartsWith(_state, server.Info.LogPath);
 
         using var http = new HttpClient { BaseAddress = new Uri(server.Info.Url) };
-        var answer = await http.PostAsync("/invocations", new StringContent("{\"inputs\": [[1, 2, 3]]}", System.Text.Encoding.UTF8, "application/json"));
+        var answer = await http.PostAsync("/invocations", new StringContent("{\"dataframe_split\": {\"columns\": [\"x1\", \"x2\", \"x3\"], \"data\": [[1, 2, 3]]}}", System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
 
         // Another session finds it through the registry alone.

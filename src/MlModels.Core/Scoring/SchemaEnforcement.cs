@@ -163,6 +163,8 @@ public static class ValueConversion
                 if (kind == ElementKind.Object) { ((object?[])dest)[i] = e.TryGetInt64(out var ol) ? ol : e.GetDouble(); return; }
                 if (kind == ElementKind.String) { ((string?[])dest)[i] = e.GetRawText(); return; }
                 if (!kind.IsNumeric()) throw BadValue(column, row, $"a number cannot be a {kind.NumpyName()} value");
+                if (!e.TryGetDouble(out var asDouble) || !double.IsFinite(asDouble))
+                    throw BadValue(column, row, $"the number {Truncate(e.GetRawText())} is too large to convert to {kind.NumpyName()}");
                 bool integral = e.TryGetInt64(out _) || (e.TryGetDouble(out var dv) && Math.Floor(dv) == dv && !double.IsInfinity(dv));
                 if (!integral && kind.IsInteger())
                     throw BadValue(column, row, $"{e.GetRawText()} is not a whole number; MLflow does not convert float to {kind.NumpyName()}");
