@@ -35,10 +35,11 @@ public class MutatedRequestTests
             statuses[status] = statuses.GetValueOrDefault(status) + 1;
             var text = await r.Content.ReadAsStringAsync();
             Assert.True(status is 200 or 400 or 413 or 415, $"{status} {text}\n{PropertyCheck.Show(body)}");
-            if (status != 200)
+            if (status is 400 or 413)
             {
+                // MLflow's two classes: unreadable input, or input that breaks the signature.
                 using var doc = JsonDocument.Parse(text);
-                Assert.Equal("BAD_REQUEST", doc.RootElement.GetProperty("error_code").GetString());
+                Assert.Contains(doc.RootElement.GetProperty("error_code").GetString(), new[] { "BAD_REQUEST", "INVALID_PARAMETER_VALUE" });
             }
         }
         // The mutations must reach both outcomes, or the test is not testing the parser.

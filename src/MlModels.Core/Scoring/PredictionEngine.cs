@@ -112,7 +112,7 @@ public static class PredictionEngine
         var data = request.Data;
         IReadOnlyList<KeyValuePair<string, JsonElement>>? columns = null;
         bool fromRecords = false;
-        if (data.ValueKind == JsonValueKind.Object) columns = data.EnumerateObject().Select(p => KeyValuePair.Create(p.Name, p.Value)).ToList();
+        if (data.ValueKind == JsonValueKind.Object) columns = data.EnumerateObject().Select(p => p.Name).Distinct().Select(n => KeyValuePair.Create(n, data.GetProperty(n))).ToList();
         else if (instances && data.ValueKind == JsonValueKind.Array && data.GetArrayLength() > 0 && data[0].ValueKind == JsonValueKind.Object)
         {
             columns = RecordsToColumns(data);
@@ -177,10 +177,11 @@ public static class PredictionEngine
         foreach (var rec in records.EnumerateArray())
         {
             if (rec.ValueKind != JsonValueKind.Object) throw SchemaViolationException.BadInput("Invalid input. Failed to parse data as TF serving input: every item of 'instances' must be an object when the first one is.");
-            foreach (var p in rec.EnumerateObject())
+            // A key repeated in one record counts once, with its last value, as json.loads reads it.
+            foreach (var name in rec.EnumerateObject().Select(p => p.Name).Distinct())
             {
-                if (!values.TryGetValue(p.Name, out var list)) { values[p.Name] = list = []; order.Add(p.Name); }
-                list.Add(p.Value);
+                if (!values.TryGetValue(name, out var list)) { values[name] = list = []; order.Add(name); }
+                list.Add(rec.GetProperty(name));
             }
         }
         return order.Select(n => KeyValuePair.Create(n, JsonSerializer.SerializeToElement(values[n]))).ToList();

@@ -90,7 +90,7 @@ public sealed partial class ScoringRequest : IDisposable
             JsonElement? ps = root.TryGetProperty("params", out var p) && p.ValueKind != JsonValueKind.Null ? p : null;
             if (UnifiedKeys.Any(k => root.TryGetProperty(k, out _)))
                 return new ScoringRequest(doc, UnifiedFormat, root, null, source);
-            var present = root.EnumerateObject().Select(x => x.Name).ToList();
+            var present = root.EnumerateObject().Select(x => x.Name).Distinct().ToList(); // a repeated key: its last value, as json.loads
             var keys = present.Where(InputKeys.Contains).ToList();
             if (keys.Count != 1)
                 throw SchemaViolationException.BadInput($"{RequiredFormat}. Received dictionary with input fields: {ColumnPlan.PyList(present)}.");

@@ -133,21 +133,21 @@ public class FuzzRegressionTests
     [Fact]
     public void Request_RepeatedKeys_TakeTheLastValueAsJsonLoadsDoes()
     {
-        Assert.Equal(200, Serve("application/json", """{"inputs": "junk", "inputs": [[1, 2, 3]], "params": {"k": "x", "k": 2}}""").Status);
+        Assert.Equal(200, Serve("application/json", """{"dataframe_split": "junk", "dataframe_split": {"columns": ["x1", "x2", "x3"], "data": [[1, 2, 3]]}, "params": {"k": "x", "k": 2}}""").Status);
     }
 
     [Fact]
     public void Request_ListParam_IsAccepted()
     {
-        var (status, body) = Serve("application/json", """{"inputs": [[1, 2, 3]], "params": {"flags": [true, false]}}""");
+        var (status, body) = Serve("application/json", """{"dataframe_split": {"columns": ["x1", "x2", "x3"], "data": [[1, 2, 3]]}, "params": {"flags": [true, false]}}""");
         Assert.True(status == 200, body);
     }
 
     [Theory]
     [InlineData("""{"inputs": {"x1": [1], "x2": ["\ud800"], "x3": [3]}}""", true)]
-    [InlineData("""{"inputs": [[1, 2, 3]], "params": {"\udc00": 1}}""", true)]
-    [InlineData("""{"inputs": [[1, 2, 3]], "params": {"mode": "\ud83d\ude00"}}""", false)]
-    [InlineData("""{"inputs": [[1, 2, 3]], "params": {"mode": "\\ud800"}}""", false)]
+    [InlineData("""{"dataframe_split": {"columns": ["x1", "x2", "x3"], "data": [[1, 2, 3]]}, "params": {"\udc00": 1}}""", true)]
+    [InlineData("""{"dataframe_split": {"columns": ["x1", "x2", "x3"], "data": [[1, 2, 3]]}, "params": {"mode": "\ud83d\ude00"}}""", false)]
+    [InlineData("""{"dataframe_split": {"columns": ["x1", "x2", "x3"], "data": [[1, 2, 3]]}, "params": {"mode": "\\ud800"}}""", false)]
     public void Request_LoneSurrogateEscape_IsABadRequest(string body, bool lone)
     {
         var (status, text) = Serve("application/json", body);
