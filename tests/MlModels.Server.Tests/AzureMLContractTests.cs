@@ -30,7 +30,7 @@ public class AzureMLContractTests
         "{\"dataframe_split\": {\"columns\": [\"x1\", \"x2\", \"x3\"], \"index\": [0, 1], \"data\": [[1, 2, 3], [0, 0, 0]]}}")]
     [InlineData("{\"input_data\": {\"columns\": [\"x1\", \"x2\", \"x3\"], \"data\": [[1, 2, 3]]}, \"params\": {\"k\": 3}}",
         "{\"dataframe_split\": {\"columns\": [\"x1\", \"x2\", \"x3\"], \"data\": [[1, 2, 3]]}, \"params\": {\"k\": 3}}")]
-    [InlineData("{\"input_data\": [[1, 2, 3], [0, 0, 0]]}", "{\"inputs\": [[1, 2, 3], [0, 0, 0]]}")]
+    [InlineData("{\"input_data\": [{\"x1\": 1, \"x2\": 2, \"x3\": 3}, {\"x1\": 0, \"x2\": 0, \"x3\": 0}]}", "{\"inputs\": [{\"x1\": 1, \"x2\": 2, \"x3\": 3}, {\"x1\": 0, \"x2\": 0, \"x3\": 0}]}")]
     public async Task Score_GivesMlflowsPredictionsWithoutTheWrapper(string azure, string mlflow)
     {
         await using var s = await RunningServer.StartAsync(RunningServer.LinearModel());
