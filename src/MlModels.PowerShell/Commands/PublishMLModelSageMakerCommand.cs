@@ -117,9 +117,8 @@ public sealed class PublishMLModelSageMakerCommand : AwsCmdlet
         using var connection = OpenConnection();
         var deployer = new SageMakerDeployer(connection);
         if (!TryRun("Publish-MLModelSageMaker", AppName, (_, ct) => deployer.PlanAsync(options, ct), out var plan, terminating: false)) return;
-        var calls = string.Join(System.Environment.NewLine, plan.Calls.Select((c, i) => $"  {i + 1}. {c}"));
-        var description = $"Deploy model '{model.Name}' to SageMaker endpoint '{AppName}' in {plan.Region} ({Mode}) with these calls:{System.Environment.NewLine}{calls}";
-        if (!ShouldProcess(description, $"Deploy model '{model.Name}' to SageMaker endpoint '{AppName}' ({Mode})?", "Publish-MLModelSageMaker")) return;
+        if (!ShouldProcessCalls($"Deploy model '{model.Name}' to SageMaker endpoint '{AppName}' in {plan.Region} ({Mode})", plan.Calls,
+            $"Deploy model '{model.Name}' to SageMaker endpoint '{AppName}' ({Mode})?", "Publish-MLModelSageMaker")) return;
         if (TryRun("Publish-MLModelSageMaker", AppName, (progress, ct) => deployer.DeployAsync(plan, progress, ct), out var deployment, terminating: false))
             WriteObject(deployment);
     }

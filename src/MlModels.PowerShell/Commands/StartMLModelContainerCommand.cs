@@ -67,26 +67,11 @@ public sealed class StartMLModelContainerCommand : DockerCmdlet
             HostPort = Port,
             HostIp = HostName,
             Name = Name,
-            Environment = Environment?.Keys.Cast<object>().ToDictionary(k => k.ToString()!, k => Convert.ToString(Unwrap(Environment[k]), System.Globalization.CultureInfo.InvariantCulture) ?? ""),
+            Environment = StringMap(Environment),
             MemoryBytes = Memory > 0 ? Memory : null,
             Cpus = Cpus > 0 ? Cpus : null,
             StartTimeout = TimeSpan.FromSeconds(StartTimeoutSec),
         };
-        var progress = new ProgressRecord(31, "Start-MLModelContainer", $"Starting {Image}");
-        try
-        {
-            var container = WithEngine((engine, ct) => new ContainerRunner(engine).StartAsync(options, new SyncProgress<DeploymentProgress>(p => Post(() =>
-            {
-                progress.StatusDescription = p.Status;
-                WriteProgress(progress);
-            })), ct));
-            progress.RecordType = ProgressRecordType.Completed;
-            WriteProgress(progress);
-            WriteObject(container);
-        }
-        catch (Exception ex) when (ex is not PipelineStoppedException && DockerErrors.Record(ex, Image) is { } record)
-        {
-            WriteError(record);
-        }
+        StartContainer(options, 31, "Start-MLModelContainer", Image);
     }
 }

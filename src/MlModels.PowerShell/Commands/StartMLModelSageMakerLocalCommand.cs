@@ -54,26 +54,10 @@ public sealed class StartMLModelSageMakerLocalCommand : DockerCmdlet
         ContainerRunOptions options;
         try
         {
-            var env = Environment?.Keys.Cast<object>().ToDictionary(k => Unwrap(k)!.ToString()!, k => Convert.ToString(Unwrap(Environment[k]), System.Globalization.CultureInfo.InvariantCulture) ?? "", StringComparer.Ordinal);
-            options = SageMakerImages.LocalRun(model, image, Port, Flavor, env) with { StartTimeout = TimeSpan.FromSeconds(StartTimeoutSec) };
+            options = SageMakerImages.LocalRun(model, image, Port, Flavor, StringMap(Environment)) with { StartTimeout = TimeSpan.FromSeconds(StartTimeoutSec) };
         }
         catch (ArgumentException ex) { WriteError(Errors.Record(ex, "InvalidModel", ErrorCategory.InvalidArgument, model)); return; }
         if (!ShouldProcess($"127.0.0.1:{Port}", $"Run {image} with model '{model.Name}' as SageMaker would")) return;
-        var progress = new ProgressRecord(12, "Start-MLModelSageMakerLocal", $"Starting {image}");
-        try
-        {
-            var container = WithEngine((engine, ct) => new ContainerRunner(engine).StartAsync(options, new SyncProgress<DeploymentProgress>(p => Post(() =>
-            {
-                progress.StatusDescription = p.Status;
-                WriteProgress(progress);
-            })), ct));
-            progress.RecordType = ProgressRecordType.Completed;
-            WriteProgress(progress);
-            WriteObject(container);
-        }
-        catch (Exception ex) when (ex is not PipelineStoppedException && DockerErrors.Record(ex, model) is { } record)
-        {
-            WriteError(record);
-        }
+        StartContainer(options, 12, "Start-MLModelSageMakerLocal", model);
     }
 }

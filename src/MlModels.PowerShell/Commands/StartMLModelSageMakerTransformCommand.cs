@@ -124,8 +124,7 @@ public sealed class StartMLModelSageMakerTransformCommand : AwsCmdlet
         using var connection = OpenConnection();
         var transforms = new SageMakerTransforms(connection);
         if (!TryRun("Start-MLModelSageMakerTransform", JobName, (_, ct) => transforms.PlanAsync(options, ct), out var planned, terminating: false)) return;
-        var calls = string.Join(System.Environment.NewLine, planned.Calls.Select((c, i) => $"  {i + 1}. {c}"));
-        if (!ShouldProcess($"Start SageMaker batch transform job '{JobName}' with these calls:{System.Environment.NewLine}{calls}", $"Start batch transform job '{JobName}'?", "Start-MLModelSageMakerTransform")) return;
+        if (!ShouldProcessCalls($"Start SageMaker batch transform job '{JobName}'", planned.Calls, $"Start batch transform job '{JobName}'?", "Start-MLModelSageMakerTransform")) return;
         if (TryRun("Start-MLModelSageMakerTransform", JobName, (progress, ct) => transforms.StartAsync(options, planned.Plan, progress, ct), out var job, terminating: false))
             WriteObject(job);
     }

@@ -106,9 +106,14 @@ public abstract class AwsCmdlet : MLModelCmdlet
         _ => null,
     };
 
-    /// <summary>A hashtable parameter as plain string pairs (SageMaker's environment and tags are strings).</summary>
-    private protected static IReadOnlyDictionary<string, string>? StringMap(System.Collections.Hashtable? table) =>
-        table?.Keys.Cast<object>().ToDictionary(k => Unwrap(k)!.ToString()!, k => Convert.ToString(Unwrap(table[k]), System.Globalization.CultureInfo.InvariantCulture) ?? "", StringComparer.Ordinal);
+    /// <summary>
+    /// -WhatIf/-Confirm over a planned operation: the description lists each call it would make, numbered.
+    /// </summary>
+    private protected bool ShouldProcessCalls(string action, IEnumerable<object> calls, string question, string caption)
+    {
+        var list = string.Join(System.Environment.NewLine, calls.Select((c, i) => $"  {i + 1}. {c}"));
+        return ShouldProcess($"{action} with these calls:{System.Environment.NewLine}{list}", question, caption);
+    }
 
     private protected static T? Shape<T>(System.Collections.Hashtable? table, string parameter) where T : class =>
         table == null ? null : PlainValues.ToShape<T>(ToPlain(table), parameter);

@@ -21,6 +21,27 @@ public abstract class DockerCmdlet : MLModelCmdlet
             Post(() => WriteVerbose($"Using {engine}."));
             return work(engine, ct).GetAwaiter().GetResult();
         });
+
+    /// <summary>Starts a container with progress until it answers /ping and writes it; failures become ErrorRecords naming <paramref name="target"/>.</summary>
+    internal void StartContainer(ContainerRunOptions options, int progressId, string activity, object? target)
+    {
+        var progress = new ProgressRecord(progressId, activity, $"Starting {options.Image}");
+        try
+        {
+            var container = WithEngine((engine, ct) => new ContainerRunner(engine).StartAsync(options, new SyncProgress<MlModels.Deploy.DeploymentProgress>(p => Post(() =>
+            {
+                progress.StatusDescription = p.Status;
+                WriteProgress(progress);
+            })), ct));
+            progress.RecordType = ProgressRecordType.Completed;
+            WriteProgress(progress);
+            WriteObject(container);
+        }
+        catch (Exception ex) when (ex is not PipelineStoppedException && DockerErrors.Record(ex, target) is { } record)
+        {
+            WriteError(record);
+        }
+    }
 }
 
 internal static class DockerErrors

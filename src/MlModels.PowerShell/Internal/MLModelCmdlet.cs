@@ -187,4 +187,8 @@ public abstract class MLModelCmdlet : PSCmdlet, IDisposable
     }
 
     internal static object? Unwrap(object? v) => v is PSObject p ? p.BaseObject : v;
+
+    /// <summary>A hashtable parameter as plain string pairs (container environments, SageMaker's tags).</summary>
+    internal static IReadOnlyDictionary<string, string>? StringMap(System.Collections.Hashtable? table) =>
+        table?.Keys.Cast<object>().ToDictionary(k => Unwrap(k)!.ToString()!, k => Convert.ToString(Unwrap(table[k]), System.Globalization.CultureInfo.InvariantCulture) ?? "", StringComparer.Ordinal);
 }
