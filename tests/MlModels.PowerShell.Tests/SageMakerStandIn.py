@@ -1,0 +1,113 @@
+#!/usr/bin/python3
+"""The two parts of AWS that moto 5.2.1 cannot play in the SageMaker workflow test (SageMakerWorkflow.Tests.ps1),
+put in front of moto for the ECR and SageMaker endpoints (AWS_ENDPOINT_URL_ECR, AWS_ENDPOINT_URL_SAGEMAKER):
+
+- ECR's registry: the repository URIs and the login that moto issues name a registry that does not exist; they are
+  rewritten to name the local htpasswd docker-registry and its user and password, so the push really happens.
+- SageMaker's UpdateEndpoint, which moto 5.2.1 does not implement: carried out as CreateEndpoint of the same name with
+  the new configuration and the endpoint's tags (moto replaces the endpoint in place, InService at once).
+
+Every other request goes to moto unchanged. Standard library only (Debian's python3).
+usage: /usr/bin/python3 SageMakerStandIn.py MOTO_URL REGISTRY USER PASSWORD
+       prints the port it serves on (127.0.0.1), then serves until killed.
+"""
+import base64
+import http.client
+import json
+import sys
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+MOTO = urllib.parse.urlsplit(sys.argv[1])
+REGISTRY, USER, PASSWORD = sys.argv[2:5]
+ECR = "AmazonEC2ContainerRegistry_V20150921."
+HOP = {"host", "content-length", "connection", "transfer-encoding", "keep-alive"}
+
+
+def forward(method, path, headers, body):
+    conn = http.client.HTTPConnection(MOTO.hostname, MOTO.port, timeout=120)
+    try:
+        sent = {k: v for k, v in headers.items() if k.lower() not in HOP}
+        sent["Host"] = MOTO.netloc
+        sent["Content-Length"] = str(len(body))
+        conn.request(method, path, body, sent)
+        r = conn.getresponse()
+        data = r.read()
+        kept = [(k, v) for k, v in r.getheaders() if k.lower() not in HOP | {"server", "date"}]
+        return r.status, kept, data
+    finally:
+        conn.close()
+
+
+def ecr(operation, status, data):
+    if status != 200:
+        return data
+    answer = json.loads(data)
+    repos = list(answer.get("repositories", []))
+    if "repository" in answer:
+        repos.append(answer["repository"])
+    for repo in repos:
+        repo["repositoryUri"] = f"{REGISTRY}/{repo['repositoryName']}"
+    for auth in answer.get("authorizationData", []):
+        auth["authorizationToken"] = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+        auth["proxyEndpoint"] = f"http://{REGISTRY}"
+    return json.dumps(answer).encode()
+
+
+def update_endpoint(path, headers, body):
+    request = json.loads(body)
+
+    def sagemaker(operation, payload):
+        h = dict(headers)
+        h["X-Amz-Target"] = "SageMaker." + operation
+        return forward("POST", path, h, json.dumps(payload).encode())
+
+    status, kept, data = sagemaker("DescribeEndpoint", {"EndpointName": request["EndpointName"]})
+    if status != 200:
+        return status, kept, data
+    arn = json.loads(data)["EndpointArn"]
+    status, kept, data = sagemaker("DescribeEndpointConfig", {"EndpointConfigName": request["EndpointConfigName"]})
+    if status != 200:
+        return status, kept, data
+    status, _, data = sagemaker("ListTags", {"ResourceArn": arn})
+    tags = json.loads(data).get("Tags", []) if status == 200 else []
+    create = {"EndpointName": request["EndpointName"], "EndpointConfigName": request["EndpointConfigName"]}
+    if tags:
+        create["Tags"] = tags
+    status, kept, data = sagemaker("CreateEndpoint", create)
+    if status == 200:
+        data = json.dumps({"EndpointArn": json.loads(data)["EndpointArn"]}).encode()
+    return status, kept, data
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def handle_any(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        headers = {k: v for k, v in self.headers.items()}
+        target = self.headers.get("X-Amz-Target", "")
+        if target == "SageMaker.UpdateEndpoint":
+            status, kept, data = update_endpoint(self.path, headers, body)
+        else:
+            status, kept, data = forward(self.command, self.path, headers, body)
+            if target.startswith(ECR):
+                data = ecr(target[len(ECR):], status, data)
+        self.send_response(status)
+        for k, v in kept:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = handle_any
+
+    def log_message(self, format, *args):
+        pass
+
+
+if __name__ == "__main__":
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    print(server.server_address[1], flush=True)
+    server.serve_forever()
