@@ -7,14 +7,19 @@ put in front of moto for the ECR and SageMaker endpoints (AWS_ENDPOINT_URL_ECR, 
 - SageMaker's UpdateEndpoint, which moto 5.2.1 does not implement: carried out as CreateEndpoint of the same name with
   the new configuration and the endpoint's tags (moto replaces the endpoint in place, InService at once).
 
-Every other request goes to moto unchanged. Standard library only (Debian's python3).
+Every other request goes to moto unchanged. Each SageMaker and ECR request is first checked against the AWS service
+model in tests/specs/aws (the operation exists, required members present, no unknown member, each value of the
+model's type); GET /_standin/report answers {"calls": [...], "violations": [...]}.
+Standard library only (Debian's python3).
 usage: /usr/bin/python3 SageMakerStandIn.py MOTO_URL REGISTRY USER PASSWORD
        prints the port it serves on (127.0.0.1), then serves until killed.
 """
 import base64
 import http.client
 import json
+import os
 import sys
+import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -22,6 +27,76 @@ MOTO = urllib.parse.urlsplit(sys.argv[1])
 REGISTRY, USER, PASSWORD = sys.argv[2:5]
 ECR = "AmazonEC2ContainerRegistry_V20150921."
 HOP = {"host", "content-length", "connection", "transfer-encoding", "keep-alive"}
+SPECS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "specs", "aws")
+MODELS = {}
+for name in ("sagemaker-2017-07-24.min.json", "ecr-2015-09-21.min.json"):
+    with open(os.path.join(SPECS, name), encoding="utf-8") as f:
+        spec = json.load(f)
+    MODELS[spec["metadata"]["targetPrefix"]] = spec
+CALLS, VIOLATIONS, LOCK = [], [], threading.Lock()
+
+
+def check_value(model, shape, value, where, out):
+    if "shape" in shape:
+        shape = model["shapes"][shape["shape"]]
+    kind = shape.get("type", "string")
+    if kind == "structure":
+        if not isinstance(value, dict):
+            return out.append(f"{where}: expected a structure")
+        for r in shape.get("required", []):
+            if r not in value:
+                out.append(f"{where}: required member {r} is missing")
+        for k, v in value.items():
+            if k not in shape["members"]:
+                out.append(f"{where}: {k} is not a member")
+            else:
+                check_value(model, shape["members"][k], v, f"{where}.{k}", out)
+    elif kind == "list":
+        if not isinstance(value, list):
+            return out.append(f"{where}: expected a list")
+        for i, item in enumerate(value):
+            check_value(model, shape["member"], item, f"{where}[{i}]", out)
+    elif kind == "map":
+        if not isinstance(value, dict):
+            return out.append(f"{where}: expected a map")
+        for k, v in value.items():
+            check_value(model, shape["value"], v, f"{where}[{k}]", out)
+    elif kind in ("string", "blob"):
+        if not isinstance(value, str):
+            out.append(f"{where}: expected a {kind}")
+    elif kind in ("integer", "long"):
+        if isinstance(value, bool) or not isinstance(value, int):
+            out.append(f"{where}: expected an {kind}")
+    elif kind in ("float", "double"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            out.append(f"{where}: expected a {kind}")
+    elif kind == "boolean":
+        if not isinstance(value, bool):
+            out.append(f"{where}: expected a boolean")
+    elif kind == "timestamp":
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            out.append(f"{where}: expected a timestamp")
+    else:
+        out.append(f"{where}: unknown model type {kind}")
+
+
+def check_request(target, content_type, body):
+    prefix, _, operation = target.rpartition(".")
+    found = []
+    model = MODELS.get(prefix)
+    if model is None:
+        found.append(f"{target}: no service model has the target prefix {prefix}")
+    elif operation not in model["operations"]:
+        found.append(f"{target}: the service model has no operation {operation}")
+    else:
+        if content_type != "application/x-amz-json-1.1":
+            found.append(f"{target}: content type {content_type} is not application/x-amz-json-1.1")
+        spec = model["operations"][operation]
+        if "input" in spec:
+            check_value(model, spec["input"], json.loads(body or b"{}"), operation, found)
+    with LOCK:
+        CALLS.append(target)
+        VIOLATIONS.extend(found)
 
 
 def forward(method, path, headers, body):
@@ -87,7 +162,12 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         headers = {k: v for k, v in self.headers.items()}
         target = self.headers.get("X-Amz-Target", "")
-        if target == "SageMaker.UpdateEndpoint":
+        if target:
+            check_request(target, (self.headers.get("Content-Type") or "").split(";")[0].strip(), body)
+        if self.path == "/_standin/report":
+            with LOCK:
+                status, kept, data = 200, [("Content-Type", "application/json")], json.dumps({"calls": CALLS, "violations": VIOLATIONS}).encode()
+        elif target == "SageMaker.UpdateEndpoint":
             status, kept, data = update_endpoint(self.path, headers, body)
         else:
             status, kept, data = forward(self.command, self.path, headers, body)

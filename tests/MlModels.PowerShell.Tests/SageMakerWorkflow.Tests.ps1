@@ -69,6 +69,7 @@ Import-Module '$ModulePath'
    Listed = @{ Status = `$r.Deployment.Status; Config = `$r.Deployment.EndpointConfigName; Model = `$r.Deployment.Variants[0].ModelName }
    Deleted = `$r.Removal.Deleted; Kept = `$r.Removal.Kept } | ConvertTo-Json -Compress -Depth 6
 "@
+            $report = Invoke-RestMethod "$standInUrl/_standin/report"
         }
         finally {
             $standIn.Kill()
@@ -78,6 +79,12 @@ Import-Module '$ModulePath'
         $json = @($lines | ForEach-Object ToString | Where-Object { $_ -like '{*' }) | Select-Object -Last 1
         $json | Should -Not -BeNullOrEmpty -Because $text
         $r = $json | ConvertFrom-Json
+
+        # Every SageMaker and ECR request the workflow made matched its service model.
+        $report.violations | Should -BeNullOrEmpty
+        foreach ($op in 'AmazonEC2ContainerRegistry_V20150921.CreateRepository', 'AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken',
+            'SageMaker.CreateModel', 'SageMaker.CreateEndpointConfig', 'SageMaker.CreateEndpoint', 'SageMaker.UpdateEndpoint',
+            'SageMaker.DeleteEndpoint', 'SageMaker.DeleteEndpointConfig', 'SageMaker.DeleteModel') { $report.calls | Should -Contain $op }
 
         # build-and-push: the repository on moto's ECR, the image in the registry standing in for ECR's.
         $r.ImageUrl | Should -Be "$($env:MLMODELS_TEST_REGISTRY)/${repository}:test"
