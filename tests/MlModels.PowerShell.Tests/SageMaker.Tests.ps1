@@ -114,6 +114,17 @@ catch { @{ Id = `$_.FullyQualifiedErrorId; Message = `$_.Exception.Message } | C
         $r.Result.Ids[2] | Should -Match "^InvalidDeployment: 'not-an-arn' is not an IAM role ARN"
     }
 
+    It 'refuses to stop a transform job without waiting unless the model is kept, before any call' {
+        $r = Invoke-Aws @{ AWS_ACCESS_KEY_ID = 'testing'; AWS_SECRET_ACCESS_KEY = 'testing'; AWS_EC2_METADATA_DISABLED = 'true' } @"
+try { Stop-MLModelSageMakerTransform nightly -NoWait -Region us-east-1 -EndpointUrl http://127.0.0.1:9 -ErrorAction Stop; `$id = 'none' }
+catch { `$id = `$_.FullyQualifiedErrorId.Split(',')[0] + ': ' + `$_.Exception.Message }
+`$plan = Stop-MLModelSageMakerTransform nightly -Region us-east-1 -EndpointUrl http://127.0.0.1:9 -WhatIf 6>&1 | Out-String
+@{ Id = `$id; Plan = `$plan } | ConvertTo-Json -Compress
+"@
+        $r.Result.Id | Should -Match '^InvalidTransform: Without waiting for the job to stop, its model cannot be cleaned up'
+        $r.Text | Should -Match 'Stop, then delete its model and model data'
+    }
+
     It 'runs a batch transform job over S3 prefixes and waits for it' {
         if (Skip-WithoutMoto) { return }
         $job = 'job-' + [guid]::NewGuid().ToString('N').Substring(0, 8)

@@ -300,7 +300,7 @@ public sealed class SageMakerDeployer(AwsConnection connection, TimeProvider? ti
     }
 
     /// <summary>Deletes a model and, when asked, its model data; returns what went.</summary>
-    private async Task<List<string>> DeleteModelAsync(string modelName, ModelDataStore store, bool includeData, CancellationToken ct)
+    internal async Task<List<string>> DeleteModelAsync(string modelName, ModelDataStore store, bool includeData, CancellationToken ct)
     {
         var deleted = new List<string>();
         var info = await _sagemaker.DescribeModelAsync(modelName, ct).ConfigureAwait(false);

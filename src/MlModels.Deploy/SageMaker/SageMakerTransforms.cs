@@ -144,6 +144,33 @@ public sealed class SageMakerTransforms(AwsConnection connection, TimeProvider? 
 
     public Task StopAsync(string name, CancellationToken ct) => _sagemaker.StopTransformJobAsync(name, ct);
 
+    /// <summary>
+    /// MLflow's <c>terminate_transform_job</c>: StopTransformJob, then (with <paramref name="wait"/>) follow the job until
+    /// it is Stopped, Completed or Failed and, unless <paramref name="archive"/>, delete the model it ran and its model data.
+    /// </summary>
+    public async Task<SageMakerTransformJob> TerminateAsync(string name, bool archive, bool wait, TimeSpan timeout, TimeSpan pollInterval,
+        IProgress<DeploymentProgress>? progress, CancellationToken ct)
+    {
+        SageMakerNames.ValidateName(name, "transform job name");
+        if (!wait && !archive) throw new ArgumentException("Without waiting for the job to stop, its model cannot be cleaned up: wait for it or keep the model with -Archive.");
+        await _sagemaker.StopTransformJobAsync(name, ct).ConfigureAwait(false);
+        if (!wait) return await GetAsync(name, ct).ConfigureAwait(false) ?? new SageMakerTransformJob(name, "Stopping");
+        var job = await LongWait.UntilAsync($"Transform job {name} stopping", async token =>
+        {
+            var r = await _sagemaker.DescribeTransformJobAsync(name, token).ConfigureAwait(false);
+            return r.TransformJobStatus is "Completed" or "Failed" or "Stopped"
+                ? PollResult<DescribeTransformJobResponse>.Finished(r.TransformJobStatus, r)
+                : PollResult<DescribeTransformJobResponse>.Pending(r.TransformJobStatus ?? "Stopping");
+        }, pollInterval, timeout, progress, ct, time).ConfigureAwait(false);
+        var cleaned = new List<string>();
+        if (!archive && job.ModelName is { } model)
+        {
+            using var store = new ModelDataStore(connection);
+            cleaned.AddRange(await _deployer.DeleteModelAsync(model, store, includeData: true, ct).ConfigureAwait(false));
+        }
+        return SageMakerTransformJob.From(job, connection.RegionName) with { CleanedUp = cleaned };
+    }
+
     private async Task<TransformJobSummary?> FindAsync(string name, CancellationToken ct) =>
         (await _sagemaker.ListTransformJobsAsync(name, ct).ConfigureAwait(false)).FirstOrDefault(j => j.TransformJobName == name);
 }

@@ -332,6 +332,44 @@ public class SageMakerDeployerTests(MotoServer moto)
         s.AssertShapesValid();
     }
 
+    [SkippableFact]
+    public async Task TerminateTransformJob_StopsIt_ThenDeletesItsModelAndData_UnlessArchived()
+    {
+        using var s = new MotoSession(moto.Require());
+        var bucket = Unique("bucket-terminate");
+        var t = new SageMakerTransforms(s.Connection);
+        var wait = (Timeout: TimeSpan.FromSeconds(30), Poll: TimeSpan.FromMilliseconds(20));
+        async Task<(string Job, SageMakerDeploymentPlan Plan)> StartKeepingTheModelAsync()
+        {
+            var options = new SageMakerTransformOptions
+            {
+                JobName = Unique("terminate"), ModelPath = PyfuncModel, InputUri = $"s3://{bucket}/input/", OutputUri = $"s3://{bucket}/output/",
+                ExecutionRoleArn = Role, ImageUrl = Image, Bucket = bucket, Archive = true,
+            };
+            var (plan, _) = await t.PlanAsync(options, CancellationToken.None);
+            await t.StartAsync(options, plan, null, CancellationToken.None);
+            return (options.JobName, plan);
+        }
+        using var store = new ModelDataStore(s.Connection);
+
+        var (kept, keptPlan) = await StartKeepingTheModelAsync();
+        var archived = await t.TerminateAsync(kept, archive: true, wait: true, wait.Timeout, wait.Poll, null, CancellationToken.None);
+        Assert.Equal("Stopped", archived.Status);
+        Assert.Empty(archived.CleanedUp);
+        Assert.Equal([keptPlan.ModelName], await ListNamesAsync(s, "ListModels", "Models", "ModelName", keptPlan.ModelName));
+        Assert.True(await store.ObjectExistsAsync(keptPlan.ModelDataUrl, CancellationToken.None));
+
+        var (gone, gonePlan) = await StartKeepingTheModelAsync();
+        await Assert.ThrowsAsync<ArgumentException>(() => t.TerminateAsync(gone, archive: false, wait: false, wait.Timeout, wait.Poll, null, CancellationToken.None));
+        var terminated = await t.TerminateAsync(gone, archive: false, wait: true, wait.Timeout, wait.Poll, null, CancellationToken.None);
+        Assert.Equal("Stopped", terminated.Status);
+        Assert.Equal([$"model data {gonePlan.ModelDataUrl}", $"model {gonePlan.ModelName}"], terminated.CleanedUp);
+        Assert.Empty(await ListNamesAsync(s, "ListModels", "Models", "ModelName", gonePlan.ModelName));
+        Assert.False(await store.ObjectExistsAsync(gonePlan.ModelDataUrl, CancellationToken.None));
+        Assert.Contains("SageMaker.StopTransformJob", s.Validator.Calls);
+        s.AssertShapesValid();
+    }
+
     private static Func<AwsCall, Task<HttpResponseMessage>> StuckCreating(string app) => async call =>
     {
         if (call.Operation != "DescribeEndpoint" || (string?)call.Request!["EndpointName"] != app) return await call.Next();
