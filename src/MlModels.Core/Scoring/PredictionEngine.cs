@@ -43,11 +43,13 @@ public static class PredictionEngine
     public static bool IsNative(MLModel model) => model.Flavors.ContainsKey("onnx");
 
     /// <summary>
-    /// The scorer for a model: ONNX in-process (cached with the model), else a Python worker for its python_function
-    /// flavor, which the caller owns and disposes when the command ends (<paramref name="owned"/>).
+    /// The scorer for a model: ONNX in-process (cached with the model), else a Python scorer for its python_function
+    /// flavor, which the caller owns and disposes when the command ends (<paramref name="owned"/>). The Python worker
+    /// starts (or comes warm from <paramref name="cache"/>; null: one of its own, stopped on Dispose) in the background
+    /// while the caller reads its input; scoring waits for it. <paramref name="info"/> says which worker scores.
     /// </summary>
     public static IScorer ScorerFor(MLModel model, OnnxScorerOptions? onnx, PythonOptions? python, Action<string>? warn, Action<string>? stderr,
-        IProgress<string>? envProgress, out bool owned, CancellationToken ct = default)
+        IProgress<string>? envProgress, out bool owned, CancellationToken ct = default, PythonWorkerCache? cache = null, Action<string>? info = null)
     {
         if (IsNative(model) && python?.PythonPath == null && python?.EnvManager is null or EnvManager.Local)
         {
@@ -57,7 +59,13 @@ public static class PredictionEngine
         if (!model.Flavors.ContainsKey("python_function"))
             throw new InvalidOperationException($"Model '{model.Name}' has neither an onnx nor a python_function flavor (it has {string.Join(", ", model.FlavorNames)}), so it cannot be scored here.");
         owned = true;
-        return PythonScorer.Start(model, python, stderr, warn, envProgress, ct);
+        return PythonScorer.Begin(model, python, stderr, warn, envProgress, cache, info, ct);
+    }
+
+    /// <summary>Waits until the scorer can score (a Python worker still starting); its start failures surface here as themselves.</summary>
+    public static void WaitReady(IScorer scorer, CancellationToken ct)
+    {
+        if (scorer is PythonScorer python) python.WaitReady(ct);
     }
 
     /// <summary>MLflow's error code for a scoring failure: BAD_REQUEST or INVALID_PARAMETER_VALUE, null for an internal error.</summary>
@@ -220,14 +228,22 @@ public static class PredictionEngine
         {
             Frame input;
             Prediction output;
+            bool more;
             try
             {
                 ct.ThrowIfCancellationRequested();
-                if (!e.MoveNext()) yield break;
-                input = e.Current;
-                output = scorer.Predict(Enforce(scorer, input, fromText), parameters);
+                more = e.MoveNext();
+                input = more ? e.Current : null!;
             }
-            catch (Exception ex) when (ex is SchemaViolationException or ModelPredictionException or InvalidOperationException or FormatException or PythonWorkerException)
+            catch (Exception ex) when (IsBatchFailure(ex))
+            {
+                throw new PredictionFailedException($"{ex.Message} ({done:N0} rows were scored before this.)", done, ex);
+            }
+            // The first batch was read while the worker started; a worker that could not start fails as itself.
+            if (done == 0) WaitReady(scorer, ct);
+            if (!more) yield break;
+            try { output = scorer.Predict(Enforce(scorer, input, fromText), parameters); }
+            catch (Exception ex) when (IsBatchFailure(ex))
             {
                 throw new PredictionFailedException($"{ex.Message} ({done:N0} rows were scored before this.)", done, ex);
             }
@@ -236,6 +252,9 @@ public static class PredictionEngine
             yield return (input, output);
         }
     }
+
+    private static bool IsBatchFailure(Exception ex) =>
+        ex is SchemaViolationException or ModelPredictionException or InvalidOperationException or FormatException or PythonWorkerException;
 
     /// <summary>A CSV file in batches under the model's schema, read ahead on another thread.</summary>
     public static IEnumerable<Frame> CsvFrames(IScorer scorer, string path, int batchSize, Action<string>? warn, CancellationToken ct = default) =>

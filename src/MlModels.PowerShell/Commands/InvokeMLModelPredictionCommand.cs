@@ -96,6 +96,10 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
     [ValidateRange(1, 86_400)]
     public int TimeoutSec { get; set; } = 60;
 
+    /// <summary>Starts a Python worker for this call alone and stops it after, instead of using (and keeping) a warm one.</summary>
+    [Parameter]
+    public SwitchParameter NoCache { get; set; }
+
     /// <summary>Replaces an existing -OutputPath file.</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
@@ -159,7 +163,7 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
     protected override void StopProcessing()
     {
         base.StopProcessing();
-        if (_objectScorerOwned && _objectScorer is PythonScorer ps) ps.Worker.Kill();
+        if (_objectScorerOwned && _objectScorer is PythonScorer ps) ps.Kill();
     }
 
     private MLModel? ResolveModel() => Model ??= ModelFromArguments(null, Path);
@@ -191,9 +195,7 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
             msg => Post(() => WriteWarning(msg)),
             line => { _workerLines.Enqueue(line); Post(DrainWorkerLines); },
             new SyncProgress<string>(line => Post(() => { progress.StatusDescription = line.Length > 100 ? line[..100] : line; WriteProgress(progress); })),
-            out owned, ct);
-        if (scorer is PythonScorer ps)
-            Post(() => WriteVerbose($"Python {ps.Worker.PythonVersion} ({ps.Worker.PythonPath}, process {ps.Worker.ProcessId}) loaded '{model.Name}' via {ps.Worker.LoadedBy}."));
+            out owned, ct, NoCache ? null : PythonWorkerCache.Shared, line => { _workerLines.Enqueue(line); Post(DrainWorkerLines); });
         return scorer;
     }
 

@@ -20,27 +20,88 @@ public sealed record PythonOptions(string? PythonPath = null, EnvManager EnvMana
 /// </summary>
 public sealed class PythonScorer : IScorer
 {
-    private readonly PythonWorker _worker;
+    private readonly Task<PythonWorkerLease> _lease;
     private readonly PythonOptions _options;
+    private readonly Action<string>? _warn;
+    private readonly Action<string>? _info;
+    private int _announced;
 
-    private PythonScorer(MLModel model, PythonWorker worker, PythonOptions options)
+    private PythonScorer(MLModel model, Task<PythonWorkerLease> lease, PythonOptions options, Action<string>? warn, Action<string>? info)
     {
         Model = model;
-        _worker = worker;
+        _lease = lease;
         _options = options;
+        _warn = warn;
+        _info = info;
     }
 
     public MLModel Model { get; }
-    public PythonWorker Worker => _worker;
+    /// <summary>The worker, once it has started (this waits for it).</summary>
+    public PythonWorker Worker => WaitReady(CancellationToken.None).Worker;
+    /// <summary>True when the worker came warm from the cache rather than being started for this scorer.</summary>
+    public bool Reused => WaitReady(CancellationToken.None).Reused;
 
+    /// <summary>Starts a worker of its own for the model and waits until it has loaded the model.</summary>
     public static PythonScorer Start(MLModel model, PythonOptions? options = null, Action<string>? stderr = null, Action<string>? warn = null, IProgress<string>? envProgress = null, CancellationToken ct = default)
     {
+        var scorer = Begin(model, options, stderr, warn, envProgress, null, null, ct);
+        try
+        {
+            scorer.WaitReady(ct);
+            return scorer;
+        }
+        catch
+        {
+            scorer.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Returns at once while the worker starts (or comes warm from <paramref name="cache"/>; null: a worker of its
+    /// own, stopped on Dispose) in the background, so reading the input overlaps it. Start failures surface at
+    /// <see cref="WaitReady"/> or the first <see cref="Predict"/>. <paramref name="info"/> gets one line saying which
+    /// worker scores, on the thread that first waits for it.
+    /// </summary>
+    public static PythonScorer Begin(MLModel model, PythonOptions? options, Action<string>? stderr, Action<string>? warn, IProgress<string>? envProgress,
+        PythonWorkerCache? cache, Action<string>? info, CancellationToken ct = default)
+    {
         options ??= new PythonOptions();
-        var basePython = PythonEnvironments.ChoosePython(options.PythonPath);
-        var python = PythonEnvironments.Prepare(model, basePython, options.EnvManager, envProgress, ct);
-        var worker = PythonWorker.Start(model, python, stderr, options.Load);
-        PythonEnvironments.WarnOnVersion(model, worker.PythonVersion, warn);
-        return new PythonScorer(model, worker, options);
+        var lease = Task.Factory.StartNew(() =>
+        {
+            var basePython = PythonEnvironments.ChoosePython(options.PythonPath);
+            var python = PythonEnvironments.Prepare(model, basePython, options.EnvManager, envProgress, ct);
+            return cache == null
+                ? PythonWorkerLease.Private(PythonWorker.Start(model, python, stderr, options.Load))
+                : cache.Acquire(model, basePython, python, options.EnvManager, stderr, options.Load);
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        return new PythonScorer(model, lease, options, warn, info);
+    }
+
+    /// <summary>Waits for the worker; the first caller to see it ready gets the version warning and the info line.</summary>
+    public PythonWorkerLease WaitReady(CancellationToken ct)
+    {
+        if (!_lease.IsCompleted)
+        {
+            try { _lease.Wait(ct); }
+            catch (AggregateException) { } // rethrown unwrapped below
+        }
+        var lease = _lease.GetAwaiter().GetResult();
+        if (Interlocked.Exchange(ref _announced, 1) == 0)
+        {
+            var w = lease.Worker;
+            if (!lease.Reused) PythonEnvironments.WarnOnVersion(Model, w.PythonVersion, _warn);
+            _info?.Invoke(lease.Reused
+                ? $"Python {w.PythonVersion} ({w.PythonPath}, process {w.ProcessId}) reused, warm, for '{Model.Name}' (loaded via {w.LoadedBy})."
+                : $"Python {w.PythonVersion} ({w.PythonPath}, process {w.ProcessId}) loaded '{Model.Name}' via {w.LoadedBy}.");
+        }
+        return lease;
+    }
+
+    /// <summary>Kills the worker if it has started (Ctrl+C in the middle of a batch); a cached one is replaced on its next use.</summary>
+    public void Kill()
+    {
+        if (_lease.IsCompletedSuccessfully) _lease.Result.Worker.Kill();
     }
 
     /// <summary>The worker gets tables as pandas DataFrames; tensor signatures turn them into arrays first, as MLflow does.</summary>
@@ -59,7 +120,8 @@ public sealed class PythonScorer : IScorer
             ? $"scoring rows {f.FirstRow:N0} to {f.FirstRow + f.RowCount - 1:N0}" : "scoring the input";
         JsonObject reply;
         byte[] body;
-        try { (reply, body) = _worker.Call(header, payload.GetBuffer().AsSpan(0, (int)payload.Length), _options.Predict, what); }
+        var worker = WaitReady(CancellationToken.None).Worker;
+        try { (reply, body) = worker.Call(header, payload.GetBuffer().AsSpan(0, (int)payload.Length), _options.Predict, what); }
         catch (PythonWorkerException ex) when (ex.Stage == "input")
         {
             throw SchemaViolationException.BadInput(ex.Message, null, null, ex);
@@ -250,7 +312,12 @@ public sealed class PythonScorer : IScorer
         _ => throw new ArgumentException($"{a.GetType().Name} has no raw bytes"),
     };
 
-    public void Dispose() => _worker.Dispose();
+    /// <summary>Hands a cached worker back (warm), stops a private one; a worker still starting is handled when it is ready.</summary>
+    public void Dispose()
+    {
+        if (_lease.IsCompleted) { if (_lease.IsCompletedSuccessfully) _lease.Result.Dispose(); }
+        else _lease.ContinueWith(t => { if (t.IsCompletedSuccessfully) t.Result.Dispose(); }, TaskScheduler.Default);
+    }
 }
 
 /// <summary>Parses the JSON Python's json.dumps writes (NaN, Infinity and -Infinity included) into plain values.</summary>

@@ -48,6 +48,10 @@ public sealed class PythonWorker : IDisposable
     public bool IsUsable => !_broken && !_process.HasExited;
     private volatile bool _broken;
     private volatile bool _timedOut;
+    private volatile Action<string>? _stderr;
+
+    /// <summary>Where the worker's stderr lines go; a cached worker's lines go to whichever call holds it now.</summary>
+    public Action<string>? Stderr { get => _stderr; set => _stderr = value; }
 
     private PythonWorker(Process process, string python, string modelName)
     {
@@ -86,7 +90,7 @@ public sealed class PythonWorker : IDisposable
     public static PythonWorker Start(MLModel model, string python, Action<string>? stderr, TimeSpan loadTimeout, IDictionary<string, string>? environment = null)
     {
         if (model.Path == null) throw new InvalidOperationException("Save the model before scoring it.");
-        if (!model.Flavors.TryGetValue("python_function", out var pyfunc))
+        if (!model.Flavors.ContainsKey("python_function"))
             throw new InvalidOperationException($"Model '{model.Name}' has no python_function flavor (flavors: {string.Join(", ", model.FlavorNames)}).");
         var psi = new ProcessStartInfo(python)
         {
@@ -107,17 +111,12 @@ public sealed class PythonWorker : IDisposable
         {
             throw new PythonWorkerException($"Cannot start Python at '{python}': {ex.Message}. Install Python 3 or give its path with -PythonPath (or the MLMODELS_PYTHON environment variable).", "PythonNotFound", inner: ex);
         }
-        var worker = new PythonWorker(process, python, model.Name) { _model = model };
-        var reader = new Thread(() => worker.PumpStderr(stderr)) { IsBackground = true, Name = "mlmodels-python-stderr" };
+        var worker = new PythonWorker(process, python, model.Name) { _model = model, _stderr = stderr };
+        var reader = new Thread(worker.PumpStderr) { IsBackground = true, Name = "mlmodels-python-stderr" };
         reader.Start();
         try
         {
-            var conf = JsonNode.Parse(JsonValues.Serialize(pyfunc.Attributes));
-            var flavors = JsonNode.Parse(JsonValues.Serialize(model.Flavors.ToDictionary(kv => kv.Key, kv => (object?)kv.Value.Attributes)));
-            var header = new JsonObject { ["op"] = "load", ["path"] = model.Path, ["conf"] = conf, ["flavors"] = flavors };
-            if (model.IsFirstPyfuncLayout) header["mlflow"] = false; // MLflow 2+ cannot read that MLmodel; use its loader module
-
-            var (reply, _) = worker.Call(header, [], loadTimeout, "loading the model");
+            var (reply, _) = worker.Call(LoadHeader(model), [], loadTimeout, "loading the model");
             worker.PythonVersion = WorkerFrames.Text(reply, "python");
             worker.LoadedBy = WorkerFrames.Text(reply, "how");
             return worker;
@@ -129,7 +128,18 @@ public sealed class PythonWorker : IDisposable
         }
     }
 
-    private void PumpStderr(Action<string>? sink)
+    /// <summary>The load request for a model: its folder and the flavors as held in memory (which may differ from the file).</summary>
+    internal static JsonObject LoadHeader(MLModel model)
+    {
+        var pyfunc = model.Flavors["python_function"];
+        var conf = JsonNode.Parse(JsonValues.Serialize(pyfunc.Attributes));
+        var flavors = JsonNode.Parse(JsonValues.Serialize(model.Flavors.ToDictionary(kv => kv.Key, kv => (object?)kv.Value.Attributes)));
+        var header = new JsonObject { ["op"] = "load", ["path"] = model.Path, ["conf"] = conf, ["flavors"] = flavors };
+        if (model.IsFirstPyfuncLayout) header["mlflow"] = false; // MLflow 2+ cannot read that MLmodel; use its loader module
+        return header;
+    }
+
+    private void PumpStderr()
     {
         try
         {
@@ -142,7 +152,7 @@ public sealed class PythonWorker : IDisposable
                     _lastStderr.Enqueue(line);
                     while (_lastStderr.Count > 20) _lastStderr.Dequeue();
                 }
-                sink?.Invoke(line);
+                _stderr?.Invoke(line);
             }
         }
         catch (IOException) { }
