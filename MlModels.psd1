@@ -20,6 +20,8 @@
         'Get-MLModelInputExample'
         'Get-MLModelEnvironment'
         'Invoke-MLModelPrediction'
+        'Get-MLModelWorker'
+        'Clear-MLModelWorkerCache'
         'Start-MLModelServer'
         'Get-MLModelServer'
         'New-MLModelDockerfile'
