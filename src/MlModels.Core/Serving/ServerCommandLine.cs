@@ -48,8 +48,17 @@ public static class ServerCommandLine
     /// <summary>The environment variable that carries the API key (kept off the command line, where any user could read it).</summary>
     public const string ApiKeyVariable = "MLMODELS_API_KEY";
 
-    /// <summary>SageMaker's container contract: <c>serve</c> means the model at /opt/ml/model, on 0.0.0.0:8080 (or SAGEMAKER_BIND_TO_PORT).</summary>
+    /// <summary>SageMaker's container contract: <c>serve</c> means the model at /opt/ml/model, on 0.0.0.0:<see cref="ServePort"/>.</summary>
     public const string Serve = "serve";
+
+    /// <summary>The port <c>serve</c> listens on where SageMaker sets none: 5001 runs the image as Azure ML's inference server does.</summary>
+    public const string ServePortVariable = "MLMODELS_SERVE_PORT";
+
+    /// <summary><c>serve</c>'s port (and the health check's): SAGEMAKER_BIND_TO_PORT, then MLMODELS_SERVE_PORT, then 8080.</summary>
+    public static int ServePort() =>
+        int.TryParse(Environment.GetEnvironmentVariable("SAGEMAKER_BIND_TO_PORT"), out var sp) && sp is > 0 and <= 65535 ? sp
+        : int.TryParse(Environment.GetEnvironmentVariable(ServePortVariable), out var mp) && mp is > 0 and <= 65535 ? mp
+        : 8080;
     public const string SageMakerModelPath = "/opt/ml/model";
 
     private const string Usage = "Usage: MlModels.Server --model DIR [--host H] [--port N] [--timeout S] [--workers N] [--max-body-mb N] [--threads N] [--python PATH] [--watch-stdin] [--log-file PATH] [--detach] | serve";
@@ -94,7 +103,7 @@ public static class ServerCommandLine
             {
                 case Serve:
                     model ??= SageMakerModelPath;
-                    s = s with { Host = "0.0.0.0", Port = int.TryParse(Environment.GetEnvironmentVariable("SAGEMAKER_BIND_TO_PORT"), out var sp) ? sp : 8080 };
+                    s = s with { Host = "0.0.0.0", Port = ServePort() };
                     break;
                 case "--model" or "-m": model = Next(); break;
                 case "--host" or "-h": s = s with { Host = Next() }; break;

@@ -27,12 +27,14 @@ public sealed record AzureMLPublishRequest(string ModelPath, string EndpointName
 /// <summary>A deployment under an endpoint, as Azure ML reports it.</summary>
 public sealed record AzureMLDeploymentInfo(string Name, string? ProvisioningState, string? Model, string? InstanceType, int? InstanceCount);
 
-/// <summary>An Azure ML endpoint (online or batch), what Publish/Get return.</summary>
+/// <summary>An Azure ML endpoint (online, batch, or a local one in Docker without a workspace), what Publish/Get return.</summary>
 public sealed record AzureMLEndpoint(
     string Name, string Kind, string? ProvisioningState, Uri? ScoringUri, string? AuthMode,
     IReadOnlyDictionary<string, int> Traffic, IReadOnlyList<AzureMLDeploymentInfo> Deployments,
-    string? Location, string? Id, AzureMLWorkspace Workspace)
+    string? Location, string? Id, AzureMLWorkspace? Workspace)
 {
+    /// <summary>The Docker container of a local endpoint (Publish-MLModelAzureML -Local).</summary>
+    public Docker.MLModelContainer? Container { get; init; }
     public Uri? SwaggerUri { get; init; }
     public string? ModelId { get; init; }
     public string? DefaultDeployment { get; init; }

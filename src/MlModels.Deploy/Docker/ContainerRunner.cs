@@ -10,8 +10,10 @@ public sealed record ContainerRunOptions
     public required string Image { get; init; }
     /// <summary>A model folder mounted read-only at /opt/ml/model (what a generic image serves).</summary>
     public string? ModelPath { get; init; }
-    /// <summary>The host port for the container's 8080; 0 lets the engine choose a free one.</summary>
+    /// <summary>The host port for the container's port; 0 lets the engine choose a free one.</summary>
     public int HostPort { get; init; }
+    /// <summary>The port the server listens on inside the container (8080; 5001 for Azure ML's contract).</summary>
+    public int ContainerPort { get; init; } = DockerContextWriter.Port;
     /// <summary>The host address the port is published on: 127.0.0.1 unless told otherwise.</summary>
     public string HostIp { get; init; } = "127.0.0.1";
     public string? Name { get; init; }
@@ -71,11 +73,12 @@ public sealed class ContainerRunner(DockerEngine engine, HttpMessageHandler? htt
         if (modelPath != null) labels[ModelPathLabel] = modelPath;
         foreach (var (k, v) in options.Labels ?? new Dictionary<string, string>()) labels[k] = v;
 
+        var servingPort = options.ContainerPort.ToString(CultureInfo.InvariantCulture) + "/tcp";
         var hostConfig = new HostConfig
         {
             PortBindings = new Dictionary<string, IList<PortBinding>>
             {
-                [ServingPort] = [new PortBinding { HostIP = options.HostIp, HostPort = options.HostPort == 0 ? "" : options.HostPort.ToString(CultureInfo.InvariantCulture) }],
+                [servingPort] = [new PortBinding { HostIP = options.HostIp, HostPort = options.HostPort == 0 ? "" : options.HostPort.ToString(CultureInfo.InvariantCulture) }],
             },
             Binds = modelPath != null ? [$"{modelPath}:{DockerContextWriter.ModelDir}:ro"] : [],
             Memory = options.MemoryBytes ?? 0,
@@ -91,7 +94,7 @@ public sealed class ContainerRunner(DockerEngine engine, HttpMessageHandler? htt
                 Name = options.Name,
                 Cmd = options.Command.ToList(),
                 Env = options.Environment?.Select(kv => $"{kv.Key}={kv.Value}").ToList() ?? [],
-                ExposedPorts = new Dictionary<string, EmptyStruct> { [ServingPort] = default },
+                ExposedPorts = new Dictionary<string, EmptyStruct> { [servingPort] = default },
                 Labels = labels,
                 HostConfig = hostConfig,
             }, cancellationToken).ConfigureAwait(false);
@@ -119,7 +122,7 @@ public sealed class ContainerRunner(DockerEngine engine, HttpMessageHandler? htt
     /// <summary>Waits until the container's /ping answers 200; a container that exits first is an error with its last log lines.</summary>
     public async Task WaitForPingAsync(MLModelContainer container, TimeSpan timeout, IProgress<DeploymentProgress>? progress, CancellationToken cancellationToken)
     {
-        if (container.Url == null) throw new DockerEngineException($"The container {container.Name} publishes no port for 8080.");
+        if (container.Url == null) throw new DockerEngineException($"The container {container.Name} publishes no port of its server.");
         using var http = new HttpClient(httpHandler ?? new SocketsHttpHandler(), disposeHandler: httpHandler == null) { Timeout = TimeSpan.FromSeconds(2) };
         var ping = new Uri(container.Url, "ping");
         try
@@ -160,9 +163,9 @@ public sealed class ContainerRunner(DockerEngine engine, HttpMessageHandler? htt
         try { r = await engine.Client.Containers.InspectContainerAsync(idOrName, cancellationToken).ConfigureAwait(false); }
         catch (DockerContainerNotFoundException) { return null; }
         Uri? url = null;
-        if (r.NetworkSettings?.Ports is { } ports && ports.TryGetValue(ServingPort, out var bindings) && bindings is { Count: > 0 })
+        // The server's published port: 8080 where it is published, else the one other (5001 for Azure ML's contract).
+        if (r.NetworkSettings?.Ports is { } ports && ports.Where(p => p.Value is { Count: > 0 }).OrderBy(p => p.Key == ServingPort ? 0 : 1).Select(p => p.Value[0]).FirstOrDefault() is { } b)
         {
-            var b = bindings[0];
             var hostIp = string.IsNullOrEmpty(b.HostIP) || b.HostIP is "0.0.0.0" or "::" ? "127.0.0.1" : b.HostIP;
             url = new Uri($"http://{(hostIp.Contains(':') ? $"[{hostIp}]" : hostIp)}:{b.HostPort}/");
         }

@@ -63,6 +63,10 @@ public static partial class DockerContextWriter
     public const string DotnetRoot = "/usr/share/dotnet";
     public const string VenvDir = "/opt/mlmodels/venv";
     public const int Port = 8080;
+
+    /// <summary>Azure ML's inference port (liveness GET /, POST /score): the server's port when run with MLMODELS_SERVE_PORT=5001.</summary>
+    public const int AzureMLPort = 5001;
+
     /// <summary>The official .NET images' non-root user (app, 1654); numeric so bases without that user work too.</summary>
     public const string User = "1654:1654";
 
@@ -222,7 +226,8 @@ public static partial class DockerContextWriter
         sb.Append("ENV HOME=/tmp DOTNET_RUNNING_IN_CONTAINER=true DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1");
         if (python) sb.Append(" MLMODELS_PYTHON=").Append(VenvDir).Append("/bin/python");
         sb.Append('\n');
-        sb.Append("EXPOSE ").Append(Port.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        // 5001 is Azure ML's inference port, where the server listens with MLMODELS_SERVE_PORT=5001 (Publish-MLModelAzureML -Local).
+        sb.Append("EXPOSE ").Append(Port.ToString(CultureInfo.InvariantCulture)).Append(' ').Append(AzureMLPort.ToString(CultureInfo.InvariantCulture)).Append('\n');
         sb.Append("HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ").Append(Exec([.. Entrypoint, "healthcheck"])).Append('\n');
         sb.Append("ENTRYPOINT ").Append(Exec(Entrypoint)).Append('\n');
         sb.Append("CMD ").Append(Exec([ServerCommandLine.Serve])).Append('\n');

@@ -6,13 +6,24 @@ using MlModels.PowerShell.Internal;
 
 namespace MlModels.PowerShell.Commands;
 
-/// <summary>Deploys a model to an Azure ML managed online endpoint (or a batch endpoint with -Batch).</summary>
+/// <summary>Deploys a model to an Azure ML managed online endpoint (a batch endpoint with -Batch, local Docker with -Local).</summary>
 [Cmdlet(VerbsData.Publish, "MLModelAzureML", SupportsShouldProcess = true, DefaultParameterSetName = OnlineSet)]
 [OutputType(typeof(AzureMLEndpoint))]
 public sealed class PublishMLModelAzureMLCommand : AzureMLCmdlet
 {
     private const string OnlineSet = "Online";
     private const string BatchSet = "Batch";
+    private const string LocalSet = "Local";
+
+    [Parameter(Mandatory = true, ParameterSetName = OnlineSet, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, ParameterSetName = BatchSet, ValueFromPipelineByPropertyName = true)]
+    [Parameter(ParameterSetName = LocalSet, ValueFromPipelineByPropertyName = true)]
+    public override string ResourceGroupName { get; set; } = "";
+
+    [Parameter(Mandatory = true, ParameterSetName = OnlineSet, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, ParameterSetName = BatchSet, ValueFromPipelineByPropertyName = true)]
+    [Parameter(ParameterSetName = LocalSet, ValueFromPipelineByPropertyName = true)]
+    public override string WorkspaceName { get; set; } = "";
 
     [Parameter(ValueFromPipeline = true)]
     public MLModel? Model { get; set; }
@@ -63,12 +74,44 @@ public sealed class PublishMLModelAzureMLCommand : AzureMLCmdlet
     [ValidateRange(1, 100_000)]
     public int MiniBatchSize { get; set; } = 10;
 
+    /// <summary>Runs the model's image in local Docker, answering Azure ML's contract (GET /, POST /score on 5001).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = LocalSet)]
+    public SwitchParameter Local { get; set; }
+
+    /// <summary>The image to run (Build-MLModelImage's); default: the model's image, built first.</summary>
+    [Parameter(ParameterSetName = LocalSet)]
+    [Alias("ImageName")]
+    public string? Image { get; set; }
+
+    /// <summary>The host port for the container's 5001.</summary>
+    [Parameter(ParameterSetName = LocalSet)]
+    [ValidateRange(0, 65535)]
+    public int Port { get; set; } = AzureMLLocal.Port;
+
+    [Parameter(ParameterSetName = LocalSet)]
+    public string? BaseImage { get; set; }
+
+    [Parameter(ParameterSetName = LocalSet)]
+    public string? DotnetImage { get; set; }
+
+    [Parameter(ParameterSetName = LocalSet)]
+    public string? DockerHost { get; set; }
+
+    [Parameter(ParameterSetName = LocalSet)]
+    [ValidateRange(1, 3600)]
+    public int StartTimeoutSec { get; set; } = 120;
+
     protected override void ProcessRecord()
     {
         var model = ModelFromArguments(Model, Path);
         if (model?.Path == null)
         {
             if (model != null) WriteError(Errors.Record(new InvalidOperationException("The model has not been saved; save it (Save-MLModel) before publishing it."), "ModelNotSaved", ErrorCategory.InvalidArgument, model));
+            return;
+        }
+        if (Local)
+        {
+            PublishLocal(model);
             return;
         }
         var request = new AzureMLPublishRequest(model.Path, EndpointName)
@@ -94,12 +137,38 @@ public sealed class PublishMLModelAzureMLCommand : AzureMLCmdlet
 
         using var connection = Connect(workspace);
         var deployer = connection.Deployer;
-        
+        var progress = ProgressFor(1);
+        var result = RunAzure(EndpointName, ct => deployer.PublishAsync(request, model, progress, ct));
+        WriteProgress(new ProgressRecord(1, "Publishing to Azure ML", "Done") { RecordType = ProgressRecordType.Completed });
+        WriteObject(result);
+    }
+
+    private void PublishLocal(MLModel model)
+    {
+        var request = new AzureMLLocalRequest(EndpointName)
         {
-            var progress = ProgressFor(1);
-            var result = RunAzure(EndpointName, ct => deployer.PublishAsync(request, model, progress, ct));
-            WriteProgress(new ProgressRecord(1, "Publishing to Azure ML", "Done") { RecordType = ProgressRecordType.Completed });
-            WriteObject(result);
+            DeploymentName = DeploymentName, Image = Image, HostPort = Port, StartTimeout = TimeSpan.FromSeconds(StartTimeoutSec),
+            Build = new Deploy.Docker.DockerContextOptions { BaseImage = BaseImage, DotnetImage = DotnetImage ?? Deploy.Docker.DockerContextOptions.DefaultDotnetImage },
+        };
+        try { AzureMLNames.CheckEndpoint(EndpointName); AzureMLNames.CheckResource("deployment", DeploymentName); }
+        catch (ArgumentException ex) { ThrowTerminatingError(Errors.Record(ex, "InvalidAzureMLName", ErrorCategory.InvalidArgument, EndpointName)); }
+        var what = Image == null ? $"Build the image of model '{model.Name}' and run it" : $"Run {Image} with model '{model.Name}'";
+        if (!ShouldProcess($"local endpoint {EndpointName} on 127.0.0.1:{Port}", what + " as Azure ML's inference server (GET /, POST /score)")) return;
+        var progress = ProgressFor(2);
+        try
+        {
+            var endpoint = RunPumped(ct =>
+            {
+                using var engine = Deploy.Docker.DockerEngine.ConnectAsync(DockerHost, ct).GetAwaiter().GetResult();
+                Post(() => WriteVerbose($"Using {engine}."));
+                return AzureMLLocal.PublishAsync(engine, model, request, progress, ct).GetAwaiter().GetResult();
+            });
+            WriteProgress(new ProgressRecord(2, "Publishing to local Docker", "Done") { RecordType = ProgressRecordType.Completed });
+            WriteObject(endpoint);
+        }
+        catch (Exception ex) when (ex is not PipelineStoppedException && DockerErrors.Record(ex, model) is { } record)
+        {
+            ThrowTerminatingError(record);
         }
     }
 

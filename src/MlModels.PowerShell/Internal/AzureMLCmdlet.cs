@@ -12,11 +12,12 @@ namespace MlModels.PowerShell.Internal;
 /// </summary>
 public abstract class AzureMLCmdlet : MLModelCmdlet
 {
+    // Virtual so a cmdlet with a set that needs no workspace (Publish -Local) can declare them per set.
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
-    public string ResourceGroupName { get; set; } = "";
+    public virtual string ResourceGroupName { get; set; } = "";
 
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
-    public string WorkspaceName { get; set; } = "";
+    public virtual string WorkspaceName { get; set; } = "";
 
     /// <summary>Default: the Az PowerShell context's subscription, then AZURE_SUBSCRIPTION_ID, then the az CLI's default.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]

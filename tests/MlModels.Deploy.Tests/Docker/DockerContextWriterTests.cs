@@ -45,7 +45,7 @@ public class DockerContextWriterTests
         Assert.Contains("CMD [\"serve\"]\n", dockerfile);
         Assert.Contains("HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD [\"/usr/share/dotnet/dotnet\", \"/opt/mlmodels/server/MlModels.Server.dll\", \"healthcheck\"]", dockerfile);
         Assert.Contains("USER 1654:1654\n", dockerfile);
-        Assert.Contains("EXPOSE 8080\n", dockerfile);
+        Assert.Contains("EXPOSE 8080 5001\n", dockerfile);
         Assert.Contains("COPY model /opt/ml/model\n", dockerfile);
         Assert.Contains("mlmodels.model.uuid=\"992ac70919f649b1bf63a7bc0ed48d34\"", dockerfile);
         Assert.Contains("mlmodels.model.flavors=\"onnx,python_function\"", dockerfile);

@@ -4,9 +4,8 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using MlModels.Core.Tests;
 
-namespace MlModels.Deploy.Tests.AzureML;
+namespace MlModels.AzureMLFake;
 
 /// <summary>
 /// An in-process Azure Resource Manager for Microsoft.MachineLearningServices 2025-12-01. It answers with Microsoft's
@@ -14,17 +13,41 @@ namespace MlModels.Deploy.Tests.AzureML;
 /// the way the swagger declares it: api-version, bearer token, path pattern, name pattern, required properties and
 /// discriminators. Endpoint and deployment PUTs are long-running (201 + Azure-AsyncOperation + timeout), DELETEs
 /// answer 202 + Location + Retry-After, and a blob host keeps uploaded files. Any violation is recorded and answered
-/// with 400, so a test fails on it.
+/// with 400, so a test fails on it. In-process it is an HttpMessageHandler (hosts *.fake.test); <see cref="ArmHttpServer"/>
+/// serves the same fake on 127.0.0.1 for tests that reach it by URL (scoring under /inference/{endpoint}/).
 /// </summary>
 public sealed partial class ArmFake : HttpMessageHandler
 {
     public static readonly Uri ArmBase = new("https://management.fake.test/");
+
+    /// <param name="examples">tests/specs/azureml/2025-12-01/examples; default: found above this assembly.</param>
+    /// <param name="baseUri">Where this fake is reached: ARM, operation polls, and (over HTTP) scoring.</param>
+    public ArmFake(string? examples = null, Uri? baseUri = null)
+    {
+        _examples = examples ?? FindExamples();
+        BaseUri = baseUri ?? ArmBase;
+    }
+
+    /// <summary>The Resource Manager URL this fake answers on.</summary>
+    public Uri BaseUri { get; }
+    private readonly string _examples;
+    /// <summary>The Retry-After of operation polls (Microsoft's range is 10 to 600 s); lower to run a real-time test quickly.</summary>
+    public int RetryAfterSeconds { get; set; } = 10;
+    private bool OverHttp => BaseUri.Scheme == "http";
     public const string BlobHost = "blob.fake.test";
     public const string Token = "fake-arm-token";
     public const string Sub = "00000000-1111-2222-3333-444444444444";
     public const string Rg = "test-rg";
     public const string WsName = "my-aml-workspace";
-    private static string Examples => Path.Combine(TestPaths.RepoRoot, "tests", "specs", "azureml", "2025-12-01", "examples");
+    private static string FindExamples()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "tests", "specs", "azureml", "2025-12-01", "examples");
+            if (Directory.Exists(candidate)) return candidate;
+        }
+        throw new DirectoryNotFoundException("tests/specs/azureml/2025-12-01/examples was not found above " + AppContext.BaseDirectory);
+    }
 
     public List<string> Violations { get; } = [];
     public List<string> Calls { get; } = [];
@@ -72,7 +95,8 @@ public sealed partial class ArmFake : HttpMessageHandler
     {
         var url = request.RequestUri!;
         if (url.Host == BlobHost) return Blob(request, body);
-        if (url.Host.EndsWith(".inference.fake.test", StringComparison.Ordinal)) return Score(request, body);
+        if (url.Host.EndsWith(".inference.fake.test", StringComparison.Ordinal) || OverHttp && url.AbsolutePath.StartsWith("/inference/", StringComparison.Ordinal))
+            return Score(request, body);
         var method = request.Method.Method;
         var path = Uri.UnescapeDataString(url.AbsolutePath);
         Calls.Add($"{method} {path}{(url.Query.Contains("isDefault") ? "?isDefault=true" : "")}");
@@ -128,6 +152,10 @@ public sealed partial class ArmFake : HttpMessageHandler
         };
     }
 
+    /// <summary>An endpoint's data-plane URL: a host of its own in-process, a path under /inference/ over HTTP.</summary>
+    private string Inference(string endpoint, string route) =>
+        OverHttp ? new Uri(BaseUri, $"/inference/{endpoint}/{route}").ToString() : $"https://{endpoint}.eastus.inference.fake.test/{route}";
+
     private HttpResponseMessage DatastoreList() => Example("Datastore/list.json", "200", o =>
     {
         var ds = o["value"]![0]!.AsObject();
@@ -166,8 +194,8 @@ public sealed partial class ArmFake : HttpMessageHandler
             foreach (var (dep, _) in traffic)
                 if (!Resources.ContainsKey(rest + "/deployments/" + dep)) return Json(HttpStatusCode.BadRequest, Error("BadArgument", $"Traffic names deployment '{dep}', which does not exist."));
         var name = rest.Split('/')[^1];
-        props["scoringUri"] = rest.StartsWith("/batch", StringComparison.Ordinal) ? $"https://{name}.eastus.inference.fake.test/jobs" : $"https://{name}.eastus.inference.fake.test/score";
-        props["swaggerUri"] = $"https://{name}.eastus.inference.fake.test/swagger.json";
+        props["scoringUri"] = Inference(name, rest.StartsWith("/batch", StringComparison.Ordinal) ? "jobs" : "score");
+        props["swaggerUri"] = Inference(name, "swagger.json");
         return LongRunningPut(rest, example, json, "Succeeded", null);
     }
 
@@ -208,7 +236,7 @@ public sealed partial class ArmFake : HttpMessageHandler
         response.StatusCode = HttpStatusCode.Created;
         var id = Guid.NewGuid().ToString("N");
         _operations[id] = (PollsPerOperation, final, error, rest);
-        response.Headers.Add("Azure-AsyncOperation", new Uri(ArmBase, $"/fake/operations/{id}?api-version=2025-12-01").ToString());
+        response.Headers.Add("Azure-AsyncOperation", new Uri(BaseUri, $"/fake/operations/{id}?api-version=2025-12-01").ToString());
         response.Headers.Add("x-ms-async-operation-timeout", "PT1H");
         return response;
     }
@@ -220,7 +248,7 @@ public sealed partial class ArmFake : HttpMessageHandler
         {
             _operations[id] = op with { PollsLeft = op.PollsLeft - 1 };
             var pending = Json(HttpStatusCode.OK, new JsonObject { ["status"] = "InProgress" });
-            pending.Headers.Add("Retry-After", "15");
+            pending.Headers.Add("Retry-After", RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
             return pending;
         }
         if (Resources.TryGetValue(op.ResourcePath, out var res)) res["properties"]!["provisioningState"] = op.Final;
@@ -235,8 +263,8 @@ public sealed partial class ArmFake : HttpMessageHandler
         var id = Guid.NewGuid().ToString("N");
         _operations[id] = (PollsPerOperation, "Succeeded", null, rest);
         var response = new HttpResponseMessage(HttpStatusCode.Accepted);
-        response.Headers.Location = new Uri(ArmBase, $"/fake/locations/{id}?api-version=2025-12-01");
-        response.Headers.Add("Retry-After", "10");
+        response.Headers.Location = new Uri(BaseUri, $"/fake/locations/{id}?api-version=2025-12-01");
+        response.Headers.Add("Retry-After", RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
         response.Headers.Add("x-ms-async-operation-timeout", "PT30M");
         if (Resources.TryGetValue(rest, out var res)) res["properties"]!["provisioningState"] = "Deleting";
         return response;
@@ -249,7 +277,7 @@ public sealed partial class ArmFake : HttpMessageHandler
         {
             _operations[id] = op with { PollsLeft = op.PollsLeft - 1 };
             var pending = new HttpResponseMessage(HttpStatusCode.Accepted);
-            pending.Headers.Add("Retry-After", "10");
+            pending.Headers.Add("Retry-After", RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
             return pending;
         }
         foreach (var key in Resources.Keys.Where(k => k == op.ResourcePath || k.StartsWith(op.ResourcePath + "/", StringComparison.Ordinal)).ToList())
@@ -294,9 +322,10 @@ public sealed partial class ArmFake : HttpMessageHandler
     private HttpResponseMessage Score(HttpRequestMessage request, string? body)
     {
         var url = request.RequestUri!;
-        var ep = url.Host.Split('.')[0];
-        Calls.Add($"POST {url.Host}{url.AbsolutePath}");
-        if (url.AbsolutePath == "/jobs")
+        var route = OverHttp ? url.AbsolutePath["/inference/".Length..].Split('/') : [url.Host.Split('.')[0], url.AbsolutePath.TrimStart('/')];
+        var ep = route[0];
+        Calls.Add(OverHttp ? $"POST {url.AbsolutePath}" : $"POST {url.Host}{url.AbsolutePath}");
+        if (route[^1] == "jobs")
         {
             if (request.Headers.Authorization?.Parameter != Token) return Json(HttpStatusCode.Unauthorized, Error("Unauthorized", "no token"));
             var input = JsonNode.Parse(body!)!["properties"]?["InputData"] as JsonObject;
@@ -346,7 +375,7 @@ public sealed partial class ArmFake : HttpMessageHandler
 
     private static readonly ConcurrentDictionary<string, JsonObject> Cache = new();
 
-    private static JsonObject Load(string file) => Cache.GetOrAdd(file, f => JsonNode.Parse(File.ReadAllText(Path.Combine(Examples, f)))!.AsObject());
+    private JsonObject Load(string file) => Cache.GetOrAdd(Path.Combine(_examples, file), f => JsonNode.Parse(File.ReadAllText(f))!.AsObject());
 
     private HttpResponseMessage Violation(string what)
     {
@@ -356,17 +385,4 @@ public sealed partial class ArmFake : HttpMessageHandler
 
     private static HttpResponseMessage Json(HttpStatusCode status, JsonNode body) =>
         new(status) { Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json") };
-}
-
-/// <summary>Runs every delay a thousand times faster and records what was asked for, so Retry-After can be checked without waiting.</summary>
-public sealed class FastTime : TimeProvider
-{
-    public List<TimeSpan> Delays { get; } = [];
-
-    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
-    {
-        if (dueTime > TimeSpan.Zero && dueTime != Timeout.InfiniteTimeSpan) lock (Delays) Delays.Add(dueTime);
-        var scaled = dueTime == Timeout.InfiniteTimeSpan ? dueTime : TimeSpan.FromTicks(dueTime.Ticks / 1000);
-        return base.CreateTimer(callback, state, scaled, period);
-    }
 }
