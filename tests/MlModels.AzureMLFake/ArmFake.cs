@@ -31,8 +31,8 @@ public sealed partial class ArmFake : HttpMessageHandler
     /// <summary>The Resource Manager URL this fake answers on.</summary>
     public Uri BaseUri { get; }
     private readonly string _examples;
-    /// <summary>The Retry-After of operation polls (Microsoft's range is 10 to 600 s); lower to run a real-time test quickly.</summary>
-    public int RetryAfterSeconds { get; set; } = 10;
+    /// <summary>The Retry-After of every poll; null: 15 s for Azure-AsyncOperation and 10 s for Location (Microsoft's range is 10 to 600 s). Lower it to run a real-time test quickly.</summary>
+    public int? RetryAfterSeconds { get; set; }
     private bool OverHttp => BaseUri.Scheme == "http";
     public const string BlobHost = "blob.fake.test";
     public const string Token = "fake-arm-token";
@@ -248,7 +248,7 @@ public sealed partial class ArmFake : HttpMessageHandler
         {
             _operations[id] = op with { PollsLeft = op.PollsLeft - 1 };
             var pending = Json(HttpStatusCode.OK, new JsonObject { ["status"] = "InProgress" });
-            pending.Headers.Add("Retry-After", RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            pending.Headers.Add("Retry-After", (RetryAfterSeconds ?? 15).ToString(System.Globalization.CultureInfo.InvariantCulture));
             return pending;
         }
         if (Resources.TryGetValue(op.ResourcePath, out var res)) res["properties"]!["provisioningState"] = op.Final;
@@ -264,7 +264,7 @@ public sealed partial class ArmFake : HttpMessageHandler
         _operations[id] = (PollsPerOperation, "Succeeded", null, rest);
         var response = new HttpResponseMessage(HttpStatusCode.Accepted);
         response.Headers.Location = new Uri(BaseUri, $"/fake/locations/{id}?api-version=2025-12-01");
-        response.Headers.Add("Retry-After", RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        response.Headers.Add("Retry-After", (RetryAfterSeconds ?? 10).ToString(System.Globalization.CultureInfo.InvariantCulture));
         response.Headers.Add("x-ms-async-operation-timeout", "PT30M");
         if (Resources.TryGetValue(rest, out var res)) res["properties"]!["provisioningState"] = "Deleting";
         return response;
@@ -277,7 +277,7 @@ public sealed partial class ArmFake : HttpMessageHandler
         {
             _operations[id] = op with { PollsLeft = op.PollsLeft - 1 };
             var pending = new HttpResponseMessage(HttpStatusCode.Accepted);
-            pending.Headers.Add("Retry-After", RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            pending.Headers.Add("Retry-After", (RetryAfterSeconds ?? 10).ToString(System.Globalization.CultureInfo.InvariantCulture));
             return pending;
         }
         foreach (var key in Resources.Keys.Where(k => k == op.ResourcePath || k.StartsWith(op.ResourcePath + "/", StringComparison.Ordinal)).ToList())

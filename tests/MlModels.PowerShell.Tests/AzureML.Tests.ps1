@@ -163,6 +163,6 @@ Describe 'docs/examples/azure-pipelines.yml' {
                 foreach ($k in $h.KeyValuePairs.Item1.Value) { (Get-Command Publish-MLModelAzureML).Parameters.Keys | Should -Contain $k }
             }
         }
-        foreach ($c in 'Test-MLModel', 'Invoke-MLModelPrediction', 'Publish-MLModelAzureML', 'Invoke-MLModelAzureMLEndpoint', 'Set-MLModelAzureMLEndpoint') { $used.Keys | Should -Contain $c }
+        foreach ($c in 'Test-MLModel', 'Invoke-MLModelPrediction', 'Build-MLModelImage', 'Publish-MLModelAzureML', 'Invoke-MLModelAzureMLEndpoint', 'Set-MLModelAzureMLEndpoint') { $used.Keys | Should -Contain $c }
     }
 }

@@ -26,6 +26,27 @@ public class ServerCommandLineTests
     }
 
     [Fact]
+    public void Serve_ListensOnAzureMLsPort_WhenMlmodelsServePortSaysSo_AndSageMakersPortWins()
+    {
+        // In this class, so it never runs beside the test above that reads the default (xUnit runs a class's tests one at a time).
+        try
+        {
+            Environment.SetEnvironmentVariable(ServerCommandLine.ServePortVariable, "5001");
+            Assert.Equal(5001, ServerCommandLine.Parse(["serve"]).Port);
+            Environment.SetEnvironmentVariable("SAGEMAKER_BIND_TO_PORT", "8081");
+            Assert.Equal(8081, ServerCommandLine.Parse(["serve"]).Port);
+            Environment.SetEnvironmentVariable("SAGEMAKER_BIND_TO_PORT", null);
+            Environment.SetEnvironmentVariable(ServerCommandLine.ServePortVariable, "99999");
+            Assert.Equal(8080, ServerCommandLine.Parse(["serve"]).Port);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(ServerCommandLine.ServePortVariable, null);
+            Environment.SetEnvironmentVariable("SAGEMAKER_BIND_TO_PORT", null);
+        }
+    }
+
+    [Fact]
     public void For_WritesTheArgumentsParseReadsBack()
     {
         var settings = new ServerSettings
