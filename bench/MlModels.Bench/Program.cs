@@ -15,7 +15,7 @@ using nietras.SeparatedValues;
 
 if (args.Length > 0 && args[0] == "rss") return Rss(args[1], args[2], args[3]);
 if (args.Length > 0 && args[0] == "wrap") { OnnxPackager.Save(args[1], args[2]); return 0; }
-if (args.Length > 0 && args[0] == "limit-server") return LimitServer(int.Parse(args[1], CultureInfo.InvariantCulture), args[2]);
+if (args.Length > 0 && args[0] == "limit-server") return LimitServer.Run(int.Parse(args[1], CultureInfo.InvariantCulture), args[2]);
 
 var opt = new Options(args);
 var repo = FindRepo();
@@ -142,25 +142,6 @@ static void PeakRss(Options opt)
     argsList.AddRange(["rss", Path.Combine(opt.Work, "model-mlp"), big, Path.Combine(opt.Work, "out-big.csv")]);
     var output = Run(self, argsList).Trim();
     Console.WriteLine($"\npeak RSS scoring {new FileInfo(big).Length / 1e9:F2} GB CSV ({rows:N0} rows, mlp) in a fresh process: {output}");
-}
-
-// The server benchmark's limit: Kestrel answering every POST with a fixed body of the real response's size.
-static int LimitServer(int port, string body)
-{
-    var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateSlimBuilder();
-    builder.Logging.ClearProviders();
-    builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, port));
-    var app = builder.Build();
-    var bytes = System.Text.Encoding.UTF8.GetBytes(body);
-    app.MapGet("/ping", () => "\n");
-    app.MapPost("/invocations", async (Microsoft.AspNetCore.Http.HttpContext ctx) =>
-    {
-        ctx.Response.ContentType = "application/json";
-        ctx.Response.ContentLength = bytes.Length;
-        await ctx.Response.Body.WriteAsync(bytes);
-    });
-    app.Run();
-    return 0;
 }
 
 static int Rss(string modelDir, string csv, string output)

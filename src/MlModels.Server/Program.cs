@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using MlModels.Core.Format;
 using MlModels.Core.Scoring.Python;
@@ -99,9 +97,9 @@ public static class Program
 
         app.Use(async (ctx, next) =>
         {
-            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var start = System.Diagnostics.Stopwatch.GetTimestamp();
             await next();
-            log.Request(ctx.Request.Method, ctx.Request.Path, ctx.Response.StatusCode, clock.Elapsed.TotalMilliseconds);
+            log.Request(ctx.Request.Method, ctx.Request.Path, ctx.Response.StatusCode, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         });
         app.MapGet("/ping", () => service.Ready ? Results.Text("\n", "application/json") : Results.StatusCode(503));
         app.MapGet("/health", () => service.Ready ? Results.Text("\n", "application/json") : Results.StatusCode(503));
@@ -111,7 +109,7 @@ public static class Program
         app.MapGet("/metrics", () => Results.Text(service.Metrics.Render(), "text/plain; version=0.0.4"));
         app.MapPost("/invocations", async (HttpContext ctx) =>
         {
-            if (!service.Authorized(ctx.Request.Headers["X-API-Key"].FirstOrDefault(), ctx.Request.Headers.Authorization.FirstOrDefault()))
+            if (!Authorized(service, ctx.Request))
             {
                 await Write(ctx, ServingResponse.Error(401, "UNAUTHENTICATED", "A valid API key is required (X-API-Key header or Bearer token)."));
                 return;
@@ -121,14 +119,14 @@ public static class Program
                 await Write(ctx, ServingResponse.Error(413, "BAD_REQUEST", $"The request body is larger than the limit of {options.MaxBodyBytes:N0} bytes."));
                 return;
             }
-            var response = await service.InvokeAsync(ctx.Request.ContentType, ctx.Request.Body, ctx.RequestAborted);
+            var response = await service.InvokeAsync(ctx.Request.ContentType, ctx.Request.Body, ctx.RequestAborted, ctx.Request.ContentLength);
             await Write(ctx, response);
         });
         // Azure ML's scoring contract for MLflow models (liveness GET /, POST /score with input_data), beside MLflow's.
         app.MapGet(AzureMLContract.LivenessPath, () => service.Ready ? Results.Text(AzureMLContract.LivenessBody, "text/plain") : Results.StatusCode(503));
         app.MapPost(AzureMLContract.ScorePath, async (HttpContext ctx) =>
         {
-            if (!service.Authorized(ctx.Request.Headers["X-API-Key"].FirstOrDefault(), ctx.Request.Headers.Authorization.FirstOrDefault()))
+            if (!Authorized(service, ctx.Request))
             {
                 await Write(ctx, ServingResponse.Error(401, "UNAUTHENTICATED", "A valid API key is required (X-API-Key header or Bearer token)."));
                 return;
@@ -173,8 +171,20 @@ public static class Program
         }
         app.Lifetime.ApplicationStarted.Register(() => log.Message($"serving model '{model.Name}' on http://{options.Host}:{options.Port}"));
         app.Lifetime.ApplicationStopping.Register(() => log.Message("stopping: requests in flight finish first"));
-        app.Lifetime.ApplicationStopped.Register(() => log.Message("stopped"));
+        app.Lifetime.ApplicationStopped.Register(() =>
+        {
+            log.Message("stopped");
+            log.Dispose();
+        });
         return app;
+    }
+
+    private static bool Authorized(ScoringService service, HttpRequest request)
+    {
+        if (!service.RequiresKey) return true;
+        var key = request.Headers["X-API-Key"];
+        var authorization = request.Headers.Authorization;
+        return service.Authorized(key.Count > 0 ? key[0] : null, authorization.Count > 0 ? authorization[0] : null);
     }
 
     private static Task Write(HttpContext ctx, ServingResponse r)
@@ -182,28 +192,6 @@ public static class Program
         ctx.Response.StatusCode = r.Status;
         ctx.Response.ContentType = r.ContentType;
         ctx.Response.ContentLength = r.Body.Length;
-        return ctx.Response.Body.WriteAsync(r.Body).AsTask();
-    }
-}
-
-/// <summary>One JSON line per request (and per server message) on standard output.</summary>
-internal sealed class RequestLog(TextWriter output)
-{
-    private readonly object _gate = new();
-
-    public void Request(string method, string path, int status, double ms) =>
-        Write(new { ts = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture), method, path, status, ms = Math.Round(ms, 3) });
-
-    public void Message(string message) => Write(new { ts = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture), message });
-
-    private void Write(object entry)
-    {
-        var line = JsonSerializer.Serialize(entry);
-        lock (_gate)
-        {
-            // Logging must never fail a request: a reader that went away (a closed pipe) is ignored.
-            try { output.WriteLine(line); output.Flush(); }
-            catch (IOException) { }
-        }
+        return ctx.Response.Body.WriteAsync(r.Body, 0, r.Body.Length);
     }
 }

@@ -139,5 +139,13 @@ public sealed class Frame
 /// <summary>A dense tensor: element kind, shape and flat row-major data.</summary>
 public sealed record TensorData(ElementKind Kind, long[] Shape, Array Data)
 {
-    public long ElementCount => Shape.Aggregate(1L, (a, b) => a * b);
+    public long ElementCount
+    {
+        get
+        {
+            long n = 1;
+            foreach (var d in Shape) n *= d;
+            return n;
+        }
+    }
 }

@@ -18,4 +18,10 @@ public interface IScorer : IDisposable
 
     /// <summary>Runs the model on an input that has been parsed and checked against its schema.</summary>
     Prediction Predict(ModelInput input, IReadOnlyDictionary<string, object?>? parameters);
+
+    /// <summary>
+    /// The same, stopping with <see cref="OperationCanceledException"/> when the token is cancelled, where the backend
+    /// can stop a run part-way (ONNX Runtime between graph nodes); others run to the end.
+    /// </summary>
+    Prediction Predict(ModelInput input, IReadOnlyDictionary<string, object?>? parameters, CancellationToken ct) => Predict(input, parameters);
 }

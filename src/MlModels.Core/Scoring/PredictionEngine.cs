@@ -196,11 +196,11 @@ public static class PredictionEngine
     }
 
     /// <summary>One MLflow JSON request, start to end: read, enforce the schema, check params, predict.</summary>
-    public static Prediction ScoreRequest(IScorer scorer, ScoringRequest request, Action<string>? warn)
+    public static Prediction ScoreRequest(IScorer scorer, ScoringRequest request, Action<string>? warn, CancellationToken ct = default)
     {
         var input = FromRequest(scorer, request, warn);
         var parameters = ParamsEnforcement.Apply(scorer.Model.Signature?.Params, request.ParamsFor(scorer.Model.Signature?.Params), warn);
-        return scorer.Predict(input, parameters);
+        return scorer.Predict(input, parameters, ct);
     }
 
     /// <summary>A model's saved input example as the MLflow request it stands for.</summary>
@@ -270,8 +270,8 @@ public static class PredictionEngine
             throw SchemaViolationException.BadInput("Failed to parse input as a Pandas DataFrame. The model has a tensor signature, and MLflow's scoring server reads CSV only for column signatures (TensorSpec only supports numpy types); send JSON 'inputs' instead.");
         var frames = CsvInput.Read(body, "the request's CSV body", Planner(scorer, warn), 10_000, ct).ToList();
         if (scorer.FeedsFrames && frames.Count > 1)
-            return Prediction.Concat(frames.Select(f => scorer.Predict(Enforce(scorer, f, true), null)).ToList());
-        return scorer.Predict(Enforce(scorer, Frame.Concat(frames), true), null);
+            return Prediction.Concat(frames.Select(f => scorer.Predict(Enforce(scorer, f, true), null, ct)).ToList());
+        return scorer.Predict(Enforce(scorer, Frame.Concat(frames), true), null, ct);
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
@@ -50,6 +51,7 @@ public sealed class ScoringService : IDisposable
     private readonly Action<string>? _log;
     private readonly OnnxScorer? _onnx;
     private readonly ScorerPool? _pool;
+    private readonly OnnxSplitRequest? _split;
     public ServingMetrics Metrics { get; } = new();
 
     public MLModel Model { get; }
@@ -59,11 +61,18 @@ public sealed class ScoringService : IDisposable
         Model = model;
         _options = options;
         _log = log;
-        if (PredictionEngine.IsNative(model)) _onnx = PredictionEngine.OnnxScorerFor(model, new OnnxScorerOptions(options.Threads, Spin: true), log);
+        if (PredictionEngine.IsNative(model))
+        {
+            _onnx = PredictionEngine.OnnxScorerFor(model, new OnnxScorerOptions(options.Threads, Spin: true), log);
+            _split = OnnxSplitRequest.For(_onnx);
+        }
         else _pool = new ScorerPool(model, options, log);
     }
 
     public bool Ready => _onnx != null || _pool!.Ready;
+
+    /// <summary>True when requests must carry the API key.</summary>
+    public bool RequiresKey => !string.IsNullOrEmpty(_options.ApiKey);
 
     /// <summary>True when the key is not required or matches.</summary>
     public bool Authorized(string? apiKeyHeader, string? authorization)
@@ -76,33 +85,48 @@ public sealed class ScoringService : IDisposable
     private static bool CryptographicEquals(string a, string b) =>
         System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(a), Encoding.UTF8.GetBytes(b));
 
-    /// <summary>Handles POST /invocations.</summary>
-    public async Task<ServingResponse> InvokeAsync(string? contentType, Stream body, CancellationToken aborted)
+    /// <summary>
+    /// ONNX requests whose body is at most this size are scored on the request's own thread: handing a small request
+    /// to another thread costs more than scoring it. Larger ones, and Python models, are scored on another thread, so
+    /// the timeout answers even while the work goes on.
+    /// </summary>
+    public const int InlineBodyLimit = 256 * 1024;
+
+    /// <summary>Handles POST /invocations. <paramref name="contentLength"/>, when the client sent it, sizes the body's buffer.</summary>
+    public async Task<ServingResponse> InvokeAsync(string? contentType, Stream body, CancellationToken aborted, long? contentLength = null)
     {
-        var clock = Stopwatch.StartNew();
-        var response = await InvokeCoreAsync(contentType, body, aborted).ConfigureAwait(false);
-        Metrics.Record(response.Status, clock.Elapsed);
+        var start = Stopwatch.GetTimestamp();
+        var response = await InvokeCoreAsync(contentType, body, aborted, contentLength).ConfigureAwait(false);
+        Metrics.Record(response.Status, Stopwatch.GetElapsedTime(start));
         return response;
     }
 
-    private async Task<ServingResponse> InvokeCoreAsync(string? contentType, Stream body, CancellationToken aborted)
+    private async Task<ServingResponse> InvokeCoreAsync(string? contentType, Stream body, CancellationToken aborted, long? contentLength)
     {
         // MLflow's server fails on a request without a Content-Type (an HTML 500); this server answers the same status, in words.
         if (contentType == null)
             return ServingResponse.Text(500, "The request has no Content-Type header. Send 'application/json' or 'text/csv'.");
-        var (mediaType, parameters) = ParseContentType(contentType);
-        var charset = parameters.FirstOrDefault(p => p.Key == "charset").Value ?? "utf-8";
-        if (!charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase))
-            return ServingResponse.Text(415, "The scoring server only supports UTF-8");
-        var unexpected = parameters.Select(p => p.Key).Where(k => k != "charset").Distinct().ToList();
-        if (unexpected.Count > 0)
-            return ServingResponse.Text(415, $"Unrecognized content type parameters: {string.Join(", ", unexpected)}. The MLflow Model scoring protocol has changed in MLflow version 2.0: send 'application/json' with a dataframe_split, dataframe_records, instances or inputs field, or 'text/csv'.");
-        if (mediaType is not ("application/json" or "text/csv"))
-            return ServingResponse.Text(415, $"This predictor only supports the following content types: Types: ['text/csv', 'application/json']. Got '{contentType}'.");
+        string mediaType;
+        if (contentType is "application/json" or "text/csv") mediaType = contentType; // the common case has nothing to parse
+        else
+        {
+            var (type, parameters) = ParseContentType(contentType);
+            var charset = parameters.FirstOrDefault(p => p.Key == "charset").Value ?? "utf-8";
+            if (!charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase))
+                return ServingResponse.Text(415, "The scoring server only supports UTF-8");
+            var unexpected = parameters.Select(p => p.Key).Where(k => k != "charset").Distinct().ToList();
+            if (unexpected.Count > 0)
+                return ServingResponse.Text(415, $"Unrecognized content type parameters: {string.Join(", ", unexpected)}. The MLflow Model scoring protocol has changed in MLflow version 2.0: send 'application/json' with a dataframe_split, dataframe_records, instances or inputs field, or 'text/csv'.");
+            if (type is not ("application/json" or "text/csv"))
+                return ServingResponse.Text(415, $"This predictor only supports the following content types: Types: ['text/csv', 'application/json']. Got '{contentType}'.");
+            mediaType = type;
+        }
 
         // The body is read whole (within the size limit Kestrel enforces) before scoring starts.
-        var buffer = new MemoryStream();
-        try { await body.CopyToAsync(buffer, aborted).ConfigureAwait(false); }
+        bool inline = _onnx != null && contentLength is >= 0 and <= InlineBodyLimit;
+        byte[] buffer;
+        int length;
+        try { (buffer, length) = await ReadBodyAsync(body, contentLength, pooled: inline, aborted).ConfigureAwait(false); }
         catch (Exception ex) when (ex.GetType().Name == "BadHttpRequestException" || ex is IOException)
         {
             // Kestrel's exception carries the status it means: 413 too large, 408 too slow, 400 malformed framing.
@@ -111,11 +135,17 @@ public sealed class ScoringService : IDisposable
                 ? ServingResponse.Error(413, "BAD_REQUEST", $"The request body is larger than the limit of {_options.MaxBodyBytes:N0} bytes.")
                 : ServingResponse.Error(status is >= 400 and < 500 ? status : 400, "BAD_REQUEST", $"The request body could not be read: {ex.Message}");
         }
-        buffer.Position = 0;
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
         timeout.CancelAfter(_options.Timeout);
-        var work = Task.Run(() => Score(mediaType, buffer, timeout.Token), timeout.Token);
+        if (inline && length <= InlineBodyLimit)
+        {
+            try { return Score(mediaType, buffer, length, timeout.Token); }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !aborted.IsCancellationRequested) { return TimedOut(); }
+            finally { ArrayPool<byte>.Shared.Return(buffer); }
+        }
+        if (inline) ArrayPool<byte>.Shared.Return(buffer); // longer than announced: a buffer of its own, since the work may outlive this call
+        var work = Task.Run(() => Score(mediaType, inline ? buffer.AsSpan(0, length).ToArray() : buffer, length, timeout.Token), timeout.Token);
         try
         {
             return await work.WaitAsync(_options.Timeout, aborted).ConfigureAwait(false);
@@ -123,15 +153,47 @@ public sealed class ScoringService : IDisposable
         catch (TimeoutException)
         {
             timeout.Cancel();
-            return ServingResponse.Error(504, "TIMEOUT", $"Scoring took longer than the server's timeout of {_options.Timeout.TotalSeconds:N0} s.");
+            return TimedOut();
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !aborted.IsCancellationRequested)
         {
-            return ServingResponse.Error(504, "TIMEOUT", $"Scoring took longer than the server's timeout of {_options.Timeout.TotalSeconds:N0} s.");
+            return TimedOut();
         }
     }
 
-    private ServingResponse Score(string mediaType, MemoryStream body, CancellationToken ct)
+    private ServingResponse TimedOut() =>
+        ServingResponse.Error(504, "TIMEOUT", $"Scoring took longer than the server's timeout of {_options.Timeout.TotalSeconds:N0} s.");
+
+    /// <summary>Reads the whole body, into a buffer of the announced length where there is one (rented when <paramref name="pooled"/>).</summary>
+    private static async Task<(byte[] Buffer, int Length)> ReadBodyAsync(Stream body, long? contentLength, bool pooled, CancellationToken ct)
+    {
+        int size = contentLength is > 0 and < int.MaxValue ? (int)contentLength.Value + 1 : 4096; // +1: the end shows without growing
+        var buffer = pooled ? ArrayPool<byte>.Shared.Rent(size) : new byte[size];
+        int length = 0;
+        try
+        {
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    var bigger = pooled ? ArrayPool<byte>.Shared.Rent(buffer.Length * 2) : new byte[buffer.Length * 2];
+                    buffer.AsSpan(0, length).CopyTo(bigger);
+                    if (pooled) ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = bigger;
+                }
+                int n = await body.ReadAsync(buffer.AsMemory(length), ct).ConfigureAwait(false);
+                if (n == 0) return (buffer, length);
+                length += n;
+            }
+        }
+        catch
+        {
+            if (pooled) ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+    }
+
+    private ServingResponse Score(string mediaType, byte[] body, int length, CancellationToken ct)
     {
         IScorer? rented = null;
         try
@@ -141,16 +203,18 @@ public sealed class ScoringService : IDisposable
             if (mediaType == "text/csv")
             {
                 rented = Rent(ct);
-                prediction = PredictionEngine.ScoreCsvBody(rented, body, null, ct);
+                prediction = PredictionEngine.ScoreCsvBody(rented, new MemoryStream(body, 0, length, writable: false), null, ct);
             }
             else
             {
-                var bytes = body.GetBuffer().AsMemory(0, (int)body.Length);
+                var bytes = body.AsMemory(0, length);
                 if (!System.Text.Unicode.Utf8.IsValid(bytes.Span))
                     return ServingResponse.Error(400, ScoringErrorCodes.BadRequest, "Invalid input. The request body is not valid UTF-8 text.");
+                if (_split != null && _split.TryScore(bytes.Span, ct, out var direct))
+                    return new ServingResponse(200, "application/json", PredictionJsonWriter.ToBytes(direct!, false));
                 using var request = ScoringRequest.Parse(bytes, "the request body");
                 rented = Rent(ct);
-                prediction = PredictionEngine.ScoreRequest(rented, request, null);
+                prediction = PredictionEngine.ScoreRequest(rented, request, null, ct);
                 unwrapped = request.IsUnified;
             }
             return new ServingResponse(200, "application/json", PredictionJsonWriter.ToBytes(prediction, unwrapped));
@@ -262,23 +326,27 @@ public sealed class ScorerPool : IDisposable
     }
 }
 
-/// <summary>Request counts and latency for /metrics, in Prometheus text format.</summary>
+/// <summary>
+/// Request counts and latency for /metrics, in Prometheus text format. A request adds to two counters with
+/// Interlocked (no locks, no allocation); the cumulative buckets Prometheus wants are summed when /metrics is read.
+/// </summary>
 public sealed class ServingMetrics
 {
     private static readonly double[] Buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
-    private readonly long[] _bucketCounts = new long[Buckets.Length];
-    private readonly ConcurrentDictionary<int, long> _byStatus = new();
-    private long _count;
-    private long _sumMicros;
+    private static readonly long[] BucketTicks = Buckets.Select(b => (long)(b * TimeSpan.TicksPerSecond)).ToArray();
+    // Per bucket, the requests that fell in it (not yet cumulative); the last slot is past the largest bound.
+    private readonly long[] _inBucket = new long[Buckets.Length + 1];
+    // HTTP statuses 100-599 by code.
+    private readonly long[] _byStatus = new long[500];
+    private long _sumTicks;
 
     public void Record(int status, TimeSpan elapsed)
     {
-        _byStatus.AddOrUpdate(status, 1, (_, n) => n + 1);
-        Interlocked.Increment(ref _count);
-        Interlocked.Add(ref _sumMicros, (long)(elapsed.TotalMilliseconds * 1000));
-        var secs = elapsed.TotalSeconds;
-        for (int i = 0; i < Buckets.Length; i++)
-            if (secs <= Buckets[i]) Interlocked.Increment(ref _bucketCounts[i]);
+        if (status is >= 100 and < 600) Interlocked.Increment(ref _byStatus[status - 100]);
+        Interlocked.Add(ref _sumTicks, elapsed.Ticks);
+        int i = 0;
+        while (i < BucketTicks.Length && elapsed.Ticks > BucketTicks[i]) i++;
+        Interlocked.Increment(ref _inBucket[i]);
     }
 
     public string Render()
@@ -286,14 +354,26 @@ public sealed class ServingMetrics
         var sb = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
         sb.Append("# HELP mlmodels_requests_total Scoring requests by HTTP status.\n# TYPE mlmodels_requests_total counter\n");
-        foreach (var (status, n) in _byStatus.OrderBy(kv => kv.Key)) sb.Append(inv, $"mlmodels_requests_total{{code=\"{status}\"}} {n}\n");
+        long errors = 0;
+        for (int i = 0; i < _byStatus.Length; i++)
+        {
+            var n = Interlocked.Read(ref _byStatus[i]);
+            if (n == 0) continue;
+            sb.Append(inv, $"mlmodels_requests_total{{code=\"{i + 100}\"}} {n}\n");
+            if (i + 100 >= 400) errors += n;
+        }
         sb.Append("# HELP mlmodels_request_errors_total Scoring requests that did not succeed.\n# TYPE mlmodels_request_errors_total counter\n");
-        sb.Append(inv, $"mlmodels_request_errors_total {_byStatus.Where(kv => kv.Key >= 400).Sum(kv => kv.Value)}\n");
+        sb.Append(inv, $"mlmodels_request_errors_total {errors}\n");
         sb.Append("# HELP mlmodels_request_duration_seconds Time to answer a scoring request.\n# TYPE mlmodels_request_duration_seconds histogram\n");
-        for (int i = 0; i < Buckets.Length; i++) sb.Append(inv, $"mlmodels_request_duration_seconds_bucket{{le=\"{Buckets[i]}\"}} {Interlocked.Read(ref _bucketCounts[i])}\n");
-        var count = Interlocked.Read(ref _count);
+        long cumulative = 0;
+        for (int i = 0; i < Buckets.Length; i++)
+        {
+            cumulative += Interlocked.Read(ref _inBucket[i]);
+            sb.Append(inv, $"mlmodels_request_duration_seconds_bucket{{le=\"{Buckets[i]}\"}} {cumulative}\n");
+        }
+        var count = cumulative + Interlocked.Read(ref _inBucket[Buckets.Length]);
         sb.Append(inv, $"mlmodels_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}\n");
-        sb.Append(inv, $"mlmodels_request_duration_seconds_sum {Interlocked.Read(ref _sumMicros) / 1e6}\n");
+        sb.Append(inv, $"mlmodels_request_duration_seconds_sum {Interlocked.Read(ref _sumTicks) / (double)TimeSpan.TicksPerSecond}\n");
         sb.Append(inv, $"mlmodels_request_duration_seconds_count {count}\n");
         sb.Append("# HELP mlmodels_process_resident_bytes Resident memory of the server process.\n# TYPE mlmodels_process_resident_bytes gauge\n");
         sb.Append(inv, $"mlmodels_process_resident_bytes {Environment.WorkingSet}\n");

@@ -24,6 +24,10 @@ public sealed class OnnxScorer : IScorer
 {
     private readonly InferenceSession _session;
     private readonly RunOptions _runOptions = new();
+    // Runs that may be stopped each get their own options, since stopping one sets its Terminate flag.
+    private readonly System.Collections.Concurrent.ConcurrentBag<RunOptions> _stoppable = [];
+    private readonly string[] _inputNames;
+    private readonly string[] _outputNames;
 
     private OnnxScorer(InferenceSession session, MLModel model, string file)
     {
@@ -32,6 +36,8 @@ public sealed class OnnxScorer : IScorer
         File = file;
         Inputs = session.InputMetadata.Select(kv => Port(kv.Key, kv.Value)).ToList();
         Outputs = session.OutputMetadata.Select(kv => Port(kv.Key, kv.Value)).ToList();
+        _inputNames = Inputs.Select(p => p.Name).ToArray();
+        _outputNames = Outputs.Select(p => p.Name).ToArray();
     }
 
     public MLModel Model { get; }
@@ -158,12 +164,15 @@ public sealed class OnnxScorer : IScorer
     /// per class for 2-D outputs), arrays give a dict of output name → array. ONNX graphs take no params; they are
     /// checked against the param schema and otherwise unused, as in mlflow.onnx.
     /// </summary>
-    public Prediction Predict(ModelInput input, IReadOnlyDictionary<string, object?>? parameters) => input switch
+    public Prediction Predict(ModelInput input, IReadOnlyDictionary<string, object?>? parameters) => Predict(input, parameters, default);
+
+    /// <summary>As <see cref="Predict(ModelInput, IReadOnlyDictionary{string, object?}?)"/>; a cancelled token stops the run between graph nodes.</summary>
+    public Prediction Predict(ModelInput input, IReadOnlyDictionary<string, object?>? parameters, CancellationToken ct) => input switch
     {
-        FrameInput f => new TablePrediction(Predict(f.Frame)),
-        TensorInput t => OutputsOf(Run(new Dictionary<string, TensorData>(StringComparer.Ordinal) { [SoleInput().Name] = TensorConversion.RestoreEmptyShape(t.Tensor, SoleInput().Shape) })),
-        TensorDictInput d => OutputsOf(Run(d.Tensors.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal))),
-        JsonInput j => OutputsOf(RunJson(j.Json)),
+        FrameInput f => new TablePrediction(Predict(f.Frame, ct)),
+        TensorInput t => OutputsOf(Run(new Dictionary<string, TensorData>(StringComparer.Ordinal) { [SoleInput().Name] = TensorConversion.RestoreEmptyShape(t.Tensor, SoleInput().Shape) }, ct)),
+        TensorDictInput d => OutputsOf(Run(d.Tensors.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal), ct)),
+        JsonInput j => OutputsOf(RunJson(j.Json, ct)),
         _ => throw new ArgumentException($"Unknown model input {input.GetType().Name}."),
     };
 
@@ -171,7 +180,7 @@ public sealed class OnnxScorer : IScorer
         : throw new SchemaViolationException($"The model takes {Inputs.Count} inputs ({ColumnPlan.PyList(Inputs.Select(i => i.Name))}); name each one: {{\"inputs\": {{\"name\": [...]}}}}.");
 
     /// <summary>Request values for a graph without a tensor signature: one nested list for a one-input graph, or lists by input name.</summary>
-    private IReadOnlyDictionary<string, object> RunJson(string json)
+    private IReadOnlyDictionary<string, object> RunJson(string json, CancellationToken ct)
     {
         using var doc = JsonDocument.Parse(json);
         var root = doc.RootElement;
@@ -185,7 +194,7 @@ public sealed class OnnxScorer : IScorer
                 : Inputs.FirstOrDefault(p => p.Name == name) ?? throw new SchemaViolationException($"The model has no input named '{name}'; its inputs are {ColumnPlan.PyList(Inputs.Select(i => i.Name))}.", name);
             feeds[port.Name] = TensorConversion.RestoreEmptyShape(TensorConversion.FromJson(element, port.Kind, port.Name), port.Shape);
         }
-        return Run(feeds);
+        return Run(feeds, ct);
     }
 
     /// <summary>Named outputs as mlflow.onnx returns them for array input: a dict of arrays (sequences and maps as lists and dicts).</summary>
@@ -201,7 +210,10 @@ public sealed class OnnxScorer : IScorer
     };
 
     /// <summary>Scores a batch of columns (already planned and converted) and returns the outputs as columns.</summary>
-    public Frame Predict(Frame input)
+    public Frame Predict(Frame input) => Predict(input, default);
+
+    /// <inheritdoc cref="Predict(Frame)"/>
+    public Frame Predict(Frame input, CancellationToken ct)
     {
         var feeds = new Dictionary<string, TensorData>(StringComparer.Ordinal);
         Array? pooled = null;
@@ -227,7 +239,7 @@ public sealed class OnnxScorer : IScorer
                     feeds[port.Name] = Reshape(CastColumn(input.Columns[ci], port.Kind, port.Name), port, input.RowCount);
                 }
             }
-            var outputs = Run(feeds);
+            var outputs = Run(feeds, ct);
             return OutputsToFrame(outputs, input.RowCount);
         }
         finally
@@ -242,6 +254,10 @@ public sealed class OnnxScorer : IScorer
             }
         }
     }
+
+    /// <summary>Scores a [rows, k] tensor already stacked for the graph's one input (see <see cref="OnnxSplitRequest"/>).</summary>
+    internal Frame PredictStacked(TensorData stacked, int rows, CancellationToken ct) =>
+        OutputsToFrame(Run(new Dictionary<string, TensorData>(1, StringComparer.Ordinal) { [Inputs[0].Name] = stacked }, ct), rows);
 
     private static TensorData Reshape(Array data, OnnxPort port, int rows) =>
         new(port.Kind, port.Shape.Length >= 2 ? [rows, 1] : [rows], data);
@@ -305,25 +321,39 @@ public sealed class OnnxScorer : IScorer
     }
 
     /// <summary>Runs the graph on named tensors and returns every output by name.</summary>
-    public IReadOnlyDictionary<string, object> Run(IReadOnlyDictionary<string, TensorData> feeds)
+    public IReadOnlyDictionary<string, object> Run(IReadOnlyDictionary<string, TensorData> feeds) => Run(feeds, default);
+
+    /// <summary>As <see cref="Run(IReadOnlyDictionary{string, TensorData})"/>; a cancelled token stops the run between graph nodes.</summary>
+    public IReadOnlyDictionary<string, object> Run(IReadOnlyDictionary<string, TensorData> feeds, CancellationToken ct)
     {
-        var names = new List<string>();
-        var values = new List<OrtValue>();
+        var values = new OrtValue[Inputs.Count];
+        var options = _runOptions;
+        CancellationTokenRegistration stop = default;
         try
         {
-            foreach (var port in Inputs)
+            for (int p = 0; p < Inputs.Count; p++)
             {
+                var port = Inputs[p];
                 if (!feeds.TryGetValue(port.Name, out var t))
                     throw new SchemaViolationException($"Model is missing inputs ['{port.Name}'].", port.Name);
                 CheckShape(port, t);
-                names.Add(port.Name);
-                values.Add(ToOrtValue(t, port));
+                values[p] = ToOrtValue(t, port);
             }
-            using var results = _session.Run(_runOptions, names, values, Outputs.Select(o => o.Name).ToList());
+            if (ct.CanBeCanceled)
+            {
+                ct.ThrowIfCancellationRequested();
+                options = _stoppable.TryTake(out var spare) ? spare : new RunOptions();
+                stop = ct.UnsafeRegister(static o => ((RunOptions)o!).Terminate = true, options);
+            }
+            using var results = _session.Run(options, _inputNames, values, _outputNames);
             var outputs = new Dictionary<string, object>(StringComparer.Ordinal);
             int i = 0;
-            foreach (var r in results) outputs[Outputs[i++].Name] = FromOrtValue(r);
+            foreach (var r in results) outputs[_outputNames[i++]] = FromOrtValue(r);
             return outputs;
+        }
+        catch (OnnxRuntimeException) when (ct.IsCancellationRequested)
+        {
+            throw new OperationCanceledException($"Scoring model '{Model.Name}' was stopped.", ct);
         }
         catch (OnnxRuntimeException ex)
         {
@@ -332,7 +362,14 @@ public sealed class OnnxScorer : IScorer
         }
         finally
         {
-            foreach (var v in values) v.Dispose();
+            foreach (var v in values) v?.Dispose();
+            if (options != _runOptions)
+            {
+                // Waits for a cancellation callback in progress, so the flag is cleared after it, not before.
+                stop.Dispose();
+                if (options.Terminate) options.Terminate = false;
+                _stoppable.Add(options);
+            }
         }
     }
 
@@ -506,6 +543,7 @@ public sealed class OnnxScorer : IScorer
     public void Dispose()
     {
         _runOptions.Dispose();
+        while (_stoppable.TryTake(out var o)) o.Dispose();
         _session.Dispose();
     }
 }
