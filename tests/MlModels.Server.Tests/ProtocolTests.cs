@@ -57,6 +57,25 @@ public class ProtocolTests
         Assert.Equal("{\"predictions\": {\"variable\": [[4.75]]}}", await r.Content.ReadAsStringAsync());
     }
 
+    [Fact]
+    public async Task SlowOnnxModel_Gets504AtTheTimeout_ItsRunStopped_AndTheServerCarriesOn()
+    {
+        var model = MlModels.Core.Scoring.Onnx.OnnxPackager.Save(Path.Combine(TestPaths.RepoRoot, "tests/fixtures/onnx/slow.onnx"), Path.Combine(TestPaths.NewTempDir(), "slow"));
+        await using var s = await RunningServer.StartAsync(model, new ServingOptions { Timeout = TimeSpan.FromMilliseconds(300) });
+        // A small body is scored on the request's own thread: the 504 can only come once ONNX Runtime has stopped the run.
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var r = await s.PostAsync(OneRow);
+        Assert.Equal(HttpStatusCode.GatewayTimeout, r.StatusCode);
+        Assert.Equal("TIMEOUT", (await Json(r)).GetProperty("error_code").GetString());
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"answered after {watch.Elapsed}");
+        // The stopped run's options are reused: the next requests run (and stop) as before, not stopped at once.
+        var again = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Equal(HttpStatusCode.GatewayTimeout, (await s.PostAsync(OneRow)).StatusCode);
+        Assert.True(again.Elapsed >= TimeSpan.FromMilliseconds(250), $"stopped after {again.Elapsed}");
+        var metrics = await s.Http.GetStringAsync("/metrics");
+        Assert.Contains("mlmodels_requests_total{code=\"504\"} 2", metrics);
+    }
+
     [Theory]
     [InlineData("{\"dataframe_split\": {\"columns\": [\"x1\", \"x2\", \"x3\"], \"data\": []}}", "application/json")]
     [InlineData("x1,x2,x3\n", "text/csv")]
