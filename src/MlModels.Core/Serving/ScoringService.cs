@@ -52,6 +52,7 @@ public sealed class ScoringService : IDisposable
     private readonly OnnxScorer? _onnx;
     private readonly ScorerPool? _pool;
     private readonly OnnxSplitRequest? _split;
+    private readonly ConcurrentBag<CancellationTokenSource> _timeouts = [];
     public ServingMetrics Metrics { get; } = new();
 
     public MLModel Model { get; }
@@ -136,16 +137,31 @@ public sealed class ScoringService : IDisposable
                 : ServingResponse.Error(status is >= 400 and < 500 ? status : 400, "BAD_REQUEST", $"The request body could not be read: {ex.Message}");
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
-        timeout.CancelAfter(_options.Timeout);
         if (inline && length <= InlineBodyLimit)
         {
+            // A short run is not worth stopping when its client goes away, so only the timeout stops it; its token
+            // source is reused (TryReset) rather than made and linked for every request.
+            var timeout = _timeouts.TryTake(out var spare) && !spare.IsCancellationRequested ? spare : new CancellationTokenSource();
+            timeout.CancelAfter(_options.Timeout);
             try { return Score(mediaType, buffer, length, timeout.Token); }
-            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !aborted.IsCancellationRequested) { return TimedOut(); }
-            finally { ArrayPool<byte>.Shared.Return(buffer); }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested) { return TimedOut(); }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+                if (timeout.TryReset()) _timeouts.Add(timeout);
+                else timeout.Dispose();
+            }
         }
         if (inline) ArrayPool<byte>.Shared.Return(buffer); // longer than announced: a buffer of its own, since the work may outlive this call
-        var work = Task.Run(() => Score(mediaType, inline ? buffer.AsSpan(0, length).ToArray() : buffer, length, timeout.Token), timeout.Token);
+        return await ScoreElsewhereAsync(mediaType, inline ? buffer.AsSpan(0, length).ToArray() : buffer, length, aborted).ConfigureAwait(false);
+    }
+
+    /// <summary>Scores on another thread, answering 504 at the timeout even while the work goes on.</summary>
+    private async Task<ServingResponse> ScoreElsewhereAsync(string mediaType, byte[] buffer, int length, CancellationToken aborted)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        timeout.CancelAfter(_options.Timeout);
+        var work = Task.Run(() => Score(mediaType, buffer, length, timeout.Token), timeout.Token);
         try
         {
             return await work.WaitAsync(_options.Timeout, aborted).ConfigureAwait(false);
@@ -255,7 +271,11 @@ public sealed class ScoringService : IDisposable
         return (parts[0], parameters);
     }
 
-    public void Dispose() => _pool?.Dispose();
+    public void Dispose()
+    {
+        _pool?.Dispose();
+        while (_timeouts.TryTake(out var t)) t.Dispose();
+    }
 }
 
 /// <summary>Python workers shared by requests; a worker that died is replaced on its next use.</summary>
