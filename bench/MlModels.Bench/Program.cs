@@ -1,6 +1,7 @@
 // Scoring benchmark: CSV -> ONNX model -> predictions CSV, against the limit (raw ONNX Runtime on in-memory tensors
 // plus Sep parsing the same file) and against Python (pandas read_csv + numpy + to_csv), all measured in this run.
 // Run: dotnet run -c Release --project bench/MlModels.Bench -- [--rows N] [--runs N] [--rss-gb G] [--pipeline-rows N] [--work DIR]
+// The cmdlet in a pwsh beside the in-process path and pandas (needs out/MlModels): ... -- cmdlet [--rows N] [--runs N] [--skip-python]
 using System.Diagnostics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -16,6 +17,9 @@ using nietras.SeparatedValues;
 if (args.Length > 0 && args[0] == "rss") return Rss(args[1], args[2], args[3]);
 if (args.Length > 0 && args[0] == "wrap") { OnnxPackager.Save(args[1], args[2]); return 0; }
 if (args.Length > 0 && args[0] == "limit-server") return LimitServer.Run(int.Parse(args[1], CultureInfo.InvariantCulture), args[2]);
+if (args.Length > 0 && args[0] == "cmdlet") return CmdletPath(new Options(args[1..]));
+// For a profiler (dotnet-trace collect -- ...): the in-process path alone, N times over.
+if (args.Length > 0 && args[0] == "repeat") { for (int i = 0; i < int.Parse(args[1], CultureInfo.InvariantCulture); i++) Console.WriteLine(Time(() => ScoreWithModule(args[2], args[3], args[4]))); return 0; }
 
 var opt = new Options(args);
 var repo = FindRepo();
@@ -43,7 +47,7 @@ foreach (var name in new[] { "linear", "mlp" })
         sep.Add(parse);
         ort.Add(TimeRawOrt(onnx, data, opt.Rows));
         if (!opt.SkipPython)
-            py.Add(double.Parse(Run("/usr/bin/python3", [Path.Combine(repo, "bench/python_baseline.py"), onnx, csv, Path.Combine(opt.Work, "out-py.csv")]).Trim(), CultureInfo.InvariantCulture));
+            py.Add(PythonBaseline(repo, onnx, csv, Path.Combine(opt.Work, "out-py.csv")).Wall);
     }
     double m = Median(ours), lim = Median(ort) + Median(sep), p = py.Count > 0 ? Median(py) : double.NaN;
     Console.WriteLine($"{name,-8} {m,11:F2}s {lim,9:F2}s {Median(ort),7:F2}s {Median(sep),7:F2}s {p,9:F2}s {m / lim,8:F2}x {p / m,11:F1}x");
@@ -62,6 +66,64 @@ static void ScoreWithModule(string modelDir, string csv, string output)
     foreach (var (input, result) in PredictionEngine.Prefetch(PredictionEngine.ScoreFrames(scorer, PredictionEngine.CsvFrames(scorer, csv, 10_000, null)), 2, default))
         writer.Write(input, result);
     writer.Commit();
+}
+
+// The cmdlet as a user runs it, in one pwsh kept open, alternating with the in-process path and pandas on the same
+// file, so that the three are measured under the same load. CPU seconds (all threads) are given beside wall seconds:
+// on a shared machine they show the work done, whatever the scheduler does.
+static int CmdletPath(Options opt)
+{
+    var repo = FindRepo();
+    var module = Path.Combine(repo, "out/MlModels");
+    if (!File.Exists(Path.Combine(module, "MlModels.psd1"))) { Console.Error.WriteLine("run 'dotnet pwsh ./build.ps1 build' first"); return 2; }
+    Directory.CreateDirectory(opt.Work);
+    Run("/usr/bin/python3", [Path.Combine(repo, "bench/make_models.py"), opt.Work]);
+    var csv = Path.Combine(opt.Work, $"input-{opt.Rows}.csv");
+    if (!File.Exists(csv)) WriteCsv(csv, opt.Rows);
+    var onnx = Path.Combine(opt.Work, "linear.onnx");
+    var modelDir = Path.Combine(opt.Work, "model-linear");
+    if (Directory.Exists(modelDir)) Directory.Delete(modelDir, true);
+    OnnxPackager.Save(onnx, modelDir);
+    string ours = Path.Combine(opt.Work, "out-inproc.csv"), viaCmdlet = Path.Combine(opt.Work, "out-cmdlet.csv"), viaPython = Path.Combine(opt.Work, "out-py.csv");
+    Console.WriteLine($"cmdlet path: Invoke-MLModelPrediction -Path <linear model> -InputCsv <{opt.Rows:N0} rows x 10> -OutputPath x.csv -Force,");
+    Console.WriteLine($"  in one pwsh, alternating with the same Core path in this process and with pandas; {opt.Runs} runs after a warm-up, {Environment.ProcessorCount} cores");
+
+    const string command = "Invoke-MLModelPrediction -Path $model -InputCsv $csv -OutputPath $out -Force 3>$null";
+    using var pwsh = PwshSession.Start(repo, $"Import-Module '{module}'; $model = '{modelDir}'; $csv = '{csv}'; $out = '{viaCmdlet}'", command);
+    var self = Process.GetCurrentProcess();
+    (double Wall, double Cpu) InProcess()
+    {
+        self.Refresh();
+        var cpu = self.TotalProcessorTime;
+        var wall = Time(() => ScoreWithModule(modelDir, csv, ours));
+        self.Refresh();
+        return (wall, (self.TotalProcessorTime - cpu).TotalSeconds);
+    }
+    InProcess(); pwsh.Time(); // warm-up: JIT on both sides, page cache
+    if (!File.ReadAllBytes(ours).AsSpan().SequenceEqual(File.ReadAllBytes(viaCmdlet))) throw new InvalidOperationException("the cmdlet's predictions differ from the in-process path's");
+    var w = new List<double>(); var wc = new List<double>(); var c = new List<double>(); var cc = new List<double>(); var py = new List<double>(); var pyc = new List<double>(); var first = new List<double>(); var firstc = new List<double>();
+    for (int run = 0; run < opt.Runs; run++)
+    {
+        var (a, ac) = InProcess(); w.Add(a); wc.Add(ac);
+        var (b, bc) = pwsh.Time(); c.Add(b); cc.Add(bc);
+        if (!opt.SkipPython) { var (pw, pc) = PythonBaseline(repo, onnx, csv, viaPython); py.Add(pw); pyc.Add(pc); }
+        // The first call of a fresh session, as a script run once pays it: JIT and tier-up of the whole path.
+        using (var fresh = PwshSession.Start(repo, $"Import-Module '{module}'; $model = '{modelDir}'; $csv = '{csv}'; $out = '{viaCmdlet}'", command))
+        { var (f, fc) = fresh.Time(); first.Add(f); firstc.Add(fc); }
+        Console.WriteLine($"  run {run + 1}: in-process {a:F3}s ({ac:F2} CPU s), cmdlet {b:F3}s ({bc:F2} CPU s), cmdlet first call {first[^1]:F3}s ({firstc[^1]:F2} CPU s){(py.Count > 0 ? $", pandas {py[^1]:F3}s ({pyc[^1]:F2} CPU s)" : "")}");
+    }
+    double mw = Median(w), mc = Median(c), mp = py.Count > 0 ? Median(py) : double.NaN;
+    Console.WriteLine($"median: in-process {mw:F3}s ({Median(wc):F2} CPU s), cmdlet {mc:F3}s ({Median(cc):F2} CPU s), pandas {mp:F3}s ({(pyc.Count > 0 ? Median(pyc) : double.NaN):F2} CPU s)");
+    Console.WriteLine($"first call in a fresh pwsh: {Median(first):F3}s ({Median(firstc):F2} CPU s) = {Median(first) / mw:F2}x the in-process path");
+    Console.WriteLine($"cmdlet / in-process: {mc / mw:F3}x wall (goal <= 1.10), {Median(cc) / Median(wc):F3}x CPU; pandas / cmdlet: {mp / mc:F2}x (goal >= 5); pandas / in-process: {mp / mw:F2}x");
+    return 0;
+}
+
+// bench/python_baseline.py prints its wall and CPU seconds.
+static (double Wall, double Cpu) PythonBaseline(string repo, string onnx, string csv, string output)
+{
+    var parts = Run("/usr/bin/python3", [Path.Combine(repo, "bench/python_baseline.py"), onnx, csv, output]).Trim().Split(' ');
+    return (double.Parse(parts[0], CultureInfo.InvariantCulture), double.Parse(parts[1], CultureInfo.InvariantCulture));
 }
 
 static (double Seconds, float[] Data) TimeSepParse(string csv)
@@ -192,6 +254,47 @@ static string FindRepo()
     var dir = new DirectoryInfo(AppContext.BaseDirectory);
     while (dir != null && !File.Exists(Path.Combine(dir.FullName, "MlModels.PowerShell.sln"))) dir = dir.Parent;
     return dir?.FullName ?? throw new InvalidOperationException("run from inside the repository");
+}
+
+/// <summary>
+/// One pwsh kept open: <c>Time()</c> runs the command once inside it, timed there with Measure-Command, and reads back
+/// its wall seconds and the CPU seconds pwsh spent meanwhile (as a local tool, pwsh is a child of the dotnet muxer).
+/// </summary>
+sealed class PwshSession : IDisposable
+{
+    private readonly Process _p;
+
+    private PwshSession(Process p) => _p = p;
+
+    public static PwshSession Start(string repo, string setup, string command)
+    {
+        // One line per request on stdin, one number per answer on stdout: the command runs exactly as a user types it.
+        var script = $"$ErrorActionPreference = 'Stop'; {setup}; [Console]::Out.WriteLine('ready'); " +
+                     "$self = [Diagnostics.Process]::GetCurrentProcess(); " +
+                     $"while ($null -ne [Console]::In.ReadLine()) {{ $self.Refresh(); $cpu = $self.TotalProcessorTime; $t = Measure-Command {{ {command} }}; $self.Refresh(); " +
+                     "[Console]::Out.WriteLine([string]::Format([cultureinfo]::InvariantCulture, '{0} {1}', $t.TotalSeconds, ($self.TotalProcessorTime - $cpu).TotalSeconds)) }";
+        var psi = new ProcessStartInfo("dotnet", ["pwsh", "-NoProfile", "-NonInteractive", "-Command", script])
+        { RedirectStandardInput = true, RedirectStandardOutput = true, WorkingDirectory = repo };
+        var p = Process.Start(psi)!;
+        var session = new PwshSession(p);
+        session.ReadLine();
+        return session;
+    }
+
+    public (double Wall, double Cpu) Time()
+    {
+        _p.StandardInput.WriteLine("go");
+        var answer = ReadLine().Split(' ');
+        return (double.Parse(answer[0], CultureInfo.InvariantCulture), double.Parse(answer[1], CultureInfo.InvariantCulture));
+    }
+
+    private string ReadLine() => _p.StandardOutput.ReadLine() ?? throw new InvalidOperationException($"pwsh exited ({(_p.WaitForExit(5000) ? _p.ExitCode : -1)}); see its error output above");
+
+    public void Dispose()
+    {
+        try { _p.StandardInput.Close(); if (!_p.WaitForExit(10_000)) _p.Kill(); } catch (InvalidOperationException) { }
+        _p.Dispose();
+    }
 }
 
 sealed class Options
