@@ -19,7 +19,19 @@ if (args.Length > 0 && args[0] == "wrap") { OnnxPackager.Save(args[1], args[2]);
 if (args.Length > 0 && args[0] == "limit-server") return LimitServer.Run(int.Parse(args[1], CultureInfo.InvariantCulture), args[2]);
 if (args.Length > 0 && args[0] == "cmdlet") return CmdletPath(new Options(args[1..]));
 // For a profiler (dotnet-trace collect -- ...): the in-process path alone, N times over.
-if (args.Length > 0 && args[0] == "repeat") { for (int i = 0; i < int.Parse(args[1], CultureInfo.InvariantCulture); i++) Console.WriteLine(Time(() => ScoreWithModule(args[2], args[3], args[4]))); return 0; }
+if (args.Length > 0 && args[0] == "repeat")
+{
+    var me = Process.GetCurrentProcess();
+    for (int i = 0; i < int.Parse(args[1], CultureInfo.InvariantCulture); i++)
+    {
+        me.Refresh();
+        var cpu = me.TotalProcessorTime;
+        var wall = Time(() => ScoreWithModule(args[2], args[3], args[4]));
+        me.Refresh();
+        Console.WriteLine($"{wall:F3}s {(me.TotalProcessorTime - cpu).TotalSeconds:F2} CPU s");
+    }
+    return 0;
+}
 
 var opt = new Options(args);
 var repo = FindRepo();
