@@ -2,6 +2,7 @@
 // plus Sep parsing the same file) and against Python (pandas read_csv + numpy + to_csv), all measured in this run.
 // Run: dotnet run -c Release --project bench/MlModels.Bench -- [--rows N] [--runs N] [--rss-gb G] [--pipeline-rows N] [--work DIR]
 // The cmdlet in a pwsh beside the in-process path and pandas (needs out/MlModels): ... -- cmdlet [--rows N] [--runs N] [--skip-python]
+// Start-up and whole commands against Python (needs out/MlModels): ... -- startup [--rows N] [--runs N]
 using System.Diagnostics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -18,6 +19,7 @@ if (args.Length > 0 && args[0] == "rss") return Rss(args[1], args[2], args[3]);
 if (args.Length > 0 && args[0] == "wrap") { OnnxPackager.Save(args[1], args[2]); return 0; }
 if (args.Length > 0 && args[0] == "limit-server") return LimitServer.Run(int.Parse(args[1], CultureInfo.InvariantCulture), args[2]);
 if (args.Length > 0 && args[0] == "cmdlet") return CmdletPath(new Options(args[1..]));
+if (args.Length > 0 && args[0] == "startup") return Startup(new Options(args[1..]));
 // For a profiler (dotnet-trace collect -- ...): the in-process path alone, N times over.
 if (args.Length > 0 && args[0] == "repeat")
 {
@@ -129,6 +131,122 @@ static int CmdletPath(Options opt)
     Console.WriteLine($"first call in a fresh pwsh: {Median(first):F3}s ({Median(firstc):F2} CPU s) = {Median(first) / mw:F2}x the in-process path");
     Console.WriteLine($"cmdlet / in-process: {mc / mw:F3}x wall (goal <= 1.10), {Median(cc) / Median(wc):F3}x CPU; pandas / cmdlet: {mp / mc:F2}x (goal >= 5); pandas / in-process: {mp / mw:F2}x");
     return 0;
+}
+
+// Start-up: module import, Get-MLModel on a model not loaded before, the server from launch to its first /ping, a
+// Python worker from start to its first prediction, and whole commands (`pwsh -c "Get-MLModel m | Invoke-MLModelPrediction
+// ..."`, the module found through PSModulePath as a user's would be) against bench/python_predict_cli.py, which does
+// what `mlflow models predict` does. Each run starts fresh processes, alternating between the sides.
+static int Startup(Options opt)
+{
+    var repo = FindRepo();
+    var module = Path.Combine(repo, "out/MlModels");
+    if (!File.Exists(Path.Combine(module, "MlModels.psd1"))) { Console.Error.WriteLine("run 'dotnet pwsh ./build.ps1 build' first"); return 2; }
+    Directory.CreateDirectory(opt.Work);
+    Run("/usr/bin/python3", [Path.Combine(repo, "bench/make_models.py"), opt.Work]);
+    var sklearn = Path.Combine(opt.Work, "model-sklearn-linear");
+    Run("/usr/bin/python3", [Path.Combine(repo, "bench/make_sklearn_model.py"), sklearn, "linear"]);
+    var onnxModel = Path.Combine(opt.Work, "model-linear");
+    if (Directory.Exists(onnxModel)) Directory.Delete(onnxModel, true);
+    OnnxPackager.Save(Path.Combine(opt.Work, "linear.onnx"), onnxModel);
+    var small = Path.Combine(opt.Work, "input-10.csv");
+    if (!File.Exists(small)) WriteCsv(small, 10);
+    var big = Path.Combine(opt.Work, $"input-{opt.Rows}.csv");
+    if (!File.Exists(big)) WriteCsv(big, opt.Rows);
+    Console.WriteLine($"start-up and whole commands, {opt.Runs} runs (fresh processes each), {Environment.ProcessorCount} cores; pwsh is 'dotnet pwsh' (the repository's local tool)");
+
+    // The Python with scikit-learn (Debian's), as MLMODELS_PYTHON names it for the cmdlets and the server.
+    var env = new Dictionary<string, string>
+    {
+        ["PSModulePath"] = Path.Combine(repo, "out") + Path.PathSeparator + Environment.GetEnvironmentVariable("PSModulePath"),
+        ["MLMODELS_PYTHON"] = "/usr/bin/python3",
+    };
+    string[] Pwsh(string script) => ["pwsh", "-NoProfile", "-NonInteractive", "-Command", script];
+    var results = new Dictionary<string, List<double>>();
+    void Add(string key, double v) { if (!results.TryGetValue(key, out var l)) results[key] = l = []; l.Add(v); }
+    for (int run = 0; run < opt.Runs; run++)
+    {
+        Add("pwsh -c exit", TimeProcess("dotnet", Pwsh("exit"), repo, env));
+        var inside = Run("dotnet", Pwsh($"$i = Measure-Command {{ Import-Module '{module}' }}; $g = Measure-Command {{ $null = Get-MLModel '{sklearn}' }}; " +
+            "[string]::Format([cultureinfo]::InvariantCulture, '{0} {1}', $i.TotalSeconds, $g.TotalSeconds)"), repo).Trim().Split(' ');
+        Add("Import-Module", double.Parse(inside[0], CultureInfo.InvariantCulture));
+        Add("Get-MLModel, first in the session", double.Parse(inside[1], CultureInfo.InvariantCulture));
+        Add("server start to first /ping (onnx)", ServerToPing(module, onnxModel, env));
+        Add("server start to first /ping (sklearn)", ServerToPing(module, sklearn, env));
+        Add("Python worker start to first prediction", Time(() =>
+        {
+            var model = ModelStore.Load(sklearn);
+            using var scorer = MlModels.Core.Scoring.Python.PythonScorer.Start(model, new MlModels.Core.Scoring.Python.PythonOptions("/usr/bin/python3"));
+            scorer.Predict(new FrameInput(CsvInput.Read(small, names => scorer.PlanColumns(names, null), 10).First()), null);
+        }));
+        foreach (var (label, csv) in new[] { ("10 rows", small), ($"{opt.Rows:N0} rows", big) })
+        {
+            var ours = Path.Combine(opt.Work, "whole-ours.json");
+            var theirs = Path.Combine(opt.Work, "whole-python.json");
+            Add($"whole command, sklearn, {label}: pwsh", TimeProcess("dotnet", Pwsh($"Get-MLModel '{sklearn}' | Invoke-MLModelPrediction -InputCsv '{csv}' -OutputPath '{ours}' -Force"), repo, env));
+            Add($"whole command, sklearn, {label}: python", TimeProcess("/usr/bin/python3", [Path.Combine(repo, "bench/python_predict_cli.py"), sklearn, csv, theirs], repo, null));
+        }
+        Console.WriteLine($"  run {run + 1} done");
+    }
+    Console.WriteLine();
+    foreach (var (key, values) in results) Console.WriteLine($"{key,-48} median {Median(values),7:F3}s  (runs: {string.Join(" ", values.Select(v => v.ToString("F2", CultureInfo.InvariantCulture)))})");
+    foreach (var label in new[] { "10 rows", $"{opt.Rows:N0} rows" })
+    {
+        double p = Median(results[$"whole command, sklearn, {label}: pwsh"]), y = Median(results[$"whole command, sklearn, {label}: python"]);
+        Console.WriteLine($"whole command, sklearn, {label}: python / pwsh = {y / p:F2}x");
+    }
+    return 0;
+}
+
+static double TimeProcess(string exe, IEnumerable<string> arguments, string cwd, IReadOnlyDictionary<string, string>? env)
+{
+    var psi = new ProcessStartInfo(exe, arguments) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = cwd };
+    if (env != null) foreach (var (k, v) in env) psi.Environment[k] = v;
+    var sw = Stopwatch.StartNew();
+    using var p = Process.Start(psi)!;
+    var stdout = p.StandardOutput.ReadToEndAsync();
+    var stderr = p.StandardError.ReadToEnd();
+    p.WaitForExit();
+    sw.Stop();
+    if (p.ExitCode != 0 || stderr.Length > 0) throw new InvalidOperationException($"{exe} {string.Join(' ', arguments)} failed ({p.ExitCode}): {stderr}{stdout.Result}");
+    return sw.Elapsed.TotalSeconds;
+}
+
+// The server as Start-MLModelServer runs it (dotnet dependencies/MlModels.Server.dll), from launch to a 200 from /ping.
+static double ServerToPing(string module, string modelDir, IReadOnlyDictionary<string, string> env)
+{
+    int port;
+    using (var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0)) { l.Start(); port = ((System.Net.IPEndPoint)l.LocalEndpoint).Port; }
+    var psi = new ProcessStartInfo("dotnet", [Path.Combine(module, "dependencies/MlModels.Server.dll"), "--model", modelDir, "--port", port.ToString(CultureInfo.InvariantCulture)])
+    { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+    foreach (var (k, v) in env) psi.Environment[k] = v;
+    using var http = new System.Net.Http.HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+    var sw = Stopwatch.StartNew();
+    using var p = Process.Start(psi)!;
+    p.OutputDataReceived += (_, _) => { };
+    p.ErrorDataReceived += (_, _) => { };
+    p.BeginOutputReadLine();
+    p.BeginErrorReadLine();
+    try
+    {
+        while (sw.Elapsed < TimeSpan.FromSeconds(120))
+        {
+            if (p.HasExited) throw new InvalidOperationException($"the server exited ({p.ExitCode})");
+            try
+            {
+                using var response = http.GetAsync($"http://127.0.0.1:{port}/ping").GetAwaiter().GetResult();
+                if (response.IsSuccessStatusCode) return sw.Elapsed.TotalSeconds;
+            }
+            catch (System.Net.Http.HttpRequestException) { }
+            catch (TaskCanceledException) { }
+            Thread.Sleep(5);
+        }
+        throw new TimeoutException("the server did not answer /ping in 120 s");
+    }
+    finally
+    {
+        try { p.Kill(entireProcessTree: true); p.WaitForExit(); } catch (InvalidOperationException) { }
+    }
 }
 
 // bench/python_baseline.py prints its wall and CPU seconds.
