@@ -156,12 +156,26 @@ public sealed class ScoringService : IDisposable
         return await ScoreElsewhereAsync(mediaType, inline ? buffer.AsSpan(0, length).ToArray() : buffer, length, aborted).ConfigureAwait(false);
     }
 
-    /// <summary>Scores on another thread, answering 504 at the timeout even while the work goes on.</summary>
+    /// <summary>
+    /// Scores on another thread, answering 504 at the timeout even while the work goes on. A Python request first
+    /// waits for a free worker (one being restarted included) without the clock running: the timeout counts from the
+    /// moment a worker takes the request, as gunicorn's does under MLflow's server.
+    /// </summary>
     private async Task<ServingResponse> ScoreElsewhereAsync(string mediaType, byte[] buffer, int length, CancellationToken aborted)
     {
+        IScorer? scorer = null;
+        if (_pool != null)
+        {
+            try { scorer = await Task.Run(() => _pool.Rent(aborted), aborted).ConfigureAwait(false); }
+            catch (Exception ex) when (ex is PythonWorkerException or InvalidOperationException)
+            {
+                _log?.Invoke($"no Python worker could be started: {ex.Message}");
+                return ServingResponse.Error(503, "SERVICE_UNAVAILABLE", $"No Python worker is available: {ex.Message}");
+            }
+        }
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
         timeout.CancelAfter(_options.Timeout);
-        var work = Task.Run(() => Score(mediaType, buffer, length, timeout.Token), timeout.Token);
+        var work = Task.Run(() => Score(mediaType, buffer, length, timeout.Token, scorer), CancellationToken.None);
         try
         {
             return await work.WaitAsync(_options.Timeout, aborted).ConfigureAwait(false);
@@ -209,16 +223,17 @@ public sealed class ScoringService : IDisposable
         }
     }
 
-    private ServingResponse Score(string mediaType, byte[] body, int length, CancellationToken ct)
+    private ServingResponse Score(string mediaType, byte[] body, int length, CancellationToken ct, IScorer? preRented = null)
     {
-        IScorer? rented = null;
+        // A worker rented before the call is returned here too, whatever happens.
+        IScorer? rented = preRented;
         try
         {
             Prediction prediction;
             bool unwrapped = false;
             if (mediaType == "text/csv")
             {
-                rented = Rent(ct);
+                rented ??= Rent(ct);
                 prediction = PredictionEngine.ScoreCsvBody(rented, new MemoryStream(body, 0, length, writable: false), null, ct);
             }
             else
@@ -229,7 +244,7 @@ public sealed class ScoringService : IDisposable
                 if (_split != null && _split.TryScore(bytes.Span, ct, out var direct))
                     return new ServingResponse(200, "application/json", PredictionJsonWriter.ToBytes(direct!, false));
                 using var request = ScoringRequest.Parse(bytes, "the request body");
-                rented = Rent(ct);
+                rented ??= Rent(ct);
                 prediction = PredictionEngine.ScoreRequest(rented, request, null, ct);
                 unwrapped = request.IsUnified;
             }
