@@ -137,6 +137,8 @@ public sealed partial class ArmFake : HttpMessageHandler
             ("POST", ["datastores", var ds, "listSecrets"]) => Example("Datastore/listSecrets.json", "200", o => o["key"] = DatastoreKey),
             ("GET", ["models", var name, "versions"]) => List(rest + "/"),
             ("PUT", ["models", _, "versions", _]) => ModelVersion(rest, json),
+            ("PUT", ["codes", _, "versions", _]) => CodeVersion(rest, json),
+            ("PUT", ["environments", _, "versions", _]) => EnvironmentVersion(rest, json),
             ("GET", ["onlineEndpoints"]) => List(rest + "/", depth: 1),
             ("GET", ["onlineEndpoints", _]) or ("GET", ["onlineEndpoints", _, "deployments", _]) or ("GET", ["batchEndpoints", _]) or ("GET", ["batchEndpoints", _, "deployments", _]) or ("GET", ["jobs", _]) => Get(rest),
             ("GET", ["onlineEndpoints", var ep, "deployments"]) => List(rest + "/", depth: 1),
@@ -184,6 +186,28 @@ public sealed partial class ArmFake : HttpMessageHandler
         return Store(rest, "Workspace/ModelVersion/createOrUpdate.json", existed ? "200" : "201", json!);
     }
 
+    private HttpResponseMessage CodeVersion(string rest, JsonObject? json)
+    {
+        if (json?["properties"] is not JsonObject props) return Violation($"PUT {rest}: 'properties' is required");
+        var uri = props["codeUri"]?.GetValue<string>() ?? "";
+        if (!Uri.TryCreate(uri, UriKind.Absolute, out var parsed) || parsed.Scheme is not ("https" or "azureml"))
+            return Violation($"PUT {rest}: codeUri '{uri}' is not a storage URL");
+        // No 2025-12-01 example of CodeVersions_CreateOrUpdate is stored: the answer is the request with its id and name, as ARM echoes a resource.
+        var doc = new JsonObject { ["id"] = WsPath + rest, ["name"] = rest.Split('/')[^1], ["type"] = "Microsoft.MachineLearningServices/workspaces/codes/versions", ["properties"] = props.DeepClone() };
+        var existed = Resources.ContainsKey(rest);
+        Resources[rest] = doc;
+        return Json(existed ? HttpStatusCode.OK : HttpStatusCode.Created, doc.DeepClone());
+    }
+
+    private HttpResponseMessage EnvironmentVersion(string rest, JsonObject? json)
+    {
+        if (json?["properties"] is not JsonObject props) return Violation($"PUT {rest}: 'properties' is required");
+        if (props["image"] == null && props["build"] == null) return Violation($"PUT {rest}: an environment needs an image or a build context");
+        if (props["build"] is JsonObject b && b["contextUri"] == null) return Violation($"PUT {rest}: build.contextUri is required");
+        var existed = Resources.ContainsKey(rest);
+        return Store(rest, "Workspace/EnvironmentVersion/createOrUpdate.json", existed ? "200" : "201", json!);
+    }
+
     private HttpResponseMessage PutEndpoint(string rest, JsonObject? json, string example)
     {
         if (json?["location"] == null) return Violation($"PUT {rest}: 'location' is required");
@@ -207,7 +231,16 @@ public sealed partial class ArmFake : HttpMessageHandler
         if (props == null) return Violation($"PUT {rest}: 'properties' is required");
         if (props["endpointComputeType"]?.GetValue<string>() is not ("Managed" or "Kubernetes")) return Violation($"PUT {rest}: discriminator endpointComputeType is required");
         if (props["scaleSettings"] is JsonObject s && s["scaleType"] == null) return Violation($"PUT {rest}: scaleSettings.scaleType is required");
-        if (props["codeConfiguration"] is JsonObject c && c["scoringScript"] == null) return Violation($"PUT {rest}: codeConfiguration.scoringScript is required");
+        if (props["codeConfiguration"] is JsonObject c)
+        {
+            if (c["scoringScript"] == null) return Violation($"PUT {rest}: codeConfiguration.scoringScript is required");
+            var codeId = c["codeId"]?.GetValue<string>();
+            if (codeId == null || !codeId.Contains("/codes/", StringComparison.Ordinal) || !Resources.ContainsKey(codeId[codeId.IndexOf("/codes/", StringComparison.Ordinal)..]))
+                return Violation($"PUT {rest}: codeConfiguration.codeId '{codeId}' is not a registered code version");
+            var envId = props["environmentId"]?.GetValue<string>();
+            if (envId == null || !envId.Contains("/environments/", StringComparison.Ordinal) || !Resources.ContainsKey(envId[envId.IndexOf("/environments/", StringComparison.Ordinal)..]))
+                return Violation($"PUT {rest}: a scoring script needs environmentId of a registered environment version, not '{envId}'");
+        }
         var model = props["model"]?.GetValue<string>();
         if (model == null || !Resources.ContainsKey(model[model.IndexOf("/models/", StringComparison.Ordinal)..]))
             return Violation($"PUT {rest}: model '{model}' is not a registered model version");

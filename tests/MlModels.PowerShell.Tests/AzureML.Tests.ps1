@@ -74,7 +74,7 @@ Describe 'Publish-MLModelAzureML' {
     It 'sends a model without a python_function flavor to the scoring-script deployment' {
         $dir = New-TestModel (Join-Path $TestDrive 'onnx-only') "flavors:`n  onnx:`n    data: model.onnx`n"
         { Publish-MLModelAzureML -Path $dir -EndpointName churn-endpoint @Ws -ErrorAction Stop } |
-            Should -Throw -ErrorId 'ModelNotServableNoCode,*'
+            Should -Throw -ErrorId 'ModelNotServableNoCode,*' -ExpectedMessage '*Publish-MLModelAzureML -ScoringScript -CodePath*'
     }
 
     It 'with -WhatIf makes no call and needs no sign-in' {
@@ -86,6 +86,21 @@ Publish-MLModelAzureML -Path '$(Join-Path $Examples 'pyfunc-custom')' -EndpointN
         $text | Should -Match 'PUT https://management\.azure\.com/subscriptions/sub1/resourceGroups/ml-rg/providers/Microsoft\.MachineLearningServices/workspaces/ml-ws/models/pyfunc-custom/versions/\{next\}\?api-version=2025-12-01'
         $text | Should -Match 'onlineEndpoints/churn-endpoint/deployments/blue\?api-version=2025-12-01'
         $text | Should -Match 'traffic blue=90, green=10'
+    }
+
+    It 'with -ScoringScript -WhatIf lists the code and environment versions, and refuses a code folder without score.py' {
+        $dest = Join-Path $TestDrive 'script-export'
+        Export-MLModelAzureML -Path (Join-Path $Examples 'pyfunc-custom') -DestinationPath $dest -EndpointName churn-endpoint | Out-Null
+        $out = Invoke-FreshPwsh @"
+Import-Module '$ModulePath'
+Publish-MLModelAzureML -Path '$(Join-Path $Examples 'pyfunc-custom')' -EndpointName churn-endpoint -ResourceGroupName ml-rg -WorkspaceName ml-ws -SubscriptionId sub1 -CodePath '$dest' -WhatIf
+"@
+        $text = $out -join "`n"
+        $text | Should -Match 'workspaces/ml-ws/codes/pyfunc-custom-code/versions/\{next\}\?api-version=2025-12-01 \(CodeVersions_CreateOrUpdate\)'
+        $text | Should -Match 'workspaces/ml-ws/environments/pyfunc-custom-env/versions/\{next\}\?api-version=2025-12-01 \(EnvironmentVersions_CreateOrUpdate'
+        { Publish-MLModelAzureML -Path (Join-Path $Examples 'pyfunc-custom') -EndpointName churn-endpoint @Ws -CodePath $TestDrive -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ScoringScriptNotFound,*'
+        (Get-Content (Join-Path $dest 'deploy.ps1') -Raw) | Should -Match '\$publish\.CodePath = \$PSScriptRoot'
     }
 
     It 'names every credential source and Connect-AzAccount when not signed in' {

@@ -73,6 +73,12 @@ public sealed class AzureMLClient(ArmClient arm, AzureMLWorkspace workspace)
     public Task<ModelVersionResource> CreateModelVersionAsync(string name, string version, ModelVersionResource body, CancellationToken ct) =>
         Arm.PutAsync(P + "/models/" + E(name) + "/versions/" + E(version), body, AzureMLJson.Default.ModelVersionResource, ct);
 
+    public Task<CodeVersionResource> CreateCodeVersionAsync(string name, string version, CodeVersionResource body, CancellationToken ct) =>
+        Arm.PutAsync(P + "/codes/" + E(name) + "/versions/" + E(version), body, AzureMLJson.Default.CodeVersionResource, ct);
+
+    public Task<EnvironmentVersionResource> CreateEnvironmentVersionAsync(string name, string version, EnvironmentVersionResource body, CancellationToken ct) =>
+        Arm.PutAsync(P + "/environments/" + E(name) + "/versions/" + E(version), body, AzureMLJson.Default.EnvironmentVersionResource, ct);
+
     public Task<OnlineEndpointResource?> FindOnlineEndpointAsync(string name, CancellationToken ct) =>
         Arm.FindAsync(P + "/onlineEndpoints/" + E(name), AzureMLJson.Default.OnlineEndpointResource, ct);
 

@@ -20,6 +20,12 @@ public sealed record AzureMLPublishRequest(string ModelPath, string EndpointName
     /// <summary>The compute cluster a batch deployment runs on.</summary>
     public string? ComputeName { get; init; }
     public int MiniBatchSize { get; init; } = 10;
+    /// <summary>Deploys score.py with its environment (a code version and an environment version) instead of no-code.</summary>
+    public bool ScoringScript { get; init; }
+    /// <summary>A folder with the score.py to deploy (an Export-MLModelAzureML folder, perhaps edited) and environment/conda.yaml; default: the module's score.py and the model's environment.</summary>
+    public string? CodePath { get; init; }
+    /// <summary>The base image of the scoring script's environment.</summary>
+    public string EnvironmentImage { get; init; } = AzureMLExportOptions.DefaultImage;
     /// <summary>How many lines of the deployment's logs to show when it fails.</summary>
     public int LogTail { get; init; } = 100;
 }
@@ -66,8 +72,16 @@ public sealed class AzureMLDeployer(AzureMLClient client, DatastoreUploader uplo
         if (r.InstanceCount < 1) throw new ArgumentException($"The instance count must be at least 1, not {r.InstanceCount}.");
         if (r.Batch && string.IsNullOrEmpty(r.ComputeName)) throw new ArgumentException("A batch deployment runs on a compute cluster: give its name (-ComputeName).");
         if (r.Traffic != null) CheckTraffic(r.Traffic);
-        if (!model.Flavors.ContainsKey("python_function"))
-            throw new NotSupportedException($"The model at '{r.ModelPath}' has no python_function flavor, so Azure ML cannot serve it without a scoring script (no-code deployment). Export it with Export-MLModelAzureML and deploy its scoring-script deployment (deployment-scoring-script.yml, score.py with its environment).");
+        if (r.ScoringScript)
+        {
+            if (r.Batch) throw new ArgumentException("A scoring-script deployment is made on an online endpoint; batch endpoints serve the model no-code.");
+            if (r.CodePath != null && !File.Exists(Path.Combine(r.CodePath, ScoringScriptFile)))
+                throw new FileNotFoundException($"The code folder '{r.CodePath}' has no {ScoringScriptFile}.", Path.Combine(r.CodePath, ScoringScriptFile));
+            if (r.CodePath == null && !model.Flavors.ContainsKey("python_function"))
+                throw new NotSupportedException($"The model at '{r.ModelPath}' has no python_function flavor, and the module's score.py loads models with mlflow.pyfunc. Export it with Export-MLModelAzureML, make the folder's score.py load this model, and deploy that folder: Publish-MLModelAzureML -ScoringScript -CodePath <folder>.");
+        }
+        else if (!model.Flavors.ContainsKey("python_function"))
+            throw new NotSupportedException($"The model at '{r.ModelPath}' has no python_function flavor, so Azure ML cannot serve it without a scoring script (no-code deployment). Deploy it with a scoring script instead: Export-MLModelAzureML writes score.py with its environment (deployment-scoring-script.yml for the az CLI); make score.py load this model and run Publish-MLModelAzureML -ScoringScript -CodePath <that folder>.");
     }
 
     public static void CheckTraffic(IReadOnlyDictionary<string, int> traffic)
@@ -106,7 +120,14 @@ public sealed class AzureMLDeployer(AzureMLClient client, DatastoreUploader uplo
             $"PUT blobs LocalUpload/{{content hash}}/{Path.GetFileName(Path.TrimEndingDirectorySeparator(r.ModelPath))}/* (Azure Storage, the model folder)",
         };
         if (r.ModelVersion == null) calls.Add($"GET {U($"/models/{model}/versions")} (ModelVersions_List, for the next version)");
-        calls.Add($"PUT {U($"/models/{model}/versions/{Uri.EscapeDataString(r.ModelVersion ?? "{next}")}")} (ModelVersions_CreateOrUpdate, mlflow_model)");
+        var version = Uri.EscapeDataString(r.ModelVersion ?? "{next}");
+        calls.Add($"PUT {U($"/models/{model}/versions/{version}")} (ModelVersions_CreateOrUpdate, mlflow_model)");
+        if (r.ScoringScript)
+        {
+            calls.Add($"PUT blobs LocalUpload/{{content hash}}/code/{ScoringScriptFile} (Azure Storage, the scoring script)");
+            calls.Add($"PUT {U($"/codes/{model}-code/versions/{version}")} (CodeVersions_CreateOrUpdate)");
+            calls.Add($"PUT {U($"/environments/{model}-env/versions/{version}")} (EnvironmentVersions_CreateOrUpdate, {r.EnvironmentImage} with the conda file)");
+        }
         calls.Add($"GET {U($"/{kind}/{ep}")} ({(r.Batch ? "BatchEndpoints_Get" : "OnlineEndpoints_Get")})");
         calls.Add($"PUT {U($"/{kind}/{ep}")} ({(r.Batch ? "BatchEndpoints_CreateOrUpdate" : "OnlineEndpoints_CreateOrUpdate")}, where it does not exist)");
         calls.Add($"PUT {U($"/{kind}/{ep}/deployments/{dep}")} ({(r.Batch ? "BatchDeployments_CreateOrUpdate" : "OnlineDeployments_CreateOrUpdate")})");
@@ -136,10 +157,47 @@ public sealed class AzureMLDeployer(AzureMLClient client, DatastoreUploader uplo
             "mlflow_model", upload.AzureMLUri, r.Description, Flavors: flavors,
             Properties: model.RunId == null ? null : new Dictionary<string, string> { ["mlflow.run_id"] = model.RunId })), ct).ConfigureAwait(false);
         var modelId = mv.Id ?? $"{Ws}/models/{modelName}/versions/{version}";
+        (string CodeId, string EnvironmentId)? script = r.ScoringScript ? await ScoringScriptAsync(r, model, datastore, modelName, version, progress, ct).ConfigureAwait(false) : null;
 
         return r.Batch
             ? await PublishBatchAsync(r, location, modelId, progress, ct).ConfigureAwait(false)
-            : await PublishOnlineAsync(r, location, modelId, progress, ct).ConfigureAwait(false);
+            : await PublishOnlineAsync(r, location, modelId, script, progress, ct).ConfigureAwait(false);
+    }
+
+    public const string ScoringScriptFile = "score.py";
+
+    /// <summary>
+    /// The scoring script's parts, as the az CLI makes them for a deployment with code_configuration: the script's
+    /// folder uploaded to the datastore and registered as a code version, and an environment version (base image and
+    /// conda file). Names follow the model: &lt;model&gt;-code and &lt;model&gt;-env, at the model's version.
+    /// </summary>
+    private async Task<(string CodeId, string EnvironmentId)> ScoringScriptAsync(AzureMLPublishRequest r, MLModel model, DatastoreResource datastore,
+        string modelName, string version, IProgress<DeploymentProgress>? progress, CancellationToken ct)
+    {
+        var staging = Path.Combine(Path.GetTempPath(), "mlmodels-azureml-code-" + Guid.NewGuid().ToString("N"));
+        var code = Path.Combine(staging, "code");
+        try
+        {
+            Directory.CreateDirectory(code);
+            // The script and the Python files beside it; the model travels as the model asset, not as code.
+            if (r.CodePath == null) File.WriteAllText(Path.Combine(code, ScoringScriptFile), AzureMLExporter.ScorePy());
+            else foreach (var py in Directory.GetFiles(r.CodePath, "*.py")) File.Copy(py, Path.Combine(code, Path.GetFileName(py)));
+            var conda = r.CodePath != null && File.Exists(Path.Combine(r.CodePath, "environment", "conda.yaml"))
+                ? File.ReadAllText(Path.Combine(r.CodePath, "environment", "conda.yaml"))
+                : Core.Format.Yaml.YamlWriter.Write(AzureMLExporter.Conda(model));
+            progress?.Report(new DeploymentProgress("Publishing to Azure ML", $"Uploading {ScoringScriptFile}"));
+            var upload = await uploader.UploadFolderAsync(datastore, code, progress, ct).ConfigureAwait(false);
+            var codeUri = DatastoreUploader.ContainerUri(datastore.Properties!, null).ToString().TrimEnd('/') + "/" + upload.BlobPrefix;
+            var codeVersion = await client.CreateCodeVersionAsync(modelName + "-code", version, new CodeVersionResource(new CodeVersionProperties(codeUri, r.Description)), ct).ConfigureAwait(false);
+            progress?.Report(new DeploymentProgress("Publishing to Azure ML", $"Registering environment {modelName}-env:{version}"));
+            var environment = await client.CreateEnvironmentVersionAsync(modelName + "-env", version, new EnvironmentVersionResource(
+                new EnvironmentVersionProperties(r.EnvironmentImage, conda, Description: r.Description)), ct).ConfigureAwait(false);
+            return (codeVersion.Id ?? $"{Ws}/codes/{modelName}-code/versions/{version}", environment.Id ?? $"{Ws}/environments/{modelName}-env/versions/{version}");
+        }
+        finally
+        {
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        }
     }
 
     private async Task<string> NextVersionAsync(string modelName, CancellationToken ct)
@@ -149,7 +207,8 @@ public sealed class AzureMLDeployer(AzureMLClient client, DatastoreUploader uplo
         return (latest + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    private async Task<AzureMLEndpoint> PublishOnlineAsync(AzureMLPublishRequest r, string location, string modelId, IProgress<DeploymentProgress>? progress, CancellationToken ct)
+    private async Task<AzureMLEndpoint> PublishOnlineAsync(AzureMLPublishRequest r, string location, string modelId, (string CodeId, string EnvironmentId)? script,
+        IProgress<DeploymentProgress>? progress, CancellationToken ct)
     {
         var existing = await client.FindOnlineEndpointAsync(r.EndpointName, ct).ConfigureAwait(false);
         var created = existing == null;
@@ -157,7 +216,8 @@ public sealed class AzureMLDeployer(AzureMLClient client, DatastoreUploader uplo
             new OnlineEndpointResource(location, new OnlineEndpointProperties(r.AuthMode, r.Description), Identity: new ResourceIdentity("SystemAssigned")), progress, ct).ConfigureAwait(false);
 
         var body = new OnlineDeploymentResource(location,
-            new OnlineDeploymentProperties("Managed", Model: modelId, InstanceType: r.InstanceType, ScaleSettings: new ScaleSettings("Default"), Description: r.Description),
+            new OnlineDeploymentProperties("Managed", Model: modelId, InstanceType: r.InstanceType, ScaleSettings: new ScaleSettings("Default"), Description: r.Description,
+                CodeConfiguration: script is { } s ? new CodeConfiguration(s.CodeId, ScoringScriptFile) : null, EnvironmentId: script?.EnvironmentId),
             new DeploymentSku("Default", r.InstanceCount));
         OnlineDeploymentResource deployment;
         try

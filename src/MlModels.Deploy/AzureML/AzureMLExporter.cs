@@ -12,7 +12,10 @@ public sealed record AzureMLExportOptions(string EndpointName)
     public string InstanceType { get; init; } = "Standard_DS3_v2";
     public int InstanceCount { get; init; } = 1;
     /// <summary>The base image of the scoring-script deployment's environment.</summary>
-    public string Image { get; init; } = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest";
+    public string Image { get; init; } = DefaultImage;
+
+    /// <summary>Azure ML's curated inference base image, where the scoring script's conda environment is laid.</summary>
+    public const string DefaultImage = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest";
     public bool Force { get; init; }
 }
 
@@ -211,7 +214,9 @@ public static class AzureMLExporter
         param(
             [Parameter(Mandatory)] [string] $ResourceGroupName,
             [Parameter(Mandatory)] [string] $WorkspaceName,
-            [string] $SubscriptionId
+            [string] $SubscriptionId,
+            # Deploys this folder's score.py with environment/conda.yaml instead of no-code (as create_service.sh scoring-script).
+            [switch] $ScoringScript
         )
         $publish = @{
             Path              = Join-Path $PSScriptRoot 'model'
@@ -224,6 +229,7 @@ public static class AzureMLExporter
             WorkspaceName     = $WorkspaceName
         }
         if ($SubscriptionId) { $publish.SubscriptionId = $SubscriptionId }
+        if ($ScoringScript) { $publish.ScoringScript = $true; $publish.CodePath = $PSScriptRoot }
         Publish-MLModelAzureML @publish -WhatIf:$WhatIfPreference
 
         """;

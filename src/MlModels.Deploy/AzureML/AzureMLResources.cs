@@ -49,6 +49,16 @@ public sealed record OnlineEndpointResource(
 
 public sealed record ScaleSettings(string ScaleType);
 
+/// <summary>CodeVersions_CreateOrUpdate: a scoring script's folder in storage.</summary>
+public sealed record CodeVersionProperties(string CodeUri, string? Description = null);
+
+public sealed record CodeVersionResource(CodeVersionProperties Properties, string? Id = null, string? Name = null);
+
+/// <summary>EnvironmentVersions_CreateOrUpdate: a base image with a conda file laid over it.</summary>
+public sealed record EnvironmentVersionProperties(string? Image, string? CondaFile, string OsType = "Linux", string? Description = null);
+
+public sealed record EnvironmentVersionResource(EnvironmentVersionProperties Properties, string? Id = null, string? Name = null);
+
 public sealed record CodeConfiguration(string? CodeId, string ScoringScript);
 
 public sealed record DeploymentSku(string Name, int? Capacity = null, string? Tier = null);
@@ -97,6 +107,8 @@ public sealed record BatchDeploymentResource(
 [JsonSerializable(typeof(DatastoreList))]
 [JsonSerializable(typeof(DatastoreSecrets))]
 [JsonSerializable(typeof(ModelVersionResource))]
+[JsonSerializable(typeof(CodeVersionResource))]
+[JsonSerializable(typeof(EnvironmentVersionResource))]
 [JsonSerializable(typeof(OnlineEndpointResource))]
 [JsonSerializable(typeof(OnlineDeploymentResource))]
 [JsonSerializable(typeof(DeploymentLogsRequest))]

@@ -63,6 +63,18 @@ public sealed class PublishMLModelAzureMLCommand : AzureMLCmdlet
     [Parameter]
     public string? Description { get; set; }
 
+    /// <summary>Deploys score.py with its environment (code configuration and environment version) instead of no-code.</summary>
+    [Parameter(ParameterSetName = OnlineSet)]
+    public SwitchParameter ScoringScript { get; set; }
+
+    /// <summary>With -ScoringScript: a folder with score.py and environment/conda.yaml (an Export-MLModelAzureML folder).</summary>
+    [Parameter(ParameterSetName = OnlineSet)]
+    public string? CodePath { get; set; }
+
+    /// <summary>With -ScoringScript: the environment's base image.</summary>
+    [Parameter(ParameterSetName = OnlineSet)]
+    public string? EnvironmentImage { get; set; }
+
     [Parameter(Mandatory = true, ParameterSetName = BatchSet)]
     public SwitchParameter Batch { get; set; }
 
@@ -119,12 +131,20 @@ public sealed class PublishMLModelAzureMLCommand : AzureMLCmdlet
             DeploymentName = DeploymentName, ModelName = ModelName, ModelVersion = ModelVersion, InstanceType = InstanceType,
             InstanceCount = InstanceCount, AuthMode = AuthMode, Description = Description, Batch = Batch, ComputeName = Batch ? ComputeName : null,
             MiniBatchSize = MiniBatchSize, Traffic = Traffic == null ? null : TrafficOf(Traffic),
+            ScoringScript = ScoringScript || CodePath != null,
+            CodePath = CodePath == null ? null : GetResolvedProviderPathFromPSPath(CodePath, out _).FirstOrDefault(),
+            EnvironmentImage = EnvironmentImage ?? AzureMLExportOptions.DefaultImage,
         };
         // Names, traffic and the model's servability are checked before sign-in or any call.
         try { AzureMLDeployer.Check(request, model); }
-        catch (Exception ex) when (ex is ArgumentException or NotSupportedException)
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or FileNotFoundException)
         {
-            ThrowTerminatingError(ex is NotSupportedException ? AzureError(ex, model.Path) : Errors.Record(ex, "InvalidAzureMLName", ErrorCategory.InvalidArgument, EndpointName));
+            ThrowTerminatingError(ex switch
+            {
+                NotSupportedException => AzureError(ex, model.Path),
+                FileNotFoundException f => Errors.Record(ex, "ScoringScriptNotFound", ErrorCategory.ObjectNotFound, f.FileName),
+                _ => Errors.Record(ex, "InvalidAzureMLName", ErrorCategory.InvalidArgument, EndpointName),
+            });
         }
 
         var workspace = Workspace(required: !MyInvocation.BoundParameters.ContainsKey("WhatIf"));

@@ -164,7 +164,77 @@ public sealed class AzureMLDeployerTests : IDisposable
         var ex = await Assert.ThrowsAsync<NotSupportedException>(() => _deployer.PublishAsync(Request(), model, null, default));
         Assert.Contains("Export-MLModelAzureML", ex.Message);
         Assert.Contains("score.py", ex.Message);
+        Assert.Contains("Publish-MLModelAzureML -ScoringScript", ex.Message);
         Assert.Empty(_fake.Calls);
+    }
+
+    [Fact]
+    public async Task Publish_ScoringScript_RegistersCodeAndEnvironment_AndDeploysThemWithTheModel()
+    {
+        var result = await _deployer.PublishAsync(Request() with { ScoringScript = true }, ModelStore.Load(_model), Progress, default);
+
+        Assert.Empty(_fake.Violations);
+        var script = _fake.Blobs.Single(b => b.Key.EndsWith("/code/score.py", StringComparison.Ordinal));
+        Assert.StartsWith("azureml-blobstore-test/LocalUpload/", script.Key);
+        Assert.Equal(AzureMLExporter.ScorePy().ReplaceLineEndings("\n"), Encoding.UTF8.GetString(script.Value).ReplaceLineEndings("\n"));
+        var codeUri = _fake.Resources["/codes/sk-model-code/versions/1"]["properties"]!["codeUri"]!.GetValue<string>();
+        Assert.StartsWith("https://devstoreaccount1.blob.", codeUri);
+        Assert.EndsWith(script.Key[..^"/score.py".Length], codeUri);
+        var env = _fake.Resources["/environments/sk-model-env/versions/1"]["properties"]!;
+        Assert.Equal(AzureMLExportOptions.DefaultImage, env["image"]!.GetValue<string>());
+        Assert.Contains("azureml-inference-server-http", env["condaFile"]!.GetValue<string>());
+        var deployment = _fake.Resources["/onlineEndpoints/churn-endpoint/deployments/blue"]["properties"]!;
+        Assert.Equal("score.py", deployment["codeConfiguration"]!["scoringScript"]!.GetValue<string>());
+        Assert.Equal(_fake.WsPath + "/codes/sk-model-code/versions/1", deployment["codeConfiguration"]!["codeId"]!.GetValue<string>());
+        Assert.Equal(_fake.WsPath + "/environments/sk-model-env/versions/1", deployment["environmentId"]!.GetValue<string>());
+        Assert.Equal(_fake.WsPath + "/models/sk-model/versions/1", deployment["model"]!.GetValue<string>());
+        var ws = _fake.WsPath;
+        var order = _fake.Calls.Where(c => c.StartsWith("PUT", StringComparison.Ordinal)).ToList();
+        Assert.Equal([$"PUT {ws}/models/sk-model/versions/1", $"PUT {ws}/codes/sk-model-code/versions/1", $"PUT {ws}/environments/sk-model-env/versions/1"], order.Take(3));
+        Assert.Equal("Succeeded", result.ProvisioningState);
+    }
+
+    [Fact]
+    public async Task Publish_ScoringScript_FromAnEditedExportFolder_DeploysItsPythonFilesAndEnvironment_EvenWithoutPyfunc()
+    {
+        var folder = TestPaths.NewTempDir();
+        File.WriteAllText(Path.Combine(folder, "score.py"), "import helpers\n\ndef init():\n    pass\n\ndef run(raw):\n    return helpers.X\n");
+        File.WriteAllText(Path.Combine(folder, "helpers.py"), "X = []\n");
+        Directory.CreateDirectory(Path.Combine(folder, "environment"));
+        File.WriteAllText(Path.Combine(folder, "environment", "conda.yaml"), "name: custom\ndependencies:\n- python=3.11\n");
+        Directory.CreateDirectory(Path.Combine(folder, "model"));
+        File.WriteAllText(Path.Combine(folder, "model", "MLmodel"), "flavors: {}\n");
+        var model = ModelStore.Load(_model);
+        model.RemoveFlavor("python_function");
+
+        await _deployer.PublishAsync(Request() with { ScoringScript = true, CodePath = folder }, model, null, default);
+
+        Assert.Empty(_fake.Violations);
+        // The code folder is the upload holding score.py (the model's own code/ folder is uploaded with the model).
+        var prefix = _fake.Blobs.Keys.Single(k => k.EndsWith("/code/score.py", StringComparison.Ordinal))[..^"score.py".Length];
+        var code = _fake.Blobs.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).Select(k => k[prefix.Length..]).Order(StringComparer.Ordinal);
+        Assert.Equal(["helpers.py", "score.py"], code);
+        Assert.Equal("name: custom\ndependencies:\n- python=3.11\n", _fake.Resources["/environments/sk-model-env/versions/1"]["properties"]!["condaFile"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task ScoringScript_ThatCannotLoadTheModel_OrAFolderWithoutScorePy_IsRefusedBeforeAnyCall()
+    {
+        var model = ModelStore.Load(_model);
+        model.RemoveFlavor("python_function");
+        var ex = await Assert.ThrowsAsync<NotSupportedException>(() => _deployer.PublishAsync(Request() with { ScoringScript = true }, model, null, default));
+        Assert.Contains("-CodePath", ex.Message);
+        await Assert.ThrowsAsync<FileNotFoundException>(() => _deployer.PublishAsync(Request() with { ScoringScript = true, CodePath = TestPaths.NewTempDir() }, ModelStore.Load(_model), null, default));
+        await Assert.ThrowsAsync<ArgumentException>(() => _deployer.PublishAsync(Request() with { ScoringScript = true, Batch = true, ComputeName = "cpu" }, ModelStore.Load(_model), null, default));
+        Assert.Empty(_fake.Calls);
+    }
+
+    [Fact]
+    public void Plan_OfAScoringScriptDeployment_NamesTheCodeAndEnvironmentVersions()
+    {
+        var calls = AzureMLDeployer.Plan(new Uri("https://management.azure.com/"), new AzureMLWorkspace("sub1", "rg", "ws"), Request() with { ScoringScript = true, ModelVersion = "3" });
+        Assert.Contains(calls, c => c.Contains("/codes/sk-model-code/versions/3?api-version=2025-12-01 (CodeVersions_CreateOrUpdate)", StringComparison.Ordinal));
+        Assert.Contains(calls, c => c.Contains("/environments/sk-model-env/versions/3?api-version=2025-12-01 (EnvironmentVersions_CreateOrUpdate", StringComparison.Ordinal));
     }
 
     [Fact]
