@@ -97,6 +97,10 @@ Describe 'docs/examples/azureml-workflow.ps1 against the ARM fake, Azurite and D
             -ExportPath (Join-Path $TestDrive 'export') -LocalPort 0 -LocalOptions @{ DotnetImage = $env:MLMODELS_TEST_DOTNET_BASE } `
             -ResourceManagerUrl $Server.Uri -AccessToken (ConvertTo-SecureString 'fake-arm-token' -AsPlainText -Force)
         $script:Calls = @($Server.Fake.Calls)
+        $script:FakeAzure = @{
+            ResourceGroupName = 'test-rg'; WorkspaceName = 'my-aml-workspace'; SubscriptionId = '00000000-1111-2222-3333-444444444444'
+            ResourceManagerUrl = $Server.Uri; AccessToken = (ConvertTo-SecureString 'fake-arm-token' -AsPlainText -Force)
+        }
     }
     AfterAll {
         $env:MLMODELS_AZUREML_BLOB_ENDPOINT = $SavedBlob
@@ -153,5 +157,20 @@ Describe 'docs/examples/azureml-workflow.ps1 against the ARM fake, Azurite and D
         $Calls | Should -Contain "POST /inference/batch-$Run/jobs"
         $Result.BatchJob.Name | Should -Match '^batchjob-'
         $Result.BatchJob.Properties.Status | Should -Be 'Running'
+    }
+
+    It 'deploys the exported score.py with its environment (-CodePath), and the deployment names both' {
+        $ep = Publish-MLModelAzureML -Path (Join-Path $Examples 'onnx-linear') -EndpointName "script-$Run" -CodePath $Result.Export.Path @FakeAzure
+        $Server.Fake.Violations | Should -BeNullOrEmpty
+        $ep.ProvisioningState | Should -Be 'Succeeded'
+        $version = ($ep.ModelId -split '/')[-1]
+        $code = $Server.Fake.Resources["/codes/onnx-linear-code/versions/$version"]
+        $code | Should -Not -BeNullOrEmpty
+        $code['properties']['codeUri'].GetValue[string]() | Should -Match '^https://devstoreaccount1\.blob\.\S+/azureml-blobstore-test/LocalUpload/[0-9a-f]+/code$'
+        $environment = $Server.Fake.Resources["/environments/onnx-linear-env/versions/$version"]
+        $environment['properties']['condaFile'].GetValue[string]() | Should -Be (Get-Content (Join-Path $Result.Export.Path 'environment/conda.yaml') -Raw)
+        $deployment = $Server.Fake.Resources["/onlineEndpoints/script-$Run/deployments/blue"]
+        $deployment['properties']['codeConfiguration']['scoringScript'].GetValue[string]() | Should -Be 'score.py'
+        $deployment['properties']['environmentId'].GetValue[string]() | Should -Be "$($Server.Fake.WsPath)/environments/onnx-linear-env/versions/$version"
     }
 }
