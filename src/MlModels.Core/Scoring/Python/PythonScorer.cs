@@ -41,10 +41,10 @@ public sealed class PythonScorer : IScorer
     /// <summary>True when the worker came warm from the cache rather than being started for this scorer.</summary>
     public bool Reused => WaitReady(CancellationToken.None).Reused;
 
-    /// <summary>Starts a worker of its own for the model and waits until it has loaded the model.</summary>
+    /// <summary>Starts a worker of its own for the model and waits until it has loaded the model; Dispose waits for the worker to exit.</summary>
     public static PythonScorer Start(MLModel model, PythonOptions? options = null, Action<string>? stderr = null, Action<string>? warn = null, IProgress<string>? envProgress = null, CancellationToken ct = default)
     {
-        var scorer = Begin(model, options, stderr, warn, envProgress, null, null, ct);
+        var scorer = Begin(model, options, stderr, warn, envProgress, null, null, ct, stopInBackground: false);
         try
         {
             scorer.WaitReady(ct);
@@ -59,12 +59,16 @@ public sealed class PythonScorer : IScorer
 
     /// <summary>
     /// Returns at once while the worker starts (or comes warm from <paramref name="cache"/>; null: a worker of its
-    /// own, stopped on Dispose) in the background, so reading the input overlaps it. Start failures surface at
-    /// <see cref="WaitReady"/> or the first <see cref="Predict"/>. <paramref name="info"/> gets one line saying which
-    /// worker scores, on the thread that first waits for it.
+    /// own, stopped on Dispose without waiting for Python to shut down) in the background, so reading the input
+    /// overlaps it. Start failures surface at <see cref="WaitReady"/> or the first <see cref="Predict"/>.
+    /// <paramref name="info"/> gets one line saying which worker scores, on the thread that first waits for it.
     /// </summary>
     public static PythonScorer Begin(MLModel model, PythonOptions? options, Action<string>? stderr, Action<string>? warn, IProgress<string>? envProgress,
-        PythonWorkerCache? cache, Action<string>? info, CancellationToken ct = default)
+        PythonWorkerCache? cache, Action<string>? info, CancellationToken ct = default) =>
+        Begin(model, options, stderr, warn, envProgress, cache, info, ct, stopInBackground: true);
+
+    private static PythonScorer Begin(MLModel model, PythonOptions? options, Action<string>? stderr, Action<string>? warn, IProgress<string>? envProgress,
+        PythonWorkerCache? cache, Action<string>? info, CancellationToken ct, bool stopInBackground)
     {
         options ??= new PythonOptions();
         var lease = Task.Factory.StartNew(() =>
@@ -72,7 +76,7 @@ public sealed class PythonScorer : IScorer
             var basePython = PythonEnvironments.ChoosePython(options.PythonPath);
             var python = PythonEnvironments.Prepare(model, basePython, options.EnvManager, envProgress, ct);
             return cache == null
-                ? PythonWorkerLease.Private(PythonWorker.Start(model, python, stderr, options.Load))
+                ? PythonWorkerLease.Private(PythonWorker.Start(model, python, stderr, options.Load), stopInBackground)
                 : cache.Acquire(model, basePython, python, options.EnvManager, stderr, options.Load);
         }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         return new PythonScorer(model, lease, options, warn, info);

@@ -147,6 +147,11 @@ public sealed class PythonWorker : IDisposable
             var reader = _process.StandardError;
             while ((line = reader.ReadLine()) != null)
             {
+                if (line == ReplyMark)
+                {
+                    lock (_marks) { _marksSeen++; Monitor.PulseAll(_marks); }
+                    continue;
+                }
                 lock (_lastStderr)
                 {
                     _lastStderr.Enqueue(line);
@@ -157,6 +162,26 @@ public sealed class PythonWorker : IDisposable
         }
         catch (IOException) { }
         catch (ObjectDisposedException) { }
+        finally { lock (_marks) { _stderrClosed = true; Monitor.PulseAll(_marks); } }
+    }
+
+    // The worker writes this line to stderr just before each reply, so everything the model printed while handling a
+    // request reaches that call's sink before the call returns (stderr and stdout are separate pipes, read apart).
+    private const string ReplyMark = "\u001emlmodels-reply";
+    private readonly object _marks = new();
+    private long _marksSeen, _replies;
+    private bool _stderrClosed;
+
+    private void AwaitReplyMark()
+    {
+        var expected = ++_replies;
+        var deadline = Environment.TickCount64 + 2000;
+        lock (_marks)
+            while (_marksSeen < expected && !_stderrClosed)
+            {
+                var left = deadline - Environment.TickCount64;
+                if (left <= 0 || !Monitor.Wait(_marks, (int)left)) break;
+            }
     }
 
     /// <summary>Sends one request and waits for its reply; a timeout or a dead process kills the worker and throws.</summary>
@@ -203,6 +228,7 @@ public sealed class PythonWorker : IDisposable
                     throw Died(what, ex);
                 }
             }
+            AwaitReplyMark();
             var (reply, body) = result;
             if (reply["ok"]?.GetValueKind() != JsonValueKind.True)
             {
@@ -238,6 +264,17 @@ public sealed class PythonWorker : IDisposable
     {
         _broken = true;
         try { if (!_process.HasExited) _process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+    }
+
+    /// <summary>
+    /// Closes the worker's input now (it exits once it reads the end) and leaves waiting for the exit (and killing it
+    /// past the grace period) to another thread, so the caller does not wait for Python's interpreter shutdown.
+    /// </summary>
+    public void StopInBackground()
+    {
+        if (_disposed) return;
+        try { _in.Close(); } catch (IOException) { }
+        Task.Run(Dispose);
     }
 
     public void Dispose()

@@ -20,15 +20,21 @@ public sealed class PythonWorkerLease : IDisposable
     private readonly Action<PythonWorkerLease>? _return;
     private int _done;
 
-    internal PythonWorkerLease(PythonWorker worker, bool reused, Action<PythonWorkerLease>? giveBack)
+    private readonly bool _stopInBackground;
+
+    internal PythonWorkerLease(PythonWorker worker, bool reused, Action<PythonWorkerLease>? giveBack, bool stopInBackground = false)
     {
         Worker = worker;
         Reused = reused;
         _return = giveBack;
+        _stopInBackground = stopInBackground;
     }
 
-    /// <summary>A worker that belongs to this call alone and stops when the lease ends.</summary>
-    public static PythonWorkerLease Private(PythonWorker worker) => new(worker, false, null);
+    /// <summary>
+    /// A worker that belongs to this call alone and stops when the lease ends: Dispose waits for it to exit, or with
+    /// <paramref name="stopInBackground"/> closes its input and lets it exit while the caller goes on.
+    /// </summary>
+    public static PythonWorkerLease Private(PythonWorker worker, bool stopInBackground = false) => new(worker, false, null, stopInBackground);
 
     public PythonWorker Worker { get; }
     /// <summary>True when an earlier call started this worker and it was kept warm.</summary>
@@ -40,6 +46,7 @@ public sealed class PythonWorkerLease : IDisposable
     {
         if (Interlocked.Exchange(ref _done, 1) != 0) return;
         if (_return != null) _return(this);
+        else if (_stopInBackground) Worker.StopInBackground();
         else Worker.Dispose();
     }
 }
@@ -153,7 +160,7 @@ public sealed class PythonWorkerCache : IDisposable
             if (reserved != null) lock (_gate) if (_entries.TryGetValue(key, out var e) && e == reserved) _entries.Remove(key);
             throw;
         }
-        if (reserved == null) return PythonWorkerLease.Private(worker);
+        if (reserved == null) return PythonWorkerLease.Private(worker, stopInBackground: true);
         lock (_gate)
         {
             reserved.Worker = worker;

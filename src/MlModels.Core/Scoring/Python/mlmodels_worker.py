@@ -52,6 +52,9 @@ def receive():
 
 
 def send(header, payload=b""):
+    # Marks the end of this request's output on stderr, so the host hands it to the call that caused it.
+    sys.stderr.write("\x1emlmodels-reply\n")
+    sys.stderr.flush()
     header["payload"] = len(payload)
     data = json.dumps(header, allow_nan=True).encode("utf-8")
     PROTO_OUT.write(struct.pack("<I", len(data)) + data)

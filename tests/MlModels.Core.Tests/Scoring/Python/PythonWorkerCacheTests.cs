@@ -189,6 +189,25 @@ public class PythonWorkerCacheTests
         Assert.Throws<ObjectDisposedException>(() => cache.Acquire(CopyOfModel("c"), Prerequisites.DebianPython, Prerequisites.DebianPython, EnvManager.Local, null, TimeSpan.FromMinutes(1)));
     }
 
+    [SkippableFact]
+    public void WhatTheModelPrints_ReachesTheCallThatCausedIt_BeforeItReturns()
+    {
+        using var cache = new PythonWorkerCache();
+        var model = CopyOfModel();
+        var code = Path.Combine(model.Path!, "code", "linear_model.py");
+        File.WriteAllText(code, File.ReadAllText(code).Replace("    def predict(self, df):\n", "    def predict(self, df):\n        print('scoring', float(df['x1'].iloc[0]))\n"));
+        for (int call = 1; call <= 3; call++)
+        {
+            var lines = new List<string>();
+            using (var scorer = PythonScorer.Begin(model, Options, line => { lock (lines) lines.Add(line); }, null, null, cache, null))
+            {
+                PredictionEngine.ScoreRequest(scorer, ScoringRequest.Parse($"{{\"dataframe_split\": {{\"columns\": [\"x1\", \"x2\"], \"data\": [[{call}, 2]]}}}}"), null);
+                lock (lines) Assert.Equal([$"scoring {call}.0"], lines); // already there: no waiting, nothing from another call
+                Assert.Equal(call > 1, scorer.Reused);
+            }
+        }
+    }
+
     [Theory]
     [InlineData(null, 300.0)]
     [InlineData("30", 30.0)]
