@@ -11,6 +11,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-8}; rounds=${2:-3}; warm=${3:-4}
+# The gen0 budget that Start-MLModelServer and the images give the server (ServerCommandLine.Gen0Size); the limit gets it too.
+export DOTNET_GCgen0size=${DOTNET_GCgen0size:-0x800000}
 conns=${CONNS:-1 16 64}
 work=${TMPDIR:-/tmp}/mlmodels-server-bench-$$
 mkdir -p "$work"

@@ -64,6 +64,22 @@ public sealed class ServerLauncherTests : IDisposable
         Assert.Empty(ServerRegistry.List());
     }
 
+    [SkippableFact]
+    public void Launched_Server_GetsTheGen0Budget_UnlessTheEnvironmentSetsOne()
+    {
+        Prerequisites.Require(File.Exists("/proc/self/environ"), "/proc (Linux) to read the server's environment");
+        var model = RunningServer.LinearModel();
+        var launcher = new ServerLauncher();
+        var server = launcher.Start(new ServerSettings { ModelPath = model.Path!, Port = FreePort() }, ServerLifetime.Session, startTimeout: TimeSpan.FromSeconds(60));
+        try
+        {
+            var environment = File.ReadAllText($"/proc/{server.Info.ProcessId}/environ").Split('\0');
+            var expected = Environment.GetEnvironmentVariable(ServerCommandLine.Gen0SizeVariable) is { Length: > 0 } given ? given : ServerCommandLine.Gen0Size;
+            Assert.Contains($"{ServerCommandLine.Gen0SizeVariable}={expected}", environment);
+        }
+        finally { launcher.Stop(server.Info, TimeSpan.FromSeconds(30)); }
+    }
+
     [Fact]
     public void StartFailure_CarriesTheServersReason_AndLeavesNothingRunning()
     {

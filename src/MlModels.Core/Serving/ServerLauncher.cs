@@ -92,6 +92,8 @@ public sealed class ServerLauncher
         foreach (var a in ServerCommandLine.For(settings)) psi.ArgumentList.Add(a);
         if (apiKey != null) psi.Environment[ServerCommandLine.ApiKeyVariable] = apiKey;
         else psi.Environment.Remove(ServerCommandLine.ApiKeyVariable);
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(ServerCommandLine.Gen0SizeVariable)))
+            psi.Environment[ServerCommandLine.Gen0SizeVariable] = ServerCommandLine.Gen0Size;
 
         var recent = new ConcurrentQueue<string>();
         void Line(string line)

@@ -223,7 +223,8 @@ public static partial class DockerContextWriter
         var copyRuntime = !string.Equals(baseImage, dotnetImage, StringComparison.Ordinal);
         if (copyRuntime) sb.Append("FROM ").Append(dotnetImage).Append(" AS dotnet\n");
         sb.Append("FROM ").Append(baseImage).Append('\n');
-        sb.Append("ENV HOME=/tmp DOTNET_RUNNING_IN_CONTAINER=true DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1");
+        sb.Append("ENV HOME=/tmp DOTNET_RUNNING_IN_CONTAINER=true DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 ")
+            .Append(ServerCommandLine.Gen0SizeVariable).Append('=').Append(ServerCommandLine.Gen0Size);
         if (python) sb.Append(" MLMODELS_PYTHON=").Append(VenvDir).Append("/bin/python");
         sb.Append('\n');
         // 5001 is Azure ML's inference port, where the server listens with MLMODELS_SERVE_PORT=5001 (Publish-MLModelAzureML -Local).

@@ -46,6 +46,8 @@ public class DockerContextWriterTests
         Assert.Contains("HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD [\"/usr/share/dotnet/dotnet\", \"/opt/mlmodels/server/MlModels.Server.dll\", \"healthcheck\"]", dockerfile);
         Assert.Contains("USER 1654:1654\n", dockerfile);
         Assert.Contains("EXPOSE 8080 5001\n", dockerfile);
+        // The server's gen0 budget is read from the environment only, so the image carries it.
+        Assert.Contains(" DOTNET_GCgen0size=0x800000", dockerfile.Split('\n').Single(l => l.StartsWith("ENV HOME=", StringComparison.Ordinal)));
         Assert.Contains("COPY model /opt/ml/model\n", dockerfile);
         Assert.Contains("mlmodels.model.uuid=\"992ac70919f649b1bf63a7bc0ed48d34\"", dockerfile);
         Assert.Contains("mlmodels.model.flavors=\"onnx,python_function\"", dockerfile);
