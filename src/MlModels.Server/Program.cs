@@ -136,7 +136,7 @@ public static class Program
                 await Write(ctx, ServingResponse.Error(413, "BAD_REQUEST", $"The request body is larger than the limit of {options.MaxBodyBytes:N0} bytes."));
                 return;
             }
-            if (ScoringService.ParseContentType(ctx.Request.ContentType).MediaType != "application/json")
+            if (ctx.Request.ContentType is not { } contentType || ScoringService.ParseContentType(contentType).MediaType != "application/json")
             {
                 await Write(ctx, ServingResponse.Error(415, "BAD_REQUEST", $"Azure ML's /score takes application/json. Got '{ctx.Request.ContentType ?? ""}'."));
                 return;

@@ -26,6 +26,20 @@ public class AzureMLContractTests
     }
 
     [Theory]
+    [InlineData(null)]
+    [InlineData("text/csv")]
+    public async Task Score_RefusesOtherContentTypesWith415(string? contentType)
+    {
+        await using var s = await RunningServer.StartAsync(RunningServer.LinearModel());
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes("{\"input_data\": {\"columns\": [\"x1\", \"x2\", \"x3\"], \"data\": [[1, 2, 3]]}}"));
+        content.Headers.ContentType = contentType == null ? null : new MediaTypeHeaderValue(contentType);
+        var r = await s.Http.PostAsync("/score", content);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, r.StatusCode);
+        Assert.Contains("application/json", JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement.GetProperty("message").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await Score(s, "{\"input_data\": {\"columns\": [\"x1\", \"x2\", \"x3\"], \"data\": [[1, 2, 3]]}}")).StatusCode);
+    }
+
+    [Theory]
     [InlineData("{\"input_data\": {\"columns\": [\"x1\", \"x2\", \"x3\"], \"index\": [0, 1], \"data\": [[1, 2, 3], [0, 0, 0]]}}",
         "{\"dataframe_split\": {\"columns\": [\"x1\", \"x2\", \"x3\"], \"index\": [0, 1], \"data\": [[1, 2, 3], [0, 0, 0]]}}")]
     [InlineData("{\"input_data\": {\"columns\": [\"x1\", \"x2\", \"x3\"], \"data\": [[1, 2, 3]]}, \"params\": {\"k\": 3}}",

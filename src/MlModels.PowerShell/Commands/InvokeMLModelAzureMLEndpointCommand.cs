@@ -96,7 +96,7 @@ public sealed class InvokeMLModelAzureMLEndpointCommand : AzureMLCmdlet
             for (int i = 0; i < rows.Count; i++) w.WriteNumberValue(i);
             w.WriteEndArray();
             w.WriteStartArray("data");
-            foreach (IDictionary<string, object?> row in rows)
+            foreach (var row in rows.Cast<IDictionary<string, object?>>()) // each checked above
             {
                 w.WriteStartArray();
                 foreach (var c in columns) WriteValue(w, row.TryGetValue(c, out var v) ? v : null);
