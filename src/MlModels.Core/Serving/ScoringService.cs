@@ -143,7 +143,7 @@ public sealed class ScoringService : IDisposable
             // source is reused (TryReset) rather than made and linked for every request.
             var timeout = _timeouts.TryTake(out var spare) && !spare.IsCancellationRequested ? spare : new CancellationTokenSource();
             timeout.CancelAfter(_options.Timeout);
-            try { return Score(mediaType, buffer, length, _onnx!, timeout.Token); }
+            try { return Score(mediaType, buffer, length, timeout.Token); }
             catch (OperationCanceledException) when (timeout.IsCancellationRequested) { return TimedOut(); }
             finally
             {
@@ -163,7 +163,7 @@ public sealed class ScoringService : IDisposable
     /// </summary>
     private async Task<ServingResponse> ScoreElsewhereAsync(string mediaType, byte[] buffer, int length, CancellationToken aborted)
     {
-        IScorer scorer = _onnx!;
+        IScorer? scorer = null;
         if (_pool != null)
         {
             try { scorer = await Task.Run(() => _pool.Rent(aborted), aborted).ConfigureAwait(false); }
@@ -175,7 +175,7 @@ public sealed class ScoringService : IDisposable
         }
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
         timeout.CancelAfter(_options.Timeout);
-        var work = Task.Run(() => Score(mediaType, buffer, length, scorer, timeout.Token), CancellationToken.None);
+        var work = Task.Run(() => Score(mediaType, buffer, length, timeout.Token, scorer), CancellationToken.None);
         try
         {
             return await work.WaitAsync(_options.Timeout, aborted).ConfigureAwait(false);
@@ -223,16 +223,18 @@ public sealed class ScoringService : IDisposable
         }
     }
 
-    /// <summary>Scores with <paramref name="scorer"/>: the ONNX session, or a Python worker rented from the pool, which goes back to it here whatever happens.</summary>
-    private ServingResponse Score(string mediaType, byte[] body, int length, IScorer scorer, CancellationToken ct)
+    private ServingResponse Score(string mediaType, byte[] body, int length, CancellationToken ct, IScorer? preRented = null)
     {
+        // A worker rented before the call is returned here too, whatever happens.
+        IScorer? rented = preRented;
         try
         {
             Prediction prediction;
             bool unwrapped = false;
             if (mediaType == "text/csv")
             {
-                prediction = PredictionEngine.ScoreCsvBody(scorer, new MemoryStream(body, 0, length, writable: false), null, ct);
+                rented ??= Rent(ct);
+                prediction = PredictionEngine.ScoreCsvBody(rented, new MemoryStream(body, 0, length, writable: false), null, ct);
             }
             else
             {
@@ -242,7 +244,8 @@ public sealed class ScoringService : IDisposable
                 if (_split != null && _split.TryScore(bytes.Span, ct, out var direct))
                     return new ServingResponse(200, "application/json", PredictionJsonWriter.ToBytes(direct!, false));
                 using var request = ScoringRequest.Parse(bytes, "the request body");
-                prediction = PredictionEngine.ScoreRequest(scorer, request, null, ct);
+                rented ??= Rent(ct);
+                prediction = PredictionEngine.ScoreRequest(rented, request, null, ct);
                 unwrapped = request.IsUnified;
             }
             return new ServingResponse(200, "application/json", PredictionJsonWriter.ToBytes(prediction, unwrapped));
@@ -262,10 +265,11 @@ public sealed class ScoringService : IDisposable
         }
         finally
         {
-            _pool?.Return(scorer);
+            if (rented != null) _pool?.Return(rented);
         }
     }
 
+    private IScorer Rent(CancellationToken ct) => (IScorer?)_onnx ?? _pool!.Rent(ct);
 
     /// <summary>
     /// A Content-Type split as MLflow's server splits it: the media type exactly as sent (case matters), then each
