@@ -53,6 +53,57 @@ public static class ElementKinds
     public static bool IsInteger(this ElementKind k) => k is >= ElementKind.Int8 and <= ElementKind.UInt64;
     public static bool IsFloat(this ElementKind k) => k is ElementKind.Float16 or ElementKind.Float32 or ElementKind.Float64;
 
+    /// <summary>
+    /// The dtype numpy gives the columns together (<c>DataFrame.to_numpy()</c>): their own when they agree, float64 for
+    /// numbers of several kinds, else object; null for no columns.
+    /// </summary>
+    public static ElementKind? Common(IEnumerable<ElementKind> kinds)
+    {
+        ElementKind? common = null;
+        foreach (var k in kinds)
+        {
+            if (common == null || common == k) { common = k; continue; }
+            common = common.Value.IsNumeric() && k.IsNumeric() ? ElementKind.Float64 : ElementKind.Object;
+        }
+        return common;
+    }
+
+    /// <summary>The dtype <c>np.array</c> gives a JSON value: bool, int64, float64, str or object; null for no numbers or strings at all.</summary>
+    public static ElementKind? OfJson(System.Text.Json.JsonElement value)
+    {
+        ElementKind? common = null;
+        void Visit(System.Text.Json.JsonElement e)
+        {
+            switch (e.ValueKind)
+            {
+                case System.Text.Json.JsonValueKind.Array:
+                    foreach (var x in e.EnumerateArray()) Visit(x);
+                    return;
+                case System.Text.Json.JsonValueKind.Number:
+                    Merge(e.TryGetInt64(out _) && !e.GetRawText().Contains('.') && !e.GetRawText().Contains('e') && !e.GetRawText().Contains('E') ? ElementKind.Int64 : ElementKind.Float64);
+                    return;
+                case System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False:
+                    Merge(ElementKind.Bool);
+                    return;
+                case System.Text.Json.JsonValueKind.String:
+                    Merge(ElementKind.String);
+                    return;
+                default:
+                    Merge(ElementKind.Object);
+                    return;
+            }
+        }
+        void Merge(ElementKind k)
+        {
+            if (common == null || common == k) common = k;
+            else if (common.Value.IsNumeric() && k.IsNumeric()) common = ElementKind.Float64;
+            else if (common.Value.IsNumeric() && k == ElementKind.Bool || common == ElementKind.Bool && k.IsNumeric()) common = common == ElementKind.Bool ? k : common;
+            else common = ElementKind.Object;
+        }
+        Visit(value);
+        return common;
+    }
+
     public static Array NewArray(ElementKind k, int length) => k switch
     {
         ElementKind.Bool => new bool[length],

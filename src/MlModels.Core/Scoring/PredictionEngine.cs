@@ -88,11 +88,15 @@ public static class PredictionEngine
     /// MLflow's schema enforcement for a table: a tensor signature turns it into arrays (unless the backend feeds
     /// frames itself), and without a signature the columns get pandas' own types.
     /// </summary>
-    public static ModelInput Enforce(IScorer scorer, Frame frame, bool fromText)
+    public static ModelInput Enforce(IScorer scorer, Frame frame, bool fromText, bool asPredictCommand = false)
     {
         var schema = scorer.Model.Signature?.Inputs;
         if (scorer.FeedsFrames) return new FrameInput(frame);
-        if (schema is { IsTensorBased: true }) return TensorConversion.FromFrame(frame, schema);
+        if (schema is { IsTensorBased: true })
+        {
+            if (asPredictCommand) RequireDtype(schema, ElementKinds.Common(PandasTypes.Infer(frame, fromText).Columns.Select(c => c.Kind)));
+            return TensorConversion.FromFrame(frame, schema);
+        }
         if (schema is not { Columns.Count: > 0 }) frame = PandasTypes.Infer(frame, fromText);
         return new FrameInput(frame);
     }
@@ -101,14 +105,25 @@ public static class PredictionEngine
     /// An MLflow JSON request as MLflow's scoring server reads it (<c>infer_and_parse_data</c>), then checked against
     /// the model's signature (<c>_enforce_schema</c>). Read failures are BAD_REQUEST, schema failures INVALID_PARAMETER_VALUE.
     /// </summary>
-    public static ModelInput FromRequest(IScorer scorer, ScoringRequest request, Action<string>? warn)
+    /// <remarks>
+    /// <paramref name="asPredictCommand"/>: read as <c>mlflow models predict</c> reads a JSON file, without the schema
+    /// (pandas' and numpy's own types), so a tensor signature takes only its exact dtype; the server casts by the schema.
+    /// </remarks>
+    public static ModelInput FromRequest(IScorer scorer, ScoringRequest request, Action<string>? warn, bool asPredictCommand = false)
     {
         var schema = scorer.Model.Signature?.Inputs;
         bool columnSig = schema is { IsTensorBased: false, Columns.Count: > 0 };
         bool tensorSig = schema is { IsTensorBased: true };
         var planner = Planner(scorer, warn);
-        if (request.Format == "dataframe_split") return Enforce(scorer, JsonTable.FromSplit(request.Data).ToFrame(planner), false);
-        if (request.Format == "dataframe_records") return Enforce(scorer, JsonTable.FromRecords(request.Data, request.Format).ToFrame(planner), false);
+        if (request.Format == "dataframe_split") return Enforce(scorer, JsonTable.FromSplit(request.Data).ToFrame(planner), false, asPredictCommand);
+        if (request.Format == "dataframe_records") return Enforce(scorer, JsonTable.FromRecords(request.Data, request.Format).ToFrame(planner), false, asPredictCommand);
+        if (asPredictCommand && tensorSig && !scorer.FeedsFrames && !request.IsUnified)
+        {
+            // numpy's reading of each value the request holds: one array, or one per named input.
+            var d = request.Data;
+            if (d.ValueKind == JsonValueKind.Object) foreach (var p in d.EnumerateObject()) RequireDtype(schema!, ElementKinds.OfJson(p.Value), p.Name);
+            else RequireDtype(schema!, ElementKinds.OfJson(d));
+        }
         var paramSchema = scorer.Model.Signature?.Params;
         if (request.IsUnified)
         {
@@ -196,6 +211,20 @@ public static class PredictionEngine
     }
 
     /// <summary>One MLflow JSON request, start to end: read, enforce the schema, check params, predict.</summary>
+    /// <summary>
+    /// MLflow's <c>_enforce_tensor_spec</c>: the input's own dtype must be the spec's. Only where the input was read
+    /// without the schema (<c>mlflow models predict</c>); <paramref name="input"/> names one of several named tensors.
+    /// </summary>
+    private static void RequireDtype(Schema schema, ElementKind? actual, string? input = null)
+    {
+        var spec = input == null ? schema.Tensors[0] : schema.Tensors.FirstOrDefault(t => t.Name == input);
+        if (spec == null || actual is not ElementKind kind) return;
+        var expected = TensorConversion.KindOf(spec);
+        if (kind != expected)
+            throw new SchemaViolationException($"Failed to enforce schema of data with schema '{spec}'. Error: dtype of input {kind.NumpyName()} does not match expected dtype {expected.NumpyName()}. " +
+                "(This is how mlflow models predict reads a file: without the schema, so numbers are float64 or int64. MLflow's scoring server, and Start-MLModelServer, cast them by the signature instead.)", input);
+    }
+
     public static Prediction ScoreRequest(IScorer scorer, ScoringRequest request, Action<string>? warn, CancellationToken ct = default)
     {
         var input = FromRequest(scorer, request, warn);
@@ -219,7 +248,7 @@ public static class PredictionEngine
     /// <paramref name="fromText"/>: the tables were read from CSV text (pandas' type inference applies to them).
     /// </summary>
     public static IEnumerable<(Frame Input, Prediction Output)> ScoreFrames(IScorer scorer, IEnumerable<Frame> inputs, IProgress<PredictionProgress>? progress = null, CancellationToken ct = default,
-        IReadOnlyDictionary<string, object?>? parameters = null, bool fromText = false)
+        IReadOnlyDictionary<string, object?>? parameters = null, bool fromText = false, bool asPredictCommand = false)
     {
         var clock = Stopwatch.StartNew();
         long done = 0;
@@ -242,7 +271,7 @@ public static class PredictionEngine
             // The first batch was read while the worker started; a worker that could not start fails as itself.
             if (done == 0) WaitReady(scorer, ct);
             if (!more) yield break;
-            try { output = scorer.Predict(Enforce(scorer, input, fromText), parameters); }
+            try { output = scorer.Predict(Enforce(scorer, input, fromText, asPredictCommand), parameters); }
             catch (Exception ex) when (IsBatchFailure(ex))
             {
                 throw new PredictionFailedException($"{ex.Message} ({done:N0} rows were scored before this.)", done, ex);

@@ -220,7 +220,8 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
         }
         // A JSON request (or the input example, which is one) is scored whole, as MLflow does; -Params adds to its params.
         using var request = ParameterSetName == JsonSet ? ScoringRequest.ParseFile(_inputFile!) : PredictionEngine.ExampleRequest(model);
-        var input = PredictionEngine.FromRequest(scorer, request, warn);
+        // A file is read as mlflow models predict reads it (without the schema); the input example as the server would.
+        var input = PredictionEngine.FromRequest(scorer, request, warn, asPredictCommand: ParameterSetName == JsonSet);
         var given = request.ParamsFor(model.Signature?.Params);
         if (Params != null && given is IDictionary<string, object?> or null)
         {
@@ -253,7 +254,7 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
                 progress.StatusDescription = $"{p.RowsDone:N0} rows scored, {p.RowsPerSecond:N0} rows/s";
                 WriteProgress(progress);
             });
-        }), ct, parameters, fromText: true), 2, ct))
+        }), ct, parameters, fromText: true, asPredictCommand: true), 2, ct))
         {
             if (writer != null) writer.Write(input, output);
             else Post(() => Emit(input, output));

@@ -14,15 +14,15 @@ public sealed class CorpusScorers : IDisposable
 {
     private readonly Dictionary<string, IScorer> _scorers = [];
 
-    /// <summary>One scorer (a Python worker) per corpus model, for the whole test class.</summary>
-    public IScorer For(string model)
+    /// <summary>One scorer (a Python worker) per corpus model folder, for the whole test class.</summary>
+    public IScorer For(string modelDir)
     {
         lock (_scorers)
         {
-            if (_scorers.TryGetValue(model, out var s)) return s;
-            var m = ModelStore.Load(ScoringCorpus.ModelDir(model));
+            if (_scorers.TryGetValue(modelDir, out var s)) return s;
+            var m = ModelStore.Load(modelDir);
             s = PredictionEngine.ScorerFor(m, null, new PythonOptions(Prerequisites.DebianPython), null, null, null, out _);
-            return _scorers[model] = s;
+            return _scorers[modelDir] = s;
         }
     }
 
@@ -34,16 +34,36 @@ public sealed class CorpusScorers : IDisposable
 
 public sealed class CorpusPipelineTests(CorpusScorers scorers) : IClassFixture<CorpusScorers>
 {
-    private IScorer ScorerFor(string model) => scorers.For(model);
+    private IScorer ScorerFor(string modelDir) => scorers.For(modelDir);
 
     /// <summary>Cases a file can carry: POST /invocations with a JSON or CSV body that MLflow's server reads (not 415 or header errors).</summary>
     public static TheoryData<string> FileCases()
     {
         var d = new TheoryData<string>();
         foreach (var c in ScoringCorpus.Cases())
-            if (c.Method == "POST" && c.Path == "/invocations" && c.BodyFile != null && c.Expected.Status is 200 or 400 && !Unrecorded.ContainsKey(c.Name))
+            if (c.Method == "POST" && c.Path == "/invocations" && c.BodyFile != null && c.Expected.Status is 200 or 400 && !Unrecorded.ContainsKey(c.Name) && !ReadWithoutSchema.Contains(c.Name))
                 d.Add(c.Name);
         return d;
+    }
+
+    /// <summary>
+    /// Tensor-signature cases whose values are not of the spec's dtype. The server reads a request with the schema and
+    /// casts; <c>mlflow models predict</c> (and so the cmdlet) reads a file without it, and MLflow's tensor enforcement
+    /// then refuses the dtype numpy gave the values (the flavor corpus' torch-tensor-sig predict runs record that).
+    /// </summary>
+    private static readonly HashSet<string> ReadWithoutSchema = ["py-tensor-sig__tensor-ints", "py-tensor-sig__string-for-double", "py-tensor-sig__tensor-strings"];
+
+    [SkippableFact]
+    public void FileWithOtherDtype_IsRefusedAsMlflowModelsPredictRefusesIt()
+    {
+        Prerequisites.Require(Prerequisites.PythonHas("sklearn, pandas, cloudpickle"), "python3-sklearn, python3-pandas and python3-cloudpickle (Debian)");
+        foreach (var name in ReadWithoutSchema)
+        {
+            var c = ScoringCorpus.Get(name);
+            var (error, output) = Run(c.ModelDir, "json", c.Body!);
+            Assert.Null(output);
+            Assert.Contains("does not match expected dtype float64", Assert.IsType<SchemaViolationException>(error).Message);
+        }
     }
 
     /// <summary>
@@ -65,8 +85,13 @@ public sealed class CorpusPipelineTests(CorpusScorers scorers) : IClassFixture<C
     public void File_AnswersAsMlflow(string name)
     {
         Prerequisites.Require(Prerequisites.PythonHas("sklearn, pandas, cloudpickle"), "python3-sklearn, python3-pandas and python3-cloudpickle (Debian)");
-        var c = ScoringCorpus.Get(name);
-        var (error, output) = Run(c.Model, c.ContentType!.StartsWith("text/csv", StringComparison.Ordinal) ? "csv" : "json", c.Body!);
+        AssertFileAnswer(ScoringCorpus.Get(name));
+    }
+
+    private void AssertFileAnswer(ScoringCorpus.Case c, IScorer? scorer = null)
+    {
+        var name = c.Name;
+        var (error, output) = Run(c.ModelDir, c.ContentType!.StartsWith("text/csv", StringComparison.Ordinal) ? "csv" : "json", c.Body!, scorer);
         var expected = c.Expected;
         if (expected.Status == 200)
         {
@@ -97,16 +122,87 @@ public sealed class CorpusPipelineTests(CorpusScorers scorers) : IClassFixture<C
     public void File_IsWhatMlflowModelsPredictWrote(int index)
     {
         Prerequisites.Require(Prerequisites.PythonHas("sklearn, pandas, cloudpickle"), "python3-sklearn, python3-pandas and python3-cloudpickle (Debian)");
-        var run = ScoringCorpus.PredictRuns()[index];
-        var (error, output) = Run(run.Model, run.Format, File.ReadAllBytes(Path.Combine(ScoringCorpus.Root, run.Input)));
+        AssertPredictRun(ScoringCorpus.Root, index);
+    }
+
+    private void AssertPredictRun(string root, int index)
+    {
+        var run = ScoringCorpus.PredictRuns(root)[index];
+        var (error, output) = Run(ScoringCorpus.ModelDir(run.Model, root), run.Format, File.ReadAllBytes(Path.Combine(root, run.Input)));
         if (run.ExitCode != 0)
         {
-            Assert.NotNull(error);
+            Assert.True(error != null, $"{run.Input}: scored, mlflow models predict exited {run.ExitCode}");
             Assert.Null(output);
             return;
         }
         Assert.True(error == null, $"{run.Input}: {error}");
-        Assert.Equal(File.ReadAllText(Path.Combine(ScoringCorpus.Root, run.Output!)), Encoding.UTF8.GetString(output!));
+        Assert.Equal(File.ReadAllText(Path.Combine(root, run.Output!)), Encoding.UTF8.GetString(output!));
+    }
+
+    private const string FlavorLibraries = "xgboost, torch, statsmodels, pandas, cloudpickle";
+
+    /// <summary>
+    /// The flavor corpus' cases a file can carry, by model, in the order MLflow was asked them (a native Booster saved
+    /// without feature names takes those of the first frame it sees; see the server's FlavorConformanceTests).
+    /// The float32 tensor model is left out: each of its requests holds float64 or int64 values, or none the server
+    /// reads, so the file path refuses them all (as its predict runs record) where the server casts by the schema.
+    /// </summary>
+    public static TheoryData<string> FlavorFileModels()
+    {
+        var d = new TheoryData<string>();
+        foreach (var m in ScoringCorpus.Cases(ScoringCorpus.Flavors).Select(c => c.Model).Distinct().Where(m => m != "torch-tensor-sig")) d.Add(m);
+        return d;
+    }
+
+    [Fact]
+    public void FlavorFileModels_CoverTheCorpus() => Assert.Equal(7, FlavorFileModels().Count);
+
+    [SkippableTheory]
+    [MemberData(nameof(FlavorFileModels))]
+    public void FlavorFile_AnswersAsMlflow_InRecordedOrder(string model)
+    {
+        Prerequisites.Require(Prerequisites.PythonHas(FlavorLibraries), "python3-xgboost, python3-torch and python3-statsmodels (Debian)");
+        var cases = ScoringCorpus.Cases(ScoringCorpus.Flavors).Where(c => c.Model == model && c.Method == "POST" && c.Path == "/invocations" && c.BodyFile != null).ToList();
+        Assert.True(cases.Count >= 14, $"{model}: only {cases.Count} cases");
+        // A worker of its own, so that no other test's call comes first.
+        using var scorer = PredictionEngine.ScorerFor(ModelStore.Load(ScoringCorpus.ModelDir(model, ScoringCorpus.Flavors)), null, new PythonOptions(Prerequisites.DebianPython), null, null, null, out _);
+        var failures = new List<string>();
+        foreach (var c in cases)
+        {
+            try { AssertFileAnswer(c, scorer); }
+            catch (Xunit.Sdk.XunitException ex) { failures.Add(ex.Message); }
+        }
+        Assert.True(failures.Count == 0, $"{failures.Count} of {cases.Count} cases differ from MLflow:\n" + string.Join("\n", failures));
+    }
+
+    public static TheoryData<int> FlavorPredictRuns()
+    {
+        var d = new TheoryData<int>();
+        for (int i = 0; i < ScoringCorpus.PredictRuns(ScoringCorpus.Flavors).Count; i++) d.Add(i);
+        return d;
+    }
+
+    /// <summary>What <c>mlflow models predict -o</c> wrote for the flavor models; the float32 tensor model given JSON floats fails as it did.</summary>
+    [SkippableTheory]
+    [MemberData(nameof(FlavorPredictRuns))]
+    public void FlavorFile_IsWhatMlflowModelsPredictWrote(int index)
+    {
+        Prerequisites.Require(Prerequisites.PythonHas(FlavorLibraries), "python3-xgboost, python3-torch and python3-statsmodels (Debian)");
+        AssertPredictRun(ScoringCorpus.Flavors, index);
+    }
+
+    /// <summary>The flavor models load through the worker's own loaders, not MLflow (which the test Python lacks).</summary>
+    [SkippableFact]
+    public void FlavorModels_LoadWithoutMlflow()
+    {
+        Prerequisites.Require(Prerequisites.PythonHas(FlavorLibraries), "python3-xgboost, python3-torch and python3-statsmodels (Debian)");
+        Skip.If(Prerequisites.PythonHas("mlflow"), "MLflow is importable here, so the worker loads through it");
+        foreach (var dir in Directory.GetDirectories(Path.Combine(ScoringCorpus.Flavors, "models")))
+        {
+            var scorer = (PythonScorer)ScorerFor(dir);
+            var loader = ModelStore.Load(dir).Flavors["python_function"].Attributes["loader_module"] as string;
+            Assert.Equal("builtin:" + loader, scorer.Worker.LoadedBy);
+        }
     }
 
     [SkippableFact]
@@ -116,43 +212,47 @@ public sealed class CorpusPipelineTests(CorpusScorers scorers) : IClassFixture<C
         foreach (var (name, file) in Unrecorded.Where(kv => kv.Value.Length > 0))
         {
             var c = ScoringCorpus.Get(name);
-            var (error, output) = Run(c.Model, "csv", c.Body!);
+            var (error, output) = Run(c.ModelDir, "csv", c.Body!);
             Assert.True(error == null, $"{name}: {error}");
             Assert.Equal(File.ReadAllText(Path.Combine(ScoringCorpus.Root, file)), Encoding.UTF8.GetString(output!));
         }
     }
 
     /// <summary>The cmdlet's path for -InputCsv/-InputJson with -OutputPath x.json: the error it would report, or the file.</summary>
-    private (Exception? Error, byte[]? Output) Run(string model, string format, byte[] body)
+    private (Exception? Error, byte[]? Output) Run(string modelDir, string format, byte[] body, IScorer? scorer = null)
     {
         var dir = TestPaths.NewTempDir();
-        var input = Path.Combine(dir, "input." + format);
-        File.WriteAllBytes(input, body);
-        var target = Path.Combine(dir, "out.json");
-        var scorer = ScorerFor(model);
         try
         {
-            if (format == "csv")
+            var input = Path.Combine(dir, "input." + format);
+            File.WriteAllBytes(input, body);
+            var target = Path.Combine(dir, "out.json");
+            scorer ??= ScorerFor(modelDir);
+            try
             {
-                using var writer = new JsonPredictionWriter(target, false, false);
-                foreach (var (frame, prediction) in PredictionEngine.ScoreFrames(scorer, PredictionEngine.CsvFrames(scorer, input, 50_000, null), null, default, new Dictionary<string, object?>(), fromText: true))
-                    writer.Write(frame, prediction);
-                writer.Commit();
+                if (format == "csv")
+                {
+                    using var writer = new JsonPredictionWriter(target, false, false);
+                    foreach (var (frame, prediction) in PredictionEngine.ScoreFrames(scorer, PredictionEngine.CsvFrames(scorer, input, 50_000, null), null, default, new Dictionary<string, object?>(), fromText: true, asPredictCommand: true))
+                        writer.Write(frame, prediction);
+                    writer.Commit();
+                }
+                else
+                {
+                    using var request = ScoringRequest.ParseFile(input);
+                    var result = scorer.Predict(PredictionEngine.FromRequest(scorer, request, null, asPredictCommand: true), ParamsEnforcement.Apply(scorer.Model.Signature?.Params, request.ParamsFor(scorer.Model.Signature?.Params), null));
+                    using var writer = new JsonPredictionWriter(target, false, false, request.IsUnified);
+                    writer.Write(null, result);
+                    writer.Commit();
+                }
             }
-            else
+            catch (Exception ex) when (ex is SchemaViolationException or ModelPredictionException or PredictionFailedException)
             {
-                using var request = ScoringRequest.ParseFile(input);
-                var result = PredictionEngine.ScoreRequest(scorer, request, null);
-                using var writer = new JsonPredictionWriter(target, false, false, request.IsUnified);
-                writer.Write(null, result);
-                writer.Commit();
+                return (ex, File.Exists(target) ? File.ReadAllBytes(target) : null);
             }
+            return (null, File.ReadAllBytes(target));
         }
-        catch (Exception ex) when (ex is SchemaViolationException or ModelPredictionException or PredictionFailedException)
-        {
-            return (ex, File.Exists(target) ? File.ReadAllBytes(target) : null);
-        }
-        return (null, File.ReadAllBytes(target));
+        finally { Directory.Delete(dir, recursive: true); }
     }
 }
 

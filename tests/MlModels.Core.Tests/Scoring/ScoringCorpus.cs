@@ -13,12 +13,17 @@ namespace MlModels.Core.Tests;
 /// </summary>
 internal static class ScoringCorpus
 {
+    /// <summary>The sklearn, pyfunc and ONNX corpus (tests/conformance/scoring).</summary>
     public static string Root => TestPaths.ScoringConformance;
 
-    public sealed record Case(string Name, string Model, string? ContentType, string? BodyFile, string Method, string Path)
+    /// <summary>MLflow's own flavor modules beyond sklearn: xgboost, pytorch, statsmodels (tests/conformance/flavors).</summary>
+    public static string Flavors => Path.Combine(TestPaths.RepoRoot, "tests", "conformance", "flavors");
+
+    public sealed record Case(string Name, string Model, string? ContentType, string? BodyFile, string Method, string Path, string CorpusRoot)
     {
-        public byte[]? Body => BodyFile == null ? null : File.ReadAllBytes(System.IO.Path.Combine(Root, BodyFile));
-        public Expected Expected => ScoringCorpus.ExpectedOf(Name);
+        public byte[]? Body => BodyFile == null ? null : File.ReadAllBytes(System.IO.Path.Combine(CorpusRoot, BodyFile));
+        public Expected Expected => ScoringCorpus.ExpectedOf(Name, CorpusRoot);
+        public string ModelDir => ScoringCorpus.ModelDir(Model, CorpusRoot);
         public override string ToString() => Name;
     }
 
@@ -26,26 +31,26 @@ internal static class ScoringCorpus
 
     public sealed record PredictRun(string Model, string Format, string Input, int ExitCode, string? Output);
 
-    public static IReadOnlyList<Case> Cases() =>
-        JsonNode.Parse(File.ReadAllText(System.IO.Path.Combine(Root, "cases.json")))!.AsArray().Select(n => new Case(
+    public static IReadOnlyList<Case> Cases(string? root = null) =>
+        JsonNode.Parse(File.ReadAllText(System.IO.Path.Combine(root ?? Root, "cases.json")))!.AsArray().Select(n => new Case(
             n!["case"]!.GetValue<string>(), n["model"]!.GetValue<string>(), n["content_type"]?.GetValue<string>(),
-            n["body_file"]?.GetValue<string>(), n["method"]!.GetValue<string>(), n["path"]!.GetValue<string>())).ToList();
+            n["body_file"]?.GetValue<string>(), n["method"]!.GetValue<string>(), n["path"]!.GetValue<string>(), root ?? Root)).ToList();
 
-    public static Case Get(string name) => Cases().Single(c => c.Name == name);
+    public static Case Get(string name, string? root = null) => Cases(root).Single(c => c.Name == name);
 
-    public static IReadOnlyList<PredictRun> PredictRuns() =>
-        JsonNode.Parse(File.ReadAllText(System.IO.Path.Combine(Root, "predict", "index.json")))!.AsArray().Select(n => new PredictRun(
+    public static IReadOnlyList<PredictRun> PredictRuns(string? root = null) =>
+        JsonNode.Parse(File.ReadAllText(System.IO.Path.Combine(root ?? Root, "predict", "index.json")))!.AsArray().Select(n => new PredictRun(
             n!["model"]!.GetValue<string>(), n["format"]!.GetValue<string>(), n["input"]!.GetValue<string>(),
             n["exit_code"]!.GetValue<int>(), n["output"]?.GetValue<string>())).ToList();
 
-    public static Expected ExpectedOf(string name)
+    public static Expected ExpectedOf(string name, string? root = null)
     {
-        var doc = JsonDocument.Parse(File.ReadAllText(System.IO.Path.Combine(Root, "responses", name + ".json")));
+        var doc = JsonDocument.Parse(File.ReadAllText(System.IO.Path.Combine(root ?? Root, "responses", name + ".json")));
         var r = doc.RootElement;
         return new Expected(r.GetProperty("status").GetInt32(), r.GetProperty("content_type").ValueKind == JsonValueKind.String ? r.GetProperty("content_type").GetString() : null, r.GetProperty("body").Clone());
     }
 
-    public static string ModelDir(string model) => System.IO.Path.Combine(Root, "models", model);
+    public static string ModelDir(string model, string? root = null) => System.IO.Path.Combine(root ?? Root, "models", model);
 
     /// <summary>Checks an answer against MLflow's; null when it matches, else what differs.</summary>
     public static string? Compare(Expected expected, int status, string? contentType, byte[] body)

@@ -157,7 +157,182 @@ def _load_python_model(path, conf, flavors):
     return _Wrapped(run)
 
 
-BUILTIN = {"mlflow.sklearn": _load_sklearn, "mlflow.pyfunc.model": _load_python_model}
+# ---- MLflow's own flavor modules, loaded without MLflow --------------------------------------------------------
+# Each does what that module's _load_pyfunc and its pyfunc wrapper's predict do in MLflow 2.12; the MLmodel's
+# flavor attributes say what to load. tests/conformance/flavors holds MLflow's recorded answers they are held to.
+
+class LoaderError(Exception):
+    """The model cannot be loaded here, for a reason the message names (not a missing pip distribution)."""
+
+
+def _release(version):
+    """(major, minor, patch) of a version string, ignoring local and pre-release parts ("1.13.0a0+dfsg")."""
+    import re
+    parts = []
+    for piece in str(version).split("+")[0].split(".")[:3]:
+        m = re.match(r"\d+", piece)
+        parts.append(int(m.group(0)) if m else 0)
+    while len(parts) < 3:
+        parts.append(0)
+    return tuple(parts)
+
+
+def _warn_version(library, installed, saved):
+    """MLflow warns when the library differs from the one the model was saved with; scoring goes on."""
+    if saved and installed and str(saved).split("+")[0] != str(installed).split("+")[0]:
+        warnings.warn("%s %s is installed; the model was saved with %s %s. Predictions may differ."
+                      % (library, installed, library, saved), UserWarning)
+
+
+# The xgboost release that first reads each model_format (json since 1.0; Universal Binary JSON since 1.6).
+XGB_FORMATS = {"xgb": (0, 0, 0), "deprecated": (0, 0, 0), "json": (1, 0, 0), "ubj": (1, 6, 0)}
+
+
+def check_xgb_format(model_format, version):
+    needed = XGB_FORMATS.get(model_format or "xgb")
+    if needed is None:
+        raise LoaderError("Unknown xgboost model_format %r (known: %s)." % (model_format, ", ".join(sorted(XGB_FORMATS))))
+    if _release(version) < needed:
+        raise LoaderError("The model is saved in xgboost's %r format, which needs xgboost %s or later; this Python has "
+                          "xgboost %s. Install a newer xgboost (the model pins its version in requirements.txt)."
+                          % (model_format, ".".join(map(str, needed)), version))
+
+
+def _class_from_string(name):
+    module, _, cls = name.rpartition(".")
+    return getattr(importlib.import_module(module), cls)
+
+
+class _XGBWrapper:
+    def __init__(self, model):
+        self.xgb_model = model
+
+    def predict(self, data, params=None):
+        import xgboost as xgb
+        # A native Booster predicts from a DMatrix; the sklearn-API classes take the frame itself. Params are not passed.
+        if isinstance(self.xgb_model, xgb.Booster):
+            return self.xgb_model.predict(xgb.DMatrix(data))
+        return self.xgb_model.predict(data)
+
+
+def _load_xgboost(path, conf, flavors):
+    import xgboost
+    xc = flavors.get("xgboost") or {}
+    check_xgb_format(xc.get("model_format"), xgboost.__version__)
+    _warn_version("xgboost", xgboost.__version__, xc.get("xgb_version"))
+    # MLflow before 1.22 wrote no model_class: those models are native Boosters.
+    model = _class_from_string(xc.get("model_class") or "xgboost.core.Booster")()
+    model.load_model(os.path.join(path, xc.get("data") or conf.get("data")))
+    return _XGBWrapper(model)
+
+
+def _install_pickle_module_stub():
+    """mlflow.pytorch.pickle_module without MLflow: cloudpickle's names with pickle's Unpickler, as torch.load needs."""
+    if "mlflow.pytorch.pickle_module" in sys.modules:
+        return
+    import pickle
+    import cloudpickle
+    _install_mlflow_stub()
+    pytorch = sys.modules.get("mlflow.pytorch") or types.ModuleType("mlflow.pytorch")
+    pm = types.ModuleType("mlflow.pytorch.pickle_module")
+    for name in dir(cloudpickle):
+        if not name.startswith("_"):
+            setattr(pm, name, getattr(cloudpickle, name))
+    pm.Unpickler = pickle.Unpickler
+    pm.load, pm.loads = pickle.load, pickle.loads
+    pytorch.pickle_module = pm
+    sys.modules["mlflow"].pytorch = pytorch
+    sys.modules.update({"mlflow.pytorch": pytorch, "mlflow.pytorch.pickle_module": pm})
+
+
+class _TorchWrapper:
+    def __init__(self, model, device):
+        self.pytorch_model = model
+        self.device = device
+
+    def predict(self, data, params=None):
+        import numpy as np
+        import pandas as pd
+        import torch
+        if isinstance(data, pd.DataFrame):
+            inp = data.values.astype(np.float32)
+        elif isinstance(data, np.ndarray):
+            inp = data
+        elif isinstance(data, (list, dict)):
+            raise TypeError("The PyTorch flavor does not support List or Dict input types. "
+                            "Please use a pandas.DataFrame or a numpy.ndarray")
+        else:
+            raise TypeError("Input data should be pandas.DataFrame or numpy.ndarray")
+        with torch.no_grad():
+            preds = self.pytorch_model(torch.from_numpy(inp).to(self.device), **(params or {}))
+            if self.device != "cpu":
+                preds = preds.to("cpu")
+            if not isinstance(preds, torch.Tensor):
+                raise TypeError("Expected PyTorch model to output a single output tensor, but got output of type '%s'"
+                                % type(preds))
+            if isinstance(data, pd.DataFrame):
+                out = pd.DataFrame(preds.numpy())
+                out.index = data.index
+                return out
+            return preds.numpy()
+
+
+def _load_pytorch(path, conf, flavors):
+    import torch
+    tc = flavors.get("pytorch") or {}
+    _warn_version("torch", torch.__version__, tc.get("pytorch_version"))
+    device = (conf.get("config") or {}).get("device")
+    if device is None:
+        device = os.environ.get("MLFLOW_DEFAULT_PREDICTION_DEVICE") or ("cuda" if torch.cuda.is_available() else "cpu")
+    data = os.path.join(path, conf.get("data") or tc.get("model_data") or "data")
+    kwargs = {"map_location": device}
+    if os.path.isdir(data):
+        info = os.path.join(data, "pickle_module_info.txt")
+        name = open(info).read().strip() if os.path.exists(info) else "mlflow.pytorch.pickle_module"
+        if name == "mlflow.pytorch.pickle_module" and getattr(sys.modules.get("mlflow"), "__mlmodels_stub__", True):
+            _install_pickle_module_stub()
+        kwargs["pickle_module"] = importlib.import_module(name)
+        data = os.path.join(data, "model.pth")
+    try:
+        model = torch.load(data, **kwargs)
+    except ModuleNotFoundError as e:
+        if e.name and e.name.split(".")[0] in ("torch", "cloudpickle", "numpy"):
+            raise
+        raise LoaderError("The pickled PyTorch model refers to the Python module %r, which is not importable. Ship the "
+                          "code that defines the model with the model (log_model(..., code_paths=[...]); it goes to "
+                          "the model's code folder, which the worker puts first on sys.path) or install it into this "
+                          "Python." % e.name)
+    if isinstance(model, dict):
+        raise LoaderError("%s holds a state dict, not a model: MLflow's python_function cannot score it either. Save the "
+                          "nn.Module itself with mlflow.pytorch.save_model." % data)
+    return _TorchWrapper(model, device)
+
+
+class _StatsmodelsWrapper:
+    def __init__(self, results):
+        self.statsmodels_model = results
+
+    def predict(self, dataframe, params=None):
+        from statsmodels.tsa.base.tsa_model import TimeSeriesModel
+        if isinstance(self.statsmodels_model.model, TimeSeriesModel):
+            # MLflow's convention for time series: one row with the start and end of the forecast.
+            if dataframe.shape[0] != 1 or not ("start" in dataframe.columns and "end" in dataframe.columns):
+                raise ValueError("prediction dataframes for a TimeSeriesModel must have exactly one row and include "
+                                 "columns called start and end")
+            return self.statsmodels_model.predict(start=dataframe["start"][0], end=dataframe["end"][0])
+        return self.statsmodels_model.predict(dataframe)
+
+
+def _load_statsmodels(path, conf, flavors):
+    import statsmodels
+    import statsmodels.iolib.api as smio
+    sc = flavors.get("statsmodels") or {}
+    _warn_version("statsmodels", statsmodels.__version__, sc.get("statsmodels_version"))
+    return _StatsmodelsWrapper(smio.load_pickle(os.path.join(path, conf.get("data") or sc.get("data"))))
+
+
+BUILTIN = {"mlflow.sklearn": _load_sklearn, "mlflow.pyfunc.model": _load_python_model,
+           "mlflow.xgboost": _load_xgboost, "mlflow.pytorch": _load_pytorch, "mlflow.statsmodels": _load_statsmodels}
 
 
 def load(path, conf, flavors, mlflow_can_load=True):
