@@ -12,7 +12,8 @@
 # start on a machine runs debootstrap):
 #   mlmodels-ci/debian:bookworm   debootstrap --variant=minbase
 #   mlmodels-ci/aspnet:<version>  the above plus this machine's own .NET and ASP.NET Core shared runtimes
-#   mlmodels-ci/python:<version>  minbase plus Debian's python3, numpy, pandas, scikit-learn, cloudpickle, venv
+#   mlmodels-ci/python:<version>  minbase plus Debian's python3, numpy, pandas, scikit-learn, cloudpickle, venv, and the
+#                                 libraries the flavor corpus' models pin (xgboost, torch, statsmodels and theirs)
 # Storage: overlay2 where the kernel has overlayfs and the data root is on ext4 or xfs, else vfs (works anywhere, but
 # copies the whole image for every build step: a python_function image's dozen steps then take minutes, not seconds).
 # MLMODELS_DOCKERD_STORAGE=vfs|overlay2 forces one.
@@ -135,7 +136,7 @@ start() {
   export DOCKER_HOST="unix://$sock" DOCKER_BUILDKIT=0
 
   rootfs "debian-$suite-minbase" ""
-  rootfs "python-$suite-minbase-v2" "python3,python3-venv,python3-numpy,python3-pandas,python3-sklearn,python3-cloudpickle,python3-yaml" prune_python
+  rootfs "python-$suite-minbase-v3" "python3,python3-venv,python3-numpy,python3-pandas,python3-sklearn,python3-cloudpickle,python3-yaml,python3-xgboost,python3-lz4,python3-psutil,python3-scipy,python3-joblib,python3-threadpoolctl,python3-typing-extensions,python3-torch,python3-astunparse,python3-packaging,python3-statsmodels,python3-patsy,python3-six" prune_python
 
   local debian="mlmodels-ci/debian:$suite"
   docker image inspect "$debian" >/dev/null 2>&1 || docker import "$cache/debian-$suite-minbase.tar" "$debian" >&2
@@ -165,11 +166,11 @@ EOF
   fi
 
   local python_version python_base
-  python_version="$(tar -tf "$cache/python-$suite-minbase-v2.tar" | sed -n 's#^\./usr/bin/python\(3\.[0-9]*\)$#\1#p' | head -n1)"
+  python_version="$(tar -tf "$cache/python-$suite-minbase-v3.tar" | sed -n 's#^\./usr/bin/python\(3\.[0-9]*\)$#\1#p' | head -n1)"
   python_base="mlmodels-ci/python:${python_version:-3}"
   if ! docker image inspect "$python_base" >/dev/null 2>&1; then
     docker import --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-      "$cache/python-$suite-minbase-v2.tar" "$python_base" >&2
+      "$cache/python-$suite-minbase-v3.tar" "$python_base" >&2
   fi
 
   echo "export DOCKER_HOST=unix://$sock"

@@ -40,11 +40,33 @@ public sealed record DockerContextOptions
 
     /// <summary>Replace an existing, non-empty output folder.</summary>
     public bool Force { get; init; }
+
+    /// <summary>Install MLflow into the image even where the worker's own loader scores the model (MLflow's --install-mlflow).</summary>
+    public bool InstallMlflow { get; init; }
+
+    /// <summary>A folder of wheels the requirements are installed from, with no package index (pip --no-index --find-links).</summary>
+    public string? Wheelhouse { get; init; }
+}
+
+/// <summary>How the image's Python worker loads a python_function model.</summary>
+public enum PythonLoader
+{
+    /// <summary>The worker's own loader (sklearn, PythonModel, code models, xgboost, pytorch, statsmodels): no MLflow needed.</summary>
+    Builtin,
+    /// <summary>Another of MLflow's flavor modules: MLflow is installed into the image.</summary>
+    Mlflow,
 }
 
 /// <summary>A written build context: its folder and what the Dockerfile in it makes.</summary>
 public sealed record DockerContext(string Path, ImageKind Kind, string BaseImage, string DotnetImage, string Platform, IReadOnlyDictionary<string, string> Labels)
 {
+    /// <summary>For a python_function image: whether the worker's own loader or MLflow loads the model; else null.</summary>
+    public PythonLoader? Loader { get; init; }
+    /// <summary>What the image's pip step installs (the model's requirements, MLflow added or left out).</summary>
+    public IReadOnlyList<string> Requirements { get; init; } = [];
+    /// <summary>Why the loader was chosen, for the cmdlets' verbose output.</summary>
+    public string? LoaderReason { get; init; }
+
     public string Dockerfile => System.IO.Path.Combine(Path, "Dockerfile");
     public string? ModelName => Labels.GetValueOrDefault(DockerContextWriter.LabelPrefix + "model.name");
 }
@@ -62,6 +84,7 @@ public static partial class DockerContextWriter
     public const string ServerDir = "/opt/mlmodels/server";
     public const string DotnetRoot = "/usr/share/dotnet";
     public const string VenvDir = "/opt/mlmodels/venv";
+    public const string WheelhouseDir = "/opt/mlmodels/wheelhouse";
     public const int Port = 8080;
 
     /// <summary>Azure ML's inference port (liveness GET /, POST /score): the server's port when run with MLMODELS_SERVE_PORT=5001.</summary>
@@ -85,13 +108,30 @@ public static partial class DockerContextWriter
         var kind = KindOf(model, options);
         string? pythonVersion = null;
         IReadOnlyList<string> requirements = [];
+        PythonLoader? loader = null;
+        string? reason = null;
         if (kind == ImageKind.Python)
         {
             var env = EnvironmentFiles.Read(model!);
             pythonVersion = env.PythonVersion;
-            requirements = Requirements(env);
+            (loader, reason) = LoaderOf(model!, options.InstallMlflow);
+            requirements = Requirements(env, loader == PythonLoader.Mlflow, model!.MlflowVersion);
+            if (options.BaseImage == null) RequireFlavorLibrary(model, requirements);
         }
-        else if (kind == ImageKind.GenericPython) pythonVersion = options.PythonVersion;
+        string? wheelhouse = null;
+        if (options.Wheelhouse != null)
+        {
+            wheelhouse = Path.GetFullPath(options.Wheelhouse);
+            if (!Directory.Exists(wheelhouse)) throw new DirectoryNotFoundException($"The wheelhouse '{wheelhouse}' is not a folder; give a folder of wheels (pip download -r requirements.txt -d <folder>).");
+            if (requirements.Count == 0) wheelhouse = null; // nothing to install
+        }
+        else if (kind == ImageKind.GenericPython)
+        {
+            pythonVersion = options.PythonVersion;
+            // A generic image's models arrive at run time; MLflow goes in only when asked, for the loaders the worker lacks.
+            loader = options.InstallMlflow ? PythonLoader.Mlflow : PythonLoader.Builtin;
+            if (options.InstallMlflow) requirements = ["mlflow"];
+        }
         var baseImage = options.BaseImage ?? (kind is ImageKind.Python or ImageKind.GenericPython ? $"python:{PythonMinor(pythonVersion)}-slim" : options.DotnetImage);
 
         var target = Path.GetFullPath(outputPath);
@@ -125,15 +165,25 @@ public static partial class DockerContextWriter
                 ModelFiles.CopyModelFiles(model.Path!, modelTarget, null, null, cancellationToken);
                 File.Copy(model.MLmodelFile ?? Path.Combine(model.Path!, "MLmodel"), Path.Combine(modelTarget, "MLmodel"));
             }
-            if (kind == ImageKind.Python && requirements.Count > 0)
+            if (requirements.Count > 0)
                 File.WriteAllText(Path.Combine(staging, "requirements.txt"), string.Join('\n', requirements) + "\n");
+            if (wheelhouse != null)
+            {
+                var dest = Path.Combine(staging, "wheelhouse");
+                Directory.CreateDirectory(dest);
+                foreach (var file in Directory.EnumerateFiles(wheelhouse))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    File.Copy(file, Path.Combine(dest, Path.GetFileName(file)));
+                }
+            }
 
-            var labels = Labels(model, kind);
-            File.WriteAllText(Path.Combine(staging, "Dockerfile"), Dockerfile(kind, baseImage, options.DotnetImage, requirements.Count > 0, labels));
+            var labels = Labels(model, kind, loader);
+            File.WriteAllText(Path.Combine(staging, "Dockerfile"), Dockerfile(kind, baseImage, options.DotnetImage, requirements.Count > 0, labels, wheelhouse != null));
 
             if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
             Directory.Move(staging, target);
-            return new DockerContext(target, kind, baseImage, options.DotnetImage, options.Platform, labels);
+            return new DockerContext(target, kind, baseImage, options.DotnetImage, options.Platform, labels) { Loader = loader, Requirements = requirements, LoaderReason = reason };
         }
         finally
         {
@@ -150,8 +200,58 @@ public static partial class DockerContextWriter
         throw new ArgumentException($"Model '{model.Name}' has neither an onnx nor a python_function flavor ({string.Join(", ", model.FlavorNames)}), so no server can score it.");
     }
 
-    /// <summary>The model's pip requirements without MLflow itself (the image's server speaks MLflow's protocol).</summary>
-    public static IReadOnlyList<string> Requirements(ModelEnvironment env)
+    /// <summary>The loader modules the worker carries its own loader for; any other mlflow.* module needs MLflow.</summary>
+    public static readonly IReadOnlySet<string> BuiltinLoaders = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "mlflow.sklearn", "mlflow.pyfunc.model", "mlflow.xgboost", "mlflow.pytorch", "mlflow.statsmodels",
+    };
+
+    /// <summary>
+    /// Who loads the model in the image: the worker's own loader for the flavors it carries and for code models (a
+    /// loader module of the model's own), MLflow for its other flavor modules or when asked (<paramref name="installMlflow"/>).
+    /// </summary>
+    public static (PythonLoader Loader, string Reason) LoaderOf(MLModel model, bool installMlflow)
+    {
+        var conf = model.Flavors.TryGetValue("python_function", out var f) ? f : null;
+        var module = conf?["loader_module"] as string ?? conf?["main"] as string;
+        if (installMlflow) return (PythonLoader.Mlflow, $"MLflow is installed as asked (-InstallMlflow); the model's loader is {module ?? "(none)"}.");
+        if (module == null || !module.StartsWith("mlflow.", StringComparison.Ordinal))
+            return (PythonLoader.Builtin, $"the model's own loader module {(module == null ? "(none named)" : $"'{module}'")} is imported by the worker; MLflow is left out.");
+        if (BuiltinLoaders.Contains(module)) return (PythonLoader.Builtin, $"the worker's own loader for {module} scores it as MLflow does; MLflow is left out.");
+        return (PythonLoader.Mlflow, $"{module} has no loader in the worker, so MLflow is installed to load it.");
+    }
+
+    /// <summary>The flavor library each built-in loader imports: its pip distribution, and where the MLmodel records the version saved.</summary>
+    private static readonly Dictionary<string, (string Distribution, string Flavor, string VersionKey)> FlavorLibraries = new(StringComparer.Ordinal)
+    {
+        ["mlflow.xgboost"] = ("xgboost", "xgboost", "xgb_version"),
+        ["mlflow.pytorch"] = ("torch", "pytorch", "pytorch_version"),
+        ["mlflow.statsmodels"] = ("statsmodels", "statsmodels", "statsmodels_version"),
+        ["mlflow.sklearn"] = ("scikit-learn", "sklearn", "sklearn_version"),
+    };
+
+    /// <summary>
+    /// On the default base (which has only Python), the model's requirements are all the image gets: a flavor library
+    /// they leave out would fail only when the container starts, so the build is refused now, naming the fix.
+    /// </summary>
+    public static void RequireFlavorLibrary(MLModel model, IReadOnlyList<string> requirements)
+    {
+        var module = model.Flavors.TryGetValue("python_function", out var f) ? f["loader_module"] as string : null;
+        if (module == null || !FlavorLibraries.TryGetValue(module, out var lib) || requirements.Count == 0) return;
+        if (requirements.Any(r => Normalize(RequirementName().Match(r).Value) == Normalize(lib.Distribution))) return;
+        var version = model.Flavors.TryGetValue(lib.Flavor, out var fl) ? fl[lib.VersionKey]?.ToString()?.Split('+')[0] : null;
+        var pin = version == null ? lib.Distribution : $"{lib.Distribution}=={version}";
+        throw new ArgumentException($"Model '{model.Name}' is loaded by {module}, which needs the {lib.Distribution} distribution, but the model's requirements do not list it, " +
+            $"so its image would build and then fail at start. Add \"{pin}\"{(version == null ? "" : " (the version the model was saved with)")} to the model's requirements.txt, or give a -BaseImage that has it.");
+    }
+
+    private static string Normalize(string name) => Regex.Replace(name, "[-_.]+", "-").ToLowerInvariant();
+
+    /// <summary>
+    /// The model's pip requirements. MLflow itself is left out (the image's server speaks MLflow's protocol) unless
+    /// <paramref name="keepMlflow"/>: then the model's own pin stays, or MLflow at the version that saved it is added.
+    /// </summary>
+    public static IReadOnlyList<string> Requirements(ModelEnvironment env, bool keepMlflow = false, string? mlflowVersion = null)
     {
         var lines = env.Requirements ?? env.PythonEnv?.Dependencies.Where(d => !d.StartsWith("-r", StringComparison.Ordinal)).ToList() ?? env.Conda?.PipDependencies ?? [];
         var result = new List<string>();
@@ -164,9 +264,10 @@ public static partial class DockerContextWriter
                 result.Add(m.Success ? $"{m.Groups[1].Value} {ModelDir}/{m.Groups[2].Value.Trim()}" : line);
                 continue;
             }
-            if (IsMlflow(line)) continue;
+            if (IsMlflow(line) && !keepMlflow) continue;
             result.Add(line);
         }
+        if (keepMlflow && !result.Any(IsMlflow)) result.Add(mlflowVersion is string v && Regex.IsMatch(v, @"^\d+(\.\d+)*$") ? $"mlflow=={v}" : "mlflow");
         return result;
     }
 
@@ -188,7 +289,7 @@ public static partial class DockerContextWriter
         if (!ImageReference.TryParse(image, out _, out var error)) throw new ArgumentException($"{what[..1].ToUpperInvariant()}{what[1..]}: {error}");
     }
 
-    public static IReadOnlyDictionary<string, string> Labels(MLModel? model, ImageKind kind)
+    public static IReadOnlyDictionary<string, string> Labels(MLModel? model, ImageKind kind, PythonLoader? loader = null)
     {
         var version = typeof(ServerLauncher).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
         var labels = new SortedDictionary<string, string>(StringComparer.Ordinal)
@@ -207,6 +308,7 @@ public static partial class DockerContextWriter
             if (model.RunId != null) labels[LabelPrefix + "model.run_id"] = model.RunId;
             if (model.MlflowVersion != null) labels[LabelPrefix + "model.mlflow_version"] = model.MlflowVersion;
         }
+        if (loader != null) labels[LabelPrefix + "python.loader"] = loader == PythonLoader.Mlflow ? "mlflow" : "builtin";
         return labels;
     }
 
@@ -215,7 +317,7 @@ public static partial class DockerContextWriter
     /// runtime, Python packages), so the engine's cache serves it to the next model; the server, the model and its
     /// labels come last. Metadata steps are few because each one is a container commit.
     /// </summary>
-    public static string Dockerfile(ImageKind kind, string baseImage, string dotnetImage, bool hasRequirements, IReadOnlyDictionary<string, string> labels)
+    public static string Dockerfile(ImageKind kind, string baseImage, string dotnetImage, bool hasRequirements, IReadOnlyDictionary<string, string> labels, bool wheelhouse = false)
     {
         var python = kind is ImageKind.Python or ImageKind.GenericPython;
         var sb = new StringBuilder();
@@ -240,11 +342,19 @@ public static partial class DockerContextWriter
             if (hasRequirements)
             {
                 // The model comes first here: its requirements may name other files in it (-r, -c).
-                sb.Append("COPY model ").Append(ModelDir).Append('\n');
+                if (kind == ImageKind.Python) sb.Append("COPY model ").Append(ModelDir).Append('\n');
                 sb.Append("COPY requirements.txt /opt/mlmodels/requirements.txt\n");
+                if (wheelhouse) sb.Append("COPY wheelhouse ").Append(WheelhouseDir).Append('\n');
+                // An index for pip, given to the build as arguments (they are not kept in the image's environment).
+                sb.Append("ARG PIP_INDEX_URL\nARG PIP_EXTRA_INDEX_URL\nARG PIP_TRUSTED_HOST\n");
             }
             sb.Append("RUN python3 -m venv --system-site-packages ").Append(VenvDir);
-            if (hasRequirements) sb.Append(" && ").Append(VenvDir).Append("/bin/python -m pip install --no-cache-dir --disable-pip-version-check -r /opt/mlmodels/requirements.txt");
+            if (hasRequirements)
+            {
+                sb.Append(" && ").Append(VenvDir).Append("/bin/python -m pip install --no-cache-dir --disable-pip-version-check");
+                if (wheelhouse) sb.Append(" --no-index --find-links ").Append(WheelhouseDir);
+                sb.Append(" -r /opt/mlmodels/requirements.txt");
+            }
             sb.Append('\n');
         }
         sb.Append("USER ").Append(User).Append('\n');

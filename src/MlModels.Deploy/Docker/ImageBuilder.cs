@@ -44,6 +44,7 @@ public sealed partial class ImageBuilder(DockerEngine engine)
             Remove = true,
             ForceRemove = true,
             NoCache = noCache,
+            BuildArgs = PipBuildArgs(),
         };
         // Only ask for a platform that is not the engine's own: older engines refuse the parameter without BuildKit.
         if (platform != null && platform != $"{engine.Os}/{NormalizeArch(engine.Architecture)}") parameters.Platform = platform;
@@ -94,9 +95,23 @@ public sealed partial class ImageBuilder(DockerEngine engine)
                 ? $"The image build failed at {step}: {error.Message?.Trim()}"
                 : $"The image build failed: {error.Message?.Trim()}";
             if (tail.Count > 0) message += Environment.NewLine + string.Join(Environment.NewLine, tail);
+            if (step != null && step.Contains("pip install", StringComparison.Ordinal)) message += Environment.NewLine + PipHint;
             throw new ImageBuildException(message, step, tail);
         }
         return await InspectAsync(engine, builtId ?? parameters.Tags[0], cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>What fixes a pip step that cannot reach its packages.</summary>
+    public const string PipHint = "pip could not install the model's requirements in the image. Where the build cannot reach PyPI, give -Wheelhouse <folder of wheels> " +
+        "(installed with pip --no-index --find-links), or set PIP_INDEX_URL (and PIP_TRUSTED_HOST for plain HTTP) to an index the build can reach; those go to the build as arguments.";
+
+    /// <summary>The pip index settings of this environment, passed to the build where set (they show in docker history: no secrets in them).</summary>
+    public static IDictionary<string, string> PipBuildArgs()
+    {
+        var args = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var name in (string[])["PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST"])
+            if (Environment.GetEnvironmentVariable(name) is { Length: > 0 } v) args[name] = v;
+        return args;
     }
 
     /// <summary>The image by id or tag, or an error naming it.</summary>

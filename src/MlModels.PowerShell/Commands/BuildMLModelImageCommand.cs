@@ -46,6 +46,16 @@ public sealed class BuildMLModelImageCommand : DockerCmdlet
     [ValidateSet("linux-x64", "linux-arm64")]
     public string Platform { get; set; } = "linux-x64";
 
+    /// <summary>Install MLflow into the image even where the worker's own loader scores the model (MLflow's --install-mlflow).</summary>
+    [Parameter(ParameterSetName = "Model")]
+    [Parameter(ParameterSetName = "Generic")]
+    public SwitchParameter InstallMlflow { get; set; }
+
+    /// <summary>A folder of wheels to install the model's requirements from, with no package index (pip --no-index --find-links).</summary>
+    [Parameter(ParameterSetName = "Model")]
+    [Parameter(ParameterSetName = "Generic")]
+    public string? Wheelhouse { get; set; }
+
     /// <summary>Build every step again instead of reusing the engine's cached layers.</summary>
     [Parameter]
     public SwitchParameter NoCache { get; set; }
@@ -81,6 +91,7 @@ public sealed class BuildMLModelImageCommand : DockerCmdlet
         if (!ShouldProcess(string.Join(", ", _tags), $"Build an image of {what}")) return;
 
         string? temp = null;
+        var wheelhouse = Wheelhouse == null ? null : GetUnresolvedProviderPathFromPSPath(Wheelhouse);
         var progress = new ProgressRecord(11, "Build-MLModelImage", $"Building {_tags[0]}");
         try
         {
@@ -90,10 +101,13 @@ public sealed class BuildMLModelImageCommand : DockerCmdlet
                 if (context == null)
                 {
                     temp = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "mlmodels-build-" + Guid.NewGuid().ToString("N"));
-                    context = DockerContextWriter.Write(model, temp, new DockerContextOptions
+                    var written = DockerContextWriter.Write(model, temp, new DockerContextOptions
                     {
                         BaseImage = BaseImage, DotnetImage = DotnetImage, Generic = Generic, PythonVersion = PythonVersion, Platform = Platform,
-                    }, ct).Path;
+                        InstallMlflow = InstallMlflow, Wheelhouse = wheelhouse,
+                    }, ct);
+                    if (written.LoaderReason != null) Post(() => WriteVerbose($"Python loader: {(written.Loader == PythonLoader.Mlflow ? "mlflow" : "builtin")}: {written.LoaderReason}"));
+                    context = written.Path;
                 }
                 return new ImageBuilder(engine).BuildAsync(context, _tags, new SyncProgress<BuildProgress>(p => Post(() =>
                 {

@@ -46,6 +46,14 @@ public sealed class NewMLModelDockerfileCommand : MLModelCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <summary>Install MLflow into the image even where the worker's own loader scores the model (MLflow's --install-mlflow).</summary>
+    [Parameter]
+    public SwitchParameter InstallMlflow { get; set; }
+
+    /// <summary>A folder of wheels to install the model's requirements from, with no package index (pip --no-index --find-links).</summary>
+    [Parameter]
+    public string? Wheelhouse { get; set; }
+
     protected override void ProcessRecord()
     {
         MLModel? model = null;
@@ -58,7 +66,9 @@ public sealed class NewMLModelDockerfileCommand : MLModelCmdlet
         if (!ShouldProcess(target, Generic ? "Write a generic image's build context" : $"Write the build context of model '{model!.Name}'")) return;
         try
         {
-            WriteObject(DockerContextWriter.Write(model, target, Options(), CancelToken));
+            var context = DockerContextWriter.Write(model, target, Options(), CancelToken);
+            if (context.LoaderReason != null) WriteVerbose($"Python loader: {(context.Loader == PythonLoader.Mlflow ? "mlflow" : "builtin")}: {context.LoaderReason}");
+            WriteObject(context);
         }
         catch (Exception ex) when (DockerErrors.Record(ex, (object?)model ?? target) is { } record)
         {
@@ -69,5 +79,6 @@ public sealed class NewMLModelDockerfileCommand : MLModelCmdlet
     private DockerContextOptions Options() => new()
     {
         BaseImage = BaseImage, DotnetImage = DotnetImage, Generic = Generic, PythonVersion = PythonVersion, Platform = Platform, Force = Force,
+        InstallMlflow = InstallMlflow, Wheelhouse = Wheelhouse == null ? null : GetUnresolvedProviderPathFromPSPath(Wheelhouse),
     };
 }

@@ -106,6 +106,14 @@ public sealed class PublishMLModelAzureMLCommand : AzureMLCmdlet
     [Parameter(ParameterSetName = LocalSet)]
     public string? DotnetImage { get; set; }
 
+    /// <summary>Install MLflow into the local image even where the worker's own loader scores the model.</summary>
+    [Parameter(ParameterSetName = LocalSet)]
+    public SwitchParameter InstallMlflow { get; set; }
+
+    /// <summary>A folder of wheels to install the model's requirements from, with no package index.</summary>
+    [Parameter(ParameterSetName = LocalSet)]
+    public string? Wheelhouse { get; set; }
+
     [Parameter(ParameterSetName = LocalSet)]
     public string? DockerHost { get; set; }
 
@@ -168,7 +176,11 @@ public sealed class PublishMLModelAzureMLCommand : AzureMLCmdlet
         var request = new AzureMLLocalRequest(EndpointName)
         {
             DeploymentName = DeploymentName, Image = Image, HostPort = Port, StartTimeout = TimeSpan.FromSeconds(StartTimeoutSec),
-            Build = new Deploy.Docker.DockerContextOptions { BaseImage = BaseImage, DotnetImage = DotnetImage ?? Deploy.Docker.DockerContextOptions.DefaultDotnetImage },
+            Build = new Deploy.Docker.DockerContextOptions
+            {
+                BaseImage = BaseImage, DotnetImage = DotnetImage ?? Deploy.Docker.DockerContextOptions.DefaultDotnetImage,
+                InstallMlflow = InstallMlflow, Wheelhouse = Wheelhouse == null ? null : GetUnresolvedProviderPathFromPSPath(Wheelhouse),
+            },
         };
         try { AzureMLNames.CheckEndpoint(EndpointName); AzureMLNames.CheckResource("deployment", DeploymentName); }
         catch (ArgumentException ex) { ThrowTerminatingError(Errors.Record(ex, "InvalidAzureMLName", ErrorCategory.InvalidArgument, EndpointName)); }

@@ -42,12 +42,24 @@ public sealed class PublishMLModelSageMakerImageCommand : AwsCmdlet
     [Parameter]
     public string? DockerHost { get; set; }
 
+    /// <summary>Install MLflow into the generic image, for models whose loader the worker lacks (MLflow's --install-mlflow).</summary>
+    [Parameter]
+    public SwitchParameter InstallMlflow { get; set; }
+
+    /// <summary>A folder of wheels pip installs from, with no package index (with -InstallMlflow).</summary>
+    [Parameter]
+    public string? Wheelhouse { get; set; }
+
     protected override void ProcessRecord()
     {
         var tag = Tag ?? SageMakerDeployer.ImageTag;
         if (!ShouldProcess($"ECR repository '{Repository}'", $"{(Image == null ? "Build the generic serving image and push it" : $"Push {Image}")} as {Repository}:{tag}")) return;
         using var aws = OpenConnection();
-        var build = new DockerContextOptions { Generic = true, BaseImage = BaseImage, Platform = Platform };
+        var build = new DockerContextOptions
+        {
+            Generic = true, BaseImage = BaseImage, Platform = Platform,
+            InstallMlflow = InstallMlflow, Wheelhouse = Wheelhouse == null ? null : GetUnresolvedProviderPathFromPSPath(Wheelhouse),
+        };
         if (DotnetImage != null) build = build with { DotnetImage = DotnetImage };
         var options = new SageMakerImageOptions { Repository = Repository, Tag = tag, Image = Image, Build = build };
         try
