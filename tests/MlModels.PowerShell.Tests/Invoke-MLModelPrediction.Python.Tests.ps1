@@ -191,7 +191,18 @@ def load_model(path):
 Describe 'Invoke-MLModelPrediction answers as MLflow 2.12.2 on its scoring corpus' -Skip:$skip {
     BeforeDiscovery {
         $corpus = Join-Path $PSScriptRoot '../conformance/scoring'
-        $runs = Get-Content (Join-Path $corpus 'predict/index.json') -Raw | ConvertFrom-Json
+        # Pester binds -ForEach data to variables only from dictionaries: each run becomes one. The flavor corpus'
+        # runs (xgboost, pytorch, statsmodels models, scored without MLflow) join when this Python has those libraries.
+        $flavorLibraries = ($(& '/usr/bin/python3' -c 'import xgboost, torch, statsmodels' 2>$null; $LASTEXITCODE) -eq 0)
+        if (-not $flavorLibraries -and $env:CI) { throw 'CI must install python3-xgboost, python3-torch and python3-statsmodels.' }
+        $runs = foreach ($name in @('scoring') + @(if ($flavorLibraries) { 'flavors' })) {
+            foreach ($r in (Get-Content (Join-Path $PSScriptRoot "../conformance/$name/predict/index.json") -Raw | ConvertFrom-Json)) {
+                # A failed run records the last line MLflow printed: a schema refusal, or the model's own exception.
+                $said = if ($r.PSObject.Properties['error']) { ($r.error -split 'Error: ')[-1] } else { $null }
+                $errorId = if ($said -and $r.error -notmatch 'schema') { 'ModelPredictFailed' } else { 'SchemaViolation' }
+                @{ Corpus = $name; Model = $r.model; Format = $r.format; InputFile = $r.input; ExitCode = [int]$r.exit_code; Output = $r.output; ErrorId = $errorId; Said = $said }
+            }
+        }
         $errors = @(
             @{ Case = 'sk-ridge__missing-column'; Code = 'INVALID_PARAMETER_VALUE'; Id = 'SchemaViolation' }
             @{ Case = 'sk-ridge__string-for-double'; Code = 'BAD_REQUEST'; Id = 'InvalidInput' }
@@ -207,18 +218,23 @@ Describe 'Invoke-MLModelPrediction answers as MLflow 2.12.2 on its scoring corpu
     }
     AfterAll { Remove-Item Env:MLMODELS_PYTHON -ErrorAction Ignore }
 
-    It 'writes what mlflow models predict wrote for <input>' -ForEach $runs {
-        $out = Join-Path $TestDrive ([IO.Path]::GetFileName($input) + '.out.json')
-        $parameters = @{ Path = (Join-Path $corpus "models/$model"); OutputPath = $out; ErrorVariable = 'err'; ErrorAction = 'SilentlyContinue' }
-        if ($format -eq 'csv') { $parameters.InputCsv = Join-Path $corpus $input } else { $parameters.InputJson = Join-Path $corpus $input }
+    It 'writes what mlflow models predict wrote for <Corpus>/<InputFile>' -ForEach $runs {
+        $root = Join-Path $RepoRoot "tests/conformance/$Corpus"
+        $out = Join-Path $TestDrive ("$Corpus-" + [IO.Path]::GetFileName($InputFile) + '.out.json')
+        Test-Path (Join-Path $root "models/$Model/MLmodel") | Should -BeTrue
+        $parameters = @{ Path = (Join-Path $root "models/$Model"); OutputPath = $out; ErrorVariable = 'err'; ErrorAction = 'SilentlyContinue' }
+        if ($Format -eq 'csv') { $parameters.InputCsv = Join-Path $root $InputFile } else { $parameters.InputJson = Join-Path $root $InputFile }
         Invoke-MLModelPrediction @parameters 3>$null
-        if ($exit_code -ne 0) {
-            $err | Should -Not -BeNullOrEmpty
+        if ($ExitCode -ne 0) {
+            # mlflow models predict failed and wrote nothing: so must this, with the matching error.
+            $err.Count | Should -Be 1
+            $err[0].FullyQualifiedErrorId | Should -BeExactly "$ErrorId,MlModels.PowerShell.Commands.InvokeMLModelPredictionCommand"
+            if ($Said) { $err[0].Exception.Message | Should -BeLike "*$([WildcardPattern]::Escape($Said))*" }
             $out | Should -Not -Exist
         }
         else {
             $err | Should -BeNullOrEmpty
-            [IO.File]::ReadAllText($out) | Should -BeExactly ([IO.File]::ReadAllText((Join-Path $corpus $output)))
+            [IO.File]::ReadAllText($out) | Should -BeExactly ([IO.File]::ReadAllText((Join-Path $root $Output)))
         }
     }
 

@@ -63,7 +63,8 @@ public class SageMakerImagesTests(MotoServer moto)
         try
         {
             var request = """{"dataframe_split": {"columns": ["x1", "x2", "x3"], "data": [[1.0, 2.0, 3.0], [0.5, 0.5, 0.5]]}}""";
-            using var http = new HttpClient();
+            // A deadline on the request: a container that stops answering fails here, with its logs, instead of hanging.
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
             using var content = new StringContent(request, Encoding.UTF8);
             content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
             var remote = await http.PostAsync(new Uri(container.Url!, "invocations"), content);
@@ -73,6 +74,12 @@ public class SageMakerImagesTests(MotoServer moto)
             var here = await local.InvokeAsync("application/json", new MemoryStream(Encoding.UTF8.GetBytes(request)), CancellationToken.None);
             Assert.Equal(here.Status, (int)remote.StatusCode);
             Assert.Equal(Encoding.UTF8.GetString(here.Body), remoteBody);
+        }
+        catch (Exception ex) when (ex is not Xunit.Sdk.XunitException)
+        {
+            var state = await runner.GetAsync(container.Id, CancellationToken.None);
+            var logs = string.Join("\n", await runner.LogsAsync(container.Id, 60, CancellationToken.None));
+            throw new InvalidOperationException($"{ex.Message}\nContainer {container.Id}: {state?.State} (health {state?.Health}). Its last log lines:\n{logs}", ex);
         }
         finally
         {
