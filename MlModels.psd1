@@ -20,6 +20,7 @@
         'Get-MLModelInputExample'
         'Get-MLModelEnvironment'
         'Invoke-MLModelPrediction'
+        'Initialize-MLModelEnvironment'
         'Get-MLModelWorker'
         'Clear-MLModelWorkerCache'
         'Start-MLModelServer'

@@ -188,6 +188,57 @@ def load_model(path):
     }
 }
 
+Describe 'Initialize-MLModelEnvironment and Start-MLModelServer -EnvManager' -Skip:$skip {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+        $env:MLMODELS_PYTHON = '/usr/bin/python3'
+        $env:MLMODELS_ENV_CACHE = Join-Path $TestDrive 'envs'
+        $models = Join-Path $TestDrive 'pym'
+        & /usr/bin/python3 (Join-Path $RepoRoot 'tests/fixtures/make_python_models.py') $models | Out-Null
+        $model = Join-Path $models 'sklearn-linear-pickle'
+    }
+    AfterAll { Remove-Item Env:MLMODELS_PYTHON, Env:MLMODELS_ENV_CACHE -ErrorAction Ignore }
+
+    It 'makes the environment once and then reuses it, saying which' -Skip:(-not $hasVenv) {
+        $first = Get-MLModel $model | Initialize-MLModelEnvironment -Confirm:$false
+        $first.Created | Should -BeTrue
+        $first.EnvManager | Should -Be 'VirtualEnv'
+        $first.BasePython | Should -Be '/usr/bin/python3'
+        $first.Python | Should -Be (Join-Path $first.Directory 'bin/python')
+        & $first.Python -c 'import sklearn' ; $LASTEXITCODE | Should -Be 0
+        $again = Initialize-MLModelEnvironment -Path $model
+        $again.Created | Should -BeFalse
+        $again.Directory | Should -Be $first.Directory
+        # Scoring with the same manager finds it: no second environment.
+        $null = Get-MLModel $model | Invoke-MLModelPrediction -InputCsv (Join-Path $models 'input.csv') -EnvManager VirtualEnv -Confirm:$false
+        (Get-ChildItem $env:MLMODELS_ENV_CACHE -Directory).FullName | Should -Be $first.Directory
+    }
+
+    It 'refuses a model whose Python version no interpreter here has, naming both' {
+        $dir = Join-Path $TestDrive 'py36'
+        Copy-Item $model $dir -Recurse
+        (Get-Content (Join-Path $dir 'python_env.yaml') -Raw) -replace 'python: \S+', 'python: 3.6.9' | Set-Content (Join-Path $dir 'python_env.yaml')
+        Initialize-MLModelEnvironment -Path $dir -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeExactly 'PythonVersionNotFound,MlModels.PowerShell.Commands.InitializeMLModelEnvironmentCommand'
+        $err[0].Exception.Message | Should -BeLike '*wants Python 3.6.9*/usr/bin/python3 (Python 3.*'
+        Start-MLModelServer -Path $dir -EnvManager VirtualEnv -Port (Get-FreePort) -Background -ErrorVariable serr -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $serr[0].FullyQualifiedErrorId | Should -BeExactly 'PythonVersionNotFound,MlModels.PowerShell.Commands.StartMLModelServerCommand'
+    }
+
+    It 'serves from the prepared environment with -EnvManager VirtualEnv' -Skip:(-not $hasVenv) {
+        $env = Initialize-MLModelEnvironment -Path $model -Confirm:$false
+        $server = Start-MLModelServer -Path $model -EnvManager VirtualEnv -Port (Get-FreePort) -Background -Verbose 4>&1
+        try {
+            $info = $server | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] }
+            ($server | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message | Should -Contain "VirtualEnv environment $($env.Directory) (reused); Python $($env.Python)."
+            $body = '{"dataframe_split": {"columns": ["x1", "x2", "x3"], "data": [[1.0, 2.0, 3.0]]}}'
+            $answer = Invoke-RestMethod -Method Post -Uri "$($info.Url)/invocations" -ContentType 'application/json' -Body $body -TimeoutSec 60
+            $answer.predictions.Count | Should -Be 1
+        }
+        finally { $info | Stop-MLModelServer }
+    }
+}
+
 Describe 'Invoke-MLModelPrediction answers as MLflow 2.12.2 on its scoring corpus' -Skip:$skip {
     BeforeDiscovery {
         $corpus = Join-Path $PSScriptRoot '../conformance/scoring'

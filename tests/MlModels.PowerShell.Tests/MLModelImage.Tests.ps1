@@ -69,7 +69,7 @@ Describe 'Model images on a real Docker engine' -Skip:$skipDocker {
         $body = @{ dataframe_split = @{ columns = @('x1', 'x2', 'x3'); data = @($rows | ForEach-Object { , @([double]$_.x1, [double]$_.x2, [double]$_.x3) }) } } | ConvertTo-Json -Depth 5 -Compress
         $fromContainer = Send-Json $c.Url $body
 
-        $port = Get-Random -Minimum 20000 -Maximum 29999
+        $port = Get-FreePort
         $server = $onnx | Start-MLModelServer -Background -Port $port
         try { $fromServer = Send-Json "$($server.Url)/" $body } finally { $server | Stop-MLModelServer }
         $fromContainer | Should -BeExactly $fromServer

@@ -2,7 +2,8 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
     $env:MLMODELS_STATE_DIR = Join-Path $TestDrive 'state'
     $linear = Save-MLModel -OnnxModel (Join-Path $RepoRoot 'tests/fixtures/onnx/linear.onnx') -Path (Join-Path $TestDrive 'linear') -PassThru 3>$null
-    $port = Get-Random -Minimum 20000 -Maximum 40000
+    $ports = Get-FreePort -Count 12
+    $port = $ports[0]
 }
 AfterAll {
     Get-MLModelServer | Stop-MLModelServer
@@ -27,7 +28,7 @@ Describe 'Start-MLModelServer, Get-MLModelServer, Stop-MLModelServer' {
 
     It 'writes ONNX Runtime''s own log lines to its log as JSON, not raw to the console' {
         $old = Save-MLModel -OnnxModel (Join-Path $RepoRoot 'tests/fixtures/onnx/old-opset.onnx') -Path (Join-Path $TestDrive 'old-opset') -PassThru 3>$null
-        $s = $old | Start-MLModelServer -Background -Port ($port + 11)
+        $s = $old | Start-MLModelServer -Background -Port $ports[11]
         try {
             $r = Invoke-RestMethod -Method Post -Uri "$($s.Url)/invocations" -ContentType 'application/json' -Body '{"inputs": [[1, -2]]}'
             $r.predictions | Should -Not -BeNullOrEmpty
@@ -50,7 +51,7 @@ Describe 'Start-MLModelServer, Get-MLModelServer, Stop-MLModelServer' {
 
     It 'requires the API key when one is given' {
         $key = ConvertTo-SecureString 's3cret' -AsPlainText -Force
-        $s = $linear | Start-MLModelServer -Background -Port ($port + 1) -ApiKey $key
+        $s = $linear | Start-MLModelServer -Background -Port $ports[1] -ApiKey $key
         try {
             $body = '{"inputs": [[1, 2, 3]]}'
             { Invoke-RestMethod -Method Post -Uri "$($s.Url)/invocations" -ContentType 'application/json' -Body $body } | Should -Throw '*401*'
@@ -61,13 +62,13 @@ Describe 'Start-MLModelServer, Get-MLModelServer, Stop-MLModelServer' {
 
     It 'reports a server that cannot start, with its reason' {
         $dir = New-TestModel (Join-Path $TestDrive 'noflavor') "flavors:`n  custom: {data: x}`n"
-        Start-MLModelServer -Path $dir -Background -Port ($port + 2) -ErrorVariable err -ErrorAction SilentlyContinue
+        Start-MLModelServer -Path $dir -Background -Port $ports[2] -ErrorVariable err -ErrorAction SilentlyContinue
         $err[0].FullyQualifiedErrorId | Should -Match '^ServerStartFailed'
         $err[0].Exception.Message | Should -Match 'has no python_function flavor \(flavors: custom\)'
     }
 
     It 'runs in the foreground until stopped (Ctrl+C), then stops the server' {
-        $fg = $port + 4
+        $fg = $ports[4]
         $ps = [powershell]::Create()
         $null = $ps.AddScript("`$env:MLMODELS_STATE_DIR = '$env:MLMODELS_STATE_DIR'; Import-Module '$ModulePath'; Start-MLModelServer -Path '$($linear.Path)' -Port $fg 3>`$null")
         $handle = $ps.BeginInvoke()
@@ -88,7 +89,7 @@ Describe 'Start-MLModelServer, Get-MLModelServer, Stop-MLModelServer' {
     }
 
     It 'stops a background server when the session that started it ends' {
-        $bg = $port + 5
+        $bg = $ports[5]
         $out = Invoke-FreshPwsh "`$env:MLMODELS_STATE_DIR = '$env:MLMODELS_STATE_DIR'; Import-Module '$ModulePath'; (Start-MLModelServer -Path '$($linear.Path)' -Port $bg -Background 3>`$null).Url"
         ($out -join '') | Should -Match "http://127.0.0.1:$bg"
         $down = $false
@@ -102,7 +103,7 @@ Describe 'Start-MLModelServer, Get-MLModelServer, Stop-MLModelServer' {
     }
 
     It 'keeps a -Detached server up after its session ends, until Stop-MLModelServer in another session stops it' {
-        $dp = $port + 6
+        $dp = $ports[6]
         # Session 1 starts it and exits; it returns only if the server holds none of its output pipes.
         $out = Invoke-FreshPwsh "`$env:MLMODELS_STATE_DIR = '$env:MLMODELS_STATE_DIR'; Import-Module '$ModulePath'; `$s = Start-MLModelServer -Path '$($linear.Path)' -Port $dp -Detached 3>`$null; 'pid=' + `$s.ProcessId"
         ($out -join '') -match 'pid=(\d+)' | Should -BeTrue -Because ($out -join "`n")
@@ -137,13 +138,13 @@ Describe 'Start-MLModelServer, Get-MLModelServer, Stop-MLModelServer' {
         $gone.WaitForExit()
         New-Item -ItemType Directory -Path $env:MLMODELS_STATE_DIR -Force | Out-Null
         $entry = Join-Path $env:MLMODELS_STATE_DIR "$($gone.Id).json"
-        @{ ProcessId = $gone.Id; HostName = '127.0.0.1'; Port = $port + 7; ModelPath = $linear.Path; ModelName = 'linear'; StartTime = [datetime]::UtcNow } | ConvertTo-Json | Set-Content $entry
-        Get-MLModelServer -Port ($port + 7) | Should -BeNullOrEmpty
+        @{ ProcessId = $gone.Id; HostName = '127.0.0.1'; Port = $ports[7]; ModelPath = $linear.Path; ModelName = 'linear'; StartTime = [datetime]::UtcNow } | ConvertTo-Json | Set-Content $entry
+        Get-MLModelServer -Port $ports[7] | Should -BeNullOrEmpty
         $entry | Should -Not -Exist
     }
 
     It 'says what would start with -WhatIf, and starts nothing' {
-        $linear | Start-MLModelServer -Background -Port ($port + 3) -WhatIf
-        Get-MLModelServer -Port ($port + 3) | Should -BeNullOrEmpty
+        $linear | Start-MLModelServer -Background -Port $ports[3] -WhatIf
+        Get-MLModelServer -Port $ports[3] | Should -BeNullOrEmpty
     }
 }

@@ -93,7 +93,7 @@ Import-Module '$ModulePath'
         (Invoke-RestMethod "http://$($env:MLMODELS_TEST_REGISTRY)/v2/$repository/tags/list" -Headers @{ Authorization = "Basic $auth" }).tags | Should -Contain 'test'
 
         # run-local answers /ping and /invocations (JSON and CSV) exactly as the in-process server does.
-        $port = Get-Random -Minimum 20000 -Maximum 29999
+        $port = Get-FreePort
         $server = Get-MLModel $model | Start-MLModelServer -Background -Port $port
         try {
             $ping = Send-Request "$($server.Url)/ping" Get '' ''

@@ -18,3 +18,14 @@ function New-TestModel([string] $Path, [string] $Yaml) {
     Set-Content -Path (Join-Path $Path 'MLmodel') -Value $Yaml -NoNewline
     $Path
 }
+
+# Ports the OS has just handed out on 127.0.0.1 (all bound to port 0 at once, so distinct, then released), for
+# servers that must be given a port.
+function Get-FreePort([int] $Count = 1) {
+    $listeners = foreach ($i in 1..$Count) {
+        $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $l.Start()
+        $l
+    }
+    try { foreach ($l in $listeners) { $l.LocalEndpoint.Port } } finally { foreach ($l in $listeners) { $l.Stop() } }
+}

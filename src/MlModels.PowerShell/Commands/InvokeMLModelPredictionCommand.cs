@@ -176,7 +176,7 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
         if (EnvManager == "Local" || PredictionEngine.IsNative(model) && PythonPath == null) return true;
         try
         {
-            var description = PythonEnvironments.Describe(model, PythonEnvironments.ChoosePython(PythonPath), PythonOptions.EnvManager);
+            var description = PythonEnvironments.Describe(model, PythonEnvironments.ChooseForModel(model, PythonPath, PythonOptions.EnvManager), PythonOptions.EnvManager);
             return description.StartsWith("Reuse", StringComparison.Ordinal) || ShouldProcess(model.Name, description);
         }
         catch (PythonWorkerException ex)

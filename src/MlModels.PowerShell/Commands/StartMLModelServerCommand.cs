@@ -46,6 +46,14 @@ public sealed class StartMLModelServerCommand : MLModelCmdlet
     [Parameter]
     public string? PythonPath { get; set; }
 
+    /// <summary>
+    /// Local (the Python at hand; a version other than the model's is a warning), VirtualEnv or Conda (the model's
+    /// environment, made first as Initialize-MLModelEnvironment makes it, or reused from the cache).
+    /// </summary>
+    [Parameter]
+    [ValidateSet("Local", "VirtualEnv", "Conda")]
+    public string EnvManager { get; set; } = "Local";
+
     /// <summary>Returns the server object at once and leaves the server running until this session ends.</summary>
     [Parameter]
     public SwitchParameter Background { get; set; }
@@ -66,10 +74,24 @@ public sealed class StartMLModelServerCommand : MLModelCmdlet
         if (model.Path == null) { WriteError(Errors.Record(new InvalidOperationException("Save the model before serving it."), "ModelNotSaved", ErrorCategory.InvalidOperation, model)); return; }
         if (!ShouldProcess($"http://{HostName}:{Port}", $"Serve model '{model.Name}'")) return;
 
+        var python = PythonPath;
+        if (EnvManager != "Local" && model.Flavors.ContainsKey("python_function") && !model.Flavors.ContainsKey("onnx"))
+        {
+            // The environment is made here, with progress, and the server runs its workers on the environment's Python.
+            try
+            {
+                var env = RunPumped(ct => MlModels.Core.Scoring.Python.PythonEnvironments.Initialize(model, PythonPath, Enum.Parse<MlModels.Core.Scoring.Python.EnvManager>(EnvManager),
+                    new SyncProgress<string>(line => Post(() => WriteVerbose(line))), ct));
+                WriteVerbose($"{EnvManager} environment {env.Directory} ({(env.Created ? "made now" : "reused")}); Python {env.Python}.");
+                python = env.Python;
+            }
+            catch (MlModels.Core.Scoring.Python.PythonWorkerException ex) { WriteError(Errors.FromPythonWorker(ex, ex, model)); return; }
+            catch (OperationCanceledException) { return; }
+        }
         var settings = new ServerSettings
         {
             ModelPath = model.Path, Host = HostName, Port = Port, Timeout = TimeSpan.FromSeconds(TimeoutSec), Workers = Workers,
-            MaxBodyMB = MaxRequestBodyMB, PythonPath = PythonPath,
+            MaxBodyMB = MaxRequestBodyMB, PythonPath = python,
         };
         var lifetime = Detached ? ServerLifetime.Detached : Background ? ServerLifetime.Session : ServerLifetime.Foreground;
         var apiKey = ApiKey == null ? null : new System.Net.NetworkCredential("", ApiKey).Password;

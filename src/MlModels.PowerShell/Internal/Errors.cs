@@ -31,6 +31,7 @@ internal static class Errors
     {
         { MissingModule: not null } => WithAdvice(Record(ex, "PythonModuleMissing", ErrorCategory.NotInstalled, target), ChoosePython),
         { PythonType: "PythonNotFound" } => WithAdvice(Record(ex, "PythonNotFound", ErrorCategory.ObjectNotFound, target), ChoosePython),
+        { PythonType: "PythonVersionNotFound" } => WithAdvice(Record(ex, "PythonVersionNotFound", ErrorCategory.NotInstalled, target), "Install the Python version the model names and give it with -PythonPath, or run on the Python at hand with -EnvManager Local."),
         { PythonType: "CondaNotFound" } => WithAdvice(Record(ex, "CondaNotFound", ErrorCategory.NotInstalled, target), "Use -EnvManager VirtualEnv, or install Miniconda."),
         { PythonType: "EnvironmentFileMissing" } => Record(ex, "EnvironmentFileMissing", ErrorCategory.ObjectNotFound, target),
         { PythonType: "EnvironmentFailed" } => Record(ex, "PythonEnvironmentFailed", ErrorCategory.InvalidResult, target),

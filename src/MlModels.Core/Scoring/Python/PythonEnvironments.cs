@@ -5,9 +5,26 @@ using MlModels.Core.Format;
 
 namespace MlModels.Core.Scoring.Python;
 
+/// <summary>A model's prepared environment (Initialize-MLModelEnvironment): where it is and the Python that runs the model in it.</summary>
+public sealed record PythonEnvironmentInfo(string ModelName, string ModelPath, EnvManager EnvManager, string BasePython, string Python, string Directory, bool Created);
+
 /// <summary>Chooses the Python that runs a model and, for VirtualEnv and Conda, makes (and caches) its environment.</summary>
 public static class PythonEnvironments
 {
+    /// <summary>
+    /// MLflow's <c>prepare-env</c>: the model's environment made (or found in the cache) ahead of scoring or serving,
+    /// which then reuse it; the Python is chosen as <see cref="ChooseForModel"/> chooses it.
+    /// </summary>
+    public static PythonEnvironmentInfo Initialize(MLModel model, string? pythonPath, EnvManager manager, IProgress<string>? progress, CancellationToken ct)
+    {
+        if (model.Path == null) throw new InvalidOperationException($"Save model '{model.Name}' before making its environment.");
+        var basePython = ChooseForModel(model, pythonPath, manager);
+        if (manager == EnvManager.Local) return new PythonEnvironmentInfo(model.Name, model.Path, manager, basePython, basePython, "", false);
+        var (dir, ready) = Location(model, basePython, manager);
+        var python = Prepare(model, basePython, manager, progress, ct);
+        return new PythonEnvironmentInfo(model.Name, model.Path, manager, basePython, python, dir, !ready);
+    }
+
     public const string PythonVariable = "MLMODELS_PYTHON";
 
     /// <summary>The Python given (a cmdlet's -PythonPath, the server's --python), then MLMODELS_PYTHON, then python3 or python on PATH.</summary>
@@ -31,6 +48,66 @@ public static class PythonEnvironments
         return null;
     }
 
+    /// <summary>
+    /// The base Python for a model. Local: the usual choice (<see cref="ChoosePython"/>); a version other than the
+    /// model's is a warning later, as MLflow's local manager warns. VirtualEnv: an interpreter of the minor version
+    /// python_env.yaml names, as MLflow's virtualenv manager installs that version: -PythonPath or MLMODELS_PYTHON if
+    /// it is one, else python3.X on PATH, else the usual choice if it is one, else an error naming what was found.
+    /// Conda: the usual choice; conda.yaml's own python pin decides the environment's version.
+    /// </summary>
+    public static string ChooseForModel(MLModel model, string? explicitPath, EnvManager manager)
+    {
+        if (manager != EnvManager.VirtualEnv || model.Path == null) return ChoosePython(explicitPath);
+        string? wanted;
+        try { wanted = EnvironmentFiles.Read(model).PythonVersion; }
+        catch (Exception ex) when (ex is MLModelFormatException or IOException) { wanted = model.Flavors.GetValueOrDefault("python_function")?.PythonVersion; }
+        if (wanted == null) return ChoosePython(explicitPath);
+        var minor = Minor(wanted);
+        var named = !string.IsNullOrEmpty(explicitPath) ? explicitPath : Environment.GetEnvironmentVariable(PythonVariable);
+        var candidates = new List<string>();
+        if (!string.IsNullOrEmpty(named)) candidates.Add(named);
+        else
+        {
+            if (FindOnPath(OperatingSystem.IsWindows() ? $"python{minor}.exe" : $"python{minor}") is string exact) candidates.Add(exact);
+            try { candidates.Add(ChoosePython(null)); } catch (PythonWorkerException) { }
+        }
+        var found = new List<string>();
+        foreach (var python in candidates.Distinct())
+        {
+            var version = VersionOf(python);
+            if (version == minor) return python;
+            found.Add($"{python} ({(version == null ? "does not run" : "Python " + version)})");
+        }
+        throw new PythonWorkerException($"Model '{model.Name}' wants Python {wanted} (its python_env.yaml), and a virtual environment is made from an interpreter of that version; " +
+            $"found {(found.Count == 0 ? "no Python" : string.Join(", ", found))}. Install Python {minor} (python{minor} on PATH) or name one with -PythonPath; " +
+            "-EnvManager Local runs the model on the Python at hand, with a warning.", "PythonVersionNotFound");
+    }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string?> Versions = new();
+
+    /// <summary>An interpreter's major.minor version, asked once per path; null when it does not run.</summary>
+    public static string? VersionOf(string python) => Versions.GetOrAdd(python, p =>
+    {
+        try
+        {
+            using var proc = Process.Start(new ProcessStartInfo(p, ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false });
+            if (proc == null) return null;
+            var text = proc.StandardOutput.ReadToEnd().Trim();
+            if (!proc.WaitForExit(30_000)) { proc.Kill(true); return null; }
+            return proc.ExitCode == 0 && text.Length > 0 ? text : null;
+        }
+        catch (System.ComponentModel.Win32Exception) { return null; }
+    });
+
+    private static string Minor(string v) => string.Join('.', v.Split('.').Take(2));
+
+    /// <summary>Where the environment for this model, base Python and manager is cached, and whether it is ready.</summary>
+    public static (string Directory, bool Ready) Location(MLModel model, string basePython, EnvManager manager)
+    {
+        var dir = Path.Combine(CacheRoot, $"{manager.ToString().ToLowerInvariant()}-{EnvironmentKey(model, basePython, manager)}");
+        return (dir, File.Exists(Path.Combine(dir, ".mlmodels-ready")));
+    }
+
     /// <summary>Warns when the model asks for another Python minor version than the worker runs.</summary>
     public static void WarnOnVersion(MLModel model, string? running, Action<string>? warn)
     {
@@ -39,7 +116,6 @@ public static class PythonEnvironments
         try { wanted = EnvironmentFiles.Read(model).PythonVersion; }
         catch (Exception ex) when (ex is MLModelFormatException or IOException) { wanted = model.Flavors.GetValueOrDefault("python_function")?.PythonVersion; }
         if (wanted == null) return;
-        static string Minor(string v) => string.Join('.', v.Split('.').Take(2));
         if (Minor(wanted) != Minor(running))
             warn?.Invoke($"Model '{model.Name}' was saved with Python {wanted}, but it is running on Python {running}; pickled models may not load or may behave differently. Run it on a Python {Minor(wanted)}, or in an environment made from the model's requirements.");
     }

@@ -73,7 +73,7 @@ public sealed class PythonScorer : IScorer
         options ??= new PythonOptions();
         var lease = Task.Factory.StartNew(() =>
         {
-            var basePython = PythonEnvironments.ChoosePython(options.PythonPath);
+            var basePython = PythonEnvironments.ChooseForModel(model, options.PythonPath, options.EnvManager);
             var python = PythonEnvironments.Prepare(model, basePython, options.EnvManager, envProgress, ct);
             return cache == null
                 ? PythonWorkerLease.Private(PythonWorker.Start(model, python, stderr, options.Load), stopInBackground)
