@@ -313,7 +313,15 @@ public sealed class ScorerPool : IDisposable
 
     public bool Ready => true;
 
-    private PythonScorer Start() => PythonScorer.Start(_model, _options.Python, line => _log?.Invoke("worker: " + line), _log);
+    // Making the model's environment (VirtualEnv or Conda) is logged line by line: what pip installs shows in the log.
+    private PythonScorer Start() => PythonScorer.Start(_model, _options.Python, line => _log?.Invoke("worker: " + line), _log,
+        new LogLines(line => _log?.Invoke("environment: " + line)));
+
+    /// <summary>Progress reported on the reporting thread, in order (Progress&lt;T&gt; posts to the thread pool).</summary>
+    private sealed class LogLines(Action<string> log) : IProgress<string>
+    {
+        public void Report(string value) => log(value);
+    }
 
     public IScorer Rent(CancellationToken ct)
     {

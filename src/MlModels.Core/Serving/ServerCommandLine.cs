@@ -17,6 +17,8 @@ public sealed record ServerSettings
     /// <summary>Scoring threads (0: the runtime's choice).</summary>
     public int Threads { get; init; }
     public string? PythonPath { get; init; }
+    /// <summary>How the Python workers' environment is made: Local (the Python as it is), VirtualEnv or Conda (the model's own, cached).</summary>
+    public EnvManager EnvManager { get; init; } = EnvManager.Local;
     /// <summary>Stop gracefully when standard input closes (the parent's way of asking; it ends with the parent).</summary>
     public bool WatchStdin { get; init; }
     /// <summary>Write the log (JSON lines) and any error output to this file rather than standard output.</summary>
@@ -34,7 +36,7 @@ public sealed record ServerSettings
         MaxBodyBytes = (long)(MaxBodyMB * 1024 * 1024),
         Threads = Threads,
         ApiKey = string.IsNullOrEmpty(apiKey) ? null : apiKey,
-        Python = new PythonOptions(PythonPath, EnvManager.Local, Timeout),
+        Python = new PythonOptions(PythonPath, EnvManager, Timeout),
     };
 }
 
@@ -69,7 +71,22 @@ public static class ServerCommandLine
         : 8080;
     public const string SageMakerModelPath = "/opt/ml/model";
 
-    private const string Usage = "Usage: MlModels.Server --model DIR [--host H] [--port N] [--timeout S] [--workers N] [--max-body-mb N] [--threads N] [--python PATH] [--watch-stdin] [--log-file PATH] [--detach] | serve";
+    private const string Usage = "Usage: MlModels.Server --model DIR [--host H] [--port N] [--timeout S] [--workers N] [--max-body-mb N] [--threads N] [--python PATH] [--env-manager local|virtualenv|conda] [--watch-stdin] [--log-file PATH] [--detach] | serve";
+
+    /// <summary>
+    /// The environment manager <c>serve</c> uses: a generic Python image sets virtualenv, so a mounted model's missing
+    /// requirements are installed into a cached environment at start; MLMODELS_INSTALL_REQUIREMENTS=0 turns that off.
+    /// </summary>
+    public const string ServeEnvManagerVariable = "MLMODELS_SERVE_ENV_MANAGER";
+    public const string InstallRequirementsVariable = "MLMODELS_INSTALL_REQUIREMENTS";
+
+    private static EnvManager ParseEnvManager(string text) => text.ToLowerInvariant() switch
+    {
+        "local" => EnvManager.Local,
+        "virtualenv" => EnvManager.VirtualEnv,
+        "conda" => EnvManager.Conda,
+        _ => throw new ArgumentException($"--env-manager takes local, virtualenv or conda, not '{text}'. {Usage}"),
+    };
 
     /// <summary>The server's arguments (after the server assembly) for these settings.</summary>
     public static IReadOnlyList<string> For(ServerSettings s)
@@ -86,6 +103,7 @@ public static class ServerCommandLine
         };
         if (s.Threads > 0) args.AddRange(["--threads", Text(s.Threads)]);
         if (s.PythonPath != null) args.AddRange(["--python", s.PythonPath]);
+        if (s.EnvManager != EnvManager.Local) args.AddRange(["--env-manager", s.EnvManager.ToString().ToLowerInvariant()]);
         if (s.WatchStdin) args.Add("--watch-stdin");
         if (s.LogFile != null) args.AddRange(["--log-file", s.LogFile]);
         if (s.Detach) args.Add("--detach");
@@ -112,6 +130,8 @@ public static class ServerCommandLine
                 case Serve:
                     model ??= SageMakerModelPath;
                     s = s with { Host = "0.0.0.0", Port = ServePort() };
+                    if (Environment.GetEnvironmentVariable(ServeEnvManagerVariable) is { Length: > 0 } manager && Environment.GetEnvironmentVariable(InstallRequirementsVariable) != "0")
+                        s = s with { EnvManager = ParseEnvManager(manager) };
                     break;
                 case "--model" or "-m": model = Next(); break;
                 case "--host" or "-h": s = s with { Host = Next() }; break;
@@ -124,6 +144,7 @@ public static class ServerCommandLine
                 case "--max-body-mb": s = s with { MaxBodyMB = Number() }; break;
                 case "--threads": s = s with { Threads = Int() }; break;
                 case "--python": s = s with { PythonPath = Next() }; break;
+                case "--env-manager": s = s with { EnvManager = ParseEnvManager(Next()) }; break;
                 case "--watch-stdin": s = s with { WatchStdin = true }; break;
                 case "--log-file": s = s with { LogFile = Next() }; break;
                 case "--detach": s = s with { Detach = true }; break;

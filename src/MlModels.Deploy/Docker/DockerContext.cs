@@ -328,6 +328,9 @@ public static partial class DockerContextWriter
         sb.Append("ENV HOME=/tmp DOTNET_RUNNING_IN_CONTAINER=true DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 ")
             .Append(ServerCommandLine.Gen0SizeVariable).Append('=').Append(ServerCommandLine.Gen0Size);
         if (python) sb.Append(" MLMODELS_PYTHON=").Append(VenvDir).Append("/bin/python");
+        // A generic image installs what a mounted model needs and the image lacks at start, into a cached environment.
+        if (kind == ImageKind.GenericPython)
+            sb.Append(' ').Append(ServerCommandLine.ServeEnvManagerVariable).Append("=virtualenv MLMODELS_ENV_CACHE=/tmp/mlmodels-envs");
         sb.Append('\n');
         // 5001 is Azure ML's inference port, where the server listens with MLMODELS_SERVE_PORT=5001 (Publish-MLModelAzureML -Local).
         sb.Append("EXPOSE ").Append(Port.ToString(CultureInfo.InvariantCulture)).Append(' ').Append(AzureMLPort.ToString(CultureInfo.InvariantCulture)).Append('\n');

@@ -47,12 +47,34 @@ public class ServerCommandLineTests
     }
 
     [Fact]
+    public void Serve_InAGenericPythonImage_MakesTheMountedModelsEnvironment_UnlessTurnedOff()
+    {
+        // In this class, so it never runs beside the test above that reads the default.
+        try
+        {
+            Environment.SetEnvironmentVariable(ServerCommandLine.ServeEnvManagerVariable, "virtualenv");
+            var s = ServerCommandLine.Parse(["serve"]);
+            Assert.Equal(MlModels.Core.Scoring.Python.EnvManager.VirtualEnv, s.EnvManager);
+            Assert.Equal(MlModels.Core.Scoring.Python.EnvManager.VirtualEnv, s.ToServingOptions(null).Python!.EnvManager);
+            Environment.SetEnvironmentVariable(ServerCommandLine.InstallRequirementsVariable, "0");
+            Assert.Equal(MlModels.Core.Scoring.Python.EnvManager.Local, ServerCommandLine.Parse(["serve"]).EnvManager);
+            Assert.Throws<ArgumentException>(() => ServerCommandLine.Parse(["--model", "/m", "--env-manager", "pipenv"]));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(ServerCommandLine.ServeEnvManagerVariable, null);
+            Environment.SetEnvironmentVariable(ServerCommandLine.InstallRequirementsVariable, null);
+        }
+    }
+
+    [Fact]
     public void For_WritesTheArgumentsParseReadsBack()
     {
         var settings = new ServerSettings
         {
             ModelPath = "/models/my model", Host = "0.0.0.0", Port = 8081, Timeout = TimeSpan.FromSeconds(2.5), Workers = 4, MaxBodyMB = 0.5,
             Threads = 3, PythonPath = "/usr/bin/python3", WatchStdin = true, LogFile = "/tmp/server.log", Detach = true,
+            EnvManager = MlModels.Core.Scoring.Python.EnvManager.VirtualEnv,
         };
         Assert.Equal(settings, ServerCommandLine.Parse(ServerCommandLine.For(settings)));
         Assert.Equal(new ServerSettings { ModelPath = "/m" }, ServerCommandLine.Parse(ServerCommandLine.For(new ServerSettings { ModelPath = "/m" })));

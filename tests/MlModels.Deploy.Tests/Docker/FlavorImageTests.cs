@@ -52,6 +52,44 @@ public class FlavorImageTests
         }
     }
 
+    /// <summary>
+    /// The generic Python image (SageMaker's bring-your-own-container path): the model is mounted, and the server
+    /// makes its environment at start (a cached virtual environment over the image's packages, pip's work logged).
+    /// </summary>
+    [SkippableFact]
+    public async Task GenericPythonImage_MakesTheMountedModelsEnvironmentAtStart_AndAnswersAsMlflow()
+    {
+        using var engine = await DockerEngineTests.EngineAsync();
+        var model = ModelStore.Load(ScoringCorpus.ModelDir("xgb-regressor", ScoringCorpus.Flavors));
+        var work = TestPaths.NewTempDir();
+        var tag = ImageReference.Parse($"mlmodels-test/generic-python:{Guid.NewGuid():N}");
+        try
+        {
+            var ctx = DockerContextWriter.Write(null, Path.Combine(work, "ctx"), new DockerContextOptions
+            {
+                Generic = true, PythonVersion = "3.11", ServerDirectory = AppContext.BaseDirectory,
+                BaseImage = DockerEngineTests.Env("MLMODELS_TEST_PYTHON_BASE"), DotnetImage = DockerEngineTests.Env("MLMODELS_TEST_DOTNET_BASE"),
+            });
+            Assert.Contains("MLMODELS_SERVE_ENV_MANAGER=virtualenv", File.ReadAllText(ctx.Dockerfile));
+            await new ImageBuilder(engine).BuildAsync(ctx.Path, [tag], null, CancellationToken.None);
+            var runner = new ContainerRunner(engine);
+            var container = await runner.StartAsync(SageMakerImages.LocalRun(model, tag.ToString(), 0, null) with { StartTimeout = TimeSpan.FromSeconds(180) }, null, CancellationToken.None);
+            try
+            {
+                await AssertCorpusAnswers(container.Url!, "xgb-regressor", []);
+                var logs = await runner.LogsAsync(container.Id, 400, CancellationToken.None);
+                Assert.Contains(logs, l => l.Contains("environment: Creating virtual environment /tmp/mlmodels-envs/virtualenv-"));
+                Assert.Contains(logs, l => l.Contains("xgboost==1.7.4"));
+            }
+            finally { await runner.StopAsync(container.Id, keep: false, TimeSpan.FromSeconds(10), CancellationToken.None); }
+        }
+        finally
+        {
+            try { await engine.Client.Images.DeleteImageAsync(tag.ToString(), new global::Docker.DotNet.Models.ImageDeleteParameters { Force = true }, CancellationToken.None); } catch (Exception) { }
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
     /// <summary>Every recorded case of the model, in recorded order; each request has a deadline, so a container that stops answering fails the test.</summary>
     private static async Task AssertCorpusAnswers(Uri url, string model, IReadOnlyList<string> startLogs)
     {
