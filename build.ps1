@@ -4,7 +4,11 @@
     Builds, tests and demonstrates the MlModels module.
 .DESCRIPTION
     build : compiles and lays out the importable module at out/MlModels (help, formats, isolated dependencies).
-    test  : build, then xUnit (core) and Pester (cmdlets, in a fresh pwsh); the last line is "N passed, N failed".
+    test  : build, then xUnit (core) and Pester (cmdlets, in a fresh pwsh); the last line is "N passed, N failed, N skipped",
+            after one line per reason anything was skipped. -Category narrows the run; -Services starts what CI starts.
+    coverage: the xUnit projects on .NET 10 with coverlet (line and branch), summarised by ReportGenerator in
+              out/coverage/report (Summary.txt printed; index.html beside it). A number to read, not a gate.
+    mutate  : Stryker.NET over one Core folder (-Folder Format|Scoring|...) against the Fast xUnit tests; never in CI.
     demo  : build, then imports the module from out/ and works through the models in examples/.
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 test
@@ -12,10 +16,18 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('build', 'test', 'demo', 'clean')]
+    [ValidateSet('build', 'test', 'coverage', 'mutate', 'demo', 'clean')]
     [string] $Task = 'build',
     [ValidateSet('Debug', 'Release')]
-    [string] $Configuration = 'Release'
+    [string] $Configuration = 'Release',
+    # test: only the tests of these categories (xUnit Trait "Category", Pester -Tag): Fast, Python, Docker, Cloud, Node, Gpu.
+    [ValidateSet('Fast', 'Python', 'Docker', 'Cloud', 'Node', 'Gpu')]
+    [string[]] $Category,
+    # test: start the services .ci/run starts (Docker engine, registry, moto, Azurite; needs root) and stop them after.
+    [switch] $Services,
+    # mutate: the folder of src/MlModels.Core to mutate, and Stryker's --mutate globs within it to narrow the run.
+    [string] $Folder = 'Format',
+    [string[]] $Mutate
 )
 
 $ErrorActionPreference = 'Stop'
@@ -103,36 +115,90 @@ function Get-PesterPath {
     }
 }
 
+# What enables the tests of each category when they are skipped (Pester gives no reason of its own; xUnit's say theirs).
+$script:CategoryNeeds = [ordered]@{
+    Docker = 'no Docker engine with the local base images; start one with: eval "$(sudo bash .ci/services/dockerd.sh start)", or run build.ps1 test -Services as root'
+    Cloud  = 'a local cloud stand-in is not running (moto, Azurite, the registry); start them with build.ps1 test -Services as root (.ci/services/*.sh)'
+    Python = "Debian's Python libraries are missing; apt-get install python3-sklearn python3-pandas python3-cloudpickle python3-onnx python3-venv python3-yaml python3-xgboost python3-torch python3-statsmodels"
+    Node   = 'Node.js is missing; apt-get install nodejs npm'
+    Gpu    = 'no GPU on this machine'
+}
+
+# Starts .ci/services/*.sh (their stdout is `export NAME=value` lines, set here); returns the names to stop.
+function Start-TestServices {
+    $started = @()
+    $isRoot = $IsLinux -and ((& id -u) -eq '0')
+    foreach ($script in Get-ChildItem (Join-Path $root '.ci/services') -Filter '*.sh' | Sort-Object Name) {
+        if (-not $isRoot) { Write-Warning "Not starting $($script.Name): the services need root (a Docker engine, bridges, /var/cache); run as root or start them yourself."; continue }
+        $lines = & bash $script.FullName start
+        if ($LASTEXITCODE -ne 0) { Write-Warning "Service $($script.Name) did not start (exit code $LASTEXITCODE); its tests will be skipped."; continue }
+        foreach ($line in $lines) {
+            if ($line -match '^export ([A-Za-z_][A-Za-z0-9_]*)=(.*)$') { [Environment]::SetEnvironmentVariable($Matches[1], $Matches[2]) }
+        }
+        $started += $script.FullName
+    }
+    $started
+}
+
+# One xUnit run's results from its TRX file: counts by outcome and the reasons of skipped tests.
+function Read-Trx([string] $path) {
+    $trx = [xml](Get-Content $path -Raw)
+    $ns = @{ t = 'http://microsoft.com/schemas/VisualStudio/TeamTest/2010' }
+    $results = @(Select-Xml -Xml $trx -XPath '//t:UnitTestResult' -Namespace $ns | ForEach-Object Node)
+    [pscustomobject]@{
+        Outcome = $trx.TestRun.ResultSummary.outcome
+        Passed  = @($results | Where-Object outcome -eq 'Passed').Count
+        Failed  = @($results | Where-Object outcome -in 'Failed', 'Error', 'Timeout', 'Aborted').Count
+        Skipped = @($results | Where-Object outcome -eq 'NotExecuted' | ForEach-Object {
+                $m = $_.Output.ErrorInfo.Message
+                if ($m) { $m.Trim() } else { '(no reason given)' }
+            })
+        Total   = $results.Count
+    }
+}
+
 function Invoke-Test {
     Invoke-Build
     $results = Join-Path $out 'test-results'
     New-Item -ItemType Directory -Path $results -Force | Out-Null
     Remove-Item (Join-Path $results '*') -Force -ErrorAction Ignore
+    $started = if ($Services) { Start-TestServices } else { @() }
+    try { Invoke-TestRuns $results }
+    finally {
+        foreach ($s in $started) { & bash $s stop *> $null }
+    }
+}
 
+function Invoke-TestRuns([string] $results) {
     # xUnit: the core library, the server and the deployment targets on .NET 10; then Core and the server again on
     # .NET 8, the runtime of PowerShell 7.4 (the lowest the manifest supports). That run is self-contained: the SDK
     # restores the .NET 8 and ASP.NET Core 8 runtime packs from NuGet, so no .NET 8 install is needed.
     $rid = [System.Runtime.InteropServices.RuntimeInformation]::RuntimeIdentifier
     $runs = @(
-        @{ Project = 'MlModels.Core.Tests'; Name = 'MlModels.Core.Tests'; Args = @('-f', 'net10.0') }
-        @{ Project = 'MlModels.Server.Tests'; Name = 'MlModels.Server.Tests'; Args = @('-f', 'net10.0') }
-        @{ Project = 'MlModels.Deploy.Tests'; Name = 'MlModels.Deploy.Tests'; Args = @() }
-        @{ Project = 'MlModels.Core.Tests'; Name = 'MlModels.Core.Tests.net8'; Args = @('-f', 'net8.0', '-r', $rid, '-p:SelfContained=true') }
+        @{ Project = 'MlModels.Core.Tests'; Name = 'MlModels.Core.Tests'; Args = @('-f', 'net10.0'); Filter = $null }
+        @{ Project = 'MlModels.Server.Tests'; Name = 'MlModels.Server.Tests'; Args = @('-f', 'net10.0'); Filter = $null }
+        @{ Project = 'MlModels.Deploy.Tests'; Name = 'MlModels.Deploy.Tests'; Args = @(); Filter = $null }
+        @{ Project = 'MlModels.Core.Tests'; Name = 'MlModels.Core.Tests.net8'; Args = @('-f', 'net8.0', '-r', $rid, '-p:SelfContained=true'); Filter = $null }
         # The Python worker is its own process, the same on either runtime: its tests run once, on .NET 10.
-        @{ Project = 'MlModels.Server.Tests'; Name = 'MlModels.Server.Tests.net8'; Args = @('-f', 'net8.0', '-r', $rid, '-p:SelfContained=true', '--filter', 'FullyQualifiedName!~PythonServerTests') }
+        @{ Project = 'MlModels.Server.Tests'; Name = 'MlModels.Server.Tests.net8'; Args = @('-f', 'net8.0', '-r', $rid, '-p:SelfContained=true'); Filter = 'FullyQualifiedName!~PythonServerTests' }
     )
-    $xPassed = 0; $xFailed = 0
+    $categoryFilter = if ($Category) { '(' + (($Category | ForEach-Object { "Category=$_" }) -join '|') + ')' } else { $null }
+    $xPassed = 0; $xFailed = 0; $xSkipped = @(); $broken = @()
     foreach ($run in $runs) {
         $project = $run.Name
-        & dotnet test (Join-Path $root "tests/$($run.Project)/$($run.Project).csproj") -c $Configuration --nologo @($run.Args) `
+        $filter = @($run.Filter, $categoryFilter | Where-Object { $_ }) -join '&'
+        $filterArgs = if ($filter) { @('--filter', $filter) } else { @() }
+        & dotnet test (Join-Path $root "tests/$($run.Project)/$($run.Project).csproj") -c $Configuration --nologo @($run.Args) @filterArgs `
             --logger "trx;LogFileName=$project.trx" --results-directory $results
+        $exit = $LASTEXITCODE
         $trx = Join-Path $results "$project.trx"
-        if (Test-Path $trx) {
-            $counters = ([xml](Get-Content $trx -Raw)).TestRun.ResultSummary.Counters
-            $xPassed += [int]$counters.passed
-            $xFailed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout
-        }
-        else { $xFailed += 1; Write-Warning "$project produced no results." }
+        if (-not (Test-Path $trx)) { $broken += "$project produced no results (dotnet test exit code $exit)"; continue }
+        $r = Read-Trx $trx
+        $xPassed += $r.Passed; $xFailed += $r.Failed; $xSkipped += $r.Skipped
+        # A crashed or aborted testhost can leave a TRX whose counted tests all passed: the run's own outcome and exit code decide.
+        if ($r.Total -eq 0 -and -not $Category) { $broken += "$project ran no tests" }
+        if ($r.Outcome -notin 'Completed', 'Failed' -or ($r.Outcome -eq 'Failed' -and $r.Failed -eq 0)) { $broken += "$project ended '$($r.Outcome)' with $($r.Failed) failed tests: the test host did not finish" }
+        if ($exit -ne 0 -and $r.Failed -eq 0) { $broken += "$project`: dotnet test exited $exit with no failed test: the test host crashed or the run was aborted" }
     }
 
     # Pester, in a fresh pwsh against the built module.
@@ -141,18 +207,64 @@ function Invoke-Test {
     $env:MLMODELS_MODULE = $moduleOut
     $env:MLMODELS_OTHER_YAMLDOTNET = $tools.OtherYaml
     $env:MLMODELS_REPO = $root
-    Invoke-Pwsh -NoProfile -NonInteractive -File (Join-Path $root 'build/Invoke-PesterTests.ps1') -PesterPath $tools.Pester -TestPath (Join-Path $root 'tests/MlModels.PowerShell.Tests') -SummaryPath $summary
-    $pPassed = 0; $pFailed = 0
+    $pesterArgs = @('-PesterPath', $tools.Pester, '-TestPath', (Join-Path $root 'tests/MlModels.PowerShell.Tests'), '-SummaryPath', $summary)
+    if ($Category) { $pesterArgs += @('-Tag', ($Category -join ',')) }
+    Invoke-Pwsh -NoProfile -NonInteractive -File (Join-Path $root 'build/Invoke-PesterTests.ps1') @pesterArgs
+    $pPassed = 0; $pFailed = 0; $pSkipped = @()
     if (Test-Path $summary) {
         $p = Get-Content $summary -Raw | ConvertFrom-Json
         $pPassed = $p.Passed; $pFailed = $p.Failed
+        $pSkipped = @($p.SkippedTests | ForEach-Object {
+                $needs = @($_.Categories | Where-Object { $_ -ne 'Fast' })
+                if ($needs.Count -eq 0) { "(no reason given: $($_.Name))" }
+                else { ($needs | ForEach-Object { if ($CategoryNeeds.Contains($_)) { "$_`: $($CategoryNeeds[$_])" } else { $_ } }) -join '; ' }
+            })
+        if ($pSkipped.Count -ne $p.Skipped) { $broken += "Pester reported $($p.Skipped) skipped tests but listed $($pSkipped.Count)" }
     }
-    else { $pFailed = 1; Write-Warning 'Pester produced no results.' }
+    else { $broken += 'Pester produced no results' }
 
-    Write-Host "xUnit: $xPassed passed, $xFailed failed; Pester: $pPassed passed, $pFailed failed"
-    $failed = $xFailed + $pFailed
-    Write-Host "$($xPassed + $pPassed) passed, $failed failed"
+    Write-Host "xUnit: $xPassed passed, $xFailed failed, $($xSkipped.Count) skipped; Pester: $pPassed passed, $pFailed failed, $($pSkipped.Count) skipped"
+    foreach ($b in $broken) { Write-Host "run failed: $b" }
+    # One line per reason, xUnit's and Pester's side by side, then the plain count line CI reads.
+    $reasons = [ordered]@{}
+    foreach ($m in $xSkipped) { if (-not $reasons.Contains($m)) { $reasons[$m] = @(0, 0) }; $reasons[$m][0]++ }
+    foreach ($m in $pSkipped) { if (-not $reasons.Contains($m)) { $reasons[$m] = @(0, 0) }; $reasons[$m][1]++ }
+    foreach ($k in $reasons.Keys) {
+        $n = $reasons[$k]
+        $parts = @(if ($n[0]) { "$($n[0]) (xUnit)" }) + @(if ($n[1]) { "$($n[1]) (Pester)" })
+        Write-Host "skipped $($parts -join ' + '): $k"
+    }
+    $failed = $xFailed + $pFailed + $broken.Count
+    Write-Host "$($xPassed + $pPassed) passed, $failed failed, $($xSkipped.Count + $pSkipped.Count) skipped"
     if ($failed -gt 0) { exit 1 }
+}
+
+function Invoke-Coverage {
+    $dir = Join-Path $out 'coverage'
+    if (Test-Path $dir) { Remove-Item $dir -Recurse -Force }
+    $categoryFilter = if ($Category) { @('--filter', '(' + (($Category | ForEach-Object { "Category=$_" }) -join '|') + ')') } else { @() }
+    foreach ($project in 'MlModels.Core.Tests', 'MlModels.Server.Tests', 'MlModels.Deploy.Tests') {
+        $fw = if ($project -eq 'MlModels.Deploy.Tests') { @() } else { @('-f', 'net10.0') }
+        # Only the project's own assemblies are measured: tests, fakes and third-party code are left out.
+        & dotnet test (Join-Path $root "tests/$project/$project.csproj") -c $Configuration --nologo @fw @categoryFilter --collect 'XPlat Code Coverage' `
+            --results-directory (Join-Path $dir $project) -- 'DataCollectionRunSettings.DataCollectors.DataCollector.Configuration.Include=[MlModels.Core]*,[MlModels.Deploy]*,[MlModels.Server]*' `
+            'DataCollectionRunSettings.DataCollectors.DataCollector.Configuration.ExcludeByAttribute=GeneratedCodeAttribute,CompilerGeneratedAttribute'
+    }
+    $reports = (Get-ChildItem $dir -Recurse -Filter 'coverage.cobertura.xml').FullName -join ';'
+    if (-not $reports) { throw 'No coverage was collected.' }
+    Invoke-Native 'reportgenerator' { dotnet reportgenerator "-reports:$reports" "-targetdir:$(Join-Path $dir 'report')" '-reporttypes:TextSummary;Html' '-verbosity:Warning' }
+    Get-Content (Join-Path $dir 'report/Summary.txt')
+}
+
+function Invoke-Mutate {
+    # Stryker mutates src/MlModels.Core/<Folder> and runs the Core tests marked Fast against each mutant, on .NET 10.
+    $mutate = if ($Mutate) { $Mutate } else { @("**/$Folder/**/*.cs") }
+    $stryker = @('--project', 'MlModels.Core.csproj', '--target-framework', 'net10.0', '--test-case-filter', 'Category=Fast',
+        '--reporter', 'html', '--reporter', 'json', '--reporter', 'progress', '--output', (Join-Path $out "mutation/$Folder"))
+    foreach ($m in $mutate) { $stryker += @('--mutate', $m) }
+    Push-Location (Join-Path $root 'tests/MlModels.Core.Tests')
+    try { Invoke-Native 'dotnet stryker' { dotnet stryker @stryker } }
+    finally { Pop-Location }
 }
 
 function Invoke-Demo {
@@ -164,6 +276,8 @@ function Invoke-Demo {
 switch ($Task) {
     'build' { Invoke-Build }
     'test' { Invoke-Test }
+    'coverage' { Invoke-Coverage }
+    'mutate' { Invoke-Mutate }
     'demo' { Invoke-Demo }
     'clean' { if (Test-Path $out) { Remove-Item $out -Recurse -Force } }
 }

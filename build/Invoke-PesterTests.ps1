@@ -1,8 +1,11 @@
-# Runs the Pester suite in this (fresh) pwsh and writes a small JSON summary for build.ps1.
+# Runs the Pester suite in this (fresh) pwsh and writes a small JSON summary for build.ps1: counts, and each
+# skipped test with its categories (its own tags and its blocks'), from which build.ps1 says what would enable it.
 param(
     [Parameter(Mandatory)] [string] $PesterPath,
     [Parameter(Mandatory)] [string] $TestPath,
-    [Parameter(Mandatory)] [string] $SummaryPath
+    [Parameter(Mandatory)] [string] $SummaryPath,
+    # Only tests carrying one of these tags (comma-separated): Fast, Python, Docker, Cloud, Node, Gpu.
+    [string] $Tag
 )
 $ErrorActionPreference = 'Stop'
 Import-Module $PesterPath -Force
@@ -10,6 +13,18 @@ $config = New-PesterConfiguration
 $config.Run.Path = $TestPath
 $config.Run.PassThru = $true
 $config.Output.Verbosity = 'Normal'
+if ($Tag) { $config.Filter.Tag = $Tag -split ',' }
 $result = Invoke-Pester -Configuration $config
-[pscustomobject]@{ Passed = $result.PassedCount; Failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount; Skipped = $result.SkippedCount } |
-    ConvertTo-Json | Set-Content -Path $SummaryPath
+
+function Get-Categories($test) {
+    $tags = @($test.Tag)
+    for ($b = $test.Block; $b; $b = $b.Parent) { $tags += @($b.Tag) }
+    @($tags | Where-Object { $_ } | Sort-Object -Unique)
+}
+
+[pscustomobject]@{
+    Passed       = $result.PassedCount
+    Failed       = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
+    Skipped      = $result.SkippedCount
+    SkippedTests = @($result.Skipped | ForEach-Object { [pscustomobject]@{ Name = $_.ExpandedPath; Categories = Get-Categories $_ } })
+} | ConvertTo-Json -Depth 4 | Set-Content -Path $SummaryPath

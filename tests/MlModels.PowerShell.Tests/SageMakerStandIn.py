@@ -4,8 +4,13 @@ put in front of moto for the ECR and SageMaker endpoints (AWS_ENDPOINT_URL_ECR, 
 
 - ECR's registry: the repository URIs and the login that moto issues name a registry that does not exist; they are
   rewritten to name the local htpasswd docker-registry and its user and password, so the push really happens.
-- SageMaker's UpdateEndpoint, which moto 5.2.1 does not implement: carried out as CreateEndpoint of the same name with
-  the new configuration and the endpoint's tags (moto replaces the endpoint in place, InService at once).
+- SageMaker's UpdateEndpoint, which moto 5.2.1 does not implement, carried out as the SageMaker API reference documents
+  it ("SageMaker sets the endpoint status to Updating. After updating the endpoint, it sets the status to InService";
+  the old configuration serves meanwhile), with the semantics of MotoGaps in tests/MlModels.Deploy.Tests/Aws: the
+  endpoint and the new configuration must exist; an endpoint already Updating is refused (ValidationException); the
+  next UPDATE_POLLS DescribeEndpoint answers say Updating with the old configuration; then the update is carried out
+  in moto (CreateEndpoint of the same name with the new configuration and the endpoint's tags, which moto 5.2.1 does
+  in place) and the endpoint is InService with it. Not modelled: how long an update takes, failures during one.
 
 Every other request goes to moto unchanged. Each SageMaker and ECR request is first checked against the AWS service
 model in tests/specs/aws (the operation exists, required members present, no unknown member, each value of the
@@ -129,29 +134,59 @@ def ecr(operation, status, data):
     return json.dumps(answer).encode()
 
 
+UPDATE_POLLS = 2
+UPDATING = {}  # endpoint name -> {"config", "tags", "polls"}: updates not yet carried out in moto
+
+
+def sagemaker(path, headers, operation, payload):
+    h = dict(headers)
+    h["X-Amz-Target"] = "SageMaker." + operation
+    return forward("POST", path, h, json.dumps(payload).encode())
+
+
+def validation_error(message):
+    return 400, [("Content-Type", "application/x-amz-json-1.1")], json.dumps({"__type": "ValidationException", "message": message}).encode()
+
+
 def update_endpoint(path, headers, body):
     request = json.loads(body)
-
-    def sagemaker(operation, payload):
-        h = dict(headers)
-        h["X-Amz-Target"] = "SageMaker." + operation
-        return forward("POST", path, h, json.dumps(payload).encode())
-
-    status, kept, data = sagemaker("DescribeEndpoint", {"EndpointName": request["EndpointName"]})
+    name = request["EndpointName"]
+    status, kept, data = sagemaker(path, headers, "DescribeEndpoint", {"EndpointName": name})
     if status != 200:
         return status, kept, data
     arn = json.loads(data)["EndpointArn"]
-    status, kept, data = sagemaker("DescribeEndpointConfig", {"EndpointConfigName": request["EndpointConfigName"]})
+    with LOCK:
+        if name in UPDATING:
+            return validation_error('Cannot update in-progress endpoint "%s".' % name)
+    status, kept, data = sagemaker(path, headers, "DescribeEndpointConfig", {"EndpointConfigName": request["EndpointConfigName"]})
     if status != 200:
         return status, kept, data
-    status, _, data = sagemaker("ListTags", {"ResourceArn": arn})
+    status, _, data = sagemaker(path, headers, "ListTags", {"ResourceArn": arn})
     tags = json.loads(data).get("Tags", []) if status == 200 else []
-    create = {"EndpointName": request["EndpointName"], "EndpointConfigName": request["EndpointConfigName"]}
-    if tags:
-        create["Tags"] = tags
-    status, kept, data = sagemaker("CreateEndpoint", create)
-    if status == 200:
-        data = json.dumps({"EndpointArn": json.loads(data)["EndpointArn"]}).encode()
+    with LOCK:
+        UPDATING[name] = {"config": request["EndpointConfigName"], "tags": tags, "polls": UPDATE_POLLS}
+    return 200, [("Content-Type", "application/x-amz-json-1.1")], json.dumps({"EndpointArn": arn}).encode()
+
+
+def describe_endpoint(path, headers, body):
+    name = json.loads(body).get("EndpointName")
+    with LOCK:
+        update = UPDATING.get(name)
+        if update is not None:
+            update["polls"] -= 1
+            if update["polls"] < 0:
+                del UPDATING[name]
+    if update is not None and update["polls"] < 0:
+        # The update is done: carried out in moto, which then answers InService with the new configuration.
+        create = {"EndpointName": name, "EndpointConfigName": update["config"]}
+        if update["tags"]:
+            create["Tags"] = update["tags"]
+        sagemaker(path, headers, "CreateEndpoint", create)
+    status, kept, data = sagemaker(path, headers, "DescribeEndpoint", {"EndpointName": name})
+    if status == 200 and update is not None and update["polls"] >= 0:
+        answer = json.loads(data)
+        answer["EndpointStatus"] = "Updating"  # the old configuration still serves
+        data = json.dumps(answer).encode()
     return status, kept, data
 
 
@@ -169,6 +204,12 @@ class Handler(BaseHTTPRequestHandler):
                 status, kept, data = 200, [("Content-Type", "application/json")], json.dumps({"calls": CALLS, "violations": VIOLATIONS}).encode()
         elif target == "SageMaker.UpdateEndpoint":
             status, kept, data = update_endpoint(self.path, headers, body)
+        elif target == "SageMaker.DescribeEndpoint":
+            status, kept, data = describe_endpoint(self.path, headers, body)
+        elif target == "SageMaker.DeleteEndpoint":
+            with LOCK:
+                UPDATING.pop(json.loads(body).get("EndpointName"), None)
+            status, kept, data = forward(self.command, self.path, headers, body)
         else:
             status, kept, data = forward(self.command, self.path, headers, body)
             if target.startswith(ECR):

@@ -43,14 +43,33 @@ public sealed class FaultInjector(HttpMessageHandler inner) : DelegatingHandler(
 }
 
 /// <summary>
-/// The two SageMaker operations moto 5.2.1 does not implement, answered here on top of moto's state:
-/// UpdateEndpoint (the endpoint's configuration is switched in DescribeEndpoint's answers) and StopTransformJob.
-/// Both check, through moto, that what they name exists.
+/// The two SageMaker operations moto 5.2.1 does not implement, carried out on top of moto's state as the SageMaker API
+/// reference documents them (the same semantics as tests/MlModels.PowerShell.Tests/SageMakerStandIn.py):
+/// <list type="bullet">
+/// <item>UpdateEndpoint ("SageMaker sets the endpoint status to Updating. After updating the endpoint, it sets the
+/// status to InService"; the endpoint keeps serving its old configuration meanwhile): the endpoint and the new
+/// configuration must exist, and an endpoint already Updating is refused (ValidationException). The next
+/// <see cref="UpdatePolls"/> DescribeEndpoint answers say Updating with the old configuration; then the endpoint is
+/// InService with the new one.</item>
+/// <item>StopTransformJob ("the status of the job changes to Stopping. After SageMaker stops the job, the status is set
+/// to Stopped"): the job must exist; the next DescribeTransformJob says Stopping, later ones Stopped.</item>
+/// </list>
+/// What this does not model: the time either takes, and failures during an update.
 /// </summary>
 public sealed class MotoGaps(HttpMessageHandler inner) : DelegatingHandler(inner)
 {
+    /// <summary>How many DescribeEndpoint answers an update stays Updating.</summary>
+    public const int UpdatePolls = 2;
+
+    private sealed class Update(string config)
+    {
+        public string Config { get; } = config;
+        public int PollsLeft = UpdatePolls;
+    }
+
     private readonly ConcurrentDictionary<string, string> _endpointConfig = new();
-    private readonly ConcurrentDictionary<string, bool> _stopped = new();
+    private readonly ConcurrentDictionary<string, Update> _updating = new();
+    private readonly ConcurrentDictionary<string, int> _stopped = new();
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
@@ -65,9 +84,11 @@ public sealed class MotoGaps(HttpMessageHandler inner) : DelegatingHandler(inner
                 var config = (string)body["EndpointConfigName"]!;
                 var endpoint = await Forward(request, "DescribeEndpoint", new JsonObject { ["EndpointName"] = name }, cancellationToken);
                 if (!endpoint.IsSuccessStatusCode) return endpoint;
+                if (_updating.ContainsKey(name))
+                    return FaultInjector.Error(System.Net.HttpStatusCode.BadRequest, "ValidationException", $"Cannot update in-progress endpoint \"{name}\".");
                 var cfg = await Forward(request, "DescribeEndpointConfig", new JsonObject { ["EndpointConfigName"] = config }, cancellationToken);
                 if (!cfg.IsSuccessStatusCode) return cfg;
-                _endpointConfig[name] = config;
+                _updating[name] = new Update(config);
                 var arn = (string)JsonNode.Parse(await endpoint.Content.ReadAsStringAsync(cancellationToken))!["EndpointArn"]!;
                 return FaultInjector.Json(new JsonObject { ["EndpointArn"] = arn });
             }
@@ -75,28 +96,42 @@ public sealed class MotoGaps(HttpMessageHandler inner) : DelegatingHandler(inner
             {
                 var response = await base.SendAsync(request, cancellationToken);
                 var name = (string)body["EndpointName"]!;
-                if (!response.IsSuccessStatusCode || !_endpointConfig.TryGetValue(name, out var config)) return response;
+                if (!response.IsSuccessStatusCode) return response;
                 var answer = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken))!;
-                answer["EndpointConfigName"] = config;
+                if (_updating.TryGetValue(name, out var update))
+                {
+                    if (Interlocked.Decrement(ref update.PollsLeft) >= 0)
+                    {
+                        // Still updating: the old configuration serves.
+                        answer["EndpointStatus"] = "Updating";
+                        if (_endpointConfig.TryGetValue(name, out var old)) answer["EndpointConfigName"] = old;
+                        return FaultInjector.Json(answer);
+                    }
+                    _endpointConfig[name] = update.Config;
+                    _updating.TryRemove(name, out _);
+                }
+                if (_endpointConfig.TryGetValue(name, out var config)) answer["EndpointConfigName"] = config;
                 return FaultInjector.Json(answer);
             }
             case "DeleteEndpoint":
                 _endpointConfig.TryRemove((string)body["EndpointName"]!, out _);
+                _updating.TryRemove((string)body["EndpointName"]!, out _);
                 return await base.SendAsync(request, cancellationToken);
             case "StopTransformJob":
             {
                 var name = (string)body["TransformJobName"]!;
                 var job = await Forward(request, "DescribeTransformJob", new JsonObject { ["TransformJobName"] = name }, cancellationToken);
                 if (!job.IsSuccessStatusCode) return job;
-                _stopped[name] = true;
+                _stopped.TryAdd(name, 0);
                 return FaultInjector.Json(new JsonObject());
             }
             case "DescribeTransformJob":
             {
                 var response = await base.SendAsync(request, cancellationToken);
-                if (!response.IsSuccessStatusCode || !_stopped.ContainsKey((string)body["TransformJobName"]!)) return response;
+                var name = (string)body["TransformJobName"]!;
+                if (!response.IsSuccessStatusCode || !_stopped.ContainsKey(name)) return response;
                 var answer = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken))!;
-                answer["TransformJobStatus"] = "Stopped";
+                answer["TransformJobStatus"] = _stopped.AddOrUpdate(name, 1, (_, n) => n + 1) == 1 ? "Stopping" : "Stopped";
                 return FaultInjector.Json(answer);
             }
             default:
