@@ -216,7 +216,8 @@ function Invoke-TestRuns([string] $results) {
         $pPassed = $p.Passed; $pFailed = $p.Failed
         $pSkipped = @($p.SkippedTests | ForEach-Object {
                 $needs = @($_.Categories | Where-Object { $_ -ne 'Fast' })
-                if ($needs.Count -eq 0) { "(no reason given: $($_.Name))" }
+                if ($_.Reason) { $_.Reason -replace '^.*?because\s*', '' }
+                elseif ($needs.Count -eq 0) { "(no reason given: $($_.Name))" }
                 else { ($needs | ForEach-Object { if ($CategoryNeeds.Contains($_)) { "$_`: $($CategoryNeeds[$_])" } else { $_ } }) -join '; ' }
             })
         if ($pSkipped.Count -ne $p.Skipped) { $broken += "Pester reported $($p.Skipped) skipped tests but listed $($pSkipped.Count)" }

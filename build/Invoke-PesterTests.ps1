@@ -26,5 +26,9 @@ function Get-Categories($test) {
     Passed       = $result.PassedCount
     Failed       = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
     Skipped      = $result.SkippedCount
-    SkippedTests = @($result.Skipped | ForEach-Object { [pscustomobject]@{ Name = $_.ExpandedPath; Categories = Get-Categories $_ } })
+    # A test skipped with Set-ItResult -Skipped -Because carries its reason; one skipped by -Skip has only its categories.
+    SkippedTests = @($result.Skipped | ForEach-Object {
+            $because = @($_.ErrorRecord | ForEach-Object { $_.Exception.Message } | Where-Object { $_ -match 'because' }) | Select-Object -First 1
+            [pscustomobject]@{ Name = $_.ExpandedPath; Categories = Get-Categories $_; Reason = $because }
+        })
 } | ConvertTo-Json -Depth 4 | Set-Content -Path $SummaryPath

@@ -7,6 +7,7 @@ namespace MlModels.Core.Tests;
 /// and the cmdlets add the PowerShell advice. Checked for the folders that keep to it: Format, Serving and Python
 /// environments. Tracking (settings named by their -TrackingUri/-Credential source) and Deploy do not yet.
 /// </summary>
+[Trait("Category", "Fast")]
 public class LayeringTests
 {
     [Fact]

@@ -4,6 +4,7 @@ namespace MlModels.Core.Tests;
 /// The tests run on .NET 10 (PowerShell 7.6) and again on .NET 8, the runtime of PowerShell 7.4, the lowest the manifest
 /// supports (build.ps1 runs the net8.0 build self-contained, so no .NET 8 install is needed).
 /// </summary>
+[Trait("Category", "Fast")]
 public class SupportedRuntimeTests
 {
     [Fact]

@@ -2,6 +2,7 @@ using MlModels.Deploy;
 
 namespace MlModels.Deploy.Tests;
 
+[Trait("Category", "Fast")]
 public class DeploymentTargetFactoryTests
 {
     [Fact]

@@ -19,7 +19,7 @@ BeforeAll {
     $script:Run = [guid]::NewGuid().ToString('N').Substring(0, 6)
 }
 
-Describe 'Publish-MLModelAzureML -Local on a real Docker engine' -Skip:$skipDocker {
+Describe 'Publish-MLModelAzureML -Local on a real Docker engine' -Tag 'Docker' -Skip:$skipDocker {
     AfterAll {
         Get-MLModelContainer -All | Where-Object { $_.Labels['mlmodels.azureml.endpoint'] -like "local-$Run*" } | Stop-MLModelContainer -TimeoutSec 5 -ErrorAction SilentlyContinue
     }
@@ -77,7 +77,7 @@ Describe 'Publish-MLModelAzureML -Local on a real Docker engine' -Skip:$skipDock
     }
 }
 
-Describe 'docs/examples/azureml-workflow.ps1 against the ARM fake, Azurite and Docker' -Skip:$skipWorkflow {
+Describe 'docs/examples/azureml-workflow.ps1 against the ARM fake, Azurite and Docker' -Tag 'Docker', 'Cloud' -Skip:$skipWorkflow {
     BeforeAll {
         # The ARM fake (tests/MlModels.AzureMLFake) over HTTP on 127.0.0.1: Microsoft's examples, every request checked.
         $fakeProject = Join-Path $RepoRoot 'tests/MlModels.AzureMLFake'

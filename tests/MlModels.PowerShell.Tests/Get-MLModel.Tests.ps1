@@ -2,7 +2,7 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
 }
 
-Describe 'Get-MLModel' {
+Describe 'Get-MLModel' -Tag 'Fast' {
     It 'reads a model folder and returns a rich object' {
         $m = Get-MLModel -Path (Join-Path $Conformance '014-*')
         # The type lives in the module's own load context, so check it by name.
@@ -56,7 +56,7 @@ Describe 'Get-MLModel' {
         $ok = Join-Path $Examples 'sklearn-2018'
         $result = Get-MLModel -LiteralPath (Join-Path $TestDrive 'missing'), $ok -ErrorVariable err -ErrorAction SilentlyContinue
         $result.Name | Should -Be 'sklearn-2018'
-        $err[0].FullyQualifiedErrorId | Should -Match '^PathNotFound'
+        ($err[0].FullyQualifiedErrorId -split ',')[0] | Should -BeExactly 'PathNotFound'
     }
 
     It 'expands wildcards in -Path' {
@@ -85,7 +85,7 @@ Describe 'Get-MLModel' {
         $file = Join-Path $TestDrive 'explicit.json'
         Set-Content $file '{"accuracy": 0.9}'
         Get-MLModel $file -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
-        $err[0].FullyQualifiedErrorId | Should -Match '^MLModelFormatInvalid'
+        ($err[0].FullyQualifiedErrorId -split ',')[0] | Should -BeExactly 'MLModelFormatInvalid'
         Get-MLModel -LiteralPath $file -ErrorVariable err2 -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         $err2.Count | Should -Be 1
     }

@@ -7,7 +7,7 @@ BeforeDiscovery {
     if ($hasPython -and -not $hasVenv -and $env:CI) { throw 'CI must install python3-venv.' }
 }
 
-Describe 'Invoke-MLModelPrediction on python_function models' -Skip:$skip {
+Describe 'Invoke-MLModelPrediction on python_function models' -Tag 'Python' -Skip:$skip {
     BeforeAll {
         . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
         $env:MLMODELS_PYTHON = '/usr/bin/python3'
@@ -87,14 +87,14 @@ def load_model(path):
         Set-Content $code ("import skimage.filters`n" + (Get-Content $code -Raw))
         Set-Content (Join-Path $dir 'requirements.txt') "mlflow==2.12.2`nscikit-image==0.22.0`n"
         [pscustomobject]@{ x1 = 1.0; x2 = 2.0 } | Invoke-MLModelPrediction -Path $dir -ErrorVariable err -ErrorAction SilentlyContinue
-        $err[0].FullyQualifiedErrorId | Should -Match '^PythonModuleMissing'
+        ($err[0].FullyQualifiedErrorId -split ',')[0] | Should -BeExactly 'PythonModuleMissing'
         $err[0].Exception.Message | Should -Match ([regex]::Escape('pip install "scikit-image==0.22.0" (pinned in the model''s requirements.txt; ''skimage'' is imported from the scikit-image distribution)'))
         $err[0].Exception.Message | Should -Not -Match 'pip install skimage'
     }
 
     It 'says PythonNotFound, not a worker failure, for a Python that is not there' {
         [pscustomobject]@{ x1 = 1.0; x2 = 2.0 } | Invoke-MLModelPrediction -Path (Join-Path $Examples 'pyfunc-custom') -PythonPath (Join-Path $TestDrive 'no-python') -ErrorVariable err -ErrorAction SilentlyContinue
-        $err[0].FullyQualifiedErrorId | Should -Match '^PythonNotFound,'
+        ($err[0].FullyQualifiedErrorId -split ',')[0] | Should -BeExactly 'PythonNotFound'
         $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
         # Core says what went wrong; the cmdlet adds its own way out.
         $err[0].ErrorDetails.RecommendedAction | Should -Match '-PythonPath'
@@ -114,19 +114,19 @@ def load_model(path):
             Get-MLModel $dir | Invoke-MLModelPrediction -InputCsv $inputCsv -EnvManager Conda -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue
         }
         finally { $env:PATH = $path; Remove-Item Env:MLMODELS_ENV_CACHE }
-        $err[0].FullyQualifiedErrorId | Should -Match '^EnvironmentFileMissing,'
+        ($err[0].FullyQualifiedErrorId -split ',')[0] | Should -BeExactly 'EnvironmentFileMissing'
     }
 
     It 'names the module a model cannot import' {
         Get-MLModel (Join-Path $models 'missing-module') | Invoke-MLModelPrediction -InputCsv $inputCsv -ErrorVariable err -ErrorAction SilentlyContinue
-        $err[0].FullyQualifiedErrorId | Should -Match '^PythonModuleMissing'
+        ($err[0].FullyQualifiedErrorId -split ',')[0] | Should -BeExactly 'PythonModuleMissing'
         $err[0].CategoryInfo.Category | Should -Be 'NotInstalled'
         $err[0].Exception.Message | Should -Match "needs the Python module 'no_such_module_xyz'"
     }
 
     It 'reports an exception inside predict, with the traceback on Verbose' {
         $v = [pscustomobject]@{ x1 = 111.0; x2 = 1.0; x3 = 1.0 } | Invoke-MLModelPrediction -Path (Join-Path $models 'custom-behaviour') -ErrorVariable err -ErrorAction SilentlyContinue -Verbose 4>&1
-        $err[0].FullyQualifiedErrorId | Should -Match '^ModelPredictFailed'
+        ($err[0].FullyQualifiedErrorId -split ',')[0] | Should -BeExactly 'ModelPredictFailed'
         $err[0].Exception.ErrorCode | Should -Be 'BAD_REQUEST'
         $err[0].Exception.Message | Should -Match "custom-behaviour.*ValueError: model refuses x1 == 111"
         ($v -join "`n") | Should -Match 'Traceback'
@@ -141,7 +141,7 @@ def load_model(path):
         $watch = [Diagnostics.Stopwatch]::StartNew()
         [pscustomobject]@{ x1 = 999.0; x2 = 1.0; x3 = 1.0 } | Invoke-MLModelPrediction -Path (Join-Path $models 'custom-behaviour') -TimeoutSec 2 -ErrorVariable err -ErrorAction SilentlyContinue
         $watch.Elapsed.TotalSeconds | Should -BeLessThan 20
-        $err[0].FullyQualifiedErrorId | Should -Match '^PythonWorkerTimeout,'
+        ($err[0].FullyQualifiedErrorId -split ',')[0] | Should -BeExactly 'PythonWorkerTimeout'
         $err[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
         $err[0].Exception.Message | Should -Match 'did not finish .* within 2 s; it was stopped'
     }
@@ -188,7 +188,7 @@ def load_model(path):
     }
 }
 
-Describe 'Initialize-MLModelEnvironment and Start-MLModelServer -EnvManager' -Skip:$skip {
+Describe 'Initialize-MLModelEnvironment and Start-MLModelServer -EnvManager' -Tag 'Python' -Skip:$skip {
     BeforeAll {
         . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
         $env:MLMODELS_PYTHON = '/usr/bin/python3'
@@ -239,7 +239,7 @@ Describe 'Initialize-MLModelEnvironment and Start-MLModelServer -EnvManager' -Sk
     }
 }
 
-Describe 'Invoke-MLModelPrediction answers as MLflow 2.12.2 on its scoring corpus' -Skip:$skip {
+Describe 'Invoke-MLModelPrediction answers as MLflow 2.12.2 on its scoring corpus' -Tag 'Python' -Skip:$skip {
     BeforeDiscovery {
         $corpus = Join-Path $PSScriptRoot '../conformance/scoring'
         # Pester binds -ForEach data to variables only from dictionaries: each run becomes one. The flavor corpus'
@@ -294,7 +294,7 @@ Describe 'Invoke-MLModelPrediction answers as MLflow 2.12.2 on its scoring corpu
         $parameters = @{ Path = (Join-Path $corpus "models/$($entry.model)"); OutputPath = (Join-Path $TestDrive "$Case.json"); ErrorVariable = 'err'; ErrorAction = 'SilentlyContinue' }
         if ($entry.content_type -like 'text/csv*') { $parameters.InputCsv = Join-Path $corpus $entry.body_file } else { $parameters.InputJson = Join-Path $corpus $entry.body_file }
         Invoke-MLModelPrediction @parameters 3>$null
-        $err[0].FullyQualifiedErrorId | Should -Match "^$Id,"
+        ($err[0].FullyQualifiedErrorId -split ',')[0] | Should -BeExactly "$Id"
         $err[0].Exception.ErrorCode | Should -Be $Code
         ((Get-Content (Join-Path $corpus "responses/$Case.json") -Raw | ConvertFrom-Json).body.error_code) | Should -Be $Code
         Join-Path $TestDrive "$Case.json" | Should -Not -Exist

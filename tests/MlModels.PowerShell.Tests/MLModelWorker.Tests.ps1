@@ -5,7 +5,7 @@ BeforeDiscovery {
     $skip = -not $hasPython
 }
 
-Describe 'Warm Python workers (Invoke-MLModelPrediction, Get-MLModelWorker, Clear-MLModelWorkerCache)' -Skip:$skip {
+Describe 'Warm Python workers (Invoke-MLModelPrediction, Get-MLModelWorker, Clear-MLModelWorkerCache)' -Tag 'Python' -Skip:$skip {
     BeforeAll {
         . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
         $env:MLMODELS_PYTHON = '/usr/bin/python3'

@@ -9,7 +9,7 @@ BeforeAll {
     $commands = Get-Command -Module MlModels
 }
 
-Describe 'The module' {
+Describe 'The module' -Tag 'Fast' {
     It 'exports exactly the cmdlets its manifest lists' {
         ($commands.Name | Sort-Object) | Should -Be ($manifest.CmdletsToExport | Sort-Object)
     }
@@ -70,7 +70,7 @@ Describe 'The module' {
     }
 }
 
-Describe 'Every cmdlet the manifest exports' {
+Describe 'Every cmdlet the manifest exports' -Tag 'Fast' {
     BeforeAll {
         # Verbs that only read; every other verb changes something and must support -WhatIf and -Confirm.
         $readOnlyVerbs = 'Get', 'Test', 'Find', 'Search', 'Show', 'Measure', 'Compare', 'Format', 'Resolve', 'Select', 'Watch', 'Wait', 'Read', 'Trace', 'ConvertTo', 'ConvertFrom'
@@ -111,7 +111,7 @@ Describe 'Every cmdlet the manifest exports' {
     }
 }
 
-Describe 'Dependency isolation' {
+Describe 'Dependency isolation' -Tag 'Fast' {
     BeforeAll {
         $other = $env:MLMODELS_OTHER_YAMLDOTNET
         if (-not $other) {
@@ -150,7 +150,7 @@ Add-Type -Path '$other'
     }
 }
 
-Describe 'A damaged install' {
+Describe 'A damaged install' -Tag 'Fast' {
     It 'reports a missing dependency as an error instead of crashing the session' {
         $copy = Join-Path $TestDrive 'broken/MlModels'
         Copy-Item $ModulePath $copy -Recurse
@@ -163,7 +163,7 @@ Describe 'A damaged install' {
     }
 }
 
-Describe 'Module objects in scripts' {
+Describe 'Module objects in scripts' -Tag 'Fast' {
     It 'export to CSV with their properties' {
         $csv = Join-Path $TestDrive 'models.csv'
         Get-MLModel $Examples -Recurse | Select-Object Name, RunId, MlflowVersion, UtcTimeCreated, @{ n = 'Flavors'; e = { $_.FlavorNames -join ';' } } | Export-Csv $csv

@@ -27,7 +27,7 @@ BeforeAll {
 }
 
 Describe 'SageMaker cmdlets against moto' {
-    It 'creates, lists, invokes and removes an endpoint with credentials and endpoint from the environment; a failed replace rolls back' {
+    It 'creates, lists, invokes and removes an endpoint with credentials and endpoint from the environment; a failed replace rolls back' -Tag 'Cloud' {
         if (Skip-WithoutMoto) { return }
         $app = 'e2e-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
         $r = Invoke-Aws $envCreds @"
@@ -59,7 +59,7 @@ catch { `$replaceError = `$_.FullyQualifiedErrorId.Split(',')[0] + ': ' + `$_.Ex
         $r.Result.Type | Should -Be 'MlModels.Deploy.SageMaker.SageMakerDeployment'
     }
 
-    It 'prints each call with -WhatIf and makes none' {
+    It 'prints each call with -WhatIf and makes none' -Tag 'Cloud' {
         if (Skip-WithoutMoto) { return }
         $app = 'whatif-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
         $r = Invoke-Aws $envCreds @"
@@ -73,21 +73,24 @@ Publish-MLModelSageMaker -AppName $app -Path '$model' -ExecutionRoleArn $role -I
         $r.Result.Exists | Should -Be 0
     }
 
-    It 'takes credentials from a profile file and -EndpointUrl, and from a PSCredential' {
+    It 'takes credentials from a profile file and -EndpointUrl, and from a PSCredential' -Tag 'Cloud' {
         if (Skip-WithoutMoto) { return }
         $file = Join-Path $TestDrive 'credentials'
         Set-Content $file "[deploy]`naws_access_key_id = fromprofile`naws_secret_access_key = secret`nregion = us-east-1`n"
         $r = Invoke-Aws @{ AWS_EC2_METADATA_DISABLED = 'true' } @"
-`$a = @(Get-MLModelSageMakerDeployment -ProfileName deploy -ProfileLocation '$file' -EndpointUrl '$moto').Count
+`$a = @(Get-MLModelSageMakerDeployment -ProfileName deploy -ProfileLocation '$file' -EndpointUrl '$moto' -ErrorAction Stop).Count
 `$cred = [pscredential]::new('fromparameter', (ConvertTo-SecureString 'secret' -AsPlainText -Force))
-`$b = @(Get-MLModelSageMakerDeployment -Credential `$cred -Region us-east-1 -EndpointUrl '$moto').Count
+`$b = @(Get-MLModelSageMakerDeployment -Credential `$cred -Region us-east-1 -EndpointUrl '$moto' -ErrorAction Stop).Count
 @{ Profile = `$a; Parameter = `$b } | ConvertTo-Json -Compress
 "@
-        $r.Result.Profile | Should -BeGreaterOrEqual 0 -Because $r.Text
+        # Both calls succeeded (an error stops the script before the result) and saw the same account's endpoints.
+        $r.Result | Should -Not -BeNullOrEmpty -Because $r.Text
+        $r.Result.Profile | Should -BeOfType [long]
+        $r.Result.Profile | Should -Be $r.Result.Parameter
         $r.Text | Should -Not -Match 'AwsConfiguration'
     }
 
-    It 'says where it looked when there are no credentials' {
+    It 'says where it looked when there are no credentials' -Tag 'Fast' {
         $empty = New-Item -ItemType Directory (Join-Path $TestDrive 'home') -Force
         $r = Invoke-Aws @{ HOME = $empty.FullName; AWS_SHARED_CREDENTIALS_FILE = (Join-Path $empty 'none'); AWS_CONFIG_FILE = (Join-Path $empty 'none'); AWS_EC2_METADATA_DISABLED = 'true' } @"
 try { Get-MLModelSageMakerDeployment -Region us-east-1 -EndpointUrl http://127.0.0.1:9; @{ Id = 'none' } | ConvertTo-Json -Compress }
@@ -98,7 +101,7 @@ catch { @{ Id = `$_.FullyQualifiedErrorId; Message = `$_.Exception.Message } | C
         $r.Result.Message | Should -Match 'AWS_ACCESS_KEY_ID'
     }
 
-    It 'refuses an unknown region, a bad app name and a role that is not an ARN before any call' {
+    It 'refuses an unknown region, a bad app name and a role that is not an ARN before any call' -Tag 'Fast' {
         $r = Invoke-Aws @{ AWS_ACCESS_KEY_ID = 'testing'; AWS_SECRET_ACCESS_KEY = 'testing'; AWS_EC2_METADATA_DISABLED = 'true' } @"
 `$ids = foreach (`$case in @(
     @{ AppName = 'ok'; Region = 'us-nowhere-1'; ExecutionRoleArn = '$role' },
@@ -114,7 +117,7 @@ catch { @{ Id = `$_.FullyQualifiedErrorId; Message = `$_.Exception.Message } | C
         $r.Result.Ids[2] | Should -Match "^InvalidDeployment: 'not-an-arn' is not an IAM role ARN"
     }
 
-    It 'refuses to stop a transform job without waiting unless the model is kept, before any call' {
+    It 'refuses to stop a transform job without waiting unless the model is kept, before any call' -Tag 'Fast' {
         $r = Invoke-Aws @{ AWS_ACCESS_KEY_ID = 'testing'; AWS_SECRET_ACCESS_KEY = 'testing'; AWS_EC2_METADATA_DISABLED = 'true' } @"
 try { Stop-MLModelSageMakerTransform nightly -NoWait -Region us-east-1 -EndpointUrl http://127.0.0.1:9 -ErrorAction Stop; `$id = 'none' }
 catch { `$id = `$_.FullyQualifiedErrorId.Split(',')[0] + ': ' + `$_.Exception.Message }
@@ -125,7 +128,7 @@ catch { `$id = `$_.FullyQualifiedErrorId.Split(',')[0] + ': ' + `$_.Exception.Me
         $r.Text | Should -Match 'Stop, then delete its model and model data'
     }
 
-    It 'runs a batch transform job over S3 prefixes and waits for it' {
+    It 'runs a batch transform job over S3 prefixes and waits for it' -Tag 'Cloud' {
         if (Skip-WithoutMoto) { return }
         $job = 'job-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
         $r = Invoke-Aws $envCreds @"

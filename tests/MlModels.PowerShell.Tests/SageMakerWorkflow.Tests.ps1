@@ -32,7 +32,7 @@ BeforeAll {
     }
 }
 
-Describe 'docs/examples/sagemaker-workflow.ps1' {
+Describe 'docs/examples/sagemaker-workflow.ps1' -Tag 'Docker', 'Cloud', 'Python' {
     It 'builds, pushes, runs locally, creates, replaces, lists, invokes and removes, leaving nothing on moto' {
         if (Skip-WithoutServices) { return }
         $run = [guid]::NewGuid().ToString('N').Substring(0, 8)

@@ -2,7 +2,7 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
 }
 
-Describe 'Test-MLModel' {
+Describe 'Test-MLModel' -Tag 'Fast' {
     It 'reports a flavor path that leaves the model folder, without reading it' {
         $dir = New-TestModel (Join-Path $TestDrive 'escape') "flavors:`n  sklearn:`n    pickled_model: ../../etc/passwd`n  python_function:`n    loader_module: mlflow.sklearn`n    data: /etc/passwd`n"
         $r = Test-MLModel -Path $dir

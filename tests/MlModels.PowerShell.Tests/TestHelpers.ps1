@@ -29,3 +29,15 @@ function Get-FreePort([int] $Count = 1) {
     }
     try { foreach ($l in $listeners) { $l.LocalEndpoint.Port } } finally { foreach ($l in $listeners) { $l.Stop() } }
 }
+
+# Waits for an event instead of a fixed time: runs $Read until $Done accepts what it returned (passed as $args[0]),
+# or the deadline passes; returns the last value read either way, so the assertion after it shows what was seen.
+function Wait-Until([scriptblock] $Read, [scriptblock] $Done, [int] $TimeoutSec = 30) {
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSec)
+    do {
+        $value = & $Read
+        if (& $Done $value) { return , $value }
+        Start-Sleep -Milliseconds 50
+    } while ([DateTime]::UtcNow -lt $deadline)
+    , $value
+}

@@ -7,6 +7,7 @@ using MlModels.Core.Serving;
 namespace MlModels.Server.Tests;
 
 /// <summary>Azure ML's scoring contract (GET /, POST /score with input_data) served beside MLflow's by the same server.</summary>
+[Trait("Category", "Fast")]
 public class AzureMLContractTests
 {
     private static Task<HttpResponseMessage> Score(RunningServer s, string body)

@@ -31,10 +31,12 @@ public class ConformanceTests(CorpusServers servers) : IClassFixture<CorpusServe
 {
     public static TheoryData<string> CaseNames() => CorpusCases.Names(MlModels.Core.Tests.ScoringCorpus.Root);
 
+    [Trait("Category", "Fast")]
     [Fact]
     public void Corpus_HasEveryRecordedCase() =>
         Assert.Equal(Directory.GetFiles(Path.Combine(MlModels.Core.Tests.ScoringCorpus.Root, "responses"), "*.json").Length, CaseNames().Count);
 
+    [Trait("Category", "Python")]
     [SkippableTheory]
     [MemberData(nameof(CaseNames))]
     public async Task Server_AnswersAsMlflow(string name)
@@ -61,10 +63,12 @@ public class FlavorConformanceTests(CorpusServers servers) : IClassFixture<Corpu
         return d;
     }
 
+    [Trait("Category", "Fast")]
     [Fact]
     public void Corpus_HasEveryRecordedCase() =>
         Assert.Equal(Directory.GetFiles(Path.Combine(Root, "responses"), "*.json").Length, MlModels.Core.Tests.ScoringCorpus.Cases(Root).Count);
 
+    [Trait("Category", "Python")]
     [SkippableTheory]
     [MemberData(nameof(Models))]
     public async Task Server_AnswersAsMlflow_InRecordedOrder(string model)

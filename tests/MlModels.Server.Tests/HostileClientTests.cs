@@ -13,6 +13,7 @@ namespace MlModels.Server.Tests;
 /// The server under hostile clients, over raw sockets: each is answered (or cut off) within its timeout with the right
 /// status and MLflow's error body, memory stays bounded, and the server answers normally afterwards.
 /// </summary>
+[Trait("Category", "Fast")]
 public class HostileClientTests
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(30);

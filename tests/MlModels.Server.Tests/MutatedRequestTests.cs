@@ -7,6 +7,7 @@ using MlModels.Core.Tests.Robustness;
 namespace MlModels.Server.Tests;
 
 /// <summary>Thousands of mutated MLflow requests through a real HTTP client: none gets a 500, every error is MLflow's body.</summary>
+[Trait("Category", "Fast")]
 public class MutatedRequestTests
 {
     private static List<byte[]> Bodies(Gen<string> valid, int count, uint stream)

@@ -8,6 +8,7 @@ using MlModels.Core.Tests;
 namespace MlModels.Server.Tests;
 
 /// <summary>The real server executable, launched as its own process through Core's launcher and registry.</summary>
+[Trait("Category", "Fast")]
 public sealed class ServerLauncherTests : IDisposable
 {
     private readonly string _state = TestPaths.NewTempDir();

@@ -1,6 +1,7 @@
 namespace MlModels.Server.Tests;
 
 /// <summary>The in-process server tests run on ASP.NET Core 10 and again on ASP.NET Core 8, what PowerShell 7.4's runtime brings.</summary>
+[Trait("Category", "Fast")]
 public class SupportedRuntimeTests
 {
     [Fact]

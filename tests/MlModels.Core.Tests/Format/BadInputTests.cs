@@ -5,6 +5,7 @@ using MlModels.Core.Format.Yaml;
 
 namespace MlModels.Core.Tests.Format;
 
+[Trait("Category", "Fast")]
 public class BadInputTests
 {
     private static string WriteModel(string yaml)

@@ -4,6 +4,7 @@ using MlModels.Core.Format.Yaml;
 namespace MlModels.Core.Tests.Format;
 
 /// <summary>Walks every real MLmodel folder written by MLflow 0.x to 3.x.</summary>
+[Trait("Category", "Fast")]
 public class ConformanceTests
 {
     public static TheoryData<string> Folders()

@@ -3,6 +3,7 @@ using MlModels.Core.Format;
 namespace MlModels.Core.Tests.Format;
 
 /// <summary>MLflow's first pyfunc layout: python_function at the top level (code, data, env, main) and no flavors map.</summary>
+[Trait("Category", "Fast")]
 public class FirstPyfuncLayoutTests
 {
     private static string Example => Path.Combine(TestPaths.Examples, "pyfunc-first-layout");

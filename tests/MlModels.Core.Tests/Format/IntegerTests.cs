@@ -28,6 +28,7 @@ public class IntegerTests
         model_uuid: 11112222333344445555666677778888
         """;
 
+    [Trait("Category", "Fast")]
     [Theory]
     [InlineData("9223372036854775807", "9223372036854775807", false)]
     [InlineData("9223372036854775808", "9223372036854775808", true)]
@@ -44,6 +45,7 @@ public class IntegerTests
         Assert.IsType(big ? typeof(BigInteger) : typeof(long), v);
     }
 
+    [Trait("Category", "Fast")]
     [Fact]
     public void WideModelUuid_SurvivesLoadAndSave()
     {
@@ -60,6 +62,7 @@ public class IntegerTests
         Assert.Equal("11112222333344445555666677778888", ModelStore.Load(saved.Path!).ModelUuid);
     }
 
+    [Trait("Category", "Fast")]
     [Fact]
     public void WideIntegers_SetThroughTheTypedModel_AreWrittenExactly()
     {
@@ -72,6 +75,7 @@ public class IntegerTests
         Assert.Equal(BigInteger.Parse("79228162514264337593543950335"), back.Metadata!["d"]);
     }
 
+    [Trait("Category", "Fast")]
     [Fact]
     public void WideIntegers_JsonValuesStayExact()
     {
@@ -81,6 +85,7 @@ public class IntegerTests
         Assert.Equal(BigInteger.Parse("-123456789012345678901234567890"), plain["n"]);
     }
 
+    [Trait("Category", "Python")]
     [SkippableFact]
     public void WideIntegers_ReadAndWriteAsPyYamlDoes()
     {

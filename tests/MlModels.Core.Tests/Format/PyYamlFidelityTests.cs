@@ -4,6 +4,7 @@ using MlModels.Core.Format;
 namespace MlModels.Core.Tests.Format;
 
 /// <summary>What we write reads, with PyYAML's safe_load (MLflow's reader), as the same values as the original file.</summary>
+[Trait("Category", "Python")]
 public class PyYamlFidelityTests
 {
     [SkippableFact]

@@ -3,6 +3,7 @@ using MlModels.Core.Format.Yaml;
 
 namespace MlModels.Core.Tests.Format;
 
+[Trait("Category", "Fast")]
 public class SaveTests
 {
     [Fact]

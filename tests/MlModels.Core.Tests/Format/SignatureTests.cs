@@ -2,6 +2,7 @@ using MlModels.Core.Format;
 
 namespace MlModels.Core.Tests.Format;
 
+[Trait("Category", "Fast")]
 public class SignatureTests
 {
     [Fact]

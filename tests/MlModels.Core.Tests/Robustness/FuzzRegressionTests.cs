@@ -9,6 +9,7 @@ namespace MlModels.Core.Tests.Robustness;
 /// Replays every input that once crashed a fuzz target or failed a property (fuzz/regressions/TARGET/NAME): each must
 /// now give a result or a typed error. The named facts below pin down what the fixed behaviour is.
 /// </summary>
+[Trait("Category", "Fast")]
 public class FuzzRegressionTests
 {
     public static TheoryData<string, string> Cases()

@@ -8,6 +8,7 @@ namespace MlModels.Core.Tests.Robustness;
 /// <summary>Repeated and empty CSV header names come out as pandas' read_csv names them (MLflow reads CSV with pandas).</summary>
 public class PandasNamesTests
 {
+    [Trait("Category", "Fast")]
     [Theory]
     [InlineData("f0,f0,x1", "f0,f0.1,x1")]
     [InlineData("x1,x1.1,x1", "x1,x1.1,x1.2")]
@@ -16,6 +17,7 @@ public class PandasNamesTests
     public void RepeatedNames_AreRenamedAsPandasDoes(string header, string expected) =>
         Assert.Equal(expected.Split(','), PandasNames.FromCsvHeader(header.Split(',')));
 
+    [Trait("Category", "Python")]
     [SkippableFact]
     public void RandomHeaders_MatchPandasReadCsv()
     {

@@ -13,6 +13,7 @@ namespace MlModels.Core.Tests.Robustness;
 /// exception (the checks live in fuzz/MlModels.Fuzz/Targets.cs, shared with the fuzzers). Valid input must also give
 /// the expected result. Fixed seeds; a few thousand cases per parser.
 /// </summary>
+[Trait("Category", "Fast")]
 public class ParserPropertyTests
 {
     private const int Valid = 1000, Mutations = 2500;

@@ -8,6 +8,7 @@ namespace MlModels.Core.Tests.Robustness;
 /// MLflow JSON requests and CSV bodies against the scoring service of a small ONNX model (columns x1, x2, x3):
 /// valid ones score (200); mutated ones get 200, 400, 413 or 415 with MLflow's error body, never 500.
 /// </summary>
+[Trait("Category", "Fast")]
 public class ScoringInputPropertyTests
 {
     [Fact]

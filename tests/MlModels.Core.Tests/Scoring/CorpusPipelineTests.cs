@@ -53,6 +53,7 @@ public sealed class CorpusPipelineTests(CorpusScorers scorers) : IClassFixture<C
     /// </summary>
     private static readonly HashSet<string> ReadWithoutSchema = ["py-tensor-sig__tensor-ints", "py-tensor-sig__string-for-double", "py-tensor-sig__tensor-strings"];
 
+    [Trait("Category", "Python")]
     [SkippableFact]
     public void FileWithOtherDtype_IsRefusedAsMlflowModelsPredictRefusesIt()
     {
@@ -77,9 +78,11 @@ public sealed class CorpusPipelineTests(CorpusScorers scorers) : IClassFixture<C
         ["py-tensor-sig__tensor-csv-noheader"] = "",
     };
 
+    [Trait("Category", "Fast")]
     [Fact]
     public void FileCases_CoverTheCorpus() => Assert.True(FileCases().Count >= 200, $"only {FileCases().Count} cases");
 
+    [Trait("Category", "Python")]
     [SkippableTheory]
     [MemberData(nameof(FileCases))]
     public void File_AnswersAsMlflow(string name)
@@ -117,6 +120,7 @@ public sealed class CorpusPipelineTests(CorpusScorers scorers) : IClassFixture<C
     }
 
     /// <summary>What <c>mlflow models predict -o</c> wrote, byte for byte; where it failed, no file.</summary>
+    [Trait("Category", "Python")]
     [SkippableTheory]
     [MemberData(nameof(PredictRuns))]
     public void File_IsWhatMlflowModelsPredictWrote(int index)
@@ -154,9 +158,11 @@ public sealed class CorpusPipelineTests(CorpusScorers scorers) : IClassFixture<C
         return d;
     }
 
+    [Trait("Category", "Fast")]
     [Fact]
     public void FlavorFileModels_CoverTheCorpus() => Assert.Equal(7, FlavorFileModels().Count);
 
+    [Trait("Category", "Python")]
     [SkippableTheory]
     [MemberData(nameof(FlavorFileModels))]
     public void FlavorFile_AnswersAsMlflow_InRecordedOrder(string model)
@@ -183,6 +189,7 @@ public sealed class CorpusPipelineTests(CorpusScorers scorers) : IClassFixture<C
     }
 
     /// <summary>What <c>mlflow models predict -o</c> wrote for the flavor models; the float32 tensor model given JSON floats fails as it did.</summary>
+    [Trait("Category", "Python")]
     [SkippableTheory]
     [MemberData(nameof(FlavorPredictRuns))]
     public void FlavorFile_IsWhatMlflowModelsPredictWrote(int index)
@@ -192,6 +199,7 @@ public sealed class CorpusPipelineTests(CorpusScorers scorers) : IClassFixture<C
     }
 
     /// <summary>The flavor models load through the worker's own loaders, not MLflow (which the test Python lacks).</summary>
+    [Trait("Category", "Python")]
     [SkippableFact]
     public void FlavorModels_LoadWithoutMlflow()
     {
@@ -205,6 +213,7 @@ public sealed class CorpusPipelineTests(CorpusScorers scorers) : IClassFixture<C
         }
     }
 
+    [Trait("Category", "Python")]
     [SkippableFact]
     public void TensorSignatureCsv_ScoresAsMlflowModelsPredict()
     {
@@ -257,6 +266,7 @@ public sealed class CorpusPipelineTests(CorpusScorers scorers) : IClassFixture<C
 }
 
 /// <summary>The corpus comparison itself refuses what MLflow would not have answered.</summary>
+[Trait("Category", "Fast")]
 public class ScoringCorpusCompareTests
 {
     private static ScoringCorpus.Expected Expected(int status, string? contentType, string body) =>

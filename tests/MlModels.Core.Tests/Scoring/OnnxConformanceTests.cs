@@ -12,6 +12,7 @@ namespace MlModels.Core.Tests.Scoring;
 /// ONNX's backend node tests (Debian's libonnx-testdata): each model is wrapped as an MLflow model and scored through
 /// the tensor request path ({"inputs": {...}}); outputs are compared with the expected tensors.
 /// </summary>
+[Trait("Category", "Python")]
 public class OnnxConformanceTests(ITestOutputHelper output)
 {
     private const string TestData = "/usr/share/libonnx-testdata/data/node";

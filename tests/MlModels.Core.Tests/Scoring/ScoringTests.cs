@@ -4,6 +4,7 @@ using MlModels.Core.Scoring.Onnx;
 
 namespace MlModels.Core.Tests.Scoring;
 
+[Trait("Category", "Fast")]
 public class ScoringTests
 {
     private static string Fixture(string name) => Path.Combine(TestPaths.RepoRoot, "tests/fixtures/onnx", name);

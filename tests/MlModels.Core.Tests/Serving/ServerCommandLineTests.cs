@@ -2,6 +2,7 @@ using MlModels.Core.Serving;
 
 namespace MlModels.Core.Tests.Serving;
 
+[Trait("Category", "Fast")]
 public class ServerCommandLineTests
 {
     [Fact]

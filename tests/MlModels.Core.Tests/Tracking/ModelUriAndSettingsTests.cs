@@ -2,6 +2,7 @@ using MlModels.Core.Tracking;
 
 namespace MlModels.Core.Tests.Tracking;
 
+[Trait("Category", "Fast")]
 public class ModelUriTests
 {
     [Theory]
@@ -52,6 +53,7 @@ public class ModelUriTests
     }
 }
 
+[Trait("Category", "Fast")]
 public class TrackingSettingsTests
 {
     private static Func<string, string?> Env(params (string, string)[] vars) => n => vars.FirstOrDefault(v => v.Item1 == n).Item2;

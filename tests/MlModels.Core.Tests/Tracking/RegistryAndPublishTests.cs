@@ -4,6 +4,7 @@ using MlModels.TrackingFake;
 
 namespace MlModels.Core.Tests.Tracking;
 
+[Trait("Category", "Fast")]
 public class RegistryTests
 {
     [Fact]
@@ -78,6 +79,7 @@ public class RegistryTests
     }
 }
 
+[Trait("Category", "Fast")]
 public class ModelPublisherTests
 {
     /// <summary>The fixture model as log_model saved it for run 1, in a folder of its own.</summary>

@@ -4,6 +4,7 @@ using MlModels.TrackingFake;
 
 namespace MlModels.Core.Tests.Tracking;
 
+[Trait("Category", "Fast")]
 public class TrackingHttpTests
 {
     [Fact]

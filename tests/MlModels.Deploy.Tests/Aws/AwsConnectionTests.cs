@@ -18,6 +18,7 @@ public class AwsConnectionTests
         return path;
     }
 
+    [Trait("Category", "Fast")]
     [Fact]
     public void Profile_FromAGivenFile_GivesItsKeysAndRegion()
     {
@@ -31,6 +32,7 @@ public class AwsConnectionTests
         Assert.Equal(new Uri("https://runtime.sagemaker.eu-west-1.amazonaws.com/"), c.EndpointFor(AwsService.SageMakerRuntime));
     }
 
+    [Trait("Category", "Fast")]
     [Fact]
     public void Parameters_WinOverTheProfile()
     {
@@ -44,6 +46,7 @@ public class AwsConnectionTests
         Assert.Equal(new Uri("http://127.0.0.1:9/"), c.EndpointFor(AwsService.Ecr));
     }
 
+    [Trait("Category", "Fast")]
     [Fact]
     public void UnknownProfile_AndUnknownRegion_AreNamed()
     {
@@ -56,6 +59,7 @@ public class AwsConnectionTests
         Assert.Contains("us-east-1", region.Message);
     }
 
+    [Trait("Category", "Fast")]
     [Fact]
     public void ErrorBodies_GiveTheCodeWithoutNamespace_AndTheMessage()
     {
@@ -72,6 +76,7 @@ public class AwsConnectionTests
     /// The signature is AWSSDK.Core's; this proves it is accepted by a server that checks it: moto with IAM
     /// authentication on (INITIAL_NO_AUTH_ACTION_COUNT), a user and key made through its IAM API.
     /// </summary>
+    [Trait("Category", "Cloud")]
     [SkippableFact]
     public async Task SigV4_IsAcceptedByMotoWithAuthentication_AndAWrongSecretIsRefused()
     {

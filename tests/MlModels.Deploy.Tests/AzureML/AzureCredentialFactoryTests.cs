@@ -5,6 +5,7 @@ using MlModels.Deploy.AzureML;
 
 namespace MlModels.Deploy.Tests.AzureML;
 
+[Trait("Category", "Fast")]
 public class AzureCredentialFactoryTests
 {
     private static readonly TokenRequestContext Arm = new([AzureCloud.Public.ResourceManagerScope]);
@@ -139,6 +140,7 @@ public class AzureCredentialFactoryTests
     }
 }
 
+[Trait("Category", "Fast")]
 public class AzureSubscriptionTests
 {
     [Fact]

@@ -5,6 +5,7 @@ using MlModels.Deploy.AzureML;
 
 namespace MlModels.Deploy.Tests.AzureML;
 
+[Trait("Category", "Fast")]
 public sealed class AzureMLDeployerTests : IDisposable
 {
     private readonly ArmFake _fake = new();

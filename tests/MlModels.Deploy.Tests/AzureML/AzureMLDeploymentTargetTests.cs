@@ -4,6 +4,7 @@ using MlModels.Deploy.AzureML;
 
 namespace MlModels.Deploy.Tests.AzureML;
 
+[Trait("Category", "Fast")]
 public class AzureMLDeploymentTargetTests
 {
     private static (DeploymentTargetFactory Factory, ArmFake Fake) Setup()

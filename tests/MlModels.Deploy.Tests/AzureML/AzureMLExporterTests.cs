@@ -23,6 +23,7 @@ public class AzureMLExporterTests
         AzureMLExporter.Export(ModelStore.Load(Path.Combine(TestPaths.Examples, "pyfunc-custom")), Path.Combine(dir, "export"),
             new AzureMLExportOptions(endpoint) { InstanceType = "Standard_DS2_v2", InstanceCount = 2 });
 
+    [Trait("Category", "Fast")]
     [Fact]
     public void Export_WritesTheModelScriptsAndAzureMLv2Yaml()
     {
@@ -35,6 +36,7 @@ public class AzureMLExporterTests
         Assert.Empty(Directory.GetDirectories(dir, ".export*"));
     }
 
+    [Trait("Category", "Fast")]
     [Fact]
     public void Export_RefusesAnExistingFolderWithoutForce_AndReplacesItWithForce()
     {
@@ -51,6 +53,7 @@ public class AzureMLExporterTests
         Assert.True(File.Exists(Path.Combine(target, "score.py")));
     }
 
+    [Trait("Category", "Fast")]
     [Fact]
     public void Export_RefusesAnEndpointNameAzureWouldRefuse()
     {
@@ -60,6 +63,7 @@ public class AzureMLExporterTests
         Assert.False(Directory.Exists(Path.Combine(dir, "x")));
     }
 
+    [Trait("Category", "Python")]
     [SkippableFact]
     public void ExportedYaml_ParsesIntoTheFieldsTheAzMlCliReads()
     {
@@ -94,6 +98,7 @@ public class AzureMLExporterTests
         Assert.Single(pip, p => p == "mlflow");
     }
 
+    [Trait("Category", "Python")]
     [SkippableFact]
     public void ScorePy_CompilesAndServesAnSklearnModel_ThroughAStandInForMlflowPyfunc()
     {

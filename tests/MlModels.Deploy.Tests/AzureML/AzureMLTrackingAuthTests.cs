@@ -3,6 +3,7 @@ using MlModels.Deploy.AzureML;
 
 namespace MlModels.Deploy.Tests.AzureML;
 
+[Trait("Category", "Fast")]
 public class AzureMLTrackingAuthTests
 {
     private sealed class CountingCredential(TimeSpan lifetime) : TokenCredential

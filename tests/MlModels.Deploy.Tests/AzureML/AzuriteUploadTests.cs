@@ -7,6 +7,7 @@ using MlModels.Deploy.AzureML;
 namespace MlModels.Deploy.Tests.AzureML;
 
 /// <summary>The datastore upload against Azurite's blob service (.ci/services/azurite.sh sets AZURITE_BLOB_ENDPOINT).</summary>
+[Trait("Category", "Cloud")]
 public class AzuriteUploadTests
 {
     private const string AzuriteKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";

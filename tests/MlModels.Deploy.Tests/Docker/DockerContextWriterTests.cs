@@ -4,6 +4,7 @@ using MlModels.Deploy.Docker;
 
 namespace MlModels.Deploy.Tests.Docker;
 
+[Trait("Category", "Fast")]
 public class DockerContextWriterTests
 {
     private static readonly DockerContextOptions Options = new() { ServerDirectory = AppContext.BaseDirectory };

@@ -4,6 +4,7 @@ using MlModels.Deploy.Docker;
 
 namespace MlModels.Deploy.Tests.Docker;
 
+[Trait("Category", "Docker")]
 public class DockerDeploymentTargetTests
 {
     [SkippableFact]

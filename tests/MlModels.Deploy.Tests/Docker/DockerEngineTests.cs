@@ -6,6 +6,7 @@ using MlModels.Deploy.Docker;
 namespace MlModels.Deploy.Tests.Docker;
 
 /// <summary>The engine connection's errors; no engine is needed.</summary>
+[Trait("Category", "Fast")]
 public class DockerEngineConnectionTests
 {
     [Fact]
@@ -32,6 +33,7 @@ public class DockerEngineConnectionTests
 /// Against the real engine CI starts (.ci/services/dockerd.sh: DOCKER_HOST and local base images) and its registry
 /// (.ci/services/registry.sh). Outside CI they skip when no engine answers.
 /// </summary>
+[Trait("Category", "Docker")]
 public class DockerEngineTests
 {
     internal static async Task<DockerEngine> EngineAsync()
@@ -99,6 +101,7 @@ public class DockerEngineTests
         Assert.Null(await runner.GetAsync(ex.ContainerId, CancellationToken.None));
     }
 
+    [Trait("Category", "Cloud")]
     [SkippableFact]
     public async Task Registry_PushWithCredential_PullsBack_AndAWrongPasswordIsAnAuthError()
     {

@@ -11,6 +11,7 @@ namespace MlModels.Deploy.Tests.Docker;
 /// xgboost and what the model pins; no MLflow, no package index), answers every recorded case as MLflow did: run as
 /// a container, then as SageMaker's run-local runs it (the model mounted at /opt/ml/model, SageMaker's environment).
 /// </summary>
+[Trait("Category", "Docker")]
 public class FlavorImageTests
 {
     [SkippableFact]

@@ -2,6 +2,7 @@ using MlModels.Deploy.Docker;
 
 namespace MlModels.Deploy.Tests.Docker;
 
+[Trait("Category", "Fast")]
 public class ImageReferenceTests
 {
     [Theory]

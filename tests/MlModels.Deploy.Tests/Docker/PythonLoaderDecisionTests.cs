@@ -9,6 +9,7 @@ namespace MlModels.Deploy.Tests.Docker;
 /// any other of MLflow's flavor modules keeps the model's MLflow pin; -InstallMlflow, a wheelhouse and pip's index
 /// settings change only the pip step.
 /// </summary>
+[Trait("Category", "Fast")]
 public sealed class PythonLoaderDecisionTests : IDisposable
 {
     private readonly string _root = TestPaths.NewTempDir();

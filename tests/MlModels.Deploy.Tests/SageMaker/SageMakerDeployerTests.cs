@@ -12,6 +12,7 @@ using MlModels.Deploy.Tests.Aws;
 namespace MlModels.Deploy.Tests.SageMaker;
 
 [Collection("moto")]
+[Trait("Category", "Cloud")]
 public class SageMakerDeployerTests(MotoServer moto)
 {
     private const string Role = "arn:aws:iam::123456789012:role/sagemaker-execution";
@@ -328,6 +329,8 @@ public class SageMakerDeployerTests(MotoServer moto)
         Assert.Contains($"model {plan.ModelName}", result.CleanedUp);
         Assert.Contains(await t.ListAsync(job, CancellationToken.None), j => j.JobName == job);
         await t.StopAsync(job, CancellationToken.None);
+        // As SageMaker documents it: Stopping first, then Stopped.
+        Assert.Equal("Stopping", (await t.GetAsync(job, CancellationToken.None))!.Status);
         Assert.Equal("Stopped", (await t.GetAsync(job, CancellationToken.None))!.Status);
         s.AssertShapesValid();
     }
@@ -412,6 +415,7 @@ public class SageMakerDeployerTests(MotoServer moto)
 }
 
 [Collection("moto")]
+[Trait("Category", "Cloud")]
 public class SageMakerTargetTests(MotoServer moto)
 {
     [SkippableFact]
@@ -441,6 +445,7 @@ public class SageMakerTargetTests(MotoServer moto)
 }
 
 [Collection("moto")]
+[Trait("Category", "Cloud")]
 public class EcrRepositoriesTests(MotoServer moto)
 {
     [SkippableFact]

@@ -17,6 +17,8 @@ namespace MlModels.Deploy.Tests.SageMaker;
 /// the local registry.
 /// </summary>
 [Collection("moto")]
+[Trait("Category", "Docker")]
+[Trait("Category", "Cloud")]
 public class SageMakerImagesTests(MotoServer moto)
 {
     [SkippableFact]

@@ -79,8 +79,8 @@ public static class PythonEnvironments
             found.Add($"{python} ({(version == null ? "does not run" : "Python " + version)})");
         }
         throw new PythonWorkerException($"Model '{model.Name}' wants Python {wanted} (its python_env.yaml), and a virtual environment is made from an interpreter of that version; " +
-            $"found {(found.Count == 0 ? "no Python" : string.Join(", ", found))}. Install Python {minor} (python{minor} on PATH) or name one with -PythonPath; " +
-            "-EnvManager Local runs the model on the Python at hand, with a warning.", "PythonVersionNotFound");
+            $"found {(found.Count == 0 ? "no Python" : string.Join(", ", found))}. Install Python {minor} (python{minor} on PATH) or name an interpreter of that version; " +
+            "the Local environment manager runs the model on the Python at hand, with a warning.", "PythonVersionNotFound");
     }
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string?> Versions = new();

@@ -117,7 +117,8 @@ public sealed class PythonScorer : IScorer
 
     public Prediction Predict(ModelInput input, IReadOnlyDictionary<string, object?>? parameters)
     {
-        using var payload = new MemoryStream();
+        // Sized up front: a growing stream re-allocates (on the large object heap) as it doubles, per batch.
+        using var payload = new MemoryStream(PayloadSize(input));
         var node = Encode(input, payload);
         var header = new JsonObject { ["op"] = "predict", ["input"] = node, ["params"] = Params(parameters) };
         var what = input is FrameInput { Frame: var f } && f.RowCount > 0
@@ -137,6 +138,14 @@ public sealed class PythonScorer : IScorer
         int offset = 0;
         return Decode(reply["result"]!.AsObject(), body, ref offset);
     }
+
+    /// <summary>The payload's size where the input is numeric (8 bytes a value at most), else a small start.</summary>
+    private static int PayloadSize(ModelInput input) => (int)Math.Min(int.MaxValue / 2, input switch
+    {
+        FrameInput { Frame: var f } => (long)f.RowCount * f.Columns.Count * 8 + 256,
+        TensorInput { Tensor: var t } => (long)t.Data.Length * 8 + 256,
+        _ => 256,
+    });
 
     private static JsonNode? Params(IReadOnlyDictionary<string, object?>? parameters) =>
         parameters == null || parameters.Count == 0 ? null : JsonNode.Parse(JsonValues.Serialize(parameters));

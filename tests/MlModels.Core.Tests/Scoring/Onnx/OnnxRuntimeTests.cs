@@ -4,6 +4,7 @@ using MlModels.Core.Scoring.Onnx;
 namespace MlModels.Core.Tests.Scoring.Onnx;
 
 /// <summary>ONNX Runtime's log is routed into the module, and what it cannot run is told apart from a broken model.</summary>
+[Trait("Category", "Fast")]
 public class OnnxRuntimeTests
 {
     private static MLModel Wrap(string onnx) =>

@@ -11,6 +11,7 @@ namespace MlModels.Core.Tests.Scoring.Onnx;
 /// The server's short way for dataframe_split requests answers byte for byte as the general path does, and declines
 /// (leaving the general path to answer, errors included) every request it does not take.
 /// </summary>
+[Trait("Category", "Fast")]
 public class OnnxSplitRequestTests
 {
     private static readonly Lazy<OnnxScorer> Tensor = new(() =>

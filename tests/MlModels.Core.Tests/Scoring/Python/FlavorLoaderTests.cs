@@ -10,6 +10,7 @@ namespace MlModels.Core.Tests.Scoring.Python;
 /// network whose code was not shipped. Models come from the flavor corpus (copied, then changed) or are made here
 /// with torch; libraries are replaced by stand-ins on PYTHONPATH, each a one-line module made in the test.
 /// </summary>
+[Trait("Category", "Python")]
 public sealed class FlavorLoaderTests : IDisposable
 {
     private readonly string _root = TestPaths.NewTempDir();

@@ -4,6 +4,7 @@ using MlModels.Core.Scoring.Python;
 namespace MlModels.Core.Tests.Scoring.Python;
 
 /// <summary>Install hints name the PyPI distribution (not the import name) at the version the model pins.</summary>
+[Trait("Category", "Fast")]
 public class PythonPackagesTests
 {
     [Theory]

@@ -9,6 +9,7 @@ namespace MlModels.Core.Tests.Scoring.Python;
 /// Python at hand (a warning comes later).
 /// </summary>
 [Collection(ProcessEnvironment.Name)]
+[Trait("Category", "Python")]
 public sealed class PythonVersionChoiceTests : IDisposable
 {
     private readonly string _dir = TestPaths.NewTempDir();

@@ -61,6 +61,7 @@ public class PythonWorkerCacheTests
         catch (ArgumentException) { return false; }
     }
 
+    [Trait("Category", "Python")]
     [SkippableFact]
     public void SecondCall_ReusesTheWarmWorker()
     {
@@ -80,6 +81,7 @@ public class PythonWorkerCacheTests
         Assert.True(Alive(first.Pid));
     }
 
+    [Trait("Category", "Python")]
     [SkippableFact]
     public void ChangedModelFiles_GetANewWorker_AndTheOldOneExits()
     {
@@ -95,6 +97,7 @@ public class PythonWorkerCacheTests
         Assert.Equal(second.Pid, Assert.Single(cache.List()).ProcessId);
     }
 
+    [Trait("Category", "Python")]
     [SkippableFact]
     public void ChangedEnvironment_GetsANewWorker()
     {
@@ -111,6 +114,7 @@ public class PythonWorkerCacheTests
         finally { Environment.SetEnvironmentVariable(name, null); }
     }
 
+    [Trait("Category", "Python")]
     [SkippableFact]
     public void IdleWorker_StopsAfterTheTimeout()
     {
@@ -121,6 +125,7 @@ public class PythonWorkerCacheTests
         Assert.Empty(cache.List());
     }
 
+    [Trait("Category", "Python")]
     [SkippableFact]
     public void PastCapacity_TheLeastRecentlyUsedWorkerStops()
     {
@@ -137,6 +142,7 @@ public class PythonWorkerCacheTests
         Assert.True(Alive(pa));
     }
 
+    [Trait("Category", "Python")]
     [SkippableFact]
     public void DeadWorker_IsReplacedOnTheNextCall()
     {
@@ -150,6 +156,7 @@ public class PythonWorkerCacheTests
         Assert.Equal(2.0, second.Value);
     }
 
+    [Trait("Category", "Python")]
     [SkippableFact]
     public void WithoutACache_TheWorkerStopsWhenTheCallEnds()
     {
@@ -160,6 +167,7 @@ public class PythonWorkerCacheTests
         Assert.DoesNotContain(PythonWorkerCache.Shared.List(), w => w.ProcessId == run.Pid);
     }
 
+    [Trait("Category", "Python")]
     [SkippableFact]
     public void BusyWorker_IsNotShared_TheSecondCallGetsItsOwn()
     {
@@ -174,6 +182,7 @@ public class PythonWorkerCacheTests
         Assert.Equal(held, Score(cache, model).Pid);
     }
 
+    [Trait("Category", "Python")]
     [SkippableFact]
     public void ClearAndDispose_StopTheWorkers()
     {
@@ -189,6 +198,7 @@ public class PythonWorkerCacheTests
         Assert.Throws<ObjectDisposedException>(() => cache.Acquire(CopyOfModel("c"), Prerequisites.DebianPython, Prerequisites.DebianPython, EnvManager.Local, null, TimeSpan.FromMinutes(1)));
     }
 
+    [Trait("Category", "Python")]
     [SkippableFact]
     public void WhatTheModelPrints_ReachesTheCallThatCausedIt_BeforeItReturns()
     {
@@ -208,6 +218,7 @@ public class PythonWorkerCacheTests
         }
     }
 
+    [Trait("Category", "Fast")]
     [Theory]
     [InlineData(null, 300.0)]
     [InlineData("30", 30.0)]
