@@ -8,12 +8,21 @@ using System.Text.RegularExpressions;
 namespace MlModels.AzureMLFake;
 
 /// <summary>
-/// An in-process Azure Resource Manager for Microsoft.MachineLearningServices 2025-12-01. It answers with Microsoft's
-/// own examples (tests/specs/azureml), with the request's names and properties filled in, and checks every request
-/// the way the swagger declares it: api-version, bearer token, path pattern, name pattern, required properties and
-/// discriminators. Endpoint and deployment PUTs are long-running (201 + Azure-AsyncOperation + timeout), DELETEs
-/// answer 202 + Location + Retry-After, and a blob host keeps uploaded files. Any violation is recorded and answered
-/// with 400, so a test fails on it. In-process it is an HttpMessageHandler (hosts *.fake.test); <see cref="ArmHttpServer"/>
+/// An in-process stand-in for Azure Resource Manager's Microsoft.MachineLearningServices 2025-12-01 operations that the
+/// module calls. It answers with Microsoft's own examples (tests/specs/azureml), with the request's names and
+/// properties filled in. What it checks, and no more: the api-version, a bearer token, that the path is one of the
+/// operations it knows (a subset of the swagger; any other is a violation), resource names against the swagger's
+/// pattern, and per resource the properties the module must send (a model version's modelType mlflow_model and a
+/// datastore modelUri under which files were uploaded, a code version's storage codeUri, an environment's image or build
+/// context, an endpoint's location and authMode, a deployment's location and model), and that every top-level and
+/// <c>properties</c> member of a PUT body appears in Microsoft's examples for that resource (request or responses):
+/// the fake knows no more of the schema than those examples, so it refuses the rest (code versions have no PUT example
+/// and are not held to one). It does not check property types, nested members, or the swagger's full schemas. Endpoint and deployment PUTs are
+/// long-running (201 + Azure-AsyncOperation + timeout), DELETEs answer 202 + Location + Retry-After, and a blob host
+/// keeps uploaded files byte for byte. Scoring (POST {endpoint}/score) checks the key or token and the input_data
+/// form, and answers each row's first value doubled: a marker that shows rows travelled in order, not the model's
+/// answer (the module's scoring is checked against MLflow's answers elsewhere). Any violation is recorded and
+/// answered with 400, so a test fails on it. In-process it is an HttpMessageHandler (hosts *.fake.test); <see cref="ArmHttpServer"/>
 /// serves the same fake on 127.0.0.1 for tests that reach it by URL (scoring under /inference/{endpoint}/).
 /// </summary>
 public sealed partial class ArmFake : HttpMessageHandler
@@ -82,10 +91,11 @@ public sealed partial class ArmFake : HttpMessageHandler
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        var body = request.Content == null ? null : await request.Content.ReadAsStringAsync(cancellationToken);
+        // Bytes as sent: a blob is kept byte for byte; everything else is JSON text.
+        var bytes = request.Content == null ? null : await request.Content.ReadAsByteArrayAsync(cancellationToken);
         lock (this)
         {
-            var response = Handle(request, body);
+            var response = request.RequestUri!.Host == BlobHost ? Blob(request, bytes) : Handle(request, bytes == null ? null : Encoding.UTF8.GetString(bytes));
             response.RequestMessage = request;
             return response;
         }
@@ -94,7 +104,6 @@ public sealed partial class ArmFake : HttpMessageHandler
     private HttpResponseMessage Handle(HttpRequestMessage request, string? body)
     {
         var url = request.RequestUri!;
-        if (url.Host == BlobHost) return Blob(request, body);
         if (url.Host.EndsWith(".inference.fake.test", StringComparison.Ordinal) || OverHttp && url.AbsolutePath.StartsWith("/inference/", StringComparison.Ordinal))
             return Score(request, body);
         var method = request.Method.Method;
@@ -129,6 +138,8 @@ public sealed partial class ArmFake : HttpMessageHandler
         }
         if (method is "PUT" && segments.Length > 0 && !NamePattern().IsMatch(segments[^1]))
             return Violation($"PUT {path}: name '{segments[^1]}' breaks the pattern");
+        if (method is "PUT" && json != null && UnknownProperty(segments, json) is string unknown)
+            return Violation($"PUT {path}: {unknown}");
 
         return (method, segments) switch
         {
@@ -381,14 +392,14 @@ public sealed partial class ArmFake : HttpMessageHandler
         return response;
     }
 
-    private HttpResponseMessage Blob(HttpRequestMessage request, string? body)
+    private HttpResponseMessage Blob(HttpRequestMessage request, byte[]? body)
     {
         var key = request.RequestUri!.AbsolutePath.TrimStart('/');
         if (request.Method != HttpMethod.Put) return new HttpResponseMessage(HttpStatusCode.MethodNotAllowed);
         if (request.Headers.Authorization == null || !request.Headers.Authorization.ToString().StartsWith("SharedKey devstoreaccount1:", StringComparison.Ordinal)
             && request.Headers.Authorization.Scheme != "Bearer")
             return new HttpResponseMessage(HttpStatusCode.Forbidden);
-        Blobs[Uri.UnescapeDataString(key)] = Encoding.UTF8.GetBytes(body ?? "");
+        Blobs[Uri.UnescapeDataString(key)] = body ?? [];
         var r = new HttpResponseMessage(HttpStatusCode.Created) { Content = new ByteArrayContent([]) };
         r.Headers.ETag = new System.Net.Http.Headers.EntityTagHeaderValue("\"0x8D0000000000000\"");
         r.Content.Headers.LastModified = DateTimeOffset.UtcNow;
@@ -407,6 +418,39 @@ public sealed partial class ArmFake : HttpMessageHandler
     }
 
     private static readonly ConcurrentDictionary<string, JsonObject> Cache = new();
+
+    /// <summary>The example a PUT's body is held to, by resource; code versions have no PUT example, so none.</summary>
+    private static string? ExampleFor(string[] segments) => segments switch
+    {
+        ["models", _, "versions", _] => "Workspace/ModelVersion/createOrUpdate.json",
+        ["environments", _, "versions", _] => "Workspace/EnvironmentVersion/createOrUpdate.json",
+        ["onlineEndpoints", _] => "Workspace/OnlineEndpoint/createOrUpdate.json",
+        ["onlineEndpoints", _, "deployments", _] => "OnlineDeployment/ManagedOnlineDeployment/createOrUpdate.json",
+        ["batchEndpoints", _] => "Workspace/BatchEndpoint/createOrUpdate.json",
+        ["batchEndpoints", _, "deployments", _] => "Workspace/BatchDeployment/createOrUpdate.json",
+        _ => null,
+    };
+
+    /// <summary>
+    /// A top-level or <c>properties</c> member that none of Microsoft's examples for the resource has (request or
+    /// responses): the fake knows no more of the schema than those examples, so it refuses what it cannot vouch for.
+    /// </summary>
+    private string? UnknownProperty(string[] segments, JsonObject body)
+    {
+        if (ExampleFor(segments) is not string file) return null;
+        var example = Load(file);
+        var bodies = new List<JsonObject>();
+        if (example["parameters"]?["body"] is JsonObject request) bodies.Add(request);
+        foreach (var (_, response) in example["responses"]?.AsObject() ?? [])
+            if (response?["body"] is JsonObject rb) bodies.Add(rb);
+        var top = bodies.SelectMany(b => b.Select(kv => kv.Key)).ToHashSet(StringComparer.Ordinal);
+        var props = bodies.SelectMany(b => (b["properties"] as JsonObject)?.Select(kv => kv.Key) ?? []).ToHashSet(StringComparer.Ordinal);
+        foreach (var (k, _) in body)
+            if (!top.Contains(k)) return $"'{k}' is in none of Microsoft's examples for this resource ({file}); the fake knows no more than those";
+        foreach (var (k, _) in body["properties"] as JsonObject ?? [])
+            if (!props.Contains(k)) return $"properties.{k} is in none of Microsoft's examples for this resource ({file}); the fake knows no more than those";
+        return null;
+    }
 
     private JsonObject Load(string file) => Cache.GetOrAdd(Path.Combine(_examples, file), f => JsonNode.Parse(File.ReadAllText(f))!.AsObject());
 

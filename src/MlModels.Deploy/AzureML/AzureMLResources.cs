@@ -55,7 +55,8 @@ public sealed record CodeVersionProperties(string CodeUri, string? Description =
 public sealed record CodeVersionResource(CodeVersionProperties Properties, string? Id = null, string? Name = null);
 
 /// <summary>EnvironmentVersions_CreateOrUpdate: a base image with a conda file laid over it.</summary>
-public sealed record EnvironmentVersionProperties(string? Image, string? CondaFile, string OsType = "Linux", string? Description = null);
+/// <remarks>No osType: Linux is the service's default, and Microsoft's examples (which the tests' ARM fake holds requests to) send none.</remarks>
+public sealed record EnvironmentVersionProperties(string? Image, string? CondaFile, string? Description = null);
 
 public sealed record EnvironmentVersionResource(EnvironmentVersionProperties Properties, string? Id = null, string? Name = null);
 
