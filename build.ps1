@@ -259,7 +259,8 @@ function Invoke-Coverage {
 
 function Invoke-Mutate {
     # Stryker mutates src/MlModels.Core/<Folder> and runs the Core tests marked Fast against each mutant, on .NET 10.
-    $mutate = if ($Mutate) { $Mutate } else { @("**/$Folder/**/*.cs") }
+    # Globs are relative to src/MlModels.Core (Format/**/*.cs; one file: **/Signature.cs).
+    $mutate = if ($Mutate) { $Mutate } else { @("$Folder/**/*.cs") }
     $stryker = @('--project', 'MlModels.Core.csproj', '--target-framework', 'net10.0', '--test-case-filter', 'Category=Fast',
         '--reporter', 'html', '--reporter', 'json', '--reporter', 'progress', '--output', (Join-Path $out "mutation/$Folder"))
     foreach ($m in $mutate) { $stryker += @('--mutate', $m) }

@@ -22,11 +22,28 @@ internal static class TestPaths
 
     public static string Examples => Path.Combine(RepoRoot, "examples");
 
+    /// <summary>A new empty folder under this test process's own temp root, which goes when the process exits.</summary>
     public static string NewTempDir()
     {
-        var d = Path.Combine(Path.GetTempPath(), "mlmodels-tests", Guid.NewGuid().ToString("N"));
+        var d = Path.Combine(TempRoot, Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(d);
         return d;
+    }
+
+    private static readonly string TempRoot = CreateTempRoot();
+
+    // One root per test process, removed at exit: a test that keeps its folder for a failure's evidence leaves
+    // nothing behind once the run is over, and concurrent runs never remove each other's.
+    private static string CreateTempRoot()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "mlmodels-tests", $"{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}");
+        Directory.CreateDirectory(root);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try { Directory.Delete(root, recursive: true); }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { } // a container's root-owned files
+        };
+        return root;
     }
 }
 

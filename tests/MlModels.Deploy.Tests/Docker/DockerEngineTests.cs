@@ -147,6 +147,9 @@ public class DockerEngineTests
         var ex = await Assert.ThrowsAsync<ImageBuildException>(() => new ImageBuilder(engine).BuildAsync(ctx.Path, [Tag("pip-fails")], null, CancellationToken.None));
         Assert.Contains("pip install", ex.Step);
         Assert.Contains(ex.Output, l => l.Contains("no-such-package-mlmodels"));
+        // The failing pip step's own output, then what fixes it where no index is reachable.
+        Assert.Contains("-Wheelhouse", ex.Message);
+        Assert.Contains("PIP_INDEX_URL", ex.Message);
     }
 
     private static readonly SemaphoreSlim GenericGate = new(1, 1);
