@@ -48,4 +48,56 @@ public class SchemaSpecsTests
         Assert.Contains("a shape is a list of integers", Assert.Throws<ArgumentException>(() =>
             SchemaSpecs.ToSchema([new Dictionary<string, object?> { ["dtype"] = "float32", ["shape"] = "4" }], "inputs")).Message);
     }
+
+    // Added for the mutants Stryker found surviving in SchemaSpecs.cs (README: how strong the suite is).
+    [Fact]
+    public void TensorSpecs_AreKnownByDtype_ShapeAlone_OrTypeTensor_AndKeepTheirNamesAndShapes()
+    {
+        var byShape = Assert.Throws<ArgumentException>(() => SchemaSpecs.ToSchema([new Dictionary<string, object?> { ["name"] = "s", ["shape"] = new[] { 2 } }], "inputs"));
+        Assert.Equal("inputs[0]: a tensor spec needs a dtype.", byShape.Message);
+        var byType = Assert.Throws<ArgumentException>(() => SchemaSpecs.ToSchema([new Dictionary<string, object?> { ["type"] = "tensor" }], "outputs"));
+        Assert.Equal("outputs[0]: a tensor spec needs a dtype.", byType.Message);
+        var schema = SchemaSpecs.ToSchema([
+            new Dictionary<string, object?> { ["name"] = "a", ["dtype"] = "int64" },
+            new Dictionary<string, object?> { ["name"] = "b", ["dtype"] = "float64", ["shape"] = new object?[] { -1, 2, 3 } },
+        ], "inputs")!;
+        Assert.Equal(["a", "b"], schema.Tensors.Select(t => t.Name));
+        Assert.Equal([], schema.Tensors[0].Shape);
+        Assert.Equal([-1L, 2L, 3L], schema.Tensors[1].Shape);
+    }
+
+    [Fact]
+    public void SpecObjects_PassThrough_AndASchemaAloneIsTakenAsIs()
+    {
+        var col = new ColumnSpec("c", DataType.Long);
+        Assert.Same(col, Assert.Single(SchemaSpecs.ToSchema([col], "inputs")!.Columns));
+        var tensor = new TensorSpec("t", "float32", [-1]);
+        Assert.Same(tensor, Assert.Single(SchemaSpecs.ToSchema([tensor], "inputs")!.Tensors));
+        var schema = new Schema([col]);
+        Assert.Same(schema, SchemaSpecs.ToSchema([schema], "inputs"));
+        Assert.Null(SchemaSpecs.ToSchema(null, "inputs"));
+    }
+
+    [Fact]
+    public void ValuesThatAreNoSpec_AreRefusedNamingThemAndWhere()
+    {
+        Assert.Equal("inputs[1]: cannot make a column or tensor spec from null.",
+            Assert.Throws<ArgumentException>(() => SchemaSpecs.ToSchema(["a", null], "inputs")).Message);
+        Assert.Equal("outputs[0]: cannot make a column or tensor spec from a Int32.",
+            Assert.Throws<ArgumentException>(() => SchemaSpecs.ToSchema([42], "outputs")).Message);
+        var badDim = Assert.Throws<ArgumentException>(() => SchemaSpecs.ToSchema([new Dictionary<string, object?> { ["dtype"] = "float32", ["shape"] = new object?[] { "x" } }], "inputs"));
+        Assert.Equal("inputs[0]: a shape is a list of integers, such as [-1, 4].", badDim.Message);
+        Assert.IsType<FormatException>(badDim.InnerException);
+    }
+
+    [Fact]
+    public void Params_KeepTheirShape_AndANamelessParamIsRefused()
+    {
+        var p = Assert.Single(SchemaSpecs.ToParams([new Dictionary<string, object?> { ["name"] = "v", ["type"] = "double", ["default"] = new[] { 1.0 }, ["shape"] = new[] { -1 } }])!.Params);
+        Assert.Equal([-1L], p.Shape);
+        Assert.Equal("params[0]: a param spec needs a name.",
+            Assert.Throws<ArgumentException>(() => SchemaSpecs.ToParams([new Dictionary<string, object?> { ["type"] = "long", ["default"] = 1 }])).Message);
+        Assert.Equal("params[0]: a shape is a list of integers, such as [-1, 4].",
+            Assert.Throws<ArgumentException>(() => SchemaSpecs.ToParams([new Dictionary<string, object?> { ["name"] = "v", ["type"] = "long", ["default"] = 1, ["shape"] = "-1" }])).Message);
+    }
 }
