@@ -80,7 +80,8 @@ public static class ElementKinds
                     foreach (var x in e.EnumerateArray()) Visit(x);
                     return;
                 case System.Text.Json.JsonValueKind.Number:
-                    Merge(e.TryGetInt64(out _) && !e.GetRawText().Contains('.') && !e.GetRawText().Contains('e') && !e.GetRawText().Contains('E') ? ElementKind.Int64 : ElementKind.Float64);
+                    // Python's json reads 2 as an int and 2.0 or 2e0 as a float.
+                    Merge(e.TryGetInt64(out _) && e.GetRawText().IndexOfAny(['.', 'e', 'E']) < 0 ? ElementKind.Int64 : ElementKind.Float64);
                     return;
                 case System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False:
                     Merge(ElementKind.Bool);
@@ -97,8 +98,8 @@ public static class ElementKinds
         {
             if (common == null || common == k) common = k;
             else if (common.Value.IsNumeric() && k.IsNumeric()) common = ElementKind.Float64;
-            else if (common.Value.IsNumeric() && k == ElementKind.Bool || common == ElementKind.Bool && k.IsNumeric()) common = common == ElementKind.Bool ? k : common;
-            else common = ElementKind.Object;
+            else if (common == ElementKind.Bool && k.IsNumeric()) common = k; // numpy promotes bools to the numbers beside them
+            else if (!(common.Value.IsNumeric() && k == ElementKind.Bool)) common = ElementKind.Object;
         }
         Visit(value);
         return common;
