@@ -1,4 +1,7 @@
 using MlModels.Deploy;
+using MlModels.Deploy.AzureML;
+using MlModels.Deploy.Docker;
+using MlModels.Deploy.SageMaker;
 
 namespace MlModels.Deploy.Tests;
 
@@ -9,9 +12,30 @@ public class DeploymentTargetFactoryTests
     public void Create_UnknownTarget_NamesTheKnownOnes()
     {
         var factory = new DeploymentTargetFactory().Register("docker", _ => throw new NotSupportedException()).Register("azureml", _ => throw new NotSupportedException());
-        var ex = Assert.Throws<ArgumentException>(() => factory.Create("kubernetes"));
+        var ex = Assert.Throws<ArgumentException>(() => factory.Create("kubernetes", new DockerTargetSettings()));
         Assert.Contains("'kubernetes'", ex.Message);
         Assert.Contains("azureml, docker", ex.Message);
+    }
+
+    [Fact]
+    public void Default_KnowsEveryTarget_AndRefusesAnotherTargetsSettings()
+    {
+        Assert.Equal(["azureml", "docker", "sagemaker"], DeploymentTargetFactory.Default.Names.Order());
+        using var docker = DeploymentTargetFactory.Default.Create("docker", new DockerTargetSettings("unix:///nowhere.sock"));
+        Assert.IsType<DockerDeploymentTarget>(docker);
+        var wrong = Assert.Throws<ArgumentException>(() => DeploymentTargetFactory.Default.Create("azureml", new DockerTargetSettings()));
+        Assert.Contains("AzureMLTargetSettings", wrong.Message);
+        var notThat = Assert.Throws<InvalidOperationException>(() =>
+            DeploymentTargetFactory.Default.Create<SageMakerDeploymentTarget>("docker", new DockerTargetSettings()));
+        Assert.Contains("SageMakerDeploymentTarget", notThat.Message);
+    }
+
+    [Fact]
+    public async Task ATarget_RefusesAnotherTargetsOptions()
+    {
+        using var docker = DeploymentTargetFactory.Default.Create("docker", new DockerTargetSettings());
+        var ex = await Assert.ThrowsAsync<ArgumentException>(() => docker.PlanAsync(new AzureMLPublishRequest("m", "e"), default));
+        Assert.Contains("DockerDeploymentOptions", ex.Message);
     }
 
     [Fact]

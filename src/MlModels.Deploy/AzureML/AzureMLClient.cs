@@ -5,6 +5,9 @@ namespace MlModels.Deploy.AzureML;
 /// <summary>An Azure ML workspace by subscription, resource group and name.</summary>
 public sealed record AzureMLWorkspace(string SubscriptionId, string ResourceGroupName, string WorkspaceName)
 {
+    /// <summary>The subscription's place in a plan made before one is known (-WhatIf without sign-in).</summary>
+    public const string UnknownSubscription = "{subscription}";
+
     public string Path =>
         $"/subscriptions/{Uri.EscapeDataString(SubscriptionId)}/resourceGroups/{Uri.EscapeDataString(ResourceGroupName)}" +
         $"/providers/Microsoft.MachineLearningServices/workspaces/{Uri.EscapeDataString(WorkspaceName)}";

@@ -45,5 +45,9 @@ public sealed class AzureMLConnection : IDisposable
         return new AzureMLConnection(arm, new AzureMLDeployer(client, uploader, credential, cloud.MachineLearningScope));
     }
 
-    public void Dispose() => _arm.Dispose();
+    public void Dispose()
+    {
+        Deployer.Dispose();
+        _arm.Dispose();
+    }
 }

@@ -5,8 +5,10 @@ using MlModels.Core.Format;
 namespace MlModels.Deploy.AzureML;
 
 /// <summary>What to publish to Azure ML: the model folder and the endpoint, with Azure ML's deployment settings.</summary>
-public sealed record AzureMLPublishRequest(string ModelPath, string EndpointName)
+public sealed record AzureMLPublishRequest(string ModelPath, string EndpointName) : DeploymentOptions
 {
+    public override string TargetName => EndpointName;
+
     public string DeploymentName { get; init; } = "blue";
     public string? ModelName { get; init; }
     public string? ModelVersion { get; init; }
@@ -59,7 +61,16 @@ public sealed class AzureMLDeploymentFailedException(string message, string? log
 /// traffic, and the failure path (the deployment's logs and what was left behind).
 /// </summary>
 public sealed class AzureMLDeployer(AzureMLClient client, DatastoreUploader uploader, TokenCredential credential, string dataPlaneScope, HttpMessageHandler? dataPlaneHandler = null)
+    : IDisposable
 {
+    // One client for the data plane (scoring and batch-job URIs), with a bound on each answer.
+    private readonly HttpClient _dataPlane = new(dataPlaneHandler ?? new SocketsHttpHandler(), disposeHandler: dataPlaneHandler == null)
+    {
+        Timeout = Endpoints.InvocationsClient.DefaultTimeout,
+    };
+
+    public void Dispose() => _dataPlane.Dispose();
+
     private string Ws => client.Workspace.Path;
 
     /// <summary>Checks names and the model before any call, so a refusal never leaves half a deployment.</summary>
@@ -103,6 +114,9 @@ public sealed class AzureMLDeployer(AzureMLClient client, DatastoreUploader uplo
         var name = new string(folder.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '-').ToArray()).TrimStart('-', '_');
         return name.Length > 0 ? name : "model";
     }
+
+    /// <summary>Each call Publish would make against this deployer's workspace (what -WhatIf prints).</summary>
+    public IReadOnlyList<string> Plan(AzureMLPublishRequest r) => Plan(client.Arm.BaseAddress, client.Workspace, r);
 
     /// <summary>Each call Publish would make, in order, as "METHOD URL (operation)" (what -WhatIf prints).</summary>
     public static IReadOnlyList<string> Plan(Uri resourceManager, AzureMLWorkspace ws, AzureMLPublishRequest r)
@@ -345,7 +359,7 @@ public sealed class AzureMLDeployer(AzureMLClient client, DatastoreUploader uplo
             : auth.Equals("AMLToken", StringComparison.OrdinalIgnoreCase)
                 ? (await client.GetTokenAsync(name, ct).ConfigureAwait(false)).AccessToken ?? throw new InvalidOperationException($"The endpoint '{name}' gave no token.")
                 : (await credential.GetTokenAsync(new TokenRequestContext([dataPlaneScope]), ct).ConfigureAwait(false)).Token;
-        using var http = dataPlaneHandler == null ? new HttpClient() : new HttpClient(dataPlaneHandler, disposeHandler: false);
+        var http = _dataPlane;
         using var message = new HttpRequestMessage(HttpMethod.Post, scoring) { Content = new ReadOnlyMemoryContent(request.Body) };
         message.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(request.ContentType);
         message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
@@ -362,7 +376,7 @@ public sealed class AzureMLDeployer(AzureMLClient client, DatastoreUploader uplo
             ?? throw new AzureMLResourceNotFoundException($"There is no batch endpoint '{name}' in the workspace {client.Workspace}.", null);
         var scoring = endpoint.Properties.ScoringUri ?? throw new InvalidOperationException($"The batch endpoint '{name}' has no scoring URI yet (state {endpoint.Properties.ProvisioningState}).");
         var token = await credential.GetTokenAsync(new TokenRequestContext([dataPlaneScope]), ct).ConfigureAwait(false);
-        using var http = dataPlaneHandler == null ? new HttpClient() : new HttpClient(dataPlaneHandler, disposeHandler: false);
+        var http = _dataPlane;
         var body = System.Text.Json.JsonSerializer.Serialize(new BatchJobRequest(new BatchJobRequestProperties(
             new Dictionary<string, BatchJobInput> { ["input_data"] = new(inputType, inputUri) })), AzureMLJson.Default.BatchJobRequest);
         using var message = new HttpRequestMessage(HttpMethod.Post, scoring) { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };

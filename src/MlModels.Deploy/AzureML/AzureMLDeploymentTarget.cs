@@ -1,73 +1,67 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using MlModels.Core.Format;
+using MlModels.Deploy.Endpoints;
 
 namespace MlModels.Deploy.AzureML;
 
+/// <summary>How to reach a workspace: plain connection options, or a deployer already made (tests put a fake ARM under it).</summary>
+public sealed record AzureMLTargetSettings(AzureMLConnectionOptions? Connection) : DeploymentTargetSettings
+{
+    public AzureMLDeployer? Deployer { get; init; }
+}
+
+/// <summary>What to delete: the endpoint with its deployments, or only <see cref="DeploymentName"/>.</summary>
+public sealed record AzureMLDeleteOptions(string Name) : DeleteDeploymentOptions(Name)
+{
+    public string? DeploymentName { get; init; }
+}
+
 /// <summary>
 /// Azure ML behind the one deployment interface (MLflow's BaseDeploymentClient shape): a deployment is an online
-/// endpoint (or, with <c>batch</c>, a batch endpoint). Register it with
-/// <c>factory.Register(AzureMLDeploymentTarget.TargetName, AzureMLDeploymentTarget.Create)</c>.
-/// Settings: subscription_id, resource_group, workspace; environment or resource_manager_url + authority_host;
-/// tenant_id, client_id + client_secret, access_token. Config of a request: endpoint (default: the request's name),
-/// deployment, instance_type, instance_count, traffic, auth_mode, batch, compute, model_name, model_version.
+/// endpoint (or, with <see cref="AzureMLPublishRequest.Batch"/>, a batch endpoint), made from
+/// <see cref="AzureMLPublishRequest"/>. Traffic and batch jobs, which only Azure ML has, are methods of this class.
 /// </summary>
-public sealed class AzureMLDeploymentTarget(AzureMLDeployer deployer, IDisposable? owned = null) : IDeploymentTarget, IDisposable
+public sealed class AzureMLDeploymentTarget(AzureMLDeployer deployer, IDisposable? owned = null) : IDeploymentTarget
 {
     public const string TargetName = "azureml";
 
     public string Name => TargetName;
 
-    public static IDeploymentTarget Create(IReadOnlyDictionary<string, object?> settings)
+    public static IDeploymentTarget Create(DeploymentTargetSettings settings)
     {
-        string? S(string key) => settings.TryGetValue(key, out var v) ? v?.ToString() : null;
-        string Required(string key) => S(key) is { Length: > 0 } v ? v : throw new ArgumentException($"The azureml target needs the setting '{key}'.");
-        var sub = S("subscription_id") ?? AzureSubscription.Default() ?? throw new ArgumentException("The azureml target needs the setting 'subscription_id' (or AZURE_SUBSCRIPTION_ID).");
-        var connection = AzureMLConnection.Open(new AzureMLConnectionOptions(new AzureMLWorkspace(sub, Required("resource_group"), Required("workspace")))
-        {
-            Environment = S("environment") ?? "AzureCloud",
-            ResourceManagerUrl = S("resource_manager_url") is { } rm ? new Uri(rm) : null,
-            AuthorityHost = S("authority_host") is { } a ? new Uri(a) : null,
-            TenantId = S("tenant_id"), ClientId = S("client_id"), ClientSecret = S("client_secret"), AccessToken = S("access_token"),
-            BlobServiceUri = S("blob_service_url") is { } b ? new Uri(b) : null,
-        });
+        var s = DeploymentTargetFactory.SettingsAs<AzureMLTargetSettings>(TargetName, settings);
+        if (s.Deployer != null) return new AzureMLDeploymentTarget(s.Deployer);
+        var connection = AzureMLConnection.Open(s.Connection ?? throw new ArgumentException("The azureml target needs the workspace's connection options.", nameof(settings)));
         return new AzureMLDeploymentTarget(connection.Deployer, connection);
     }
 
     public void Dispose() => owned?.Dispose();
 
-    public Task<Deployment> CreateAsync(DeploymentRequest request, IProgress<DeploymentProgress>? progress, CancellationToken cancellationToken) =>
-        PublishAsync(request, progress, cancellationToken);
-
-    /// <summary>Azure ML's create-or-update: a new version of the model, the deployment updated in place.</summary>
-    public Task<Deployment> UpdateAsync(DeploymentRequest request, IProgress<DeploymentProgress>? progress, CancellationToken cancellationToken) =>
-        PublishAsync(request, progress, cancellationToken);
-
-    private async Task<Deployment> PublishAsync(DeploymentRequest request, IProgress<DeploymentProgress>? progress, CancellationToken ct)
+    /// <summary>Names, traffic and the model's servability checked, and each call Publish would make; no call, no sign-in.</summary>
+    public Task<DeploymentPlan> PlanAsync(DeploymentOptions options, CancellationToken cancellationToken)
     {
-        if (request.ModelPath == null) throw new ArgumentException("An Azure ML deployment needs the model folder.");
-        var c = request.Config;
-        var publish = new AzureMLPublishRequest(request.ModelPath, Text(c, "endpoint") ?? request.Name)
-        {
-            DeploymentName = Text(c, "deployment") ?? "blue",
-            ModelName = Text(c, "model_name"),
-            ModelVersion = Text(c, "model_version"),
-            InstanceType = Text(c, "instance_type") ?? "Standard_DS3_v2",
-            InstanceCount = Number(c, "instance_count") ?? 1,
-            AuthMode = Text(c, "auth_mode") ?? "Key",
-            Batch = c.TryGetValue("batch", out var batch) && batch is true or "true" or "True",
-            ComputeName = Text(c, "compute"),
-            Traffic = c.TryGetValue("traffic", out var t) && t != null ? TrafficOf(t) : null,
-        };
-        var endpoint = await deployer.PublishAsync(publish, ModelStore.Load(request.ModelPath), progress, ct).ConfigureAwait(false);
-        return ToDeployment(endpoint);
+        var r = Options(options);
+        AzureMLDeployer.Check(r, ModelStore.Load(r.ModelPath));
+        return Task.FromResult(new DeploymentPlan(r, deployer.Plan(r)));
     }
 
-    public async Task DeleteAsync(string name, IReadOnlyDictionary<string, object?>? config, IProgress<DeploymentProgress>? progress, CancellationToken cancellationToken)
+    public async Task<Deployment> DeployAsync(DeploymentPlan plan, IProgress<DeploymentProgress>? progress, CancellationToken cancellationToken)
     {
-        var deployment = config == null ? null : Text(config, "deployment");
-        if (!await deployer.RemoveAsync(name, deployment, progress, cancellationToken).ConfigureAwait(false))
-            throw new AzureMLResourceNotFoundException(deployment == null ? $"There is no endpoint '{name}'." : $"There is no deployment '{deployment}' of endpoint '{name}'.", null);
+        var r = Options(plan.Options);
+        return ToDeployment(await deployer.PublishAsync(r, ModelStore.Load(r.ModelPath), progress, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>Azure ML's create-or-update: a new model version, the endpoint made where missing, the deployment made or updated.</summary>
+    public async Task<Deployment> CreateAsync(DeploymentOptions options, IProgress<DeploymentProgress>? progress, CancellationToken cancellationToken) =>
+        await DeployAsync(await PlanAsync(options, cancellationToken).ConfigureAwait(false), progress, cancellationToken).ConfigureAwait(false);
+
+    public Task<Deployment> UpdateAsync(DeploymentOptions options, IProgress<DeploymentProgress>? progress, CancellationToken cancellationToken) =>
+        CreateAsync(options, progress, cancellationToken);
+
+    public async Task<DeploymentRemoval> DeleteAsync(DeleteDeploymentOptions options, IProgress<DeploymentProgress>? progress, CancellationToken cancellationToken)
+    {
+        var deployment = (options as AzureMLDeleteOptions)?.DeploymentName;
+        var found = await deployer.RemoveAsync(options.Name, deployment, progress, cancellationToken).ConfigureAwait(false);
+        return new DeploymentRemoval(options.Name, found);
     }
 
     public async Task<Deployment?> GetAsync(string name, CancellationToken cancellationToken) =>
@@ -76,38 +70,30 @@ public sealed class AzureMLDeploymentTarget(AzureMLDeployer deployer, IDisposabl
     public async Task<IReadOnlyList<Deployment>> ListAsync(CancellationToken cancellationToken) =>
         (await deployer.ListAsync(cancellationToken).ConfigureAwait(false)).Select(ToDeployment).ToList();
 
-    /// <summary>An MLflow JSON request (dataframe_split, dataframe_records, instances, inputs) sent in Azure ML's input_data form.</summary>
-    public Task<PredictionResponse> PredictAsync(string name, PredictionRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// An MLflow JSON request (dataframe_split, dataframe_records, instances, inputs) sent in Azure ML's input_data form;
+    /// <paramref name="variant"/> pins it to one deployment of the endpoint.
+    /// </summary>
+    public Task<PredictionResponse> PredictAsync(string name, PredictionRequest request, string? variant, CancellationToken cancellationToken)
     {
         var body = request.ContentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase)
-            ? ToAzureMLRequest(request.Body.Span)
+            ? ScoringBodies.AzureMLInputData(request.Body.Span)
             : throw new NotSupportedException($"Azure ML endpoints take JSON; '{request.ContentType}' cannot be sent. Read CSV into rows and send them as JSON.");
-        return deployer.InvokeAsync(name, new PredictionRequest(body, "application/json"), null, cancellationToken);
+        return deployer.InvokeAsync(name, new PredictionRequest(body, "application/json"), variant, cancellationToken);
     }
 
-    /// <summary>MLflow's request forms mapped onto Azure ML's: tables to a split-orient input_data, tensors as they are.</summary>
-    public static byte[] ToAzureMLRequest(ReadOnlySpan<byte> mlflow)
-    {
-        if (JsonNode.Parse(mlflow) is not JsonObject o) throw new ArgumentException("The request must be a JSON object in one of MLflow's forms.");
-        var azure = new JsonObject();
-        if (o["input_data"] is { } already) azure["input_data"] = already.DeepClone();
-        else if (o["dataframe_split"] is JsonObject split) azure["input_data"] = split.DeepClone();
-        else if (o["dataframe_records"] is JsonArray records)
-        {
-            var columns = new List<string>();
-            foreach (var r in records.OfType<JsonObject>()) foreach (var (k, _) in r) if (!columns.Contains(k)) columns.Add(k);
-            azure["input_data"] = new JsonObject
-            {
-                ["columns"] = new JsonArray(columns.Select(c => (JsonNode)c).ToArray()),
-                ["index"] = new JsonArray(Enumerable.Range(0, records.Count).Select(i => (JsonNode)i).ToArray()),
-                ["data"] = new JsonArray(records.Select(r => (JsonNode)new JsonArray(columns.Select(c => r?[c]?.DeepClone()).ToArray())).ToArray()),
-            };
-        }
-        else if ((o["inputs"] ?? o["instances"]) is { } tensors) azure["input_data"] = tensors.DeepClone();
-        else throw new ArgumentException("The request has none of MLflow's keys (dataframe_split, dataframe_records, instances, inputs).");
-        if (o["params"] is { } p) azure["params"] = p.DeepClone();
-        return JsonSerializer.SerializeToUtf8Bytes(azure);
-    }
+    /// <summary>Sets an online endpoint's traffic split (MLflow's update_endpoint).</summary>
+    public Task<AzureMLEndpoint> SetTrafficAsync(string name, IReadOnlyDictionary<string, int> traffic, IProgress<DeploymentProgress>? progress,
+        CancellationToken cancellationToken) => deployer.SetTrafficAsync(name, traffic, progress, cancellationToken);
+
+    public Task<BatchJobResource> StartBatchJobAsync(string name, string inputUri, string inputType, CancellationToken cancellationToken) =>
+        deployer.StartBatchJobAsync(name, inputUri, inputType, cancellationToken);
+
+    public Task<BatchJobResource> GetBatchJobAsync(string jobName, CancellationToken cancellationToken) =>
+        deployer.GetBatchJobAsync(jobName, cancellationToken);
+
+    private static AzureMLPublishRequest Options(DeploymentOptions options) => options as AzureMLPublishRequest
+        ?? throw new ArgumentException($"The azureml target takes {nameof(AzureMLPublishRequest)}.", nameof(options));
 
     private static Deployment ToDeployment(AzureMLEndpoint e) => new(e.Name, TargetName, e.ProvisioningState, e.ScoringUri)
     {
@@ -116,17 +102,6 @@ public sealed class AzureMLDeploymentTarget(AzureMLDeployer deployer, IDisposabl
             ["id"] = e.Id, ["kind"] = e.Kind, ["auth_mode"] = e.AuthMode, ["traffic"] = e.Traffic,
             ["deployments"] = e.Deployments, ["model_id"] = e.ModelId, ["location"] = e.Location,
         },
-    };
-
-    private static string? Text(IReadOnlyDictionary<string, object?> c, string key) => c.TryGetValue(key, out var v) && v != null ? v.ToString() : null;
-
-    private static int? Number(IReadOnlyDictionary<string, object?> c, string key) =>
-        c.TryGetValue(key, out var v) && v != null ? Convert.ToInt32(v, System.Globalization.CultureInfo.InvariantCulture) : null;
-
-    private static IReadOnlyDictionary<string, int> TrafficOf(object value) => value switch
-    {
-        IReadOnlyDictionary<string, int> d => d,
-        IEnumerable<KeyValuePair<string, object?>> d => d.ToDictionary(kv => kv.Key, kv => Convert.ToInt32(kv.Value, System.Globalization.CultureInfo.InvariantCulture)),
-        _ => throw new ArgumentException("traffic must map deployment names to percentages."),
+        Resource = e,
     };
 }

@@ -1,102 +1,211 @@
-using System.Globalization;
-using System.Net.Http.Headers;
 using MlModels.Core.Format;
+using MlModels.Deploy.Endpoints;
 
 namespace MlModels.Deploy.Docker;
 
+/// <summary>How to reach the Docker engine (DOCKER_HOST, then the platform's socket, when no host is given).</summary>
+public sealed record DockerTargetSettings(string? DockerHost = null) : DeploymentTargetSettings
+{
+    /// <summary>A handler for the scoring requests (tests put a fake or a fault injector here).</summary>
+    public HttpMessageHandler? ScoringHandler { get; init; }
+
+    /// <summary>Where lines such as "Using the engine at ..." go.</summary>
+    public Action<string>? Log { get; init; }
+}
+
 /// <summary>
-/// The Docker engine as a deployment target: a deployment is a container named after it, running an image built
-/// from the model (MLflow's deployment client shape over Build-MLModelImage and Start-MLModelContainer).
-/// Config keys: image (tag; default mlmodels/&lt;name&gt;:latest), baseImage, dotnetImage, platform, port, hostIp,
-/// memory (bytes), cpus, environment (a string dictionary), startTimeoutSec.
-/// Settings: dockerHost, httpHandler (an HttpMessageHandler for /invocations, for tests).
+/// A container deployment: an image to run (or, without one, the model folder built into an image first), the model
+/// folder mounted into it where given, and how to publish and limit it.
 /// </summary>
-public sealed class DockerDeploymentTarget(string? dockerHost, HttpMessageHandler? httpHandler = null) : IDeploymentTarget
+public sealed record DockerDeploymentOptions : DeploymentOptions
+{
+    /// <summary>The container's name; null lets the engine choose one.</summary>
+    public string? Name { get; init; }
+
+    /// <summary>The image to run (a tag or id). Null: the model folder is built into <see cref="Tag"/> first.</summary>
+    public string? Image { get; init; }
+
+    /// <summary>The model folder: mounted read-only at /opt/ml/model when an image is given, built into one otherwise.</summary>
+    public string? ModelPath { get; init; }
+
+    /// <summary>The tag a built image gets; default mlmodels/&lt;name&gt;:latest.</summary>
+    public string? Tag { get; init; }
+
+    /// <summary>How a built image is made.</summary>
+    public DockerContextOptions Build { get; init; } = new();
+
+    public int HostPort { get; init; }
+    public string HostIp { get; init; } = "127.0.0.1";
+    public long? MemoryBytes { get; init; }
+    public double? Cpus { get; init; }
+    public IReadOnlyDictionary<string, string>? Environment { get; init; }
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>The port the server listens on inside the container, and its arguments (SageMaker's serve by default).</summary>
+    public int ContainerPort { get; init; } = DockerContextWriter.Port;
+    public IReadOnlyList<string>? Command { get; init; }
+
+    /// <summary>Labels to add (other targets' local modes mark their containers with these).</summary>
+    public IReadOnlyDictionary<string, string>? Labels { get; init; }
+
+    public override string TargetName => Name ?? Image ?? ModelPath ?? "";
+
+    /// <summary>A run of an existing image, as ContainerRunner takes it, as deployment options.</summary>
+    public static DockerDeploymentOptions From(ContainerRunOptions run) => new()
+    {
+        Name = run.Name, Image = run.Image, ModelPath = run.ModelPath, HostPort = run.HostPort, HostIp = run.HostIp,
+        MemoryBytes = run.MemoryBytes, Cpus = run.Cpus, Environment = run.Environment, StartTimeout = run.StartTimeout,
+        ContainerPort = run.ContainerPort, Command = run.Command, Labels = run.Labels,
+    };
+}
+
+/// <summary>What to stop: the container by name or id; <see cref="Keep"/> leaves it stopped instead of removing it.</summary>
+public sealed record DockerDeleteOptions(string Name) : DeleteDeploymentOptions(Name)
+{
+    public bool Keep { get; init; }
+    /// <summary>How long the server has to finish requests in flight before it is killed.</summary>
+    public TimeSpan Grace { get; init; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>
+/// The Docker engine as a deployment target: a deployment is a model container this module started (named after the
+/// deployment where a name is given), running an image built from the model or one given (MLflow's deployment client
+/// shape over ImageBuilder and ContainerRunner). Start-, Get- and Stop-MLModelContainer go through it.
+/// </summary>
+public sealed class DockerDeploymentTarget(DockerTargetSettings settings) : IDeploymentTarget
 {
     public const string TargetName = "docker";
     public const string DeploymentLabel = DockerContextWriter.LabelPrefix + "deployment";
+    private readonly InvocationsClient _scoring = new(InvocationsClient.DefaultTimeout, settings.ScoringHandler);
 
     public string Name => TargetName;
 
-    /// <summary>Registers this target with a factory under "docker".</summary>
-    public static DeploymentTargetFactory Register(DeploymentTargetFactory factory) =>
-        factory.Register(TargetName, s => new DockerDeploymentTarget(s.GetValueOrDefault("dockerHost") as string, s.GetValueOrDefault("httpHandler") as HttpMessageHandler));
+    public static IDeploymentTarget Create(DeploymentTargetSettings settings) =>
+        new DockerDeploymentTarget(DeploymentTargetFactory.SettingsAs<DockerTargetSettings>(TargetName, settings));
 
-    public async Task<Deployment> CreateAsync(DeploymentRequest request, IProgress<DeploymentProgress>? progress, CancellationToken cancellationToken)
+    public void Dispose() => _scoring.Dispose();
+
+    public Task<DeploymentPlan> PlanAsync(DeploymentOptions options, CancellationToken cancellationToken)
     {
-        using var engine = await DockerEngine.ConnectAsync(dockerHost, cancellationToken).ConfigureAwait(false);
-        var runner = new ContainerRunner(engine, httpHandler);
-        if (await runner.GetAsync(request.Name, cancellationToken).ConfigureAwait(false) is { } existing)
-            throw new InvalidOperationException($"A container named '{request.Name}' already exists ({existing.ShortId}, {existing.State}); update or delete the deployment.");
-        var image = await BuildAsync(engine, request, progress, cancellationToken).ConfigureAwait(false);
-        return ToDeployment(await RunAsync(runner, request, image, progress, cancellationToken).ConfigureAwait(false));
+        var o = Options(options);
+        var calls = new List<string>();
+        if (o.Image == null) calls.Add($"POST /build (the image {TagOf(o)} from {o.ModelPath})");
+        calls.Add($"POST /containers/create ({o.Image ?? TagOf(o).ToString()}{(o.Image != null && o.ModelPath != null ? ", " + o.ModelPath + " mounted" : "")})");
+        calls.Add("POST /containers/{id}/start, then GET /ping until it answers");
+        return Task.FromResult(new DeploymentPlan(o, calls));
+    }
+
+    public async Task<Deployment> DeployAsync(DeploymentPlan plan, IProgress<DeploymentProgress>? progress, CancellationToken cancellationToken)
+    {
+        var o = Options(plan.Options);
+        using var engine = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        var image = o.Image ?? (await BuildAsync(engine, o, progress, cancellationToken).ConfigureAwait(false)).Id;
+        return ToDeployment(await RunAsync(new ContainerRunner(engine, settings.ScoringHandler), o, image, progress, cancellationToken).ConfigureAwait(false));
+    }
+
+    public async Task<Deployment> CreateAsync(DeploymentOptions options, IProgress<DeploymentProgress>? progress, CancellationToken cancellationToken)
+    {
+        var o = Options(options);
+        if (o.Name != null)
+        {
+            using var engine = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+            if (await new ContainerRunner(engine).GetAsync(o.Name, cancellationToken).ConfigureAwait(false) is { } existing)
+                throw new InvalidOperationException($"A container named '{o.Name}' already exists ({existing.ShortId}, {existing.State}); update or delete the deployment.");
+        }
+        return await DeployAsync(await PlanAsync(o, cancellationToken).ConfigureAwait(false), progress, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Builds the new image first; only once it is built is the old container replaced.</summary>
-    public async Task<Deployment> UpdateAsync(DeploymentRequest request, IProgress<DeploymentProgress>? progress, CancellationToken cancellationToken)
+    public async Task<Deployment> UpdateAsync(DeploymentOptions options, IProgress<DeploymentProgress>? progress, CancellationToken cancellationToken)
     {
-        using var engine = await DockerEngine.ConnectAsync(dockerHost, cancellationToken).ConfigureAwait(false);
-        var runner = new ContainerRunner(engine, httpHandler);
-        var old = await runner.GetAsync(request.Name, cancellationToken).ConfigureAwait(false)
-            ?? throw new DockerObjectNotFoundException($"There is no deployment '{request.Name}' on the Docker engine at {engine.Endpoint}.");
-        var image = await BuildAsync(engine, request, progress, cancellationToken).ConfigureAwait(false);
+        var o = Options(options);
+        if (o.Name == null) throw new ArgumentException("Updating a container deployment needs its name.", nameof(options));
+        using var engine = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        var runner = new ContainerRunner(engine, settings.ScoringHandler);
+        var old = await runner.GetAsync(o.Name, cancellationToken).ConfigureAwait(false)
+            ?? throw new DockerObjectNotFoundException($"There is no deployment '{o.Name}' on the Docker engine at {engine.Endpoint}.");
+        var image = o.Image ?? (await BuildAsync(engine, o, progress, cancellationToken).ConfigureAwait(false)).Id;
         progress?.Report(new DeploymentProgress("Update deployment", $"Replacing container {old.ShortId}"));
         await runner.StopAsync(old.Id, keep: false, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
-        return ToDeployment(await RunAsync(runner, request, image, progress, cancellationToken).ConfigureAwait(false));
+        return ToDeployment(await RunAsync(runner, o, image, progress, cancellationToken).ConfigureAwait(false));
     }
 
-    public async Task DeleteAsync(string name, IReadOnlyDictionary<string, object?>? config, IProgress<DeploymentProgress>? progress, CancellationToken cancellationToken)
+    /// <summary>Stops the container (SIGTERM: requests in flight finish) and removes it unless Keep.</summary>
+    public async Task<DeploymentRemoval> DeleteAsync(DeleteDeploymentOptions options, IProgress<DeploymentProgress>? progress, CancellationToken cancellationToken)
     {
-        using var engine = await DockerEngine.ConnectAsync(dockerHost, cancellationToken).ConfigureAwait(false);
-        progress?.Report(new DeploymentProgress("Delete deployment", $"Stopping {name}"));
-        await new ContainerRunner(engine).StopAsync(name, keep: false, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+        var o = options as DockerDeleteOptions ?? new DockerDeleteOptions(options.Name);
+        using var engine = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        var runner = new ContainerRunner(engine);
+        var found = await runner.GetAsync(o.Name, cancellationToken).ConfigureAwait(false);
+        if (found == null) return new DeploymentRemoval(o.Name, Found: false);
+        progress?.Report(new DeploymentProgress("Delete deployment", $"Stopping {o.Name}"));
+        await runner.StopAsync(found.Id, o.Keep, o.Grace, cancellationToken).ConfigureAwait(false);
+        var after = o.Keep ? await runner.GetAsync(found.Id, cancellationToken).ConfigureAwait(false) ?? found : found with { State = "removed", Health = null };
+        return new DeploymentRemoval(o.Name, Found: true) { Resource = after };
     }
 
+    /// <summary>A model container of this module by name or id, or null.</summary>
     public async Task<Deployment?> GetAsync(string name, CancellationToken cancellationToken)
     {
-        using var engine = await DockerEngine.ConnectAsync(dockerHost, cancellationToken).ConfigureAwait(false);
+        using var engine = await ConnectAsync(cancellationToken).ConfigureAwait(false);
         var c = await new ContainerRunner(engine).GetAsync(name, cancellationToken).ConfigureAwait(false);
-        return c != null && c.Labels.ContainsKey(DeploymentLabel) ? ToDeployment(c) : null;
+        return c != null && c.Labels.ContainsKey(ContainerRunner.ContainerLabel) ? ToDeployment(c) : null;
     }
 
-    public async Task<IReadOnlyList<Deployment>> ListAsync(CancellationToken cancellationToken)
+    public Task<IReadOnlyList<Deployment>> ListAsync(CancellationToken cancellationToken) => ListAsync(all: true, cancellationToken);
+
+    /// <summary>The model containers this module started: running ones, or all with <paramref name="all"/>.</summary>
+    public async Task<IReadOnlyList<Deployment>> ListAsync(bool all, CancellationToken cancellationToken)
     {
-        using var engine = await DockerEngine.ConnectAsync(dockerHost, cancellationToken).ConfigureAwait(false);
-        var all = await new ContainerRunner(engine).ListAsync(all: true, cancellationToken).ConfigureAwait(false);
-        return all.Where(c => c.Labels.ContainsKey(DeploymentLabel)).Select(ToDeployment).ToList();
+        using var engine = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        return (await new ContainerRunner(engine).ListAsync(all, cancellationToken).ConfigureAwait(false)).Select(ToDeployment).ToList();
     }
 
-    public async Task<PredictionResponse> PredictAsync(string name, PredictionRequest request, CancellationToken cancellationToken)
+    /// <summary>The container's last log lines (all with 0), or an error where there is no such container.</summary>
+    public async Task<IReadOnlyList<string>> LogsAsync(string name, int tail, CancellationToken cancellationToken)
+    {
+        using var engine = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        var runner = new ContainerRunner(engine);
+        var c = await runner.GetAsync(name, cancellationToken).ConfigureAwait(false)
+            ?? throw new DockerObjectNotFoundException($"There is no container '{name}' on the Docker engine at {engine.Endpoint}.");
+        return await runner.LogsAsync(c.Id, tail, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<PredictionResponse> PredictAsync(string name, PredictionRequest request, string? variant, CancellationToken cancellationToken)
     {
         var deployment = await GetAsync(name, cancellationToken).ConfigureAwait(false)
             ?? throw new DockerObjectNotFoundException($"There is no deployment '{name}'.");
         if (deployment.ScoringUri == null) throw new DockerEngineException($"Deployment '{name}' publishes no port ({deployment.Status}).");
-        using var http = new HttpClient(httpHandler ?? new SocketsHttpHandler(), disposeHandler: httpHandler == null) { Timeout = Timeout.InfiniteTimeSpan };
-        using var content = new ReadOnlyMemoryContent(request.Body);
-        content.Headers.ContentType = MediaTypeHeaderValue.Parse(request.ContentType);
-        using var response = await http.PostAsync(deployment.ScoringUri, content, cancellationToken).ConfigureAwait(false);
-        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-        return new PredictionResponse((int)response.StatusCode, response.Content.Headers.ContentType?.ToString(), body);
+        return await _scoring.PostAsync(deployment.ScoringUri, request, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<MLModelImage> BuildAsync(DockerEngine engine, DeploymentRequest request, IProgress<DeploymentProgress>? progress, CancellationToken cancellationToken)
+    private async Task<DockerEngine> ConnectAsync(CancellationToken ct)
     {
-        if (request.ModelPath == null) throw new ArgumentException("A Docker deployment needs the model folder.", nameof(request));
-        var model = ModelStore.Load(request.ModelPath);
-        var tag = ImageReference.Parse(Text(request.Config, "image") ?? $"mlmodels/{request.Name.ToLowerInvariant()}:latest");
+        var engine = await DockerEngine.ConnectAsync(settings.DockerHost, ct).ConfigureAwait(false);
+        settings.Log?.Invoke($"Using {engine}.");
+        return engine;
+    }
+
+    private static DockerDeploymentOptions Options(DeploymentOptions options) => options as DockerDeploymentOptions
+        ?? throw new ArgumentException($"The docker target takes {nameof(DockerDeploymentOptions)}.", nameof(options));
+
+    private static ImageReference TagOf(DockerDeploymentOptions o) =>
+        ImageReference.Parse(o.Tag ?? $"mlmodels/{(o.Name ?? ModelStore.Load(o.ModelPath!).Name).ToLowerInvariant()}:latest");
+
+    private static async Task<MLModelImage> BuildAsync(DockerEngine engine, DockerDeploymentOptions o, IProgress<DeploymentProgress>? progress,
+        CancellationToken cancellationToken)
+    {
+        if (o.ModelPath == null) throw new ArgumentException("A container deployment needs an image or the model folder to build one from.");
+        var model = ModelStore.Load(o.ModelPath);
+        var tag = TagOf(o);
         var temp = Path.Combine(Path.GetTempPath(), "mlmodels-build-" + Guid.NewGuid().ToString("N"));
         try
         {
-            var options = new DockerContextOptions
-            {
-                BaseImage = Text(request.Config, "baseImage"),
-                DotnetImage = Text(request.Config, "dotnetImage") ?? DockerContextOptions.DefaultDotnetImage,
-                Platform = Text(request.Config, "platform") ?? "linux-x64",
-            };
-            var ctx = DockerContextWriter.Write(model, temp, options, cancellationToken);
-            return await new ImageBuilder(engine).BuildAsync(ctx.Path, [tag],
-                progress == null ? null : new SyncProgress<BuildProgress>(p => progress.Report(new DeploymentProgress("Build image", p.Line, p.Steps > 0 ? (p.Step - 1) * 100 / p.Steps : -1))),
-                cancellationToken, ServerFiles.DockerPlatform(options.Platform)).ConfigureAwait(false);
+            var ctx = DockerContextWriter.Write(model, temp, o.Build, cancellationToken);
+            var buildProgress = progress == null ? null : new SyncProgress<BuildProgress>(p =>
+                progress.Report(new DeploymentProgress("Build image", p.Line, p.Steps > 0 ? (p.Step - 1) * 100 / p.Steps : -1)));
+            return await new ImageBuilder(engine).BuildAsync(ctx.Path, [tag], buildProgress, cancellationToken, ServerFiles.DockerPlatform(o.Build.Platform))
+                .ConfigureAwait(false);
         }
         finally
         {
@@ -104,32 +213,33 @@ public sealed class DockerDeploymentTarget(string? dockerHost, HttpMessageHandle
         }
     }
 
-    private static Task<MLModelContainer> RunAsync(ContainerRunner runner, DeploymentRequest request, MLModelImage image, IProgress<DeploymentProgress>? progress, CancellationToken cancellationToken) =>
-        runner.StartAsync(new ContainerRunOptions
+    private static Task<MLModelContainer> RunAsync(ContainerRunner runner, DockerDeploymentOptions o, string image,
+        IProgress<DeploymentProgress>? progress, CancellationToken cancellationToken)
+    {
+        var labels = new Dictionary<string, string>(o.Labels ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+        if (o.Name != null) labels[DeploymentLabel] = o.Name;
+        var run = new ContainerRunOptions
         {
-            Image = image.Id,
-            Name = request.Name,
-            HostPort = Number(request.Config, "port") is double p ? (int)p : 0,
-            HostIp = Text(request.Config, "hostIp") ?? "127.0.0.1",
-            MemoryBytes = Number(request.Config, "memory") is double m ? (long)m : null,
-            Cpus = Number(request.Config, "cpus"),
-            Environment = request.Config.GetValueOrDefault("environment") as IReadOnlyDictionary<string, string>,
-            StartTimeout = TimeSpan.FromSeconds(Number(request.Config, "startTimeoutSec") ?? 120),
-            Labels = new Dictionary<string, string> { [DeploymentLabel] = request.Name },
-        }, progress, cancellationToken);
+            Image = image,
+            // A built image carries the model; a given one gets the folder mounted.
+            ModelPath = o.Image != null ? o.ModelPath : null,
+            Name = o.Name,
+            HostPort = o.HostPort,
+            HostIp = o.HostIp,
+            MemoryBytes = o.MemoryBytes,
+            Cpus = o.Cpus,
+            Environment = o.Environment,
+            StartTimeout = o.StartTimeout,
+            ContainerPort = o.ContainerPort,
+            Labels = labels,
+        };
+        return runner.StartAsync(o.Command == null ? run : run with { Command = o.Command }, progress, cancellationToken);
+    }
 
     private static Deployment ToDeployment(MLModelContainer c) =>
         new(c.Labels.GetValueOrDefault(DeploymentLabel) ?? c.Name, TargetName, c.State, c.Url == null ? null : new Uri(c.Url, "invocations"))
         {
             Details = new Dictionary<string, object?> { ["containerId"] = c.Id, ["image"] = c.Image, ["health"] = c.Health, ["modelName"] = c.ModelName },
+            Resource = c,
         };
-
-    private static string? Text(IReadOnlyDictionary<string, object?> config, string key) => config.GetValueOrDefault(key)?.ToString();
-
-    private static double? Number(IReadOnlyDictionary<string, object?> config, string key) => config.GetValueOrDefault(key) switch
-    {
-        null => null,
-        IConvertible c => c.ToDouble(CultureInfo.InvariantCulture),
-        var v => throw new ArgumentException($"Config '{key}' must be a number, not '{v}'."),
-    };
 }

@@ -11,10 +11,11 @@ public enum SageMakerDeployMode
 }
 
 /// <summary>What Publish-MLModelSageMaker deploys, with MLflow's parameter names and defaults.</summary>
-public sealed record SageMakerDeployOptions
+public sealed record SageMakerDeployOptions : DeploymentOptions
 {
     public required string AppName { get; init; }
     public required string ModelPath { get; init; }
+    public override string TargetName => AppName;
     public SageMakerDeployMode Mode { get; init; } = SageMakerDeployMode.Create;
     public string? ExecutionRoleArn { get; init; }
     public string? ImageUrl { get; init; }

@@ -92,7 +92,7 @@ public sealed class BuildMLModelImageCommand : DockerCmdlet
 
         string? temp = null;
         var wheelhouse = Wheelhouse == null ? null : GetUnresolvedProviderPathFromPSPath(Wheelhouse);
-        var progress = new ProgressRecord(11, "Build-MLModelImage", $"Building {_tags[0]}");
+        var progress = new ProgressRecord(ProgressIds.BuildImage, "Build-MLModelImage", $"Building {_tags[0]}");
         try
         {
             // The engine is reached first: an unreachable one costs no context.

@@ -15,8 +15,7 @@ public sealed class GetMLModelAzureMLBatchJobCommand : AzureMLCmdlet
 
     protected override void ProcessRecord()
     {
-        using var connection = Connect(Workspace());
-        var deployer = connection.Deployer;
-         WriteObject(RunAzure(Name, ct => deployer.GetBatchJobAsync(Name, ct)));
+        using var target = OpenTarget(Workspace());
+        WriteObject(RunAzure(Name, ct => target.GetBatchJobAsync(Name, ct)));
     }
 }

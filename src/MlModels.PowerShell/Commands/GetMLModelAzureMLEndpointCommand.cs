@@ -15,19 +15,16 @@ public sealed class GetMLModelAzureMLEndpointCommand : AzureMLCmdlet
 
     protected override void ProcessRecord()
     {
-        using var connection = Connect(Workspace());
-        var deployer = connection.Deployer;
-        
+        using var target = OpenTarget(Workspace());
+        if (Name == null)
         {
-            if (Name == null)
-            {
-                WriteObject(RunAzure(null, ct => deployer.ListAsync(ct)), enumerateCollection: true);
-                return;
-            }
-            var endpoint = RunAzure(Name, ct => deployer.GetAsync(Name, ct));
-            if (endpoint == null)
-                WriteError(Errors.Record(new ItemNotFoundException($"There is no endpoint '{Name}' in the workspace {WorkspaceName}."), "AzureMLEndpointNotFound", ErrorCategory.ObjectNotFound, Name));
-            else WriteObject(endpoint);
+            foreach (var d in RunAzure(null, ct => target.ListAsync(ct))) WriteObject(d.Own);
+            return;
         }
+        var endpoint = RunAzure(Name, ct => target.GetAsync(Name, ct));
+        if (endpoint == null)
+            WriteError(Errors.Record(new ItemNotFoundException($"There is no endpoint '{Name}' in the workspace {WorkspaceName}."),
+                "AzureMLEndpointNotFound", ErrorCategory.ObjectNotFound, Name));
+        else WriteObject(endpoint.Own);
     }
 }

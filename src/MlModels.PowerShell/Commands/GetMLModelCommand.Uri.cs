@@ -43,7 +43,7 @@ public sealed partial class GetMLModelCommand
             var downloader = new ModelDownloader(client);
             foreach (var uri in Uri)
             {
-                var progress = new ProgressRecord(3, "Get-MLModel", $"Resolving {uri}");
+                var progress = new ProgressRecord(ProgressIds.ResolveModelUri, "Get-MLModel", $"Resolving {uri}");
                 try
                 {
                     var downloaded = RunPumped(ct => downloader.DownloadAsync(uri, Force, new SyncProgress<DownloadProgress>(p => Post(() =>

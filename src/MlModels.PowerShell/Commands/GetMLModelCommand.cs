@@ -45,7 +45,7 @@ public sealed partial class GetMLModelCommand : MLModelCmdlet
 
     private void ReadTree(string root)
     {
-        var progress = new ProgressRecord(1, "Get-MLModel", $"Searching {root}");
+        var progress = new ProgressRecord(ProgressIds.GetModel, "Get-MLModel", $"Searching {root}");
         int found = 0;
         foreach (var dir in ModelStore.FindModelFolders(root, CancelToken))
         {

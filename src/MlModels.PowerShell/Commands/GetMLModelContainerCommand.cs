@@ -38,18 +38,12 @@ public sealed class GetMLModelContainerCommand : DockerCmdlet
             {
                 foreach (var name in Name!)
                 {
-                    var lines = WithEngine(async (engine, ct) =>
-                    {
-                        var runner = new ContainerRunner(engine);
-                        var c = await runner.GetAsync(name, ct).ConfigureAwait(false)
-                            ?? throw new DockerObjectNotFoundException($"There is no container '{name}' on the Docker engine at {engine.Endpoint}.");
-                        return await runner.LogsAsync(c.Id, Tail, ct).ConfigureAwait(false);
-                    });
+                    var lines = WithTarget((docker, ct) => docker.LogsAsync(name, Tail, ct));
                     WriteObject(lines, enumerateCollection: true);
                 }
                 return;
             }
-            var all = WithEngine((engine, ct) => new ContainerRunner(engine).ListAsync(All || Name != null, ct));
+            var all = WithTarget((docker, ct) => docker.ListAsync(All || Name != null, ct)).Select(d => (MLModelContainer)d.Own).ToList();
             if (Name == null) { WriteObject(all, enumerateCollection: true); return; }
             foreach (var name in Name)
             {

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using MlModels.Deploy;
 using MlModels.Deploy.SageMaker;
 using MlModels.PowerShell.Internal;
 
@@ -16,23 +17,22 @@ public sealed class GetMLModelSageMakerDeploymentCommand : AwsCmdlet
 
     protected override void ProcessRecord()
     {
-        using var connection = OpenConnection();
-        var deployer = new SageMakerDeployer(connection);
+        using var target = OpenTarget();
         foreach (var name in AppName ?? ["*"])
         {
             var pattern = WildcardPattern.ContainsWildcardCharacters(name) ? new WildcardPattern(name, WildcardOptions.IgnoreCase) : null;
             if (pattern == null)
             {
-                if (!TryRun("Get-MLModelSageMakerDeployment", name, (_, ct) => deployer.GetAsync(name, ct), out var one, terminating: false)) continue;
-                if (one == null) WriteError(Errors.Record(new ItemNotFoundException($"There is no SageMaker endpoint named '{name}' in {connection.RegionName}."), "EndpointNotFound", ErrorCategory.ObjectNotFound, name));
+                if (!TryRun("Get-MLModelSageMakerDeployment", name, (_, ct) => target.GetAsync(name, ct), out var one, terminating: false)) continue;
+                if (one == null) WriteError(Errors.Record(new ItemNotFoundException($"There is no SageMaker endpoint named '{name}' in {target.RegionName}."), "EndpointNotFound", ErrorCategory.ObjectNotFound, name));
                 else WriteObject(one);
                 continue;
             }
             if (!TryRun("Get-MLModelSageMakerDeployment", name, async (_, ct) =>
                 {
-                    var found = new List<SageMakerDeployment>();
-                    foreach (var summary in (await deployer.ListAsync(null, ct)).Where(d => pattern.IsMatch(d.Name)))
-                        found.Add(await deployer.GetAsync(summary.Name, ct) ?? summary);
+                    var found = new List<Deployment>();
+                    foreach (var summary in (await target.ListAsync(ct)).Where(d => pattern.IsMatch(d.Name)))
+                        found.Add(await target.GetAsync(summary.Name, ct) ?? summary);
                     return found;
                 }, out var many, terminating: false)) continue;
             foreach (var d in many) WriteObject(d);

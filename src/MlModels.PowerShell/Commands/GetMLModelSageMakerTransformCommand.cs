@@ -16,14 +16,14 @@ public sealed class GetMLModelSageMakerTransformCommand : AwsCmdlet
 
     protected override void ProcessRecord()
     {
-        using var connection = OpenConnection();
-        var transforms = new SageMakerTransforms(connection);
+        using var target = OpenTarget();
+        var transforms = target.Transforms;
         foreach (var name in JobName ?? ["*"])
         {
             if (!WildcardPattern.ContainsWildcardCharacters(name))
             {
                 if (!TryRun("Get-MLModelSageMakerTransform", name, (_, ct) => transforms.GetAsync(name, ct), out var job, terminating: false)) continue;
-                if (job == null) WriteError(Errors.Record(new ItemNotFoundException($"There is no transform job named '{name}' in {connection.RegionName}."), "TransformJobNotFound", ErrorCategory.ObjectNotFound, name));
+                if (job == null) WriteError(Errors.Record(new ItemNotFoundException($"There is no transform job named '{name}' in {target.RegionName}."), "TransformJobNotFound", ErrorCategory.ObjectNotFound, name));
                 else WriteObject(job);
                 continue;
             }

@@ -1,7 +1,7 @@
 using System.Management.Automation;
 using System.Text;
 using MlModels.Deploy;
-using MlModels.Deploy.SageMaker;
+using MlModels.Deploy.Endpoints;
 using MlModels.PowerShell.Internal;
 
 namespace MlModels.PowerShell.Commands;
@@ -77,7 +77,7 @@ public sealed class InvokeMLModelSageMakerEndpointCommand : AwsCmdlet
 
     protected override void EndProcessing()
     {
-        if (ParameterSetName == ObjectSet && _rows.Count > 0) Send(PlainValues.DataframeSplit(_rows), "application/json");
+        if (ParameterSetName == ObjectSet && _rows.Count > 0) Send(ScoringBodies.DataframeSplit(_rows), "application/json");
     }
 
     private void Send(byte[] body, string contentType)
@@ -89,20 +89,15 @@ public sealed class InvokeMLModelSageMakerEndpointCommand : AwsCmdlet
         PredictionResponse? answer;
         if (Uri != null)
         {
-            if (!TryRun("Invoke-MLModelSageMakerEndpoint", target, async (_, ct) =>
-                {
-                    using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(2) };
-                    using var content = new ByteArrayContent(body);
-                    content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse(contentType);
-                    using var r = await http.PostAsync(new Uri(Uri, "invocations"), content, ct);
-                    return new PredictionResponse((int)r.StatusCode, r.Content.Headers.ContentType?.ToString(), await r.Content.ReadAsByteArrayAsync(ct));
-                }, out answer, terminating: false)) return;
+            // A container on this machine (Start-MLModelSageMakerLocal) answers at its own address, not through AWS.
+            using var local = new InvocationsClient(InvocationsClient.DefaultTimeout);
+            if (!TryRun("Invoke-MLModelSageMakerEndpoint", target, (_, ct) => local.PostAsync(Uri, request, ct), out answer, terminating: false)) return;
         }
         else
         {
-            using var connection = OpenConnection();
-            if (!TryRun("Invoke-MLModelSageMakerEndpoint", target, (_, ct) =>
-                new SageMakerRuntimeClient(connection).InvokeAsync(EndpointName!, request, "application/json", TargetVariant, ct), out answer, terminating: false)) return;
+            using var sagemaker = OpenTarget();
+            if (!TryRun("Invoke-MLModelSageMakerEndpoint", target, (_, ct) => sagemaker.PredictAsync(EndpointName!, request, TargetVariant, ct),
+                out answer, terminating: false)) return;
         }
         var text = Encoding.UTF8.GetString(answer.Body.Span);
         if (answer.StatusCode >= 400)
@@ -111,14 +106,6 @@ public sealed class InvokeMLModelSageMakerEndpointCommand : AwsCmdlet
             return;
         }
         if (Raw || answer.ContentType?.Contains("json", StringComparison.OrdinalIgnoreCase) != true) { WriteObject(text); return; }
-        foreach (var item in PlainValues.Predictions(answer.Body)) WriteObject(ToPS(item));
-    }
-
-    private static object? ToPS(object? value)
-    {
-        if (value is not Dictionary<string, object?> d) return value;
-        var obj = new PSObject();
-        foreach (var (k, v) in d) obj.Properties.Add(new PSNoteProperty(k, ToPS(v)));
-        return obj;
+        foreach (var item in ScoringBodies.Predictions(answer.Body)) WriteObject(ToPSObject(item));
     }
 }

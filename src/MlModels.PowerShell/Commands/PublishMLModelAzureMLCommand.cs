@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Management.Automation;
 using MlModels.Core.Format;
+using MlModels.Deploy;
 using MlModels.Deploy.AzureML;
 using MlModels.PowerShell.Internal;
 
@@ -143,8 +144,12 @@ public sealed class PublishMLModelAzureMLCommand : AzureMLCmdlet
             CodePath = CodePath == null ? null : GetResolvedProviderPathFromPSPath(CodePath, out _).FirstOrDefault(),
             EnvironmentImage = EnvironmentImage ?? AzureMLExportOptions.DefaultImage,
         };
+        // The plan needs neither sign-in nor a subscription: -WhatIf shows it as it is, with a placeholder where none is known.
+        var workspace = Workspace(required: false);
+        using var target = OpenTarget(workspace);
+        DeploymentPlan plan;
         // Names, traffic and the model's servability are checked before sign-in or any call.
-        try { AzureMLDeployer.Check(request, model); }
+        try { plan = target.PlanAsync(request, CancellationToken.None).GetAwaiter().GetResult(); }
         catch (Exception ex) when (ex is ArgumentException or NotSupportedException or FileNotFoundException)
         {
             ThrowTerminatingError(ex switch
@@ -153,22 +158,16 @@ public sealed class PublishMLModelAzureMLCommand : AzureMLCmdlet
                 FileNotFoundException f => Errors.Record(ex, "ScoringScriptNotFound", ErrorCategory.ObjectNotFound, f.FileName),
                 _ => Errors.Record(ex, "InvalidAzureMLName", ErrorCategory.InvalidArgument, EndpointName),
             });
-        }
-
-        var workspace = Workspace(required: !MyInvocation.BoundParameters.ContainsKey("WhatIf"));
-        if (MyInvocation.BoundParameters.ContainsKey("WhatIf"))
-        {
-            foreach (var call in AzureMLDeployer.Plan(ResourceManager(), workspace, request)) ShouldProcess(call, "Azure ML call");
             return;
         }
-        if (!ShouldProcess($"{EndpointName} ({workspace})", $"Deploy model '{model.Name}' as '{DeploymentName}'")) return;
+        if (!ShouldProcessCalls($"Deploy model '{model.Name}' to Azure ML endpoint '{EndpointName}' as '{DeploymentName}' ({workspace})", plan.Calls,
+            $"Deploy model '{model.Name}' to endpoint '{EndpointName}' as '{DeploymentName}'?", "Publish-MLModelAzureML")) return;
+        if (workspace.SubscriptionId == AzureMLWorkspace.UnknownSubscription) Workspace(required: true);
 
-        using var connection = Connect(workspace);
-        var deployer = connection.Deployer;
-        var progress = ProgressFor(1);
-        var result = RunAzure(EndpointName, ct => deployer.PublishAsync(request, model, progress, ct));
-        WriteProgress(new ProgressRecord(1, "Publishing to Azure ML", "Done") { RecordType = ProgressRecordType.Completed });
-        WriteObject(result);
+        var progress = ProgressFor(ProgressIds.PublishAzureML);
+        var result = RunAzure(EndpointName, ct => target.DeployAsync(plan, progress, ct));
+        WriteProgress(new ProgressRecord(ProgressIds.PublishAzureML, "Publishing to Azure ML", "Done") { RecordType = ProgressRecordType.Completed });
+        WriteObject(result.Own);
     }
 
     private void PublishLocal(MLModel model)
@@ -186,7 +185,7 @@ public sealed class PublishMLModelAzureMLCommand : AzureMLCmdlet
         catch (ArgumentException ex) { ThrowTerminatingError(Errors.Record(ex, "InvalidAzureMLName", ErrorCategory.InvalidArgument, EndpointName)); }
         var what = Image == null ? $"Build the image of model '{model.Name}' and run it" : $"Run {Image} with model '{model.Name}'";
         if (!ShouldProcess($"local endpoint {EndpointName} on 127.0.0.1:{Port}", what + " as Azure ML's inference server (GET /, POST /score)")) return;
-        var progress = ProgressFor(2);
+        var progress = ProgressFor(ProgressIds.PublishAzureMLLocal);
         try
         {
             var endpoint = RunPumped(ct =>
@@ -195,7 +194,7 @@ public sealed class PublishMLModelAzureMLCommand : AzureMLCmdlet
                 Post(() => WriteVerbose($"Using {engine}."));
                 return AzureMLLocal.PublishAsync(engine, model, request, progress, ct).GetAwaiter().GetResult();
             });
-            WriteProgress(new ProgressRecord(2, "Publishing to local Docker", "Done") { RecordType = ProgressRecordType.Completed });
+            WriteProgress(new ProgressRecord(ProgressIds.PublishAzureMLLocal, "Publishing to local Docker", "Done") { RecordType = ProgressRecordType.Completed });
             WriteObject(endpoint);
         }
         catch (Exception ex) when (ex is not PipelineStoppedException && DockerErrors.Record(ex, model) is { } record)

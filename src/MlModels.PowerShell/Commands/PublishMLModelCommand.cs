@@ -92,7 +92,7 @@ public sealed class PublishMLModelCommand : TrackingCmdlet
             return;
         }
 
-        var progress = new ProgressRecord(4, "Publish-MLModel", what);
+        var progress = new ProgressRecord(ProgressIds.PublishModel, "Publish-MLModel", what);
         var publisher = new ModelPublisher(Client, msg => Post(() => WriteWarning(msg)));
         var result = Call(model, (_, ct) => publisher.PublishAsync(request, new SyncProgress<PublishProgress>(p => Post(() =>
         {

@@ -34,7 +34,7 @@ public sealed class PublishMLModelImageCommand : DockerCmdlet
         if (!ShouldProcess(reference!.WithDefaultTag().ToString(), $"Push image {Image}")) return;
         var credential = Credential != null ? new RegistryCredential(Credential.UserName, Credential.GetNetworkCredential().Password) : null;
         var layers = new Dictionary<string, ProgressRecord>();
-        var parent = new ProgressRecord(21, "Publish-MLModelImage", $"Pushing {reference.WithDefaultTag()}");
+        var parent = new ProgressRecord(ProgressIds.PublishImage, "Publish-MLModelImage", $"Pushing {reference.WithDefaultTag()}");
         try
         {
             var pushed = WithEngine((engine, ct) => new ImagePublisher(engine).PushAsync(Image, reference, credential, new SyncProgress<PushProgress>(p => Post(() =>
@@ -42,7 +42,7 @@ public sealed class PublishMLModelImageCommand : DockerCmdlet
                 WriteVerbose($"{p.Layer}: {p.Status}");
                 if (!layers.TryGetValue(p.Layer, out var record))
                 {
-                    record = new ProgressRecord(22 + layers.Count, $"Layer {p.Layer}", p.Status) { ParentActivityId = 21 };
+                    record = new ProgressRecord(ProgressIds.PublishImageLayers + layers.Count, $"Layer {p.Layer}", p.Status) { ParentActivityId = ProgressIds.PublishImage };
                     layers[p.Layer] = record;
                 }
                 record.StatusDescription = p.Status;

@@ -114,12 +114,11 @@ public sealed class PublishMLModelSageMakerCommand : AwsCmdlet
         }
         catch (ArgumentException ex) { WriteError(Errors.Record(ex, "InvalidDeployment", ErrorCategory.InvalidArgument, AppName)); return; }
 
-        using var connection = OpenConnection();
-        var deployer = new SageMakerDeployer(connection);
-        if (!TryRun("Publish-MLModelSageMaker", AppName, (_, ct) => deployer.PlanAsync(options, ct), out var plan, terminating: false)) return;
-        if (!ShouldProcessCalls($"Deploy model '{model.Name}' to SageMaker endpoint '{AppName}' in {plan.Region} ({Mode})", plan.Calls,
+        using var target = OpenTarget();
+        if (!TryRun("Publish-MLModelSageMaker", AppName, (_, ct) => target.PlanAsync(options, ct), out var plan, terminating: false)) return;
+        if (!ShouldProcessCalls($"Deploy model '{model.Name}' to SageMaker endpoint '{AppName}' in {target.RegionName} ({Mode})", plan.Calls,
             $"Deploy model '{model.Name}' to SageMaker endpoint '{AppName}' ({Mode})?", "Publish-MLModelSageMaker")) return;
-        if (TryRun("Publish-MLModelSageMaker", AppName, (progress, ct) => deployer.DeployAsync(plan, progress, ct), out var deployment, terminating: false))
-            WriteObject(deployment);
+        if (TryRun("Publish-MLModelSageMaker", AppName, (progress, ct) => target.DeployAsync(plan, progress, ct), out var deployment, terminating: false))
+            WriteObject(deployment.Own);
     }
 }

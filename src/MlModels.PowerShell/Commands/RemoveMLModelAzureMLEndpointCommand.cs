@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using MlModels.Deploy.AzureML;
 using MlModels.PowerShell.Internal;
 
 namespace MlModels.PowerShell.Commands;
@@ -20,13 +21,11 @@ public sealed class RemoveMLModelAzureMLEndpointCommand : AzureMLCmdlet
         var workspace = Workspace();
         var what = DeploymentName == null ? $"Delete endpoint '{Name}' and its deployments" : $"Delete deployment '{DeploymentName}' of endpoint '{Name}'";
         if (!ShouldProcess($"{Name} ({workspace})", what)) return;
-        using var connection = Connect(workspace);
-        var deployer = connection.Deployer;
-        
+        using var target = OpenTarget(workspace);
         {
-            var progress = ProgressFor(2);
-            var removed = RunAzure(Name, ct => deployer.RemoveAsync(Name, DeploymentName, progress, ct));
-            if (!removed)
+            var progress = ProgressFor(ProgressIds.RemoveAzureML);
+            var removal = RunAzure(Name, ct => target.DeleteAsync(new AzureMLDeleteOptions(Name) { DeploymentName = DeploymentName }, progress, ct));
+            if (!removal.Found)
                 WriteError(Errors.Record(new ItemNotFoundException(DeploymentName == null ? $"There is no endpoint '{Name}'." : $"There is no deployment '{DeploymentName}' of endpoint '{Name}'."),
                     "AzureMLEndpointNotFound", ErrorCategory.ObjectNotFound, Name));
         }

@@ -35,10 +35,10 @@ public sealed class RemoveMLModelSageMakerDeploymentCommand : AwsCmdlet
         var what = Archive ? "Delete the endpoint (keeping its configuration and models)" : IncludeModelData
             ? "Delete the endpoint, its configuration, its models and their model data in S3" : "Delete the endpoint, its configuration and its models";
         if (!ShouldProcess($"SageMaker endpoint '{AppName}'", what)) return;
-        using var connection = OpenConnection();
-        var deployer = new SageMakerDeployer(connection);
-        if (!TryRun("Remove-MLModelSageMakerDeployment", AppName, (progress, ct) =>
-            deployer.RemoveAsync(AppName, Archive, IncludeModelData, TimeSpan.FromSeconds(Timeout), TimeSpan.FromSeconds(10), progress, ct), out var removal, terminating: false)) return;
+        using var target = OpenTarget();
+        var options = new SageMakerDeleteOptions(AppName) { Archive = Archive, IncludeModelData = IncludeModelData, Timeout = TimeSpan.FromSeconds(Timeout) };
+        if (!TryRun("Remove-MLModelSageMakerDeployment", AppName, (progress, ct) => target.DeleteAsync(options, progress, ct), out var result, terminating: false)) return;
+        var removal = (SageMakerRemoval)result.Resource!;
         foreach (var d in removal.Deleted) WriteVerbose("Deleted " + d);
         foreach (var k in removal.Kept) WriteVerbose("Kept " + k);
         if (PassThru) WriteObject(removal);

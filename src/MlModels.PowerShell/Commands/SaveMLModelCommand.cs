@@ -53,7 +53,7 @@ public sealed class SaveMLModelCommand : MLModelCmdlet
         if (!ShouldProcess(target, $"Save model '{InputObject.Name}'")) return;
         try
         {
-            var progress = new ProgressRecord(2, "Save-MLModel", $"Saving {InputObject.Name} to {target}");
+            var progress = new ProgressRecord(ProgressIds.SaveModel, "Save-MLModel", $"Saving {InputObject.Name} to {target}");
             var saved = RunPumped(ct => ModelStore.Save(InputObject, target, new SaveOptions(
                 Force,
                 Warn: msg => Post(() => WriteWarning(msg)),

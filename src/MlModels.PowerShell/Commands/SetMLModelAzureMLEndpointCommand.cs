@@ -28,12 +28,8 @@ public sealed class SetMLModelAzureMLEndpointCommand : AzureMLCmdlet
         catch (ArgumentException ex) { ThrowTerminatingError(Errors.Record(ex, "InvalidTraffic", ErrorCategory.InvalidArgument, Traffic)); return; }
         var workspace = Workspace();
         if (!ShouldProcess($"{Name} ({workspace})", "Set traffic " + string.Join(", ", traffic.Select(kv => $"{kv.Key}={kv.Value}")))) return;
-        using var connection = Connect(workspace);
-        var deployer = connection.Deployer;
-        
-        {
-            var progress = ProgressFor(3);
-            WriteObject(RunAzure(Name, ct => deployer.SetTrafficAsync(Name, traffic, progress, ct)));
-        }
+        using var target = OpenTarget(workspace);
+        var progress = ProgressFor(ProgressIds.SetAzureMLTraffic);
+        WriteObject(RunAzure(Name, ct => target.SetTrafficAsync(Name, traffic, progress, ct)));
     }
 }

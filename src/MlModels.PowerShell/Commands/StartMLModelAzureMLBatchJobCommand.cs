@@ -26,8 +26,7 @@ public sealed class StartMLModelAzureMLBatchJobCommand : AzureMLCmdlet
     {
         var workspace = Workspace();
         if (!ShouldProcess($"{EndpointName} ({workspace})", $"Start a batch scoring job over {InputUri}")) return;
-        using var connection = Connect(workspace);
-        var deployer = connection.Deployer;
-         WriteObject(RunAzure(EndpointName, ct => deployer.StartBatchJobAsync(EndpointName, InputUri.ToString(), InputType, ct)));
+        using var target = OpenTarget(workspace);
+        WriteObject(RunAzure(EndpointName, ct => target.StartBatchJobAsync(EndpointName, InputUri.ToString(), InputType, ct)));
     }
 }

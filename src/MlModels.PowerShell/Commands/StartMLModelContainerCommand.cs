@@ -72,6 +72,6 @@ public sealed class StartMLModelContainerCommand : DockerCmdlet
             Cpus = Cpus > 0 ? Cpus : null,
             StartTimeout = TimeSpan.FromSeconds(StartTimeoutSec),
         };
-        StartContainer(options, 31, "Start-MLModelContainer", Image);
+        StartContainer(options, ProgressIds.StartContainer, "Start-MLModelContainer", Image);
     }
 }

@@ -58,6 +58,6 @@ public sealed class StartMLModelSageMakerLocalCommand : DockerCmdlet
         }
         catch (ArgumentException ex) { WriteError(Errors.Record(ex, "InvalidModel", ErrorCategory.InvalidArgument, model)); return; }
         if (!ShouldProcess($"127.0.0.1:{Port}", $"Run {image} with model '{model.Name}' as SageMaker would")) return;
-        StartContainer(options, 12, "Start-MLModelSageMakerLocal", model);
+        StartContainer(options, ProgressIds.StartSageMakerLocal, "Start-MLModelSageMakerLocal", model);
     }
 }

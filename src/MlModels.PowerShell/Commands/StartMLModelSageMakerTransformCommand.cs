@@ -121,8 +121,8 @@ public sealed class StartMLModelSageMakerTransformCommand : AwsCmdlet
             };
         }
         catch (ArgumentException ex) { WriteError(Errors.Record(ex, "InvalidTransform", ErrorCategory.InvalidArgument, JobName)); return; }
-        using var connection = OpenConnection();
-        var transforms = new SageMakerTransforms(connection);
+        using var target = OpenTarget();
+        var transforms = target.Transforms;
         if (!TryRun("Start-MLModelSageMakerTransform", JobName, (_, ct) => transforms.PlanAsync(options, ct), out var planned, terminating: false)) return;
         if (!ShouldProcessCalls($"Start SageMaker batch transform job '{JobName}'", planned.Calls, $"Start batch transform job '{JobName}'?", "Start-MLModelSageMakerTransform")) return;
         if (TryRun("Start-MLModelSageMakerTransform", JobName, (progress, ct) => transforms.StartAsync(options, planned.Plan, progress, ct), out var job, terminating: false))

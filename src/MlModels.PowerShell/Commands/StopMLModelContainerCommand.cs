@@ -33,15 +33,15 @@ public sealed class StopMLModelContainerCommand : DockerCmdlet
             if (!ShouldProcess(name, Keep ? "Stop the model container" : "Stop and remove the model container")) continue;
             try
             {
-                var stopped = WithEngine(async (engine, ct) =>
+                var removal = WithTarget((docker, ct) =>
+                    docker.DeleteAsync(new DockerDeleteOptions(name) { Keep = Keep, Grace = TimeSpan.FromSeconds(TimeoutSec) }, null, ct));
+                if (!removal.Found)
                 {
-                    var runner = new ContainerRunner(engine);
-                    var c = await runner.GetAsync(name, ct).ConfigureAwait(false);
-                    await runner.StopAsync(name, Keep, TimeSpan.FromSeconds(TimeoutSec), ct).ConfigureAwait(false);
-                    return Keep ? await runner.GetAsync(name, ct).ConfigureAwait(false) ?? c : c! with { State = "removed", Health = null };
-                });
+                    WriteError(DockerErrors.Record(new DockerObjectNotFoundException($"There is no model container '{name}'."), name)!);
+                    continue;
+                }
                 WriteVerbose($"Stopped {name}{(Keep ? "" : " and removed it")}.");
-                if (PassThru && stopped != null) WriteObject(stopped);
+                if (PassThru && removal.Resource != null) WriteObject(removal.Resource);
             }
             catch (Exception ex) when (ex is not PipelineStoppedException && DockerErrors.Record(ex, name) is { } record)
             {

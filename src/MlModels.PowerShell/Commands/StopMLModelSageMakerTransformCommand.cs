@@ -42,8 +42,8 @@ public sealed class StopMLModelSageMakerTransformCommand : AwsCmdlet
             return;
         }
         if (!ShouldProcess($"SageMaker transform job '{JobName}'", Archive ? "Stop" : "Stop, then delete its model and model data")) return;
-        using var connection = OpenConnection();
-        var transforms = new SageMakerTransforms(connection);
+        using var target = OpenTarget();
+        var transforms = target.Transforms;
         if (!TryRun("Stop-MLModelSageMakerTransform", JobName, (progress, ct) =>
             transforms.TerminateAsync(JobName, Archive, !NoWait, TimeSpan.FromSeconds(Timeout), TimeSpan.FromSeconds(10), progress, ct), out var job, terminating: false)) return;
         foreach (var c in job.CleanedUp) WriteVerbose("Deleted " + c);

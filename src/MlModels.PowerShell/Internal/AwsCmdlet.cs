@@ -35,11 +35,18 @@ public abstract class AwsCmdlet : MLModelCmdlet
     [Parameter]
     public string? EndpointUrl { get; set; }
 
-    private protected AwsConnection OpenConnection()
+    /// <summary>An open connection for AWS calls outside a deployment (ECR); the caller disposes it.</summary>
+    private protected AwsConnection OpenConnection() => Open(AwsConnection.Open);
+
+    /// <summary>SageMaker as a deployment target, from the factory; the caller disposes it.</summary>
+    private protected SageMakerDeploymentTarget OpenTarget() => Open(options =>
+        DeploymentTargetFactory.Default.Create<SageMakerDeploymentTarget>(SageMakerDeploymentTarget.TargetName, new SageMakerTargetSettings(options)));
+
+    private T Open<T>(Func<AwsConnectionOptions, T> open)
     {
         try
         {
-            return AwsConnection.Open(new AwsConnectionOptions
+            return open(new AwsConnectionOptions
             {
                 Region = Region, ProfileName = ProfileName,
                 ProfileLocation = ProfileLocation == null ? null : ResolveTarget(ProfileLocation),
@@ -63,7 +70,7 @@ public abstract class AwsCmdlet : MLModelCmdlet
     /// <summary>Runs AWS work off the pipeline thread; progress is shown, errors become ErrorRecords naming <paramref name="target"/>.</summary>
     private protected bool TryRun<T>(string activity, object? target, Func<IProgress<DeploymentProgress>, CancellationToken, Task<T>> work, out T result, bool terminating = true)
     {
-        var record = new ProgressRecord(7, activity, "Starting");
+        var record = new ProgressRecord(ProgressIds.Aws, activity, "Starting");
         var progress = new SyncProgress<DeploymentProgress>(p => Post(() =>
         {
             record.Activity = p.Activity;
@@ -106,17 +113,8 @@ public abstract class AwsCmdlet : MLModelCmdlet
         _ => null,
     };
 
-    /// <summary>
-    /// -WhatIf/-Confirm over a planned operation: the description lists each call it would make, numbered.
-    /// </summary>
-    private protected bool ShouldProcessCalls(string action, IEnumerable<object> calls, string question, string caption)
-    {
-        var list = string.Join(System.Environment.NewLine, calls.Select((c, i) => $"  {i + 1}. {c}"));
-        return ShouldProcess($"{action} with these calls:{System.Environment.NewLine}{list}", question, caption);
-    }
-
     private protected static T? Shape<T>(System.Collections.Hashtable? table, string parameter) where T : class =>
-        table == null ? null : PlainValues.ToShape<T>(ToPlain(table), parameter);
+        table == null ? null : SageMakerSettings.ToShape<T>(ToPlain(table), parameter);
 }
 
 /// <summary>Tab completion of region names from AWSSDK.Core's list.</summary>

@@ -46,8 +46,6 @@ public abstract class AzureMLCmdlet : MLModelCmdlet
     [Parameter]
     public Uri? AuthorityHost { get; set; }
 
-    internal Uri ResourceManager() => ResourceManagerUrl ?? new AzureMLConnectionOptions(new AzureMLWorkspace("", "", "")) { Environment = Environment }.Cloud.ResourceManagerUrl;
-
     internal AzureMLWorkspace Workspace(bool required = true)
     {
         var sub = SubscriptionId;
@@ -63,15 +61,18 @@ public abstract class AzureMLCmdlet : MLModelCmdlet
         }
         if (string.IsNullOrEmpty(sub))
         {
-            if (!required) return new AzureMLWorkspace("{subscription}", ResourceGroupName, WorkspaceName);
+            if (!required) return new AzureMLWorkspace(AzureMLWorkspace.UnknownSubscription, ResourceGroupName, WorkspaceName);
             ThrowTerminatingError(Errors.Record(new ArgumentException("No subscription: give -SubscriptionId, or sign in with Connect-AzAccount (its context names one), or set AZURE_SUBSCRIPTION_ID."),
                 "AzureSubscriptionRequired", ErrorCategory.InvalidArgument, null));
         }
         return new AzureMLWorkspace(sub!, ResourceGroupName, WorkspaceName);
     }
 
-    /// <summary>A signed-in deployer for this workspace; the caller disposes it.</summary>
-    internal AzureMLConnection Connect(AzureMLWorkspace workspace) => AzureMLConnection.Open(new AzureMLConnectionOptions(workspace)
+    /// <summary>Azure ML as a deployment target for this workspace, from the factory; the caller disposes it.</summary>
+    internal AzureMLDeploymentTarget OpenTarget(AzureMLWorkspace workspace) =>
+        DeploymentTargetFactory.Default.Create<AzureMLDeploymentTarget>(AzureMLDeploymentTarget.TargetName, new AzureMLTargetSettings(ConnectionOptions(workspace)));
+
+    private AzureMLConnectionOptions ConnectionOptions(AzureMLWorkspace workspace) => new(workspace)
     {
         Environment = Environment,
         ResourceManagerUrl = ResourceManagerUrl,
@@ -83,7 +84,7 @@ public abstract class AzureMLCmdlet : MLModelCmdlet
         // A private endpoint or an emulator in place of the datastore's own blob host.
         BlobServiceUri = System.Environment.GetEnvironmentVariable("MLMODELS_AZUREML_BLOB_ENDPOINT") is { Length: > 0 } blob ? new Uri(blob) : null,
         Log = line => Post(() => WriteVerbose(line)),
-    });
+    };
 
     internal IProgress<DeploymentProgress> ProgressFor(int activityId) => new SyncProgress<DeploymentProgress>(p => Post(() =>
         WriteProgress(new ProgressRecord(activityId, p.Activity, string.IsNullOrEmpty(p.Status) ? "..." : p.Status) { PercentComplete = p.PercentComplete })));

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using MlModels.Deploy;
 using MlModels.Deploy.Docker;
 
 namespace MlModels.PowerShell.Internal;
@@ -22,20 +23,34 @@ public abstract class DockerCmdlet : MLModelCmdlet
             return work(engine, ct).GetAwaiter().GetResult();
         });
 
-    /// <summary>Starts a container with progress until it answers /ping and writes it; failures become ErrorRecords naming <paramref name="target"/>.</summary>
+    /// <summary>The Docker engine as a deployment target, from the factory.</summary>
+    internal DockerDeploymentTarget Target() => DeploymentTargetFactory.Default.Create<DockerDeploymentTarget>(DockerDeploymentTarget.TargetName,
+        new DockerTargetSettings(DockerHost) { Log = line => Post(() => WriteVerbose(line)) });
+
+    /// <summary>Runs work against the Docker target off the pipeline thread (Write* calls go through Post).</summary>
+    internal T WithTarget<T>(Func<DockerDeploymentTarget, CancellationToken, Task<T>> work) =>
+        RunPumped(ct =>
+        {
+            using var target = Target();
+            return work(target, ct).GetAwaiter().GetResult();
+        });
+
+    /// <summary>Starts a container through the Docker target with progress until it answers /ping and writes it; failures become ErrorRecords naming <paramref name="target"/>.</summary>
     internal void StartContainer(ContainerRunOptions options, int progressId, string activity, object? target)
     {
         var progress = new ProgressRecord(progressId, activity, $"Starting {options.Image}");
         try
         {
-            var container = WithEngine((engine, ct) => new ContainerRunner(engine).StartAsync(options, new SyncProgress<MlModels.Deploy.DeploymentProgress>(p => Post(() =>
+            var report = new SyncProgress<DeploymentProgress>(p => Post(() =>
             {
                 progress.StatusDescription = p.Status;
                 WriteProgress(progress);
-            })), ct));
+            }));
+            var deployment = WithTarget(async (docker, ct) =>
+                await docker.DeployAsync(await docker.PlanAsync(DockerDeploymentOptions.From(options), ct).ConfigureAwait(false), report, ct).ConfigureAwait(false));
             progress.RecordType = ProgressRecordType.Completed;
             WriteProgress(progress);
-            WriteObject(container);
+            WriteObject(deployment.Own);
         }
         catch (Exception ex) when (ex is not PipelineStoppedException && DockerErrors.Record(ex, target) is { } record)
         {

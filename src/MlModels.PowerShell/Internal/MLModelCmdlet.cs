@@ -170,6 +170,31 @@ public abstract class MLModelCmdlet : PSCmdlet, IDisposable
         };
     }
 
+    /// <summary>
+    /// -WhatIf/-Confirm over a planned operation: the description lists each call it would make, numbered.
+    /// </summary>
+    private protected bool ShouldProcessCalls(string action, IEnumerable<object> calls, string question, string caption)
+    {
+        var list = string.Join(System.Environment.NewLine, calls.Select((c, i) => $"  {i + 1}. {c}"));
+        return ShouldProcess($"{action} with these calls:{System.Environment.NewLine}{list}", question, caption);
+    }
+
+    /// <summary>A plain value read from JSON as PowerShell shows it: dictionaries as objects with note properties, lists as arrays.</summary>
+    internal static object? ToPSObject(object? value)
+    {
+        switch (value)
+        {
+            case IDictionary<string, object?> d:
+                var obj = new PSObject();
+                foreach (var (k, v) in d) obj.Properties.Add(new PSNoteProperty(k, ToPSObject(v)));
+                return obj;
+            case List<object?> list:
+                return list.Select(ToPSObject).ToArray();
+            default:
+                return value;
+        }
+    }
+
     /// <summary>Name/value pairs of an input row: a hashtable, a PSCustomObject, or any object's properties.</summary>
     internal static IReadOnlyList<KeyValuePair<string, object?>> RowOf(object? value)
     {

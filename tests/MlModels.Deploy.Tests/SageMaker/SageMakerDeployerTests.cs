@@ -422,23 +422,26 @@ public class SageMakerTargetTests(MotoServer moto)
     public async Task TheFactoryGivesATargetThatDeploysWithMLflowsConfigKeys()
     {
         using var s = new MotoSession(moto.Require());
-        var target = new DeploymentTargetFactory().Register("sagemaker", SageMakerTarget.FromSettings)
-            .Create("sagemaker", new Dictionary<string, object?> { ["connection"] = s.Connection });
+        using var target = DeploymentTargetFactory.Default.Create("sagemaker", new SageMakerTargetSettings(new AwsConnectionOptions()) { Connection = s.Connection });
         var app = $"target-{Guid.NewGuid().ToString("N")[..8]}";
-        var config = new Dictionary<string, object?>
+        var options = new SageMakerDeployOptions
         {
-            ["execution_role_arn"] = "arn:aws:iam::123456789012:role/sagemaker-execution", ["image_url"] = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlflow-pyfunc:1",
-            ["instance_type"] = "ml.c5.large", ["instance_count"] = 2L, ["tags"] = new Dictionary<string, object?> { ["team"] = "ml" },
-            ["vpc_config"] = new Dictionary<string, object?> { ["SecurityGroupIds"] = new List<object?> { "sg-1" }, ["Subnets"] = new List<object?> { "subnet-1" } },
+            AppName = app, ModelPath = Path.Combine(MlModels.Core.Tests.TestPaths.Examples, "pyfunc-custom"),
+            ExecutionRoleArn = "arn:aws:iam::123456789012:role/sagemaker-execution", ImageUrl = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlflow-pyfunc:1",
+            InstanceType = "ml.c5.large", InstanceCount = 2, Tags = new Dictionary<string, string> { ["team"] = "ml" },
+            VpcConfig = SageMakerSettings.ToShape<VpcConfig>(new Dictionary<string, object?> { ["SecurityGroupIds"] = new List<object?> { "sg-1" }, ["Subnets"] = new List<object?> { "subnet-1" } }, "vpc_config"),
         };
-        var created = await target.CreateAsync(new DeploymentRequest(app, Path.Combine(MlModels.Core.Tests.TestPaths.Examples, "pyfunc-custom"), config), null, CancellationToken.None);
+        var plan = await target.PlanAsync(options, CancellationToken.None);
+        Assert.Contains(plan.Calls, c => c.Contains("CreateEndpoint", StringComparison.Ordinal));
+        var created = await target.CreateAsync(options, null, CancellationToken.None);
         var d = Assert.IsType<SageMakerDeployment>(created);
         Assert.Equal(("sagemaker", "InService"), (d.Target, d.Status));
         Assert.Equal(("ml.c5.large", 2), (d.Variants[0].InstanceType, d.Variants[0].InstanceCount));
         Assert.Contains(await target.ListAsync(CancellationToken.None), x => x.Name == app);
-        await target.DeleteAsync(app, null, null, CancellationToken.None);
+        var removal = await target.DeleteAsync(new SageMakerDeleteOptions(app) { PollInterval = TimeSpan.FromMilliseconds(50) }, null, CancellationToken.None);
+        Assert.Contains($"endpoint {app}", Assert.IsType<SageMakerRemoval>(removal.Resource).Deleted);
         Assert.Null(await target.GetAsync(app, CancellationToken.None));
-        var bad = Assert.Throws<ArgumentException>(() => SageMakerTarget.Options(new DeploymentRequest(app, "x", new Dictionary<string, object?> { ["vpc_config"] = new Dictionary<string, object?> { ["Subnet"] = "typo" } }), SageMakerDeployMode.Create));
+        var bad = Assert.Throws<ArgumentException>(() => SageMakerSettings.ToShape<VpcConfig>(new Dictionary<string, object?> { ["Subnet"] = "typo" }, "vpc_config"));
         Assert.Contains("vpc_config is not a valid SageMaker VpcConfig", bad.Message);
         s.AssertShapesValid();
     }
