@@ -49,27 +49,35 @@ public static class AzureMLLocal
         };
     }
 
-    public static async Task<AzureMLEndpoint> PublishAsync(DockerEngine engine, MLModel model, AzureMLLocalRequest r, IProgress<DeploymentProgress>? progress, CancellationToken ct)
+    /// <summary>
+    /// Runs the deployment through the Docker target: the model's image (built where none is given) with the server on
+    /// 5001; an earlier container of the same endpoint and deployment is replaced once the new image is ready.
+    /// </summary>
+    public static async Task<AzureMLEndpoint> PublishAsync(DockerDeploymentTarget docker, MLModel model, AzureMLLocalRequest r,
+        IProgress<DeploymentProgress>? progress, CancellationToken ct)
     {
         AzureMLNames.CheckEndpoint(r.EndpointName);
         AzureMLNames.CheckResource("deployment", r.DeploymentName);
-        var runner = new ContainerRunner(engine);
-        var image = r.Image ?? await BuildAsync(engine, model, r, progress, ct).ConfigureAwait(false);
-        foreach (var old in await FindAsync(runner, r.EndpointName, r.DeploymentName, ct).ConfigureAwait(false))
+        var image = r.Image;
+        if (image == null)
         {
-            progress?.Report(new DeploymentProgress("Publishing to local Docker", $"Replacing container {old.Name}"));
-            await runner.StopAsync(old.Id, keep: false, TimeSpan.FromSeconds(10), ct).ConfigureAwait(false);
+            // The model's own image, built before anything is replaced.
+            var build = new DockerDeploymentOptions { ModelPath = model.Path, Tag = ImageFor(r).ToString(), Build = r.Build with { Generic = false } };
+            await docker.BuildImageAsync(build, progress, ct).ConfigureAwait(false);
+            image = build.Tag;
         }
-        var container = await runner.StartAsync(RunOptions(model, image, r), progress, ct).ConfigureAwait(false);
-        return ToEndpoint(container);
-    }
-
-    /// <summary>The local endpoints' containers (all endpoints where <paramref name="endpoint"/> is null).</summary>
-    public static async Task<IReadOnlyList<MLModelContainer>> FindAsync(ContainerRunner runner, string? endpoint, string? deployment, CancellationToken ct) =>
-        (await runner.ListAsync(all: true, ct).ConfigureAwait(false))
-            .Where(c => c.Labels.TryGetValue(EndpointLabel, out var e) && (endpoint == null || e == endpoint)
-                && (deployment == null || c.Labels.GetValueOrDefault(DeploymentLabel) == deployment))
+        var plan = await docker.PlanAsync(DockerDeploymentOptions.From(RunOptions(model, image, r)), ct).ConfigureAwait(false);
+        var old = (await docker.ListAsync(all: true, ct).ConfigureAwait(false)).Select(d => (MLModelContainer)d.Own!)
+            .Where(c => c.Labels.GetValueOrDefault(EndpointLabel) == r.EndpointName && c.Labels.GetValueOrDefault(DeploymentLabel) == r.DeploymentName)
             .ToList();
+        foreach (var c in old)
+        {
+            progress?.Report(new DeploymentProgress("Publishing to local Docker", $"Replacing container {c.Name}"));
+            await docker.DeleteAsync(new DockerDeleteOptions(c.Id) { Grace = TimeSpan.FromSeconds(10) }, progress, ct).ConfigureAwait(false);
+        }
+        var deployment = await docker.DeployAsync(plan, progress, ct).ConfigureAwait(false);
+        return ToEndpoint((MLModelContainer)deployment.Own);
+    }
 
     public static AzureMLEndpoint ToEndpoint(MLModelContainer c)
     {
@@ -79,29 +87,5 @@ public static class AzureMLLocal
         return new AzureMLEndpoint(name, "Local", state, c.Url == null ? null : new Uri(c.Url, AzureMLContract.ScorePath.TrimStart('/')), null,
             new Dictionary<string, int> { [deployment] = 100 }, [new AzureMLDeploymentInfo(deployment, state, c.ModelName, null, 1)], "local", c.Id, null)
         { Container = c };
-    }
-
-    private static async Task<string> BuildAsync(DockerEngine engine, MLModel model, AzureMLLocalRequest r, IProgress<DeploymentProgress>? progress, CancellationToken ct)
-    {
-        var tag = ImageFor(r);
-        var temp = Path.Combine(Path.GetTempPath(), "mlmodels-azureml-local-" + Guid.NewGuid().ToString("N"));
-        try
-        {
-            var context = DockerContextWriter.Write(model, temp, r.Build with { Generic = false }, ct);
-            await new ImageBuilder(engine).BuildAsync(context.Path, [tag],
-                new Reporter<BuildProgress>(b => progress?.Report(new DeploymentProgress($"Building {tag}", b.Steps > 0 ? $"Step {b.Step} of {b.Steps}" : b.Line,
-                    b.Steps > 0 ? Math.Min(99, (b.Step - 1) * 100 / b.Steps) : -1))),
-                ct, ServerFiles.DockerPlatform(r.Build.Platform)).ConfigureAwait(false);
-            return tag.ToString();
-        }
-        finally
-        {
-            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-        }
-    }
-
-    private sealed class Reporter<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
     }
 }

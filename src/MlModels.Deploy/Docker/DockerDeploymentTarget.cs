@@ -161,6 +161,13 @@ public sealed class DockerDeploymentTarget(DockerTargetSettings settings) : IDep
         return (await new ContainerRunner(engine).ListAsync(all, cancellationToken).ConfigureAwait(false)).Select(ToDeployment).ToList();
     }
 
+    /// <summary>The model folder of the options built into an image (tagged as they say), without running it.</summary>
+    public async Task<MLModelImage> BuildImageAsync(DockerDeploymentOptions options, IProgress<DeploymentProgress>? progress, CancellationToken cancellationToken)
+    {
+        using var engine = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        return await BuildAsync(engine, options, progress, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>The container's last log lines (all with 0), or an error where there is no such container.</summary>
     public async Task<IReadOnlyList<string>> LogsAsync(string name, int tail, CancellationToken cancellationToken)
     {

@@ -190,9 +190,9 @@ public sealed class PublishMLModelAzureMLCommand : AzureMLCmdlet
         {
             var endpoint = RunPumped(ct =>
             {
-                using var engine = Deploy.Docker.DockerEngine.ConnectAsync(DockerHost, ct).GetAwaiter().GetResult();
-                Post(() => WriteVerbose($"Using {engine}."));
-                return AzureMLLocal.PublishAsync(engine, model, request, progress, ct).GetAwaiter().GetResult();
+                using var docker = DeploymentTargetFactory.Default.Create<Deploy.Docker.DockerDeploymentTarget>(Deploy.Docker.DockerDeploymentTarget.TargetName,
+                    new Deploy.Docker.DockerTargetSettings(DockerHost) { Log = line => Post(() => WriteVerbose(line)) });
+                return AzureMLLocal.PublishAsync(docker, model, request, progress, ct).GetAwaiter().GetResult();
             });
             WriteProgress(new ProgressRecord(ProgressIds.PublishAzureMLLocal, "Publishing to local Docker", "Done") { RecordType = ProgressRecordType.Completed });
             WriteObject(endpoint);

@@ -58,12 +58,15 @@ public sealed class SetMLModelVersionCommand : TrackingCmdlet
         if (Description != null) steps.Add(("Set the description", (c, ct) => c.UpdateModelVersionAsync(Name, Version, Description, ct)));
         if (Stage != null) steps.Add(($"Move to stage {Stage}" + (ArchiveExistingVersions ? ", archiving the versions in it" : ""), (c, ct) => c.TransitionStageAsync(Name, Version, Stage, ArchiveExistingVersions, ct)));
 
+        // -WhatIf and a declined -Confirm both come back as false here: only a version that changed is written.
+        var changed = false;
         foreach (var (what, work) in steps)
         {
             if (!ShouldProcess(target, what)) continue;
             if (Call<object>(target, async (c, ct) => { await work(c, ct).ConfigureAwait(false); return true; }) == null) return;
+            changed = true;
         }
-        if (PassThru && steps.Count > 0 && !MyInvocation.BoundParameters.ContainsKey("WhatIf"))
+        if (PassThru && changed)
         {
             var v = Call(target, (c, ct) => c.GetModelVersionAsync(Name, Version, ct));
             if (v != null) WriteObject(v);
