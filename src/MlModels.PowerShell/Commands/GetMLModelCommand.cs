@@ -63,7 +63,7 @@ public sealed partial class GetMLModelCommand : MLModelCmdlet
         {
             WriteObject(ModelStore.Load(path));
         }
-        catch (Exception ex) when (ex is MLModelFormatException or IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ExpectedFailure.Is(ex))
         {
             WriteError(Errors.FromException(ex, path, reading: true));
         }

@@ -16,7 +16,7 @@ public sealed class GetMLModelEnvironmentCommand : MLModelCmdlet
     protected override void ProcessRecord()
     {
         try { WriteObject(EnvironmentFiles.Read(InputObject)); }
-        catch (Exception ex) when (ex is MLModelFormatException or IOException or InvalidOperationException)
+        catch (Exception ex) when (ExpectedFailure.Is(ex))
         {
             WriteError(Errors.FromException(ex, InputObject, reading: true));
         }

@@ -26,7 +26,7 @@ public sealed class GetMLModelInputExampleCommand : MLModelCmdlet
         }
         InputExample example;
         try { example = InputExample.Read(InputObject); }
-        catch (Exception ex) when (ex is MLModelFormatException or IOException or InvalidOperationException)
+        catch (Exception ex) when (ExpectedFailure.Is(ex))
         {
             WriteError(Errors.FromException(ex, InputObject, reading: true));
             return;

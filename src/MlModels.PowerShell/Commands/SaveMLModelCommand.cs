@@ -71,7 +71,7 @@ public sealed class SaveMLModelCommand : MLModelCmdlet
         {
             WriteError(Errors.Exists(ex, "ModelExists", target));
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or MLModelFormatException or InvalidOperationException or OperationCanceledException)
+        catch (Exception ex) when (ExpectedFailure.Is(ex))
         {
             WriteError(Errors.FromException(ex, target));
         }
@@ -92,8 +92,7 @@ public sealed class SaveMLModelCommand : MLModelCmdlet
         {
             WriteError(Errors.Exists(ex, "ModelExists", target));
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or MLModelFormatException or InvalidOperationException
-            or MlModels.Core.Scoring.Onnx.OnnxUnsupportedException)
+        catch (Exception ex) when (ExpectedFailure.Is(ex))
         {
             WriteError(Errors.FromException(ex, source));
         }

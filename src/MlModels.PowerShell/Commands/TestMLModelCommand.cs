@@ -37,7 +37,7 @@ public sealed class TestMLModelCommand : MLModelCmdlet
         {
             MLModel model;
             try { model = ModelStore.Load(path); }
-            catch (Exception ex) when (ex is MLModelFormatException or IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (ExpectedFailure.Is(ex))
             {
                 // A model that cannot be read is not valid; -Quiet answers that without an error.
                 if (Quiet) WriteObject(false);

@@ -109,7 +109,7 @@ public abstract class AwsCmdlet : MLModelCmdlet
         TimeoutException => Errors.Record(ex, "OperationTimeout", ErrorCategory.OperationTimeout, target),
         HttpRequestException => Errors.Record(ex, "AwsConnectionFailed", ErrorCategory.ConnectionError, target),
         InvalidDataException => Errors.Record(ex, "AwsAnswerUnreadable", ErrorCategory.InvalidData, target),
-        MlModels.Core.Format.MLModelFormatException or IOException or ArgumentException or InvalidOperationException or OperationCanceledException => Errors.FromException(ex, target),
+        _ when ExpectedFailure.Is(ex) => Errors.FromException(ex, target),
         _ => null,
     };
 

@@ -72,7 +72,7 @@ internal static class DockerErrors
         DockerEngineException => Errors.Record(ex, "DockerEngineError", ErrorCategory.NotSpecified, target),
         OperationCanceledException => Errors.Record(ex, "OperationStopped", ErrorCategory.OperationStopped, target),
         TimeoutException => Errors.Record(ex, "Timeout", ErrorCategory.OperationTimeout, target),
-        Core.Format.MLModelFormatException or IOException or ArgumentException or InvalidOperationException or UnauthorizedAccessException => Errors.FromException(ex, target),
+        _ when ExpectedFailure.Is(ex) => Errors.FromException(ex, target),
         _ => null,
     };
 }
