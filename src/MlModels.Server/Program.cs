@@ -109,31 +109,21 @@ public static class Program
         app.MapGet("/metrics", () => Results.Text(service.Metrics.Render(), "text/plain; version=0.0.4"));
         app.MapPost("/invocations", async (HttpContext ctx) =>
         {
-            if (!Authorized(service, ctx.Request))
+            if (Refusal(service, ctx.Request) is { } refused)
             {
-                await Write(ctx, ServingResponse.Error(401, "UNAUTHENTICATED", "A valid API key is required (X-API-Key header or Bearer token)."));
+                await Write(ctx, refused);
                 return;
             }
-            if (ctx.Request.ContentLength > options.MaxBodyBytes)
-            {
-                await Write(ctx, ServingResponse.Error(413, "BAD_REQUEST", $"The request body is larger than the limit of {options.MaxBodyBytes:N0} bytes."));
-                return;
-            }
-            var response = await service.InvokeAsync(ctx.Request.ContentType, ctx.Request.Body, ctx.RequestAborted, ctx.Request.ContentLength);
-            await Write(ctx, response);
+            var body = new KestrelBody(ctx.Request.Body);
+            await Write(ctx, await service.InvokeAsync(ctx.Request.ContentType, body, ctx.RequestAborted, ctx.Request.ContentLength));
         });
         // Azure ML's scoring contract for MLflow models (liveness GET /, POST /score with input_data), beside MLflow's.
         app.MapGet(AzureMLContract.LivenessPath, () => service.Ready ? Results.Text(AzureMLContract.LivenessBody, "text/plain") : Results.StatusCode(503));
         app.MapPost(AzureMLContract.ScorePath, async (HttpContext ctx) =>
         {
-            if (!Authorized(service, ctx.Request))
+            if (Refusal(service, ctx.Request) is { } refused)
             {
-                await Write(ctx, ServingResponse.Error(401, "UNAUTHENTICATED", "A valid API key is required (X-API-Key header or Bearer token)."));
-                return;
-            }
-            if (ctx.Request.ContentLength > options.MaxBodyBytes)
-            {
-                await Write(ctx, ServingResponse.Error(413, "BAD_REQUEST", $"The request body is larger than the limit of {options.MaxBodyBytes:N0} bytes."));
+                await Write(ctx, refused);
                 return;
             }
             if (ctx.Request.ContentType is not { } contentType || ScoringService.ParseContentType(contentType).MediaType != "application/json")
@@ -142,10 +132,10 @@ public static class Program
                 return;
             }
             var body = new MemoryStream();
-            try { await ctx.Request.Body.CopyToAsync(body, ctx.RequestAborted); }
-            catch (Microsoft.AspNetCore.Http.BadHttpRequestException ex)
+            try { await new KestrelBody(ctx.Request.Body).CopyToAsync(body, ctx.RequestAborted); }
+            catch (RequestBodyException ex)
             {
-                await Write(ctx, ServingResponse.Error(ex.StatusCode, "BAD_REQUEST", ex.Message));
+                await Write(ctx, service.UnreadableBody(ex.Status, ex.Message));
                 return;
             }
             var (mlflow, error) = AzureMLContract.TranslateRequest(body.GetBuffer().AsSpan(0, (int)body.Length));
@@ -179,12 +169,12 @@ public static class Program
         return app;
     }
 
-    private static bool Authorized(ScoringService service, HttpRequest request)
+    /// <summary>The one check of both scoring endpoints before their body is read: API key, then announced length.</summary>
+    private static ServingResponse? Refusal(ScoringService service, HttpRequest request)
     {
-        if (!service.RequiresKey) return true;
         var key = request.Headers["X-API-Key"];
         var authorization = request.Headers.Authorization;
-        return service.Authorized(key.Count > 0 ? key[0] : null, authorization.Count > 0 ? authorization[0] : null);
+        return service.Refusal(key.Count > 0 ? key[0] : null, authorization.Count > 0 ? authorization[0] : null, request.ContentLength);
     }
 
     private static Task Write(HttpContext ctx, ServingResponse r)

@@ -49,7 +49,9 @@ public abstract class Prediction
             var tensors = parts.Select(p => ((TensorPrediction)p).Tensor).ToList();
             var kind = tensors[0].Kind;
             if (tensors.Any(t => t.Kind != kind || t.Shape.Length != tensors[0].Shape.Length || !t.Shape.Skip(1).SequenceEqual(tensors[0].Shape.Skip(1))))
-                throw new InvalidOperationException("The model returned arrays of different types or shapes for different batches; score the input in one batch.");
+                throw new PredictionShapeException(
+                    "The model returned arrays of different types or shapes for different batches; score the input in one batch.",
+                    PredictionShapeProblem.BatchesDiffer);
             var total = tensors.Sum(t => (int)t.ElementCount);
             var data = ElementKinds.NewArray(kind, total);
             int at = 0;
@@ -58,7 +60,9 @@ public abstract class Prediction
             shape[0] = tensors.Sum(t => t.Shape[0]);
             return new TensorPrediction(new TensorData(kind, shape, data));
         }
-        throw new InvalidOperationException($"The model returned a {parts[0].Kind} that is not one value per row, which cannot be combined across batches; score the input in one batch (a larger -BatchSize).");
+        throw new PredictionShapeException(
+            $"The model returned a {parts[0].Kind} that is not one value per row, which cannot be combined across batches; score the input in one batch.",
+            PredictionShapeProblem.BatchesDiffer);
     }
 }
 

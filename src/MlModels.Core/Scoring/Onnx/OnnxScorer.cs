@@ -490,7 +490,9 @@ public sealed class OnnxScorer : IScorer
             if (value is TensorData t)
             {
                 if (t.Shape.Length == 0 || t.Shape[0] != rows)
-                    throw new InvalidOperationException($"Output '{port.Name}' has shape {ShapeText(t.Shape)}, not one row per input row; score it with -InputJson and 'inputs' to get the raw tensor.");
+                    throw new PredictionShapeException(
+                        $"Output '{port.Name}' has shape {ShapeText(t.Shape)}, not one row per input row; a JSON request with 'inputs' returns the raw tensor.",
+                        PredictionShapeProblem.OutputNotPerRow);
                 long per = 1;
                 for (int d = 1; d < t.Shape.Length; d++) per *= t.Shape[d];
                 if (per == 1) { names.Add(port.Name); cols.Add(new ColumnData(t.Kind, t.Data)); }

@@ -35,7 +35,7 @@ public static class PythonEnvironments
         if (!string.IsNullOrEmpty(fromEnv)) return fromEnv;
         foreach (var name in OperatingSystem.IsWindows() ? new[] { "python.exe", "python3.exe" } : ["python3", "python"])
             if (FindOnPath(name) is string found) return found;
-        throw new PythonWorkerException($"No Python found: install Python 3, put python3 on PATH, or name one in {PythonVariable}.", "PythonNotFound");
+        throw new PythonWorkerException($"No Python found: install Python 3, put python3 on PATH, or name one in {PythonVariable}.", PythonWorkerFailure.PythonNotFound);
     }
 
     public static string? FindOnPath(string name)
@@ -80,7 +80,7 @@ public static class PythonEnvironments
         }
         throw new PythonWorkerException($"Model '{model.Name}' wants Python {wanted} (its python_env.yaml), and a virtual environment is made from an interpreter of that version; " +
             $"found {(found.Count == 0 ? "no Python" : string.Join(", ", found))}. Install Python {minor} (python{minor} on PATH) or name an interpreter of that version; " +
-            "the Local environment manager runs the model on the Python at hand, with a warning.", "PythonVersionNotFound");
+            "the Local environment manager runs the model on the Python at hand, with a warning.", PythonWorkerFailure.PythonVersionNotFound);
     }
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string?> Versions = new();
@@ -161,9 +161,9 @@ public static class PythonEnvironments
             if (manager == EnvManager.Conda)
             {
                 var conda = FindOnPath(OperatingSystem.IsWindows() ? "conda.exe" : "conda")
-                    ?? throw new PythonWorkerException("A conda environment needs conda on PATH; install Miniconda, or make a virtual environment instead.", "CondaNotFound");
+                    ?? throw new PythonWorkerException("A conda environment needs conda on PATH; install Miniconda, or make a virtual environment instead.", PythonWorkerFailure.CondaNotFound);
                 var condaYaml = Path.Combine(model.Path!, "conda.yaml");
-                if (!File.Exists(condaYaml)) throw new PythonWorkerException($"Model '{model.Name}' has no conda.yaml to build a conda environment from.", "EnvironmentFileMissing");
+                if (!File.Exists(condaYaml)) throw new PythonWorkerException($"Model '{model.Name}' has no conda.yaml to build a conda environment from.", PythonWorkerFailure.EnvironmentFileMissing);
                 progress?.Report($"Creating conda environment {dir}");
                 Run(conda, ["env", "create", "--quiet", "-p", staging, "-f", condaYaml], progress, ct);
                 python = OperatingSystem.IsWindows() ? Path.Combine(dir, "python.exe") : python;
@@ -207,7 +207,7 @@ public static class PythonEnvironments
     private static void Run(string exe, IEnumerable<string> args, IProgress<string>? progress, CancellationToken ct)
     {
         var psi = new ProcessStartInfo(exe, args) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        using var p = Process.Start(psi) ?? throw new PythonWorkerException($"Cannot start {exe}.", "EnvironmentFailed");
+        using var p = Process.Start(psi) ?? throw new PythonWorkerException($"Cannot start {exe}.", PythonWorkerFailure.EnvironmentFailed);
         var err = new StringBuilder();
         p.OutputDataReceived += (_, e) => { if (e.Data != null) progress?.Report(e.Data); };
         p.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (err) err.AppendLine(e.Data); };
@@ -219,6 +219,6 @@ public static class PythonEnvironments
         }
         p.WaitForExit();
         if (p.ExitCode != 0)
-            throw new PythonWorkerException($"'{exe} {string.Join(' ', psi.ArgumentList)}' failed (exit code {p.ExitCode}): {err.ToString().Trim().Split('\n').LastOrDefault()}", "EnvironmentFailed");
+            throw new PythonWorkerException($"'{exe} {string.Join(' ', psi.ArgumentList)}' failed (exit code {p.ExitCode}): {err.ToString().Trim().Split('\n').LastOrDefault()}", PythonWorkerFailure.EnvironmentFailed);
     }
 }

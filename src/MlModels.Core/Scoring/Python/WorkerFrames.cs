@@ -49,7 +49,7 @@ public static class WorkerFrames
         header[key] is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<int>(out var n) ? n : null;
 
     public static PythonWorkerException Bad(string modelName, string what) =>
-        new($"The Python worker for model '{modelName}' sent a malformed reply ({what}); it was stopped.", "BadReply");
+        new($"The Python worker for model '{modelName}' sent a malformed reply ({what}); it was stopped.", PythonWorkerFailure.BadReply);
 
     // Grows with the data that arrives, so a bogus length costs at most one chunk more than was sent.
     private static byte[] ReadExact(Stream stream, int n)
