@@ -228,9 +228,39 @@ public static class PredictionEngine
     public static Prediction ScoreRequest(IScorer scorer, ScoringRequest request, Action<string>? warn, CancellationToken ct = default)
     {
         var input = FromRequest(scorer, request, warn);
-        var parameters = ParamsEnforcement.Apply(scorer.Model.Signature?.Params, request.ParamsFor(scorer.Model.Signature?.Params), warn);
-        return scorer.Predict(input, parameters, ct);
+        return scorer.Predict(input, ParamsFor(scorer.Model, request, null, warn), ct);
     }
+
+    /// <summary>
+    /// The params a prediction gets: the request's (if any), with <paramref name="given"/> on top, a given value
+    /// replacing the request's of the same name; then enforced by the model's param schema. Params that are not a
+    /// dictionary in the request are left to the schema to refuse.
+    /// </summary>
+    public static IReadOnlyDictionary<string, object?> ParamsFor(MLModel model, ScoringRequest? request,
+        IReadOnlyDictionary<string, object?>? given, Action<string>? warn)
+    {
+        var schema = model.Signature?.Params;
+        var fromRequest = request?.ParamsFor(schema);
+        object? merged = fromRequest;
+        if (given != null && fromRequest is IDictionary<string, object?> or null)
+        {
+            var all = new Dictionary<string, object?>((IDictionary<string, object?>?)fromRequest ?? new Dictionary<string, object?>(), StringComparer.Ordinal);
+            foreach (var (k, v) in given) all[k] = v;
+            merged = all;
+        }
+        return ParamsEnforcement.Apply(schema, merged, warn);
+    }
+
+    /// <summary>
+    /// Rows per batch when the caller asks for <paramref name="requested"/> (0: choose). ONNX batches stay small enough
+    /// that their columns avoid the large-object heap; Python batches are larger because each is a round trip to the worker.
+    /// </summary>
+    /// <remarks>While the model is not yet known (null), the smaller size.</remarks>
+    public static int BatchSizeFor(MLModel? model, int requested = 0) =>
+        requested > 0 ? requested : model == null || IsNative(model) ? OnnxBatchSize : PythonBatchSize;
+
+    public const int OnnxBatchSize = 10_000;
+    public const int PythonBatchSize = 50_000;
 
     /// <summary>A model's saved input example as the MLflow request it stands for.</summary>
     public static ScoringRequest ExampleRequest(MLModel model)

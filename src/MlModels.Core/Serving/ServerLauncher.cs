@@ -19,9 +19,11 @@ public enum ServerLifetime
 public sealed class ServerRuntimeMissingException(string message) : Exception(message);
 
 /// <summary>The server exited, or never answered /ping, while starting; <see cref="Output"/> holds its last lines.</summary>
-public sealed class ServerStartException(string message, IReadOnlyList<string> output) : Exception(message)
+public sealed class ServerStartException(string message, IReadOnlyList<string> output, bool addressInUse = false) : Exception(message)
 {
     public IReadOnlyList<string> Output { get; } = output;
+    /// <summary>Something already listens on the host and port asked for; another port would do.</summary>
+    public bool AddressInUse { get; } = addressInUse;
 }
 
 /// <summary>A server this launcher started: the process and what the registry knows of it.</summary>
@@ -66,7 +68,8 @@ public sealed class ServerLauncher
         var modelName = Path.GetFileName(Path.TrimEndingDirectorySeparator(settings.ModelPath));
         // Something else answering /ping on the port would pass for our server starting.
         if (settings.Port != 0 && Answers(settings.Host, settings.Port))
-            throw new ServerStartException($"The server for model '{modelName}' cannot listen on {settings.Host}:{settings.Port}: the address is already in use. Choose another port.", []);
+            throw new ServerStartException(
+                $"The server for model '{modelName}' cannot listen on {settings.Host}:{settings.Port}: the address is already in use.", [], addressInUse: true);
         string? logPath = null;
         if (lifetime != ServerLifetime.Foreground)
         {

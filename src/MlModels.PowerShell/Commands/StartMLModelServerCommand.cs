@@ -115,13 +115,11 @@ public sealed class StartMLModelServerCommand : MLModelCmdlet
             });
         }
         catch (ServerRuntimeMissingException ex) { ThrowTerminatingError(Errors.Record(ex, "ServerRuntimeMissing", ErrorCategory.NotInstalled, model)); }
-        catch (ServerStartException ex) { WriteError(Errors.Record(ex, "ServerStartFailed", ErrorCategory.OpenError, model)); }
+        catch (ServerStartException ex)
+        {
+            var record = Errors.Record(ex, "ServerStartFailed", ErrorCategory.OpenError, model);
+            WriteError(ex.AddressInUse ? Errors.WithAdvice(record, "Choose another port with -Port.") : record);
+        }
         catch (OperationCanceledException) { }
     }
-}
-
-/// <summary>The servers this session started (stopped gracefully through their standard input), for every cmdlet of the module.</summary>
-internal static class ServerSessions
-{
-    public static readonly ServerLauncher Launcher = new();
 }

@@ -65,8 +65,11 @@ public abstract class MLModelCmdlet : PSCmdlet, IDisposable
         }
     }
 
-    /// <summary>The model given as an object or by its folder (-Path); a miss is a non-terminating error and null.</summary>
-    protected MlModels.Core.Format.MLModel? ModelFromArguments(MlModels.Core.Format.MLModel? model, string? path)
+    /// <summary>
+    /// The model given as an object or by its folder (-Path, or -LiteralPath when <paramref name="literal"/>); a miss is a
+    /// non-terminating error and null.
+    /// </summary>
+    protected MlModels.Core.Format.MLModel? ModelFromArguments(MlModels.Core.Format.MLModel? model, string? path, bool literal = false)
     {
         if (model != null) return model;
         if (path == null)
@@ -74,7 +77,7 @@ public abstract class MLModelCmdlet : PSCmdlet, IDisposable
             WriteError(Errors.Record(new ArgumentException("Give the model: pipe it from Get-MLModel, or use -Model or -Path."), "ModelRequired", ErrorCategory.InvalidArgument, null));
             return null;
         }
-        var resolved = ResolveExisting([path], literal: false).FirstOrDefault();
+        var resolved = ResolveExisting([path], literal).FirstOrDefault();
         if (resolved == null) return null;
         try { return MlModels.Core.Format.ModelStore.Load(resolved); }
         catch (Exception ex) when (ex is MlModels.Core.Format.MLModelFormatException or IOException)
