@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using System.Text.Json;
@@ -101,29 +100,11 @@ public sealed class OnnxScorer : IScorer
 
     private static OnnxPort Port(string name, NodeMetadata meta)
     {
-        var kind = meta.IsTensor ? KindOf(meta.ElementDataType) : ElementKind.Object;
+        var kind = meta.IsTensor ? OrtValues.KindOf(meta.ElementDataType) : ElementKind.Object;
         var shape = meta.IsTensor ? meta.Dimensions.Select(d => (long)d).ToArray() : [];
         var text = meta.IsTensor ? $"tensor({meta.ElementDataType})" : meta.OnnxValueType.ToString();
         return new OnnxPort(name, kind, shape, meta.OnnxValueType, text);
     }
-
-    internal static ElementKind KindOf(TensorElementType t) => t switch
-    {
-        TensorElementType.Float => ElementKind.Float32,
-        TensorElementType.Double => ElementKind.Float64,
-        TensorElementType.Int64 => ElementKind.Int64,
-        TensorElementType.Int32 => ElementKind.Int32,
-        TensorElementType.Int16 => ElementKind.Int16,
-        TensorElementType.Int8 => ElementKind.Int8,
-        TensorElementType.UInt8 => ElementKind.UInt8,
-        TensorElementType.UInt16 => ElementKind.UInt16,
-        TensorElementType.UInt32 => ElementKind.UInt32,
-        TensorElementType.UInt64 => ElementKind.UInt64,
-        TensorElementType.Bool => ElementKind.Bool,
-        TensorElementType.String => ElementKind.String,
-        TensorElementType.Float16 => ElementKind.Float16,
-        _ => ElementKind.Object,
-    };
 
     /// <summary>
     /// The columns a DataFrame input must supply. With a column signature, MLflow's column rules apply; without one,
@@ -337,7 +318,7 @@ public sealed class OnnxScorer : IScorer
                 if (!feeds.TryGetValue(port.Name, out var t))
                     throw new SchemaViolationException($"Model is missing inputs ['{port.Name}'].", port.Name);
                 CheckShape(port, t);
-                values[p] = ToOrtValue(t, port);
+                values[p] = OrtValues.ToOrtValue(t, port);
             }
             if (ct.CanBeCanceled)
             {
@@ -348,7 +329,7 @@ public sealed class OnnxScorer : IScorer
             using var results = _session.Run(options, _inputNames, values, _outputNames);
             var outputs = new Dictionary<string, object>(StringComparer.Ordinal);
             int i = 0;
-            foreach (var r in results) outputs[_outputNames[i++]] = FromOrtValue(r);
+            foreach (var r in results) outputs[_outputNames[i++]] = OrtValues.FromOrtValue(r);
             return outputs;
         }
         catch (OnnxRuntimeException) when (ct.IsCancellationRequested)
@@ -384,97 +365,6 @@ public sealed class OnnxScorer : IScorer
     }
 
     public static string ShapeText(long[] shape) => "(" + string.Join(", ", shape) + (shape.Length == 1 ? ",)" : ")");
-
-    private static OrtValue ToOrtValue(TensorData t, OnnxPort port)
-    {
-        if (t.Kind != port.Kind && port.Kind != ElementKind.Object)
-            throw new SchemaViolationException($"Input '{port.Name}' must be {port.Kind.NumpyName()}, but it is {t.Kind.NumpyName()}.", port.Name);
-        var n = (int)t.ElementCount;
-        return t.Data switch
-        {
-            // Rented buffers may be longer than the tensor: only its first n elements are passed.
-            float[] a => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<float>(a, 0, n), t.Shape),
-            double[] a => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<double>(a, 0, n), t.Shape),
-            long[] a => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<long>(a, 0, n), t.Shape),
-            int[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
-            short[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
-            sbyte[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
-            byte[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
-            ushort[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
-            uint[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
-            ulong[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
-            bool[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
-            Half[] a => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<Float16>(a.Select(h => (Float16)(float)h).ToArray()), t.Shape),
-            string?[] a => StringTensor(a, t.Shape),
-            _ => throw new SchemaViolationException($"Input '{port.Name}': {t.Kind.NumpyName()} data cannot feed an ONNX tensor.", port.Name),
-        };
-    }
-
-    private static OrtValue StringTensor(string?[] a, long[] shape)
-    {
-        var v = OrtValue.CreateTensorWithEmptyStrings(OrtAllocator.DefaultInstance, shape);
-        for (int i = 0; i < a.Length; i++) v.StringTensorSetElementAt((a[i] ?? "").AsSpan(), i);
-        return v;
-    }
-
-    /// <summary>An output as plain data: a TensorData, or a list of dictionaries for a sequence of maps (ZipMap).</summary>
-    private static object FromOrtValue(OrtValue v)
-    {
-        switch (v.OnnxType)
-        {
-            case OnnxValueType.ONNX_TYPE_TENSOR:
-                return ToTensorData(v);
-            case OnnxValueType.ONNX_TYPE_SEQUENCE:
-            {
-                var count = v.GetValueCount();
-                var items = new List<object>(count);
-                for (int i = 0; i < count; i++)
-                {
-                    using var item = v.GetValue(i, OrtAllocator.DefaultInstance);
-                    items.Add(FromOrtValue(item));
-                }
-                return items;
-            }
-            case OnnxValueType.ONNX_TYPE_MAP:
-            {
-                using var keys = v.GetValue(0, OrtAllocator.DefaultInstance);
-                using var vals = v.GetValue(1, OrtAllocator.DefaultInstance);
-                var k = ToTensorData(keys);
-                var x = ToTensorData(vals);
-                var map = new Dictionary<object, object?>();
-                for (int i = 0; i < k.Data.Length; i++) map[k.Data.GetValue(i)!] = x.Data.GetValue(i);
-                return map;
-            }
-            default:
-                throw new NotSupportedException($"ONNX output of type {v.OnnxType} is not supported.");
-        }
-    }
-
-    private static TensorData ToTensorData(OrtValue v)
-    {
-        var info = v.GetTensorTypeAndShape();
-        var kind = KindOf(info.ElementDataType);
-        var shape = info.Shape;
-        var n = (int)info.ElementCount;
-        Array data = kind switch
-        {
-            ElementKind.Float32 => v.GetTensorDataAsSpan<float>().ToArray(),
-            ElementKind.Float64 => v.GetTensorDataAsSpan<double>().ToArray(),
-            ElementKind.Int64 => v.GetTensorDataAsSpan<long>().ToArray(),
-            ElementKind.Int32 => v.GetTensorDataAsSpan<int>().ToArray(),
-            ElementKind.Int16 => v.GetTensorDataAsSpan<short>().ToArray(),
-            ElementKind.Int8 => v.GetTensorDataAsSpan<sbyte>().ToArray(),
-            ElementKind.UInt8 => v.GetTensorDataAsSpan<byte>().ToArray(),
-            ElementKind.UInt16 => v.GetTensorDataAsSpan<ushort>().ToArray(),
-            ElementKind.UInt32 => v.GetTensorDataAsSpan<uint>().ToArray(),
-            ElementKind.UInt64 => v.GetTensorDataAsSpan<ulong>().ToArray(),
-            ElementKind.Bool => v.GetTensorDataAsSpan<bool>().ToArray(),
-            ElementKind.Float16 => v.GetTensorDataAsSpan<Float16>().ToArray().Select(h => (Half)(float)h).ToArray(),
-            ElementKind.String => Enumerable.Range(0, n).Select(i => (string?)v.GetStringElement(i)).ToArray(),
-            _ => throw new NotSupportedException($"ONNX tensor element type {info.ElementDataType} is not supported."),
-        };
-        return new TensorData(kind, shape, data);
-    }
 
     /// <summary>
     /// Outputs as columns: [N] and [N,1] give one column, [N,k] k columns (name_0 …), a sequence of maps
@@ -547,31 +437,5 @@ public sealed class OnnxScorer : IScorer
         _runOptions.Dispose();
         while (_stoppable.TryTake(out var o)) o.Dispose();
         _session.Dispose();
-    }
-}
-
-/// <summary>Loads ONNX Runtime's native library from the module's own folder by absolute path, before ORT looks for it.</summary>
-public static class OnnxRuntimeLoader
-{
-    private static readonly object Gate = new();
-    private static bool _loaded;
-
-    public static void EnsureLoaded()
-    {
-        lock (Gate)
-        {
-            if (_loaded) return;
-            var baseDir = Path.GetDirectoryName(typeof(InferenceSession).Assembly.Location)!;
-            var os = OperatingSystem.IsWindows() ? "win" : OperatingSystem.IsMacOS() ? "osx" : "linux";
-            var arch = RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant();
-            var file = OperatingSystem.IsWindows() ? "onnxruntime.dll" : OperatingSystem.IsMacOS() ? "libonnxruntime.dylib" : "libonnxruntime.so";
-            foreach (var candidate in new[] { Path.Combine(baseDir, "runtimes", $"{os}-{arch}", "native", file), Path.Combine(baseDir, file) })
-            {
-                // Loading by full path first means a system copy (Windows ships an old one in System32) is never used.
-                if (System.IO.File.Exists(candidate)) { NativeLibrary.Load(candidate); break; }
-            }
-            OnnxRuntimeEnvironment.Create(); // ORT's log goes to OnnxRuntimeLog, not the console
-            _loaded = true;
-        }
     }
 }
