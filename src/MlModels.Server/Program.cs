@@ -46,7 +46,8 @@ public static class Program
         try { await app.RunAsync(); }
         catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
         {
-            await Console.Error.WriteLineAsync($"Cannot listen on {options.Host}:{options.Port}: the address is already in use. Choose another port.");
+            await Console.Error.WriteLineAsync($"Cannot listen on {options.Host}:{options.Port}: the address is already in " +
+                $"use. Choose another port.");
             return 5;
         }
         return 0;
@@ -56,7 +57,8 @@ public static class Program
     private static void LogTo(string path)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        var writer = new StreamWriter(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete)) { AutoFlush = true };
+        var writer = new StreamWriter(new FileStream(path, FileMode.Append, FileAccess.Write,
+            FileShare.ReadWrite | FileShare.Delete)) { AutoFlush = true };
         var synced = TextWriter.Synchronized(writer);
         Console.SetOut(synced);
         Console.SetError(synced);
@@ -99,7 +101,8 @@ public static class Program
         {
             var start = System.Diagnostics.Stopwatch.GetTimestamp();
             await next();
-            log.Request(ctx.Request.Method, ctx.Request.Path, ctx.Response.StatusCode, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            log.Request(ctx.Request.Method, ctx.Request.Path, ctx.Response.StatusCode,
+                System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         });
         app.MapGet("/ping", () => service.Ready ? Results.Text("\n", "application/json") : Results.StatusCode(503));
         app.MapGet("/health", () => service.Ready ? Results.Text("\n", "application/json") : Results.StatusCode(503));
@@ -118,7 +121,8 @@ public static class Program
             await Write(ctx, await service.InvokeAsync(ctx.Request.ContentType, body, ctx.RequestAborted, ctx.Request.ContentLength));
         });
         // Azure ML's scoring contract for MLflow models (liveness GET /, POST /score with input_data), beside MLflow's.
-        app.MapGet(AzureMLContract.LivenessPath, () => service.Ready ? Results.Text(AzureMLContract.LivenessBody, "text/plain") : Results.StatusCode(503));
+        app.MapGet(AzureMLContract.LivenessPath,
+            () => service.Ready ? Results.Text(AzureMLContract.LivenessBody, "text/plain") : Results.StatusCode(503));
         app.MapPost(AzureMLContract.ScorePath, async (HttpContext ctx) =>
         {
             if (Refusal(service, ctx.Request) is { } refused)
@@ -128,7 +132,8 @@ public static class Program
             }
             if (ctx.Request.ContentType is not { } contentType || ScoringService.ParseContentType(contentType).MediaType != "application/json")
             {
-                await Write(ctx, ServingResponse.Error(415, "BAD_REQUEST", $"Azure ML's /score takes application/json. Got '{ctx.Request.ContentType ?? ""}'."));
+                await Write(ctx,
+                    ServingResponse.Error(415, "BAD_REQUEST", $"Azure ML's /score takes application/json. Got '{ctx.Request.ContentType ?? ""}'."));
                 return;
             }
             var body = new MemoryStream();
@@ -147,7 +152,8 @@ public static class Program
             var response = await service.InvokeAsync("application/json", new MemoryStream(mlflow!), ctx.RequestAborted);
             await Write(ctx, AzureMLContract.TranslateResponse(response));
         });
-        app.MapFallback((HttpContext ctx) => Write(ctx, ServingResponse.Error(404, "ENDPOINT_NOT_FOUND", $"No endpoint {ctx.Request.Method} {ctx.Request.Path}.")));
+        app.MapFallback((HttpContext ctx) => Write(ctx,
+            ServingResponse.Error(404, "ENDPOINT_NOT_FOUND", $"No endpoint {ctx.Request.Method} {ctx.Request.Path}.")));
 
         if (watchStdin)
         {

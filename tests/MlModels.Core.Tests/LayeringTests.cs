@@ -38,7 +38,8 @@ public class LayeringTests
     private static readonly (string What, Regex Pattern)[] UntypedMatching =
     [
         ("an exception told by its text", new Regex(@"\.Message\s*\.\s*(Contains|StartsWith|EndsWith|IndexOf|Equals)\s*\(")),
-        ("a type told by its name", new Regex(@"GetType\(\)\s*\.\s*(Name|FullName)\s*(==|!=|[!?]?\s*\.\s*(Equals|Contains|StartsWith|EndsWith)\s*\()")),
+        ("a type told by its name",
+            new Regex(@"GetType\(\)\s*\.\s*(Name|FullName)\s*(==|!=|[!?]?\s*\.\s*(Equals|Contains|StartsWith|EndsWith)\s*\()")),
         ("a type told by its name", new Regex(@"(==|!=|\bis)\s*\w+\s*\.\s*GetType\(\)\s*\.\s*(Name|FullName)")),
         ("a type named in a string", new Regex(@"""[A-Za-z_.]*Exception""")),
         ("reflection", new Regex(@"\bSystem\.Reflection\b|(GetType\(\)|typeof\([^)]*\))\s*\.\s*Get(Property|Field|Method|Member)s?\s*\(")),

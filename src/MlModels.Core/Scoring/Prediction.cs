@@ -48,7 +48,8 @@ public abstract class Prediction
         {
             var tensors = parts.Select(p => ((TensorPrediction)p).Tensor).ToList();
             var kind = tensors[0].Kind;
-            if (tensors.Any(t => t.Kind != kind || t.Shape.Length != tensors[0].Shape.Length || !t.Shape.Skip(1).SequenceEqual(tensors[0].Shape.Skip(1))))
+            if (tensors.Any(t => t.Kind != kind || t.Shape.Length != tensors[0].Shape.Length
+                || !t.Shape.Skip(1).SequenceEqual(tensors[0].Shape.Skip(1))))
                 throw new PredictionShapeException(
                     "The model returned arrays of different types or shapes for different batches; score the input in one batch.",
                     PredictionShapeProblem.BatchesDiffer);
@@ -61,7 +62,8 @@ public abstract class Prediction
             return new TensorPrediction(new TensorData(kind, shape, data));
         }
         throw new PredictionShapeException(
-            $"The model returned a {parts[0].Kind} that is not one value per row, which cannot be combined across batches; score the input in one batch.",
+            $"The model returned a {parts[0].Kind} that is not one value per row, which cannot be combined across batches; " +
+                $"score the input in one batch.",
             PredictionShapeProblem.BatchesDiffer);
     }
 }
@@ -163,7 +165,8 @@ public sealed class TablePrediction(Frame frame, bool isSeries = false, bool unn
     }
 
     public override object? ToPlain() => Enumerable.Range(0, Frame.RowCount)
-        .Select(r => Frame.Names.Select((n, c) => KeyValuePair.Create(n, Frame.Columns[c].Get(r))).ToDictionary(kv => kv.Key, kv => kv.Value)).ToList();
+        .Select(r => Frame.Names.Select((n, c) => KeyValuePair.Create(n, Frame.Columns[c].Get(r))).ToDictionary(kv => kv.Key,
+            kv => kv.Value)).ToList();
 }
 
 /// <summary>A dict of results (a pyfunc returning {"mean": ndarray, ...}, or an ONNX graph's named outputs).</summary>

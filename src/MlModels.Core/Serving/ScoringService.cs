@@ -87,9 +87,13 @@ public sealed class ScoringService : IDisposable
                 return ServingResponse.Text(415, "The scoring server only supports UTF-8");
             var unexpected = parameters.Select(p => p.Key).Where(k => k != "charset").Distinct().ToList();
             if (unexpected.Count > 0)
-                return ServingResponse.Text(415, $"Unrecognized content type parameters: {string.Join(", ", unexpected)}. The MLflow Model scoring protocol has changed in MLflow version 2.0: send 'application/json' with a dataframe_split, dataframe_records, instances or inputs field, or 'text/csv'.");
+                return ServingResponse.Text(415,
+                    $"Unrecognized content type parameters: {string.Join(", ", unexpected)}. The MLflow Model scoring protocol has changed in " +
+                    $"MLflow version 2.0: send 'application/json' with a dataframe_split, dataframe_records, instances or " +
+                    $"inputs field, or 'text/csv'.");
             if (type is not ("application/json" or "text/csv"))
-                return ServingResponse.Text(415, $"This predictor only supports the following content types: Types: ['text/csv', 'application/json']. Got '{contentType}'.");
+                return ServingResponse.Text(415,
+                    $"This predictor only supports the following content types: Types: ['text/csv', 'application/json']. Got '{contentType}'.");
             mediaType = type;
         }
 
@@ -236,7 +240,9 @@ public sealed class ScoringService : IDisposable
         catch (SchemaViolationException ex) { return ServingResponse.Error(400, ex.ErrorCode, ex.Message); }
         catch (ModelPredictionException ex)
         {
-            return ServingResponse.Error(400, ex.ErrorCode, "Encountered an unexpected error while evaluating the model. Verify that the serialized input Dataframe is compatible with the model for inference. " + ex.Message, ex.Traceback);
+            return ServingResponse.Error(400, ex.ErrorCode,
+                "Encountered an unexpected error while evaluating the model. Verify that the serialized input Dataframe is compatible with the " +
+                "model for inference. " + ex.Message, ex.Traceback);
         }
         catch (MLModelFormatException ex) { return ServingResponse.Error(400, ScoringErrorCodes.BadRequest, ex.Message); }
         catch (PythonWorkerException ex) when (ex.Kind == PythonWorkerFailure.Timeout) { return ServingResponse.Error(504, "TIMEOUT", ex.Message); }

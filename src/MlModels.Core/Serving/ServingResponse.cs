@@ -6,7 +6,8 @@ namespace MlModels.Core.Serving;
 /// <summary>A scoring server's answer: status, content type and body, independent of the web server.</summary>
 public sealed record ServingResponse(int Status, string ContentType, byte[] Body)
 {
-    public static ServingResponse Json(int status, object? value) => new(status, "application/json", Encoding.UTF8.GetBytes(PyJsonWriter.Serialize(value)));
+    public static ServingResponse Json(int status, object? value) => new(status, "application/json",
+        Encoding.UTF8.GetBytes(PyJsonWriter.Serialize(value)));
 
     public static ServingResponse Text(int status, string text) => new(status, "text/plain; charset=utf-8", Encoding.UTF8.GetBytes(text));
 

@@ -47,10 +47,7 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
     [Parameter(ParameterSetName = JsonSet, ValueFromPipeline = true)]
     [Parameter(ParameterSetName = ExampleSet, ValueFromPipeline = true)]
     [Parameter(ParameterSetName = ObjectSet, ValueFromPipeline = true)]
-    [Parameter(ParameterSetName = CsvLiteralSet, ValueFromPipeline = true)]
-    [Parameter(ParameterSetName = JsonLiteralSet, ValueFromPipeline = true)]
-    [Parameter(ParameterSetName = ExampleLiteralSet, ValueFromPipeline = true)]
-    [Parameter(ParameterSetName = ObjectLiteralSet, ValueFromPipeline = true)]
+    // Not in the literal sets, which name the model by its folder: a piped model then picks the -Path sets.
     public MLModel? Model { get; set; }
 
     /// <summary>The model folder, instead of a model object; wildcards are resolved.</summary>
@@ -218,7 +215,8 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
         if (EnvManager == "Local" || PredictionEngine.IsNative(model) && PythonPath == null) return true;
         try
         {
-            var description = PythonEnvironments.Describe(model, PythonEnvironments.ChooseForModel(model, PythonPath, _python.EnvManager), _python.EnvManager);
+            var description = PythonEnvironments.Describe(model, PythonEnvironments.ChooseForModel(model, PythonPath, _python.EnvManager),
+                _python.EnvManager);
             return description.StartsWith("Reuse", StringComparison.Ordinal) || ShouldProcess(model.Name, description);
         }
         catch (PythonWorkerException ex)
@@ -236,7 +234,11 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
         var scorer = PredictionEngine.ScorerFor(model, new OnnxScorerOptions(ThrottleLimit), _python,
             msg => Post(() => WriteWarning(msg)),
             line => { _workerLines.Enqueue(line); Post(DrainWorkerLines); },
-            new SyncProgress<string>(line => Post(() => { progress.StatusDescription = line.Length > 100 ? line[..100] : line; WriteProgress(progress); })),
+            new SyncProgress<string>(line => Post(() =>
+            {
+                progress.StatusDescription = line.Length > 100 ? line[..100] : line;
+                WriteProgress(progress);
+            })),
             out owned, ct, NoCache ? null : PythonWorkerCache.Shared, line => { _workerLines.Enqueue(line); Post(DrainWorkerLines); });
         return scorer;
     }
@@ -281,7 +283,8 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
         using var writer = OutputPath == null ? null : CreateWriter();
         var last = DateTime.MinValue;
         // Scoring runs one batch ahead of writing, on its own thread, as parsing runs ahead of scoring.
-        foreach (var (input, output) in PredictionEngine.Prefetch(PredictionEngine.ScoreFrames(scorer, frames, new SyncProgress<PredictionProgress>(p =>
+        foreach (var (input,
+            output) in PredictionEngine.Prefetch(PredictionEngine.ScoreFrames(scorer, frames, new SyncProgress<PredictionProgress>(p =>
         {
             if ((DateTime.UtcNow - last).TotalMilliseconds < 250) return;
             last = DateTime.UtcNow;
@@ -412,7 +415,8 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
         {
             PredictionShapeProblem.NoTableForm => Errors.WithAdvice(record, "Write it as JSON: a .json -OutputPath, or -OutputFormat Json."),
             PredictionShapeProblem.BatchesDiffer => Errors.WithAdvice(record, "Score the input in one batch: a -BatchSize at least its row count."),
-            PredictionShapeProblem.OutputNotPerRow => Errors.WithAdvice(record, "Score it with -InputJson and an 'inputs' request to get the raw tensor."),
+            PredictionShapeProblem.OutputNotPerRow => Errors.WithAdvice(record,
+                "Score it with -InputJson and an 'inputs' request to get the raw tensor."),
             _ => record,
         };
     }

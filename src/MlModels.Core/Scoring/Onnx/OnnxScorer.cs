@@ -49,9 +49,12 @@ public sealed class OnnxScorer : IScorer
         if (model.Path == null) throw new InvalidOperationException("Save the model before scoring it: its ONNX file must be on disk.");
         if (!model.Flavors.TryGetValue("onnx", out var flavor))
             throw new InvalidOperationException($"Model '{model.Name}' has no onnx flavor (flavors: {string.Join(", ", model.FlavorNames)}).");
-        var rel = flavor.Data ?? throw new MLModelFormatException($"The onnx flavor of '{model.Name}' has no 'data' attribute naming its .onnx file.", model.MLmodelFile, null, null, "flavors.onnx.data");
+        var rel = flavor.Data
+            ?? throw new MLModelFormatException($"The onnx flavor of '{model.Name}' has no 'data' attribute naming its .onnx file.",
+            model.MLmodelFile, null, null, "flavors.onnx.data");
         var file = ModelFiles.ResolveInside(model.Path, rel, "flavors.onnx.data");
-        if (!System.IO.File.Exists(file)) throw new FileNotFoundException($"The ONNX file '{rel}' named by flavors.onnx.data is not in the model folder {model.Path}.", file);
+        if (!System.IO.File.Exists(file)) throw new FileNotFoundException($"The ONNX file '{rel}' named by flavors.onnx.data is not in the model " +
+            $"folder {model.Path}.", file);
         return Load(file, model, options, warn);
     }
 
@@ -84,7 +87,8 @@ public sealed class OnnxScorer : IScorer
             if (p == "CPUExecutionProvider") continue;
             if (!available.Contains(p))
             {
-                warn?.Invoke($"The model asks for {p}, which this ONNX Runtime build does not have (it has {string.Join(", ", available)}); scoring on CPU.");
+                warn?.Invoke($"The model asks for {p}, which this ONNX Runtime build does not have (it has " +
+                    $"{string.Join(", ", available)}); scoring on CPU.");
                 continue;
             }
             try
@@ -119,14 +123,16 @@ public sealed class OnnxScorer : IScorer
             var input = Inputs[0];
             var kind = SignatureKind(input.Name) ?? input.Kind;
             if (input.Shape.Length >= 2 && input.Shape[1] > 0 && input.Shape[1] != sourceNames.Count)
-                throw new SchemaViolationException($"The model's input '{input.Name}' takes {input.Shape[1]} features per row, but the input has {sourceNames.Count} columns ({ColumnPlan.PyList(sourceNames)}).");
+                throw new SchemaViolationException($"The model's input '{input.Name}' takes {input.Shape[1]} features per row, but the input has " +
+                    $"{sourceNames.Count} columns ({ColumnPlan.PyList(sourceNames)}).");
             return sourceNames.Select((n, i) => new ColumnTarget(n, kind, i, true, null)).ToList();
         }
         var index = sourceNames.Select((n, i) => (n, i)).ToDictionary(x => x.n, x => x.i, StringComparer.Ordinal);
         var missing = Inputs.Where(p => !index.ContainsKey(p.Name)).Select(p => p.Name).ToList();
         if (missing.Count > 0) throw new SchemaViolationException($"Model is missing inputs {ColumnPlan.PyList(missing)}.", missing[0]);
         var extra = sourceNames.Where(n => Inputs.All(p => p.Name != n)).ToList();
-        if (extra.Count > 0) warn?.Invoke($"Found extra inputs that the model does not take: {ColumnPlan.PyList(extra)}. These inputs will be ignored.");
+        if (extra.Count > 0) warn?.Invoke($"Found extra inputs that the model does not take: {ColumnPlan.PyList(extra)}. These " +
+            $"inputs will be ignored.");
         return Inputs.Select(p => new ColumnTarget(p.Name, SignatureKind(p.Name) ?? p.Kind, index[p.Name], true, null)).ToList();
     }
 
@@ -147,18 +153,21 @@ public sealed class OnnxScorer : IScorer
     /// </summary>
     public Prediction Predict(ModelInput input, IReadOnlyDictionary<string, object?>? parameters) => Predict(input, parameters, default);
 
-    /// <summary>As <see cref="Predict(ModelInput, IReadOnlyDictionary{string, object?}?)"/>; a cancelled token stops the run between graph nodes.</summary>
+    /// <summary>As <see cref="Predict(ModelInput, IReadOnlyDictionary{string, object?}?)"/>; a cancelled token stops the run between graph
+    /// nodes.</summary>
     public Prediction Predict(ModelInput input, IReadOnlyDictionary<string, object?>? parameters, CancellationToken ct) => input switch
     {
         FrameInput f => new TablePrediction(Predict(f.Frame, ct)),
-        TensorInput t => OutputsOf(Run(new Dictionary<string, TensorData>(StringComparer.Ordinal) { [SoleInput().Name] = TensorConversion.RestoreEmptyShape(t.Tensor, SoleInput().Shape) }, ct)),
+        TensorInput t => OutputsOf(Run(new Dictionary<string,
+            TensorData>(StringComparer.Ordinal) { [SoleInput().Name] = TensorConversion.RestoreEmptyShape(t.Tensor, SoleInput().Shape) }, ct)),
         TensorDictInput d => OutputsOf(Run(d.Tensors.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal), ct)),
         JsonInput j => OutputsOf(RunJson(j.Json, ct)),
         _ => throw new ArgumentException($"Unknown model input {input.GetType().Name}."),
     };
 
     private OnnxPort SoleInput() => Inputs.Count == 1 ? Inputs[0]
-        : throw new SchemaViolationException($"The model takes {Inputs.Count} inputs ({ColumnPlan.PyList(Inputs.Select(i => i.Name))}); name each one: {{\"inputs\": {{\"name\": [...]}}}}.");
+        : throw new SchemaViolationException($"The model takes {Inputs.Count} inputs ({ColumnPlan.PyList(Inputs.Select(i => i.Name))}); name each " +
+            $"one: {{\"inputs\": {{\"name\": [...]}}}}.");
 
     /// <summary>Request values for a graph without a tensor signature: one nested list for a one-input graph, or lists by input name.</summary>
     private IReadOnlyDictionary<string, object> RunJson(string json, CancellationToken ct)
@@ -172,7 +181,9 @@ public sealed class OnnxScorer : IScorer
         foreach (var (name, element) in elements)
         {
             var port = name == null ? SoleInput()
-                : Inputs.FirstOrDefault(p => p.Name == name) ?? throw new SchemaViolationException($"The model has no input named '{name}'; its inputs are {ColumnPlan.PyList(Inputs.Select(i => i.Name))}.", name);
+                : Inputs.FirstOrDefault(p => p.Name == name)
+                    ?? throw new SchemaViolationException($"The model has no input named '{name}'; its inputs are " +
+                    $"{ColumnPlan.PyList(Inputs.Select(i => i.Name))}.", name);
             feeds[port.Name] = TensorConversion.RestoreEmptyShape(TensorConversion.FromJson(element, port.Kind, port.Name), port.Shape);
         }
         return Run(feeds, ct);
@@ -180,7 +191,8 @@ public sealed class OnnxScorer : IScorer
 
     /// <summary>Named outputs as mlflow.onnx returns them for array input: a dict of arrays (sequences and maps as lists and dicts).</summary>
     private static DictPrediction OutputsOf(IReadOnlyDictionary<string, object> outputs) =>
-        new(outputs.Select(kv => KeyValuePair.Create(kv.Key, kv.Value is TensorData t ? (Prediction)new TensorPrediction(t) : new ValuePrediction(Plain(kv.Value)))).ToList());
+        new(outputs.Select(kv => KeyValuePair.Create(kv.Key,
+            kv.Value is TensorData t ? (Prediction)new TensorPrediction(t) : new ValuePrediction(Plain(kv.Value)))).ToList());
 
     private static object? Plain(object? v) => v switch
     {
@@ -295,10 +307,12 @@ public sealed class OnnxScorer : IScorer
         }
         if (kind == ElementKind.String)
         {
-            for (int i = 0; i < col.Length; i++) dest.SetValue(Convert.ToString(col.Values.GetValue(i), System.Globalization.CultureInfo.InvariantCulture), i);
+            for (int i = 0; i < col.Length; i++) dest.SetValue(Convert.ToString(col.Values.GetValue(i),
+                System.Globalization.CultureInfo.InvariantCulture), i);
             return dest;
         }
-        throw new SchemaViolationException($"Column '{name}' holds {col.Kind.NumpyName()} values, but the model's input takes {kind.NumpyName()}.", name);
+        throw new SchemaViolationException($"Column '{name}' holds {col.Kind.NumpyName()} values, but the model's input takes " +
+            $"{kind.NumpyName()}.", name);
     }
 
     /// <summary>Runs the graph on named tensors and returns every output by name.</summary>
@@ -358,10 +372,12 @@ public sealed class OnnxScorer : IScorer
     {
         if (port.Shape.Length == 0) return;
         if (port.Shape.Length != t.Shape.Length)
-            throw new SchemaViolationException($"Input '{port.Name}' must have {port.Shape.Length} dimensions ({ShapeText(port.Shape)}), but it has {t.Shape.Length} ({ShapeText(t.Shape)}).", port.Name);
+            throw new SchemaViolationException($"Input '{port.Name}' must have {port.Shape.Length} dimensions ({ShapeText(port.Shape)}), but it " +
+                $"has {t.Shape.Length} ({ShapeText(t.Shape)}).", port.Name);
         for (int d = 0; d < port.Shape.Length; d++)
             if (port.Shape[d] > 0 && port.Shape[d] != t.Shape[d])
-                throw new SchemaViolationException($"Input '{port.Name}' must have shape {ShapeText(port.Shape)}, but it has {ShapeText(t.Shape)}.", port.Name);
+                throw new SchemaViolationException($"Input '{port.Name}' must have shape {ShapeText(port.Shape)}, but it has " +
+                    $"{ShapeText(t.Shape)}.", port.Name);
     }
 
     public static string ShapeText(long[] shape) => "(" + string.Join(", ", shape) + (shape.Length == 1 ? ",)" : ")");
@@ -381,7 +397,8 @@ public sealed class OnnxScorer : IScorer
             {
                 if (t.Shape.Length == 0 || t.Shape[0] != rows)
                     throw new PredictionShapeException(
-                        $"Output '{port.Name}' has shape {ShapeText(t.Shape)}, not one row per input row; a JSON request with 'inputs' returns the raw tensor.",
+                        $"Output '{port.Name}' has shape {ShapeText(t.Shape)}, not one row per input row; a JSON request with " +
+                            $"'inputs' returns the raw tensor.",
                         PredictionShapeProblem.OutputNotPerRow);
                 long per = 1;
                 for (int d = 1; d < t.Shape.Length; d++) per *= t.Shape[d];

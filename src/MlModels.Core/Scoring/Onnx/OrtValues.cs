@@ -44,7 +44,8 @@ internal static class OrtValues
             uint[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
             ulong[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
             bool[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
-            Half[] a => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<Float16>(a.Select(h => (Float16)(float)h).ToArray()), t.Shape),
+            Half[] a => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance,
+                new Memory<Float16>(a.Select(h => (Float16)(float)h).ToArray()), t.Shape),
             string?[] a => StringTensor(a, t.Shape),
             _ => throw new SchemaViolationException($"Input '{port.Name}': {t.Kind.NumpyName()} data cannot feed an ONNX tensor.", port.Name),
         };

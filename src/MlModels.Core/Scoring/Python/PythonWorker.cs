@@ -101,7 +101,8 @@ public sealed class PythonWorker : IDisposable
         res.CopyTo(ms);
         var bytes = ms.ToArray();
         var hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(bytes))[..16];
-        var dir = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "mlmodels", "worker");
+        var dir = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create),
+            "mlmodels", "worker");
         Directory.CreateDirectory(dir);
         var file = Path.Combine(dir, $"mlmodels_worker_{hash}.py");
         if (!File.Exists(file) || !File.ReadAllBytes(file).AsSpan().SequenceEqual(bytes))
@@ -114,11 +115,13 @@ public sealed class PythonWorker : IDisposable
     }
 
     /// <summary>Starts the worker and loads the model's python_function flavor in it.</summary>
-    public static PythonWorker Start(MLModel model, string python, Action<string>? stderr, TimeSpan loadTimeout, IDictionary<string, string>? environment = null)
+    public static PythonWorker Start(MLModel model, string python, Action<string>? stderr, TimeSpan loadTimeout,
+        IDictionary<string, string>? environment = null)
     {
         if (model.Path == null) throw new InvalidOperationException("Save the model before scoring it.");
         if (!model.Flavors.ContainsKey("python_function"))
-            throw new InvalidOperationException($"Model '{model.Name}' has no python_function flavor (flavors: {string.Join(", ", model.FlavorNames)}).");
+            throw new InvalidOperationException($"Model '{model.Name}' has no python_function flavor (flavors: " +
+                $"{string.Join(", ", model.FlavorNames)}).");
         var psi = new ProcessStartInfo(python)
         {
             RedirectStandardInput = true,
@@ -212,7 +215,8 @@ public sealed class PythonWorker : IDisposable
     }
 
     /// <summary>Sends one request and waits for its reply; a timeout or a dead process kills the worker and throws.</summary>
-    public (JsonObject Header, byte[] Payload) Call(JsonObject header, ReadOnlySpan<byte> payload, TimeSpan timeout, string what, CancellationToken ct = default)
+    public (JsonObject Header, byte[] Payload) Call(JsonObject header, ReadOnlySpan<byte> payload, TimeSpan timeout, string what,
+        CancellationToken ct = default)
     {
         lock (_gate)
         {
@@ -267,7 +271,8 @@ public sealed class PythonWorker : IDisposable
                 var tb = WorkerFrames.Text(reply, "traceback");
                 var missing = IsMissingModule(type, module);
                 throw new PythonWorkerException(Explain(what, type, error, module),
-                    missing ? PythonWorkerFailure.ModuleMissing : PythonWorkerFailure.Raised, type, module, null, tb, WorkerFrames.Text(reply, "stage"));
+                    missing ? PythonWorkerFailure.ModuleMissing : PythonWorkerFailure.Raised, type, module, null, tb,
+                        WorkerFrames.Text(reply, "stage"));
             }
             return (reply, body);
         }

@@ -33,7 +33,8 @@ public static class WorkerFrames
         {
             null => 0,
             JsonValue v when v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<long>(out var n) => n,
-            JsonValue v when v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<double>(out var d) && d == Math.Floor(d) && Math.Abs(d) < 1e18 => (long)d,
+            JsonValue v when v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<double>(out var d) && d == Math.Floor(d)
+                && Math.Abs(d) < 1e18 => (long)d,
             _ => -1,
         };
         if (size < 0 || size > Array.MaxLength) throw Bad(modelName, $"a payload size of {header["payload"]?.ToJsonString()}");
