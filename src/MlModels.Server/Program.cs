@@ -46,7 +46,8 @@ public static class Program
         try { await app.RunAsync(); }
         catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
         {
-            await Console.Error.WriteLineAsync($"Cannot listen on {options.Host}:{options.Port}: the address is already in use. Choose another port.");
+            await Console.Error.WriteLineAsync($"Cannot listen on {options.Host}:{options.Port}: the address is already in " +
+                $"use. Choose another port.");
             return 5;
         }
         return 0;
@@ -56,7 +57,8 @@ public static class Program
     private static void LogTo(string path)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        var writer = new StreamWriter(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete)) { AutoFlush = true };
+        var writer = new StreamWriter(new FileStream(path, FileMode.Append, FileAccess.Write,
+            FileShare.ReadWrite | FileShare.Delete)) { AutoFlush = true };
         var synced = TextWriter.Synchronized(writer);
         Console.SetOut(synced);
         Console.SetError(synced);
@@ -99,7 +101,8 @@ public static class Program
         {
             var start = System.Diagnostics.Stopwatch.GetTimestamp();
             await next();
-            log.Request(ctx.Request.Method, ctx.Request.Path, ctx.Response.StatusCode, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            log.Request(ctx.Request.Method, ctx.Request.Path, ctx.Response.StatusCode,
+                System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         });
         app.MapGet("/ping", () => service.Ready ? Results.Text("\n", "application/json") : Results.StatusCode(503));
         app.MapGet("/health", () => service.Ready ? Results.Text("\n", "application/json") : Results.StatusCode(503));
@@ -109,43 +112,35 @@ public static class Program
         app.MapGet("/metrics", () => Results.Text(service.Metrics.Render(), "text/plain; version=0.0.4"));
         app.MapPost("/invocations", async (HttpContext ctx) =>
         {
-            if (!Authorized(service, ctx.Request))
+            if (Refusal(service, ctx.Request) is { } refused)
             {
-                await Write(ctx, ServingResponse.Error(401, "UNAUTHENTICATED", "A valid API key is required (X-API-Key header or Bearer token)."));
+                await Write(ctx, refused);
                 return;
             }
-            if (ctx.Request.ContentLength > options.MaxBodyBytes)
-            {
-                await Write(ctx, ServingResponse.Error(413, "BAD_REQUEST", $"The request body is larger than the limit of {options.MaxBodyBytes:N0} bytes."));
-                return;
-            }
-            var response = await service.InvokeAsync(ctx.Request.ContentType, ctx.Request.Body, ctx.RequestAborted, ctx.Request.ContentLength);
-            await Write(ctx, response);
+            var body = new KestrelBody(ctx.Request.Body);
+            await Write(ctx, await service.InvokeAsync(ctx.Request.ContentType, body, ctx.RequestAborted, ctx.Request.ContentLength));
         });
         // Azure ML's scoring contract for MLflow models (liveness GET /, POST /score with input_data), beside MLflow's.
-        app.MapGet(AzureMLContract.LivenessPath, () => service.Ready ? Results.Text(AzureMLContract.LivenessBody, "text/plain") : Results.StatusCode(503));
+        app.MapGet(AzureMLContract.LivenessPath,
+            () => service.Ready ? Results.Text(AzureMLContract.LivenessBody, "text/plain") : Results.StatusCode(503));
         app.MapPost(AzureMLContract.ScorePath, async (HttpContext ctx) =>
         {
-            if (!Authorized(service, ctx.Request))
+            if (Refusal(service, ctx.Request) is { } refused)
             {
-                await Write(ctx, ServingResponse.Error(401, "UNAUTHENTICATED", "A valid API key is required (X-API-Key header or Bearer token)."));
-                return;
-            }
-            if (ctx.Request.ContentLength > options.MaxBodyBytes)
-            {
-                await Write(ctx, ServingResponse.Error(413, "BAD_REQUEST", $"The request body is larger than the limit of {options.MaxBodyBytes:N0} bytes."));
+                await Write(ctx, refused);
                 return;
             }
             if (ctx.Request.ContentType is not { } contentType || ScoringService.ParseContentType(contentType).MediaType != "application/json")
             {
-                await Write(ctx, ServingResponse.Error(415, "BAD_REQUEST", $"Azure ML's /score takes application/json. Got '{ctx.Request.ContentType ?? ""}'."));
+                await Write(ctx,
+                    ServingResponse.Error(415, "BAD_REQUEST", $"Azure ML's /score takes application/json. Got '{ctx.Request.ContentType ?? ""}'."));
                 return;
             }
             var body = new MemoryStream();
-            try { await ctx.Request.Body.CopyToAsync(body, ctx.RequestAborted); }
-            catch (Microsoft.AspNetCore.Http.BadHttpRequestException ex)
+            try { await new KestrelBody(ctx.Request.Body).CopyToAsync(body, ctx.RequestAborted); }
+            catch (RequestBodyException ex)
             {
-                await Write(ctx, ServingResponse.Error(ex.StatusCode, "BAD_REQUEST", ex.Message));
+                await Write(ctx, service.UnreadableBody(ex.Status, ex.Message));
                 return;
             }
             var (mlflow, error) = AzureMLContract.TranslateRequest(body.GetBuffer().AsSpan(0, (int)body.Length));
@@ -157,7 +152,8 @@ public static class Program
             var response = await service.InvokeAsync("application/json", new MemoryStream(mlflow!), ctx.RequestAborted);
             await Write(ctx, AzureMLContract.TranslateResponse(response));
         });
-        app.MapFallback((HttpContext ctx) => Write(ctx, ServingResponse.Error(404, "ENDPOINT_NOT_FOUND", $"No endpoint {ctx.Request.Method} {ctx.Request.Path}.")));
+        app.MapFallback((HttpContext ctx) => Write(ctx,
+            ServingResponse.Error(404, "ENDPOINT_NOT_FOUND", $"No endpoint {ctx.Request.Method} {ctx.Request.Path}.")));
 
         if (watchStdin)
         {
@@ -179,12 +175,12 @@ public static class Program
         return app;
     }
 
-    private static bool Authorized(ScoringService service, HttpRequest request)
+    /// <summary>The one check of both scoring endpoints before their body is read: API key, then announced length.</summary>
+    private static ServingResponse? Refusal(ScoringService service, HttpRequest request)
     {
-        if (!service.RequiresKey) return true;
         var key = request.Headers["X-API-Key"];
         var authorization = request.Headers.Authorization;
-        return service.Authorized(key.Count > 0 ? key[0] : null, authorization.Count > 0 ? authorization[0] : null);
+        return service.Refusal(key.Count > 0 ? key[0] : null, authorization.Count > 0 ? authorization[0] : null, request.ContentLength);
     }
 
     private static Task Write(HttpContext ctx, ServingResponse r)

@@ -22,12 +22,29 @@ Describe 'Invoke-MLModelPrediction' -Tag 'Fast' {
         (Invoke-MLModelPrediction -Path $linear.Path -InputCsv $csv 3>$null).Count | Should -Be 2
     }
 
+    It 'takes a model folder whose name holds [ ] by -LiteralPath, which -Path reads as a wildcard' {
+        $dir = Join-Path $TestDrive 'model[1]'
+        Copy-Item -LiteralPath $linear.Path -Destination $dir -Recurse
+        (Invoke-MLModelPrediction -LiteralPath $dir -InputCsv $csv 3>$null).variable | Should -Be @(4.75, 0.25)
+        # The aliases and the other inputs bind to the literal sets too.
+        $rows = [pscustomobject]@{ a = [float]1; b = [float]2; c = [float]3 } | Invoke-MLModelPrediction -LP $dir 3>$null
+        $rows.variable | Should -Be 4.75
+        (Invoke-MLModelPrediction -PSPath $dir -InputCsv $csv 3>$null).Count | Should -Be 2
+        Invoke-MLModelPrediction -Path $dir -InputCsv $csv -ErrorVariable err -ErrorAction SilentlyContinue 3>$null
+        ($err[0].FullyQualifiedErrorId -split ',')[0] | Should -BeExactly 'PathNotFound'
+        $err[0].ErrorDetails.RecommendedAction | Should -Match '-LiteralPath'
+    }
+
     It 'writes CSV and MLflow JSON output files, and refuses to overwrite without -Force' {
         $o = Join-Path $TestDrive 'out.json'
         $linear | Invoke-MLModelPrediction -InputCsv $csv -OutputPath $o 3>$null
         (Get-Content $o -Raw | ConvertFrom-Json).predictions.variable | Should -Be @(4.75, 0.25)
         $linear | Invoke-MLModelPrediction -InputCsv $csv -OutputPath $o -ErrorVariable err -ErrorAction SilentlyContinue 3>$null
         ($err[0].FullyQualifiedErrorId -split ',')[0] | Should -BeExactly 'OutputExists'
+        $err[0].CategoryInfo.Category | Should -Be 'ResourceExists'
+        # Core says what is there; the cmdlet says how to replace it.
+        $err[0].Exception.Message | Should -Not -Match '-Force'
+        $err[0].ErrorDetails.RecommendedAction | Should -Match '-Force'
         $c = Join-Path $TestDrive 'out.txt'
         $linear | Invoke-MLModelPrediction -InputCsv $csv -OutputPath $c -OutputFormat Csv 3>$null
         Get-Content $c | Should -Be @('variable', '4.75', '0.25')

@@ -101,6 +101,9 @@ public sealed class ServerLauncherTests : IDisposable
         var ex = Assert.Throws<ServerStartException>(() =>
             new ServerLauncher().Start(new ServerSettings { ModelPath = RunningServer.LinearModel().Path!, Port = port }, ServerLifetime.Session, startTimeout: TimeSpan.FromSeconds(60)));
         Assert.Contains($"cannot listen on 127.0.0.1:{port}: the address is already in use", ex.Message);
+        // Typed, so Start-MLModelServer can advise -Port; the message itself names no parameter.
+        Assert.True(ex.AddressInUse);
+        Assert.DoesNotContain("port.", ex.Message, StringComparison.Ordinal);
         Assert.Empty(ServerRegistry.List());
     }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using MlModels.Core.Format;
 
 namespace MlModels.Core.Scoring;
 
@@ -22,11 +23,12 @@ public abstract class PredictionFileWriter : IDisposable
     {
         _target = Path.GetFullPath(path);
         _overwrite = overwrite;
-        if (File.Exists(_target) && !overwrite) throw new IOException($"{_target} already exists; use -Force to replace it.");
+        if (File.Exists(_target) && !overwrite) throw new TargetExistsException($"{_target} already exists.", _target);
         var dir = Path.GetDirectoryName(_target)!;
         Directory.CreateDirectory(dir);
         _temp = Path.Combine(dir, $".{Path.GetFileName(_target)}.{Guid.NewGuid():N}.tmp");
-        Writer = new StreamWriter(new FileStream(_temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16), new UTF8Encoding(false), 1 << 16) { NewLine = "\n" };
+        Writer = new StreamWriter(new FileStream(_temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16), new UTF8Encoding(false),
+            1 << 16) { NewLine = "\n" };
     }
 
     public static PredictionFileWriter Create(string path, PredictionFormat format, bool includeInput, bool overwrite) => format switch
@@ -72,7 +74,9 @@ public sealed class CsvPredictionWriter(string path, bool includeInput, bool ove
     public override void Write(Frame? input, Prediction prediction)
     {
         var output = prediction.ToTable()
-            ?? throw new InvalidOperationException($"The model returned a {prediction.Kind}, not one value per row, which has no CSV form; write it as JSON (a .json output path or -OutputFormat Json).");
+            ?? throw new PredictionShapeException(
+                $"The model returned a {prediction.Kind}, not one value per row, which has no CSV form; write it as JSON.",
+                PredictionShapeProblem.NoTableForm);
         var cols = new List<ColumnData>();
         var names = new List<string>();
         if (includeInput && input != null) { cols.AddRange(input.Columns); names.AddRange(input.Names); }
@@ -181,7 +185,10 @@ public sealed class PredictionJsonWriter(Stream output, bool includeInput = fals
         }
         else
         {
-            if (_listStarted) throw new InvalidOperationException($"The model returned a {prediction.Kind} for a later batch after lists for earlier ones; score the input in one batch.");
+            if (_listStarted)
+                throw new PredictionShapeException(
+                    $"The model returned a {prediction.Kind} for a later batch after lists for earlier ones; score the input in one batch.",
+                    PredictionShapeProblem.BatchesDiffer);
             _held.Add(prediction);
         }
         _w.Flush();
@@ -197,7 +204,10 @@ public sealed class PredictionJsonWriter(Stream output, bool includeInput = fals
     private void StartList()
     {
         if (_listStarted) return;
-        if (_held.Count > 0) throw new InvalidOperationException($"The model returned a {_held[0].Kind} for one batch and a list for another; score the input in one batch.");
+        if (_held.Count > 0)
+            throw new PredictionShapeException(
+                $"The model returned a {_held[0].Kind} for one batch and a list for another; score the input in one batch.",
+                PredictionShapeProblem.BatchesDiffer);
         if (!unwrapped) { _w.StartObject(); _w.Key("predictions"); }
         _w.StartArray();
         _listStarted = true;

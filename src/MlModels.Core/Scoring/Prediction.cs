@@ -48,8 +48,11 @@ public abstract class Prediction
         {
             var tensors = parts.Select(p => ((TensorPrediction)p).Tensor).ToList();
             var kind = tensors[0].Kind;
-            if (tensors.Any(t => t.Kind != kind || t.Shape.Length != tensors[0].Shape.Length || !t.Shape.Skip(1).SequenceEqual(tensors[0].Shape.Skip(1))))
-                throw new InvalidOperationException("The model returned arrays of different types or shapes for different batches; score the input in one batch.");
+            if (tensors.Any(t => t.Kind != kind || t.Shape.Length != tensors[0].Shape.Length
+                || !t.Shape.Skip(1).SequenceEqual(tensors[0].Shape.Skip(1))))
+                throw new PredictionShapeException(
+                    "The model returned arrays of different types or shapes for different batches; score the input in one batch.",
+                    PredictionShapeProblem.BatchesDiffer);
             var total = tensors.Sum(t => (int)t.ElementCount);
             var data = ElementKinds.NewArray(kind, total);
             int at = 0;
@@ -58,7 +61,10 @@ public abstract class Prediction
             shape[0] = tensors.Sum(t => t.Shape[0]);
             return new TensorPrediction(new TensorData(kind, shape, data));
         }
-        throw new InvalidOperationException($"The model returned a {parts[0].Kind} that is not one value per row, which cannot be combined across batches; score the input in one batch (a larger -BatchSize).");
+        throw new PredictionShapeException(
+            $"The model returned a {parts[0].Kind} that is not one value per row, which cannot be combined across batches; " +
+                $"score the input in one batch.",
+            PredictionShapeProblem.BatchesDiffer);
     }
 }
 
@@ -159,7 +165,8 @@ public sealed class TablePrediction(Frame frame, bool isSeries = false, bool unn
     }
 
     public override object? ToPlain() => Enumerable.Range(0, Frame.RowCount)
-        .Select(r => Frame.Names.Select((n, c) => KeyValuePair.Create(n, Frame.Columns[c].Get(r))).ToDictionary(kv => kv.Key, kv => kv.Value)).ToList();
+        .Select(r => Frame.Names.Select((n, c) => KeyValuePair.Create(n, Frame.Columns[c].Get(r))).ToDictionary(kv => kv.Key,
+            kv => kv.Value)).ToList();
 }
 
 /// <summary>A dict of results (a pyfunc returning {"mean": ndarray, ...}, or an ONNX graph's named outputs).</summary>

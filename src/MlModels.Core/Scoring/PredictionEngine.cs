@@ -57,7 +57,8 @@ public static class PredictionEngine
             return OnnxScorerFor(model, onnx, warn);
         }
         if (!model.Flavors.ContainsKey("python_function"))
-            throw new InvalidOperationException($"Model '{model.Name}' has neither an onnx nor a python_function flavor (it has {string.Join(", ", model.FlavorNames)}), so it cannot be scored here.");
+            throw new InvalidOperationException($"Model '{model.Name}' has neither an onnx nor a python_function flavor (it has " +
+                $"{string.Join(", ", model.FlavorNames)}), so it cannot be scored here.");
         owned = true;
         return PythonScorer.Begin(model, python, stderr, warn, envProgress, cache, info, ct);
     }
@@ -116,32 +117,37 @@ public static class PredictionEngine
         bool tensorSig = schema is { IsTensorBased: true };
         var planner = Planner(scorer, warn);
         if (request.Format == "dataframe_split") return Enforce(scorer, JsonTable.FromSplit(request.Data).ToFrame(planner), false, asPredictCommand);
-        if (request.Format == "dataframe_records") return Enforce(scorer, JsonTable.FromRecords(request.Data, request.Format).ToFrame(planner), false, asPredictCommand);
+        if (request.Format == "dataframe_records") return Enforce(scorer, JsonTable.FromRecords(request.Data, request.Format).ToFrame(planner),
+            false, asPredictCommand);
         if (asPredictCommand && tensorSig && !scorer.FeedsFrames && !request.IsUnified)
         {
             // numpy's reading of each value the request holds: one array, or one per named input.
             var d = request.Data;
-            if (d.ValueKind == JsonValueKind.Object) foreach (var p in d.EnumerateObject()) RequireDtype(schema!, ElementKinds.OfJson(p.Value), p.Name);
+            if (d.ValueKind == JsonValueKind.Object) foreach (var p in d.EnumerateObject()) RequireDtype(schema!, ElementKinds.OfJson(p.Value),
+                p.Name);
             else RequireDtype(schema!, ElementKinds.OfJson(d));
         }
         var paramSchema = scorer.Model.Signature?.Params;
         if (request.IsUnified)
         {
             if (columnSig) return Enforce(scorer, JsonTable.FromColumns(request.UnifiedData(paramSchema), false).ToFrame(planner), false);
-            if (tensorSig) throw new SchemaViolationException($"Failed to enforce schema: the request is MLflow's unwrapped form (a dict with {ColumnPlan.PyList(ScoringRequest.UnifiedKeys)}), which the model's tensor signature does not take.");
+            if (tensorSig) throw new SchemaViolationException($"Failed to enforce schema: the request is MLflow's unwrapped form (a dict with " +
+                $"{ColumnPlan.PyList(ScoringRequest.UnifiedKeys)}), which the model's tensor signature does not take.");
             return new JsonInput(request.RawData(paramSchema), request.Format);
         }
         bool instances = request.Format == "instances";
         var data = request.Data;
         IReadOnlyList<KeyValuePair<string, JsonElement>>? columns = null;
         bool fromRecords = false;
-        if (data.ValueKind == JsonValueKind.Object) columns = data.EnumerateObject().Select(p => p.Name).Distinct().Select(n => KeyValuePair.Create(n, data.GetProperty(n))).ToList();
+        if (data.ValueKind == JsonValueKind.Object)
+            columns = data.EnumerateObject().Select(p => p.Name).Distinct().Select(n => KeyValuePair.Create(n, data.GetProperty(n))).ToList();
         else if (instances && data.ValueKind == JsonValueKind.Array && data.GetArrayLength() > 0 && data[0].ValueKind == JsonValueKind.Object)
         {
             columns = RecordsToColumns(data);
             fromRecords = true;
         }
-        bool records = columns == null && data.ValueKind == JsonValueKind.Array && data.GetArrayLength() > 0 && data.EnumerateArray().All(x => x.ValueKind == JsonValueKind.Object);
+        bool records = columns == null && data.ValueKind == JsonValueKind.Array && data.GetArrayLength() > 0
+            && data.EnumerateArray().All(x => x.ValueKind == JsonValueKind.Object);
 
         if (!columnSig && !tensorSig)
         {
@@ -149,7 +155,8 @@ public static class PredictionEngine
             if (scorer.FeedsFrames && records) return Enforce(scorer, JsonTable.FromRecords(data, request.Format).ToFrame(planner), false);
             if (scorer.FeedsFrames && fromRecords) return Enforce(scorer, JsonTable.FromColumns(columns!, true).ToFrame(planner), false);
             if (instances && columns != null) JsonTable.FromColumns(columns, true); // the row form's lengths are checked while parsing
-            return new JsonInput(fromRecords ? PyJsonWriter.Serialize(columns!.ToDictionary(c => c.Key, c => PyJson.ToPlain(System.Text.Json.Nodes.JsonNode.Parse(c.Value.GetRawText())))) : data.GetRawText(),
+            return new JsonInput(fromRecords ? PyJsonWriter.Serialize(columns!.ToDictionary(c => c.Key,
+                c => PyJson.ToPlain(System.Text.Json.Nodes.JsonNode.Parse(c.Value.GetRawText())))) : data.GetRawText(),
                 fromRecords ? "inputs" : request.Format);
         }
         if (columnSig)
@@ -157,31 +164,40 @@ public static class PredictionEngine
             if (columns != null) return Enforce(scorer, JsonTable.FromColumns(columns, instances).ToFrame(planner), false);
             if (records) return Enforce(scorer, JsonTable.FromRecords(data, request.Format).ToFrame(planner), false);
             if (schema!.Columns.Count == 1 && data.ValueKind == JsonValueKind.Array)
-                return Enforce(scorer, JsonTable.FromColumns([KeyValuePair.Create(schema.Columns[0].Name ?? "0", data)], instances).ToFrame(planner), false);
+                return Enforce(scorer,
+                    JsonTable.FromColumns([KeyValuePair.Create(schema.Columns[0].Name ?? "0", data)], instances).ToFrame(planner), false);
             // A list of lists is an array (converted with the first column's type, as MLflow does), which has no named columns.
             var array = TensorConversion.FromJson(data, ElementKinds.FromDataType(schema.Columns[0].Type), request.Format);
-            throw new SchemaViolationException($"Failed to enforce schema of data with schema '{schema}'. Error: Model is missing inputs {ColumnPlan.PyList(schema.Columns.Select(c => c.Name ?? ""))}: " +
-                $"the model has a column-based signature, which takes a table (dataframe_split, dataframe_records, or {request.Format} as records or a dict of columns), but the input is an array of shape {TensorConversion.ShapeText(array.Shape)}.");
+            throw new SchemaViolationException($"Failed to enforce schema of data with schema '{schema}'. Error: Model is missing inputs " +
+                $"{ColumnPlan.PyList(schema.Columns.Select(c => c.Name ?? ""))}: " +
+                $"the model has a column-based signature, which takes a table (dataframe_split, dataframe_records, or {request.Format} as records " +
+                    $"or a dict of columns), but the input is an array of shape {TensorConversion.ShapeText(array.Shape)}.");
         }
         if (!schema!.HasNames)
         {
             var spec = schema.Tensors[0];
             if (columns != null && !fromRecords)
-                throw SchemaViolationException.BadInput("Invalid input. Failed to parse input data. This model contains an un-named tensor-based model signature which expects a single n-dimensional array as input, however, an input of type dict was found.");
+                throw SchemaViolationException.BadInput("Invalid input. Failed to parse input data. This model contains an un-named tensor-based " +
+                    "model signature which expects a single n-dimensional array as input, however, an input of type dict was found.");
             if (columns != null || records)
-                throw new SchemaViolationException($"Failed to enforce schema with schema '{spec}'. Error: This model contains a tensor-based model signature with no input names, which suggests a numpy array input, but an input of type {(records ? "list of dicts" : "dict")} was found.");
+                throw new SchemaViolationException($"Failed to enforce schema with schema '{spec}'. Error: This model contains a tensor-based " +
+                    $"model signature with no input names, which suggests a numpy array input, but an input of type " +
+                    $"{(records ? "list of dicts" : "dict")} was found.");
             var tensor = TensorConversion.RestoreEmptyShape(TensorConversion.FromJson(data, TensorConversion.KindOf(spec), "input"), spec.Shape);
             TensorConversion.Check(spec, spec.Name ?? "input", tensor);
             return new TensorInput(tensor);
         }
         if (columns == null)
         {
-            if (schema.Tensors.Count == 1 && !records && data.ValueKind == JsonValueKind.Array) columns = [KeyValuePair.Create(schema.Tensors[0].Name!, data)];
-            else throw new SchemaViolationException($"Failed to enforce schema: this model contains a tensor-based model signature with input names {ColumnPlan.PyList(schema.Tensors.Select(t => t.Name!))}, which suggests a dict input mapping input name to array.");
+            if (schema.Tensors.Count == 1 && !records
+                && data.ValueKind == JsonValueKind.Array) columns = [KeyValuePair.Create(schema.Tensors[0].Name!, data)];
+            else throw new SchemaViolationException($"Failed to enforce schema: this model contains a tensor-based model signature with input " +
+                $"names {ColumnPlan.PyList(schema.Tensors.Select(t => t.Name!))}, which suggests a dict input mapping input name to array.");
         }
         var tensors = new List<KeyValuePair<string, TensorData>>();
         var missing = schema.Tensors.Where(s => columns.All(c => c.Key != s.Name)).Select(s => s.Name!).ToList();
-        if (missing.Count > 0) throw new SchemaViolationException($"Failed to enforce schema. Error: Model is missing inputs {ColumnPlan.PyList(missing)}.", missing[0]);
+        if (missing.Count > 0) throw new SchemaViolationException($"Failed to enforce schema. Error: Model is missing inputs " +
+            $"{ColumnPlan.PyList(missing)}.", missing[0]);
         foreach (var spec in schema.Tensors)
         {
             var value = columns.First(c => c.Key == spec.Name).Value;
@@ -199,7 +215,8 @@ public static class PredictionEngine
         var values = new Dictionary<string, List<JsonElement>>(StringComparer.Ordinal);
         foreach (var rec in records.EnumerateArray())
         {
-            if (rec.ValueKind != JsonValueKind.Object) throw SchemaViolationException.BadInput("Invalid input. Failed to parse data as TF serving input: every item of 'instances' must be an object when the first one is.");
+            if (rec.ValueKind != JsonValueKind.Object) throw SchemaViolationException.BadInput("Invalid input. Failed to parse data as TF serving " +
+                "input: every item of 'instances' must be an object when the first one is.");
             // A key repeated in one record counts once, with its last value, as json.loads reads it.
             foreach (var name in rec.EnumerateObject().Select(p => p.Name).Distinct())
             {
@@ -221,23 +238,57 @@ public static class PredictionEngine
         if (spec == null || actual is not ElementKind kind) return;
         var expected = TensorConversion.KindOf(spec);
         if (kind != expected)
-            throw new SchemaViolationException($"Failed to enforce schema of data with schema '{spec}'. Error: dtype of input {kind.NumpyName()} does not match expected dtype {expected.NumpyName()}. " +
-                "(This is how mlflow models predict reads a file: without the schema, so numbers are float64 or int64. MLflow's scoring server, and Start-MLModelServer, cast them by the signature instead.)", input);
+            throw new SchemaViolationException($"Failed to enforce schema of data with schema '{spec}'. Error: dtype of input {kind.NumpyName()} " +
+                $"does not match expected dtype {expected.NumpyName()}. " +
+                "(This is how mlflow models predict reads a file: without the schema, so numbers are float64 or int64. MLflow's scoring server, " +
+                    "and Start-MLModelServer, cast them by the signature instead.)", input);
     }
 
     public static Prediction ScoreRequest(IScorer scorer, ScoringRequest request, Action<string>? warn, CancellationToken ct = default)
     {
         var input = FromRequest(scorer, request, warn);
-        var parameters = ParamsEnforcement.Apply(scorer.Model.Signature?.Params, request.ParamsFor(scorer.Model.Signature?.Params), warn);
-        return scorer.Predict(input, parameters, ct);
+        return scorer.Predict(input, ParamsFor(scorer.Model, request, null, warn), ct);
     }
+
+    /// <summary>
+    /// The params a prediction gets: the request's (if any), with <paramref name="given"/> on top, a given value
+    /// replacing the request's of the same name; then enforced by the model's param schema. Params that are not a
+    /// dictionary in the request are left to the schema to refuse.
+    /// </summary>
+    public static IReadOnlyDictionary<string, object?> ParamsFor(MLModel model, ScoringRequest? request,
+        IReadOnlyDictionary<string, object?>? given, Action<string>? warn)
+    {
+        var schema = model.Signature?.Params;
+        var fromRequest = request?.ParamsFor(schema);
+        object? merged = fromRequest;
+        if (given != null && fromRequest is IDictionary<string, object?> or null)
+        {
+            var all = new Dictionary<string, object?>((IDictionary<string, object?>?)fromRequest ?? new Dictionary<string, object?>(),
+                StringComparer.Ordinal);
+            foreach (var (k, v) in given) all[k] = v;
+            merged = all;
+        }
+        return ParamsEnforcement.Apply(schema, merged, warn);
+    }
+
+    /// <summary>
+    /// Rows per batch when the caller asks for <paramref name="requested"/> (0: choose). ONNX batches stay small enough
+    /// that their columns avoid the large-object heap; Python batches are larger because each is a round trip to the worker.
+    /// </summary>
+    /// <remarks>While the model is not yet known (null), the smaller size.</remarks>
+    public static int BatchSizeFor(MLModel? model, int requested = 0) =>
+        requested > 0 ? requested : model == null || IsNative(model) ? OnnxBatchSize : PythonBatchSize;
+
+    public const int OnnxBatchSize = 10_000;
+    public const int PythonBatchSize = 50_000;
 
     /// <summary>A model's saved input example as the MLflow request it stands for.</summary>
     public static ScoringRequest ExampleRequest(MLModel model)
     {
         var example = InputExample.Read(model);
         object? body = example.Rows != null
-            ? new Dictionary<string, object?> { ["dataframe_split"] = new Dictionary<string, object?> { ["columns"] = example.Columns, ["data"] = example.Rows } }
+            ? new Dictionary<string,
+                object?> { ["dataframe_split"] = new Dictionary<string, object?> { ["columns"] = example.Columns, ["data"] = example.Rows } }
             : example.Data is System.Collections.IDictionary d && (d.Contains("inputs") || d.Contains("instances")) ? example.Data
             : new Dictionary<string, object?> { ["inputs"] = example.Data };
         return ScoringRequest.Parse(PyJsonWriter.Serialize(body), example.File ?? "input example");
@@ -247,7 +298,8 @@ public static class PredictionEngine
     /// Scores tables one after another (each through <see cref="Enforce"/>); a failure names the rows already done.
     /// <paramref name="fromText"/>: the tables were read from CSV text (pandas' type inference applies to them).
     /// </summary>
-    public static IEnumerable<(Frame Input, Prediction Output)> ScoreFrames(IScorer scorer, IEnumerable<Frame> inputs, IProgress<PredictionProgress>? progress = null, CancellationToken ct = default,
+    public static IEnumerable<(Frame Input, Prediction Output)> ScoreFrames(IScorer scorer, IEnumerable<Frame> inputs,
+        IProgress<PredictionProgress>? progress = null, CancellationToken ct = default,
         IReadOnlyDictionary<string, object?>? parameters = null, bool fromText = false, bool asPredictCommand = false)
     {
         var clock = Stopwatch.StartNew();
@@ -296,7 +348,8 @@ public static class PredictionEngine
     public static Prediction ScoreCsvBody(IScorer scorer, Stream body, Action<string>? warn, CancellationToken ct)
     {
         if (scorer.Model.Signature?.Inputs is { IsTensorBased: true } && !scorer.FeedsFrames)
-            throw SchemaViolationException.BadInput("Failed to parse input as a Pandas DataFrame. The model has a tensor signature, and MLflow's scoring server reads CSV only for column signatures (TensorSpec only supports numpy types); send JSON 'inputs' instead.");
+            throw SchemaViolationException.BadInput("Failed to parse input as a Pandas DataFrame. The model has a tensor signature, and MLflow's " +
+                "scoring server reads CSV only for column signatures (TensorSpec only supports numpy types); send JSON 'inputs' instead.");
         var frames = CsvInput.Read(body, "the request's CSV body", Planner(scorer, warn), 10_000, ct).ToList();
         if (scorer.FeedsFrames && frames.Count > 1)
             return Prediction.Concat(frames.Select(f => scorer.Predict(Enforce(scorer, f, true), null, ct)).ToList());

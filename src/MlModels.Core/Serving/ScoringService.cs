@@ -11,36 +11,6 @@ using MlModels.Core.Scoring.Python;
 
 namespace MlModels.Core.Serving;
 
-/// <summary>Settings of a scoring server; the defaults are those of <c>mlflow models serve</c>.</summary>
-public sealed record ServingOptions
-{
-    public string Host { get; init; } = "127.0.0.1";
-    public int Port { get; init; } = 5000;
-    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(60);
-    public long MaxBodyBytes { get; init; } = 100L * 1024 * 1024;
-    /// <summary>Python workers for python_function models (requests are spread over them).</summary>
-    public int Workers { get; init; } = 1;
-    /// <summary>When set, requests must carry it in the X-API-Key header (or as a Bearer token).</summary>
-    public string? ApiKey { get; init; }
-    public PythonOptions? Python { get; init; }
-    public int Threads { get; init; }
-}
-
-public sealed record ServingResponse(int Status, string ContentType, byte[] Body)
-{
-    public static ServingResponse Json(int status, object? value) => new(status, "application/json", Encoding.UTF8.GetBytes(PyJsonWriter.Serialize(value)));
-
-    public static ServingResponse Text(int status, string text) => new(status, "text/plain; charset=utf-8", Encoding.UTF8.GetBytes(text));
-
-    /// <summary>MLflow's error body: <c>{"error_code": ..., "message": ...}</c>, with <c>stack_trace</c> when the model raised.</summary>
-    public static ServingResponse Error(int status, string code, string message, string? stackTrace = null)
-    {
-        var body = new Dictionary<string, object?> { ["error_code"] = code, ["message"] = message };
-        if (stackTrace != null) body["stack_trace"] = stackTrace;
-        return Json(status, body);
-    }
-}
-
 /// <summary>
 /// MLflow's scoring protocol for one model, independent of the web server: content-type rules, the four JSON input
 /// forms and CSV, params, MLflow's status codes, a per-request timeout, and metrics.
@@ -117,9 +87,13 @@ public sealed class ScoringService : IDisposable
                 return ServingResponse.Text(415, "The scoring server only supports UTF-8");
             var unexpected = parameters.Select(p => p.Key).Where(k => k != "charset").Distinct().ToList();
             if (unexpected.Count > 0)
-                return ServingResponse.Text(415, $"Unrecognized content type parameters: {string.Join(", ", unexpected)}. The MLflow Model scoring protocol has changed in MLflow version 2.0: send 'application/json' with a dataframe_split, dataframe_records, instances or inputs field, or 'text/csv'.");
+                return ServingResponse.Text(415,
+                    $"Unrecognized content type parameters: {string.Join(", ", unexpected)}. The MLflow Model scoring protocol has changed in " +
+                    $"MLflow version 2.0: send 'application/json' with a dataframe_split, dataframe_records, instances or " +
+                    $"inputs field, or 'text/csv'.");
             if (type is not ("application/json" or "text/csv"))
-                return ServingResponse.Text(415, $"This predictor only supports the following content types: Types: ['text/csv', 'application/json']. Got '{contentType}'.");
+                return ServingResponse.Text(415,
+                    $"This predictor only supports the following content types: Types: ['text/csv', 'application/json']. Got '{contentType}'.");
             mediaType = type;
         }
 
@@ -128,14 +102,8 @@ public sealed class ScoringService : IDisposable
         byte[] buffer;
         int length;
         try { (buffer, length) = await ReadBodyAsync(body, contentLength, pooled: inline, aborted).ConfigureAwait(false); }
-        catch (Exception ex) when (ex.GetType().Name == "BadHttpRequestException" || ex is IOException)
-        {
-            // Kestrel's exception carries the status it means: 413 too large, 408 too slow, 400 malformed framing.
-            var status = ex.GetType().GetProperty("StatusCode")?.GetValue(ex) as int? ?? (ex.Message.Contains("too large", StringComparison.OrdinalIgnoreCase) ? 413 : 400);
-            return status == 413
-                ? ServingResponse.Error(413, "BAD_REQUEST", $"The request body is larger than the limit of {_options.MaxBodyBytes:N0} bytes.")
-                : ServingResponse.Error(status is >= 400 and < 500 ? status : 400, "BAD_REQUEST", $"The request body could not be read: {ex.Message}");
-        }
+        catch (RequestBodyException ex) { return UnreadableBody(ex.Status, ex.Message); }
+        catch (IOException ex) { return UnreadableBody(400, ex.Message); }
 
         if (inline && length <= InlineBodyLimit)
         {
@@ -190,6 +158,25 @@ public sealed class ScoringService : IDisposable
             return TimedOut();
         }
     }
+
+    /// <summary>
+    /// What both scoring endpoints check before reading a body: the API key, then the length the client announced.
+    /// Null when the request may go on.
+    /// </summary>
+    public ServingResponse? Refusal(string? apiKeyHeader, string? authorization, long? contentLength)
+    {
+        if (!Authorized(apiKeyHeader, authorization))
+            return ServingResponse.Error(401, "UNAUTHENTICATED", "A valid API key is required (X-API-Key header or Bearer token).");
+        return contentLength > _options.MaxBodyBytes ? TooLarge() : null;
+    }
+
+    /// <summary>A body that could not be read: 413 for one past the limit, else the status given (a 4xx), as BAD_REQUEST.</summary>
+    public ServingResponse UnreadableBody(int status, string message) => status == 413
+        ? TooLarge()
+        : ServingResponse.Error(status is >= 400 and < 500 ? status : 400, "BAD_REQUEST", $"The request body could not be read: {message}");
+
+    private ServingResponse TooLarge() =>
+        ServingResponse.Error(413, "BAD_REQUEST", $"The request body is larger than the limit of {_options.MaxBodyBytes:N0} bytes.");
 
     private ServingResponse TimedOut() =>
         ServingResponse.Error(504, "TIMEOUT", $"Scoring took longer than the server's timeout of {_options.Timeout.TotalSeconds:N0} s.");
@@ -253,10 +240,12 @@ public sealed class ScoringService : IDisposable
         catch (SchemaViolationException ex) { return ServingResponse.Error(400, ex.ErrorCode, ex.Message); }
         catch (ModelPredictionException ex)
         {
-            return ServingResponse.Error(400, ex.ErrorCode, "Encountered an unexpected error while evaluating the model. Verify that the serialized input Dataframe is compatible with the model for inference. " + ex.Message, ex.Traceback);
+            return ServingResponse.Error(400, ex.ErrorCode,
+                "Encountered an unexpected error while evaluating the model. Verify that the serialized input Dataframe is compatible with the " +
+                "model for inference. " + ex.Message, ex.Traceback);
         }
         catch (MLModelFormatException ex) { return ServingResponse.Error(400, ScoringErrorCodes.BadRequest, ex.Message); }
-        catch (PythonWorkerException ex) when (ex.PythonType is "Timeout") { return ServingResponse.Error(504, "TIMEOUT", ex.Message); }
+        catch (PythonWorkerException ex) when (ex.Kind == PythonWorkerFailure.Timeout) { return ServingResponse.Error(504, "TIMEOUT", ex.Message); }
         catch (OperationCanceledException) { throw; }
         catch (Exception ex)
         {
@@ -290,136 +279,5 @@ public sealed class ScoringService : IDisposable
     {
         _pool?.Dispose();
         while (_timeouts.TryTake(out var t)) t.Dispose();
-    }
-}
-
-/// <summary>Python workers shared by requests; a worker that died is replaced on its next use.</summary>
-public sealed class ScorerPool : IDisposable
-{
-    private readonly MLModel _model;
-    private readonly ServingOptions _options;
-    private readonly Action<string>? _log;
-    private readonly ConcurrentBag<PythonScorer> _idle = [];
-    private readonly SemaphoreSlim _slots;
-
-    public ScorerPool(MLModel model, ServingOptions options, Action<string>? log)
-    {
-        _model = model;
-        _options = options;
-        _log = log;
-        _slots = new SemaphoreSlim(Math.Max(1, options.Workers));
-        for (int i = 0; i < Math.Max(1, options.Workers); i++) _idle.Add(Start());
-    }
-
-    public bool Ready => true;
-
-    // Making the model's environment (VirtualEnv or Conda) is logged line by line: what pip installs shows in the log.
-    private PythonScorer Start() => PythonScorer.Start(_model, _options.Python, line => _log?.Invoke("worker: " + line), _log,
-        new LogLines(line => _log?.Invoke("environment: " + line)));
-
-    /// <summary>Progress reported on the reporting thread, in order (Progress&lt;T&gt; posts to the thread pool).</summary>
-    private sealed class LogLines(Action<string> log) : IProgress<string>
-    {
-        public void Report(string value) => log(value);
-    }
-
-    public IScorer Rent(CancellationToken ct)
-    {
-        _slots.Wait(ct);
-        try
-        {
-            if (!_idle.TryTake(out var scorer)) scorer = Start();
-            if (!scorer.Worker.IsUsable)
-            {
-                _log?.Invoke($"Python worker {scorer.Worker.ProcessId} had exited; starting a new one.");
-                scorer.Dispose();
-                scorer = Start();
-            }
-            return scorer;
-        }
-        catch
-        {
-            _slots.Release();
-            throw;
-        }
-    }
-
-    public void Return(IScorer scorer)
-    {
-        var ps = (PythonScorer)scorer;
-        if (!ps.Worker.IsUsable)
-        {
-            ps.Dispose();
-            try { ps = Start(); }
-            catch (Exception ex) when (ex is PythonWorkerException or InvalidOperationException)
-            {
-                // The next Rent starts one instead.
-                _log?.Invoke($"could not restart a Python worker: {ex.Message}");
-                _slots.Release();
-                return;
-            }
-        }
-        _idle.Add(ps);
-        _slots.Release();
-    }
-
-    public void Dispose()
-    {
-        while (_idle.TryTake(out var s)) s.Dispose();
-    }
-}
-
-/// <summary>
-/// Request counts and latency for /metrics, in Prometheus text format. A request adds to two counters with
-/// Interlocked (no locks, no allocation); the cumulative buckets Prometheus wants are summed when /metrics is read.
-/// </summary>
-public sealed class ServingMetrics
-{
-    private static readonly double[] Buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
-    private static readonly long[] BucketTicks = Buckets.Select(b => (long)(b * TimeSpan.TicksPerSecond)).ToArray();
-    // Per bucket, the requests that fell in it (not yet cumulative); the last slot is past the largest bound.
-    private readonly long[] _inBucket = new long[Buckets.Length + 1];
-    // HTTP statuses 100-599 by code.
-    private readonly long[] _byStatus = new long[500];
-    private long _sumTicks;
-
-    public void Record(int status, TimeSpan elapsed)
-    {
-        if (status is >= 100 and < 600) Interlocked.Increment(ref _byStatus[status - 100]);
-        Interlocked.Add(ref _sumTicks, elapsed.Ticks);
-        int i = 0;
-        while (i < BucketTicks.Length && elapsed.Ticks > BucketTicks[i]) i++;
-        Interlocked.Increment(ref _inBucket[i]);
-    }
-
-    public string Render()
-    {
-        var sb = new StringBuilder();
-        var inv = CultureInfo.InvariantCulture;
-        sb.Append("# HELP mlmodels_requests_total Scoring requests by HTTP status.\n# TYPE mlmodels_requests_total counter\n");
-        long errors = 0;
-        for (int i = 0; i < _byStatus.Length; i++)
-        {
-            var n = Interlocked.Read(ref _byStatus[i]);
-            if (n == 0) continue;
-            sb.Append(inv, $"mlmodels_requests_total{{code=\"{i + 100}\"}} {n}\n");
-            if (i + 100 >= 400) errors += n;
-        }
-        sb.Append("# HELP mlmodels_request_errors_total Scoring requests that did not succeed.\n# TYPE mlmodels_request_errors_total counter\n");
-        sb.Append(inv, $"mlmodels_request_errors_total {errors}\n");
-        sb.Append("# HELP mlmodels_request_duration_seconds Time to answer a scoring request.\n# TYPE mlmodels_request_duration_seconds histogram\n");
-        long cumulative = 0;
-        for (int i = 0; i < Buckets.Length; i++)
-        {
-            cumulative += Interlocked.Read(ref _inBucket[i]);
-            sb.Append(inv, $"mlmodels_request_duration_seconds_bucket{{le=\"{Buckets[i]}\"}} {cumulative}\n");
-        }
-        var count = cumulative + Interlocked.Read(ref _inBucket[Buckets.Length]);
-        sb.Append(inv, $"mlmodels_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}\n");
-        sb.Append(inv, $"mlmodels_request_duration_seconds_sum {Interlocked.Read(ref _sumTicks) / (double)TimeSpan.TicksPerSecond}\n");
-        sb.Append(inv, $"mlmodels_request_duration_seconds_count {count}\n");
-        sb.Append("# HELP mlmodels_process_resident_bytes Resident memory of the server process.\n# TYPE mlmodels_process_resident_bytes gauge\n");
-        sb.Append(inv, $"mlmodels_process_resident_bytes {Environment.WorkingSet}\n");
-        return sb.ToString();
     }
 }

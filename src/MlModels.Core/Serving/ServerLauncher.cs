@@ -19,9 +19,11 @@ public enum ServerLifetime
 public sealed class ServerRuntimeMissingException(string message) : Exception(message);
 
 /// <summary>The server exited, or never answered /ping, while starting; <see cref="Output"/> holds its last lines.</summary>
-public sealed class ServerStartException(string message, IReadOnlyList<string> output) : Exception(message)
+public sealed class ServerStartException(string message, IReadOnlyList<string> output, bool addressInUse = false) : Exception(message)
 {
     public IReadOnlyList<string> Output { get; } = output;
+    /// <summary>Something already listens on the host and port asked for; another port would do.</summary>
+    public bool AddressInUse { get; } = addressInUse;
 }
 
 /// <summary>A server this launcher started: the process and what the registry knows of it.</summary>
@@ -66,7 +68,9 @@ public sealed class ServerLauncher
         var modelName = Path.GetFileName(Path.TrimEndingDirectorySeparator(settings.ModelPath));
         // Something else answering /ping on the port would pass for our server starting.
         if (settings.Port != 0 && Answers(settings.Host, settings.Port))
-            throw new ServerStartException($"The server for model '{modelName}' cannot listen on {settings.Host}:{settings.Port}: the address is already in use. Choose another port.", []);
+            throw new ServerStartException(
+                $"The server for model '{modelName}' cannot listen on {settings.Host}:{settings.Port}: the address is already in use.", [],
+                    addressInUse: true);
         string? logPath = null;
         if (lifetime != ServerLifetime.Foreground)
         {
@@ -130,7 +134,8 @@ public sealed class ServerLauncher
             if (logPath != null && File.Exists(logPath)) output.AddRange(Tail(logPath, 20));
             ct.ThrowIfCancellationRequested();
             var detail = string.Join(Environment.NewLine, output.TakeLast(10));
-            throw new ServerStartException($"The server for model '{modelName}' did not start on {info.Url}.{(detail.Length > 0 ? Environment.NewLine + detail : "")}", output);
+            throw new ServerStartException($"The server for model '{modelName}' did not start on " +
+                $"{info.Url}.{(detail.Length > 0 ? Environment.NewLine + detail : "")}", output);
         }
         _started[info.ProcessId] = process;
         ServerRegistry.Register(info);
@@ -177,7 +182,8 @@ public sealed class ServerLauncher
     {
         var candidate = Path.Combine(Path.GetDirectoryName(typeof(ServerLauncher).Assembly.Location)!, "MlModels.Server.dll");
         if (File.Exists(candidate)) return candidate;
-        throw new ServerRuntimeMissingException($"The scoring server ({candidate}) is missing from the module folder; rebuild the module with build.ps1.");
+        throw new ServerRuntimeMissingException($"The scoring server ({candidate}) is missing from the module folder; rebuild " +
+            $"the module with build.ps1.");
     }
 
     /// <summary>The dotnet host this process runs on, and a clear error when the ASP.NET Core runtime the server needs is not installed.</summary>
@@ -189,17 +195,20 @@ public sealed class ServerLauncher
         var host = Path.Combine(root, exe);
         if (!File.Exists(host))
             host = Scoring.Python.PythonEnvironments.FindOnPath(exe)
-                ?? throw new ServerRuntimeMissingException("The scoring server needs the .NET runtime host (dotnet). Install the ASP.NET Core Runtime 8.0 or later: https://dotnet.microsoft.com/download/dotnet");
+                ?? throw new ServerRuntimeMissingException("The scoring server needs the .NET runtime host (dotnet). Install the ASP.NET Core " +
+                    "Runtime 8.0 or later: https://dotnet.microsoft.com/download/dotnet");
         // PowerShell's own packages carry their runtime, so the host is often the dotnet on PATH, usually a link
         // (/usr/bin/dotnet) to the folder that holds the shared runtimes.
         try { host = new FileInfo(host).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? host; }
         catch (IOException) { }
         var aspnet = Path.Combine(Path.GetDirectoryName(host)!, "shared", "Microsoft.AspNetCore.App");
         var versions = Directory.Exists(aspnet)
-            ? Directory.GetDirectories(aspnet).Select(Path.GetFileName).Where(v => Version.TryParse(v?.Split('-')[0], out var ver) && ver.Major >= 8).ToList()
+            ? Directory.GetDirectories(aspnet).Select(Path.GetFileName).Where(v => Version.TryParse(v?.Split('-')[0], out var ver)
+                && ver.Major >= 8).ToList()
             : [];
         if (versions.Count == 0)
-            throw new ServerRuntimeMissingException($"The scoring server needs the ASP.NET Core Runtime 8.0 or later, which is not installed beside {host}. Install it: https://dotnet.microsoft.com/download/dotnet (package aspnetcore-runtime-8.0 on Linux).");
+            throw new ServerRuntimeMissingException($"The scoring server needs the ASP.NET Core Runtime 8.0 or later, which is not installed " +
+                $"beside {host}. Install it: https://dotnet.microsoft.com/download/dotnet (package aspnetcore-runtime-8.0 on Linux).");
         return host;
     }
 

@@ -15,10 +15,16 @@ namespace MlModels.PowerShell.Commands;
 [OutputType(typeof(PSObject))]
 public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
 {
+    // Each input has two sets: the model by -Path (wildcards) or by -LiteralPath.
     private const string CsvSet = "Csv";
     private const string JsonSet = "Json";
     private const string ExampleSet = "Example";
     private const string ObjectSet = "Object";
+    private const string Literal = "Literal";
+    private const string CsvLiteralSet = CsvSet + Literal;
+    private const string JsonLiteralSet = JsonSet + Literal;
+    private const string ExampleLiteralSet = ExampleSet + Literal;
+    private const string ObjectLiteralSet = ObjectSet + Literal;
 
     private readonly List<IReadOnlyList<KeyValuePair<string, object?>>> _rows = [];
     private long _objectRowsDone;
@@ -26,6 +32,13 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
     private IScorer? _objectScorer;
     private bool _objectScorerOwned;
     private readonly ConcurrentQueue<string> _workerLines = new();
+    // Decided once, in BeginProcessing: none of it depends on the pipeline item.
+    private string _input = CsvSet;
+    private PythonOptions _python = null!;
+    private IReadOnlyDictionary<string, object?>? _params;
+    // Not PredictionFormat?: a field of a Core value type would load Core during PowerShell's type scan.
+    private bool? _json;
+    private MLModel? _pathModel;
     private string? _inputFile;
     private string? _outputTarget;
     private PredictionFileWriter? _objectWriter;
@@ -34,23 +47,42 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
     [Parameter(ParameterSetName = JsonSet, ValueFromPipeline = true)]
     [Parameter(ParameterSetName = ExampleSet, ValueFromPipeline = true)]
     [Parameter(ParameterSetName = ObjectSet, ValueFromPipeline = true)]
+    // Not in the literal sets, which name the model by its folder: a piped model then picks the -Path sets.
     public MLModel? Model { get; set; }
 
-    /// <summary>The model folder, instead of a model object.</summary>
-    [Parameter]
+    /// <summary>The model folder, instead of a model object; wildcards are resolved.</summary>
+    [Parameter(ParameterSetName = CsvSet)]
+    [Parameter(ParameterSetName = JsonSet)]
+    [Parameter(ParameterSetName = ExampleSet)]
+    [Parameter(ParameterSetName = ObjectSet)]
     [Alias("ModelPath")]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
     public string? Path { get; set; }
 
+    /// <summary>The model folder, taken exactly as written (no wildcards).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = CsvLiteralSet)]
+    [Parameter(Mandatory = true, ParameterSetName = JsonLiteralSet)]
+    [Parameter(Mandatory = true, ParameterSetName = ExampleLiteralSet)]
+    [Parameter(Mandatory = true, ParameterSetName = ObjectLiteralSet)]
+    [Alias("PSPath", "LP")]
+    [ValidateNotNullOrEmpty]
+    public string? LiteralPath { get; set; }
+
     [Parameter(Mandatory = true, ParameterSetName = CsvSet)]
+    [Parameter(Mandatory = true, ParameterSetName = CsvLiteralSet)]
     public string InputCsv { get; set; } = "";
 
     [Parameter(Mandatory = true, ParameterSetName = JsonSet)]
+    [Parameter(Mandatory = true, ParameterSetName = JsonLiteralSet)]
     public string InputJson { get; set; } = "";
 
     [Parameter(Mandatory = true, ParameterSetName = ExampleSet)]
+    [Parameter(Mandatory = true, ParameterSetName = ExampleLiteralSet)]
     public SwitchParameter UseInputExample { get; set; }
 
     [Parameter(Mandatory = true, ParameterSetName = ObjectSet, ValueFromPipeline = true)]
+    [Parameter(Mandatory = true, ParameterSetName = ObjectLiteralSet, ValueFromPipeline = true)]
     public object InputObject { get; set; } = null!;
 
     [Parameter]
@@ -65,14 +97,10 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
     [Parameter]
     public SwitchParameter IncludeInput { get; set; }
 
-    /// <summary>Rows per batch; 0 (the default) chooses: 10,000 for ONNX models, 50,000 for Python models.</summary>
+    /// <summary>Rows per batch; 0 (the default) lets Core choose by the model (PredictionEngine.BatchSizeFor).</summary>
     [Parameter]
     [ValidateRange(0, 10_000_000)]
     public int BatchSize { get; set; }
-
-    // ONNX batches stay small enough that their columns avoid the large-object heap; Python batches are larger
-    // because each one is a round trip to the worker.
-    private int BatchFor(IScorer scorer) => BatchSize > 0 ? BatchSize : scorer is PythonScorer ? 50_000 : 10_000;
 
     /// <summary>Threads ONNX Runtime may use inside one batch (0: its default).</summary>
     [Parameter]
@@ -104,29 +132,40 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    protected override void BeginProcessing()
+    {
+        bool literal = ParameterSetName.EndsWith(Literal, StringComparison.Ordinal);
+        _input = literal ? ParameterSetName[..^Literal.Length] : ParameterSetName;
+        _python = new PythonOptions(PythonPath, Enum.Parse<MlModels.Core.Scoring.Python.EnvManager>(EnvManager), TimeSpan.FromSeconds(TimeoutSec));
+        _params = Params == null ? null : (IReadOnlyDictionary<string, object?>?)ToPlain(Params);
+        _json = OutputFormat == null ? null : OutputFormat.Equals("Json", StringComparison.OrdinalIgnoreCase);
+        // Paths resolve here, on the pipeline thread, once; the scoring itself runs on a worker.
+        var modelPath = literal ? LiteralPath : Path;
+        if (modelPath != null) _pathModel = ModelFromArguments(null, modelPath, literal);
+        _inputFile = _input switch
+        {
+            CsvSet => ResolveExisting([InputCsv], literal: false).FirstOrDefault(),
+            JsonSet => ResolveExisting([InputJson], literal: false).FirstOrDefault(),
+            _ => "",
+        };
+        _outputTarget = OutputPath == null ? null : ResolveTarget(OutputPath);
+    }
+
     protected override void ProcessRecord()
     {
-        if (ParameterSetName == ObjectSet)
+        if (_input == ObjectSet)
         {
             // A model piped in with -InputObject given by name binds here too; it is the model, not a row.
             if (InputObject == null || Unwrap(InputObject) is MLModel) return;
             _rows.AddRange(Rows(InputObject));
-            if (_rows.Count >= (BatchSize > 0 ? BatchSize : 10_000)) FlushObjects();
+            if (_rows.Count >= PredictionEngine.BatchSizeFor(_objectModel ?? Model ?? _pathModel, BatchSize)) FlushObjects();
             return;
         }
+        if (_inputFile == null) return; // the input file was not found: reported once, in BeginProcessing
         var model = ResolveModel();
         if (model == null) return;
         try
         {
-            // Paths resolve here, on the pipeline thread; the scoring itself runs on a worker.
-            _inputFile = ParameterSetName switch
-            {
-                CsvSet => ResolveExisting([InputCsv], literal: false).FirstOrDefault(),
-                JsonSet => ResolveExisting([InputJson], literal: false).FirstOrDefault(),
-                _ => "",
-            };
-            if (_inputFile == null) return;
-            _outputTarget = OutputPath == null ? null : ResolveTarget(OutputPath);
             if (!ConfirmEnvironment(model)) return;
             if (_outputTarget != null && !ShouldProcess(_outputTarget, $"Write predictions of model '{model.Name}'")) return;
             RunPumped(ct =>
@@ -146,7 +185,7 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
 
     protected override void EndProcessing()
     {
-        if (ParameterSetName != ObjectSet) return;
+        if (_input != ObjectSet) return;
         try
         {
             if (_rows.Count > 0 || _objectRowsDone == 0) FlushObjects();
@@ -166,9 +205,9 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
         if (_objectScorerOwned && _objectScorer is PythonScorer ps) ps.Kill();
     }
 
-    private MLModel? ResolveModel() => Model ??= ModelFromArguments(null, Path);
-
-    private PythonOptions PythonOptions => new(PythonPath, Enum.Parse<MlModels.Core.Scoring.Python.EnvManager>(EnvManager), TimeSpan.FromSeconds(TimeoutSec));
+    /// <summary>The piped or given model, else the one at -Path/-LiteralPath (null, already reported, when it did not load).</summary>
+    private MLModel? ResolveModel() =>
+        Model ?? _pathModel ?? (Path == null && LiteralPath == null ? ModelFromArguments(null, null) : null);
 
     /// <summary>With VirtualEnv or Conda, making the environment changes the machine: ask first (-WhatIf says what it would install).</summary>
     private bool ConfirmEnvironment(MLModel model)
@@ -176,7 +215,8 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
         if (EnvManager == "Local" || PredictionEngine.IsNative(model) && PythonPath == null) return true;
         try
         {
-            var description = PythonEnvironments.Describe(model, PythonEnvironments.ChooseForModel(model, PythonPath, PythonOptions.EnvManager), PythonOptions.EnvManager);
+            var description = PythonEnvironments.Describe(model, PythonEnvironments.ChooseForModel(model, PythonPath, _python.EnvManager),
+                _python.EnvManager);
             return description.StartsWith("Reuse", StringComparison.Ordinal) || ShouldProcess(model.Name, description);
         }
         catch (PythonWorkerException ex)
@@ -191,10 +231,14 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
     {
         var progress = new ProgressRecord(4, "Invoke-MLModelPrediction", $"Preparing the Python environment for {model.Name}");
         using var onnxLog = RouteOnnxRuntimeLog();
-        var scorer = PredictionEngine.ScorerFor(model, new OnnxScorerOptions(ThrottleLimit), PythonOptions,
+        var scorer = PredictionEngine.ScorerFor(model, new OnnxScorerOptions(ThrottleLimit), _python,
             msg => Post(() => WriteWarning(msg)),
             line => { _workerLines.Enqueue(line); Post(DrainWorkerLines); },
-            new SyncProgress<string>(line => Post(() => { progress.StatusDescription = line.Length > 100 ? line[..100] : line; WriteProgress(progress); })),
+            new SyncProgress<string>(line => Post(() =>
+            {
+                progress.StatusDescription = line.Length > 100 ? line[..100] : line;
+                WriteProgress(progress);
+            })),
             out owned, ct, NoCache ? null : PythonWorkerCache.Shared, line => { _workerLines.Enqueue(line); Post(DrainWorkerLines); });
         return scorer;
     }
@@ -211,25 +255,19 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
     private void ScoreFileInput(MLModel model, IScorer scorer, CancellationToken ct)
     {
         var warn = (string msg) => Post(() => WriteWarning(msg));
-        if (ParameterSetName == CsvSet)
+        if (_input == CsvSet)
         {
-            var parameters = ParamsEnforcement.Apply(model.Signature?.Params, Params == null ? null : ToPlain(Params), warn);
+            var parameters = PredictionEngine.ParamsFor(model, null, _params, warn);
             if (parameters.Count > 0) Post(() => WriteVerbose($"Params: {string.Join(", ", parameters.Select(kv => $"{kv.Key}={kv.Value}"))}"));
-            ScoreFrames(scorer, PredictionEngine.CsvFrames(scorer, _inputFile!, BatchFor(scorer), warn, ct), parameters, ct);
+            var frames = PredictionEngine.CsvFrames(scorer, _inputFile!, PredictionEngine.BatchSizeFor(model, BatchSize), warn, ct);
+            ScoreFrames(scorer, frames, parameters, ct);
             return;
         }
         // A JSON request (or the input example, which is one) is scored whole, as MLflow does; -Params adds to its params.
-        using var request = ParameterSetName == JsonSet ? ScoringRequest.ParseFile(_inputFile!) : PredictionEngine.ExampleRequest(model);
+        using var request = _input == JsonSet ? ScoringRequest.ParseFile(_inputFile!) : PredictionEngine.ExampleRequest(model);
         // A file is read as mlflow models predict reads it (without the schema); the input example as the server would.
-        var input = PredictionEngine.FromRequest(scorer, request, warn, asPredictCommand: ParameterSetName == JsonSet);
-        var given = request.ParamsFor(model.Signature?.Params);
-        if (Params != null && given is IDictionary<string, object?> or null)
-        {
-            var merged = new Dictionary<string, object?>((IDictionary<string, object?>?)given ?? new Dictionary<string, object?>(), StringComparer.Ordinal);
-            foreach (var (k, v) in (IDictionary<string, object?>)ToPlain(Params)!) merged[k] = v;
-            given = merged;
-        }
-        var prediction = scorer.Predict(input, ParamsEnforcement.Apply(model.Signature?.Params, given, warn));
+        var input = PredictionEngine.FromRequest(scorer, request, warn, asPredictCommand: _input == JsonSet);
+        var prediction = scorer.Predict(input, PredictionEngine.ParamsFor(model, request, _params, warn));
         if (OutputPath != null)
         {
             using var writer = CreateWriter(request.IsUnified);
@@ -245,7 +283,8 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
         using var writer = OutputPath == null ? null : CreateWriter();
         var last = DateTime.MinValue;
         // Scoring runs one batch ahead of writing, on its own thread, as parsing runs ahead of scoring.
-        foreach (var (input, output) in PredictionEngine.Prefetch(PredictionEngine.ScoreFrames(scorer, frames, new SyncProgress<PredictionProgress>(p =>
+        foreach (var (input,
+            output) in PredictionEngine.Prefetch(PredictionEngine.ScoreFrames(scorer, frames, new SyncProgress<PredictionProgress>(p =>
         {
             if ((DateTime.UtcNow - last).TotalMilliseconds < 250) return;
             last = DateTime.UtcNow;
@@ -267,8 +306,10 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
     private PredictionFileWriter CreateWriter(bool unwrapped = false)
     {
         var target = _outputTarget ??= ResolveTarget(OutputPath!);
-        var format = OutputFormat != null ? Enum.Parse<PredictionFormat>(OutputFormat, ignoreCase: true) : PredictionFileWriter.FormatFor(target);
-        return format == PredictionFormat.Json ? new JsonPredictionWriter(target, IncludeInput, Force, unwrapped) : PredictionFileWriter.Create(target, format, IncludeInput, Force);
+        var format = _json is bool json ? json ? PredictionFormat.Json : PredictionFormat.Csv : PredictionFileWriter.FormatFor(target);
+        return format == PredictionFormat.Json
+            ? new JsonPredictionWriter(target, IncludeInput, Force, unwrapped)
+            : PredictionFileWriter.Create(target, format, IncludeInput, Force);
     }
 
     private void FlushObjects()
@@ -284,7 +325,7 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
                 _objectScorer = OpenScorer(model, out _objectScorerOwned, CancelToken);
             }
             var scorer = _objectScorer;
-            var parameters = ParamsEnforcement.Apply(model.Signature?.Params, Params == null ? null : ToPlain(Params), WriteWarning);
+            var parameters = PredictionEngine.ParamsFor(model, null, _params, WriteWarning);
             var frame = ObjectInput.ToFrame(_rows, PredictionEngine.Planner(scorer, _objectRowsDone == 0 ? WriteWarning : null), _objectRowsDone + 1);
             foreach (var (input, output) in PredictionEngine.ScoreFrames(scorer, [frame], null, CancelToken, parameters))
             {
@@ -360,14 +401,24 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
     }
 
     private static bool IsScoringError(Exception ex) =>
-        ex is PythonWorkerException or SchemaViolationException or ModelPredictionException or PredictionFailedException or MLModelFormatException or IOException or InvalidOperationException or UnauthorizedAccessException
-            or OnnxUnsupportedException;
+        ex is PythonWorkerException or SchemaViolationException or ModelPredictionException or PredictionFailedException or MLModelFormatException
+            or IOException or InvalidOperationException or UnauthorizedAccessException or OnnxUnsupportedException;
 
     private ErrorRecord ScoringError(Exception ex, MLModel model)
     {
-        var python = ex as PythonWorkerException ?? ex.InnerException as PythonWorkerException ?? ex.InnerException?.InnerException as PythonWorkerException;
+        var python = ex as PythonWorkerException ?? ex.InnerException as PythonWorkerException
+            ?? ex.InnerException?.InnerException as PythonWorkerException;
         if (python?.PythonTraceback is string tb) WriteVerbose(tb);
-        return ScoringErrorRecord(ex, model);
+        var record = ScoringErrorRecord(ex, model);
+        // Core says what the prediction's shape rules out; the way around it is this cmdlet's parameters.
+        return (ex as PredictionShapeException ?? ex.InnerException as PredictionShapeException)?.Problem switch
+        {
+            PredictionShapeProblem.NoTableForm => Errors.WithAdvice(record, "Write it as JSON: a .json -OutputPath, or -OutputFormat Json."),
+            PredictionShapeProblem.BatchesDiffer => Errors.WithAdvice(record, "Score the input in one batch: a -BatchSize at least its row count."),
+            PredictionShapeProblem.OutputNotPerRow => Errors.WithAdvice(record,
+                "Score it with -InputJson and an 'inputs' request to get the raw tensor."),
+            _ => record,
+        };
     }
 
     // Ids follow MLflow's error classes: input that cannot be read (BAD_REQUEST), input that breaks the schema
@@ -379,7 +430,7 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
         ModelPredictionException => Errors.Record(ex, "ModelPredictFailed", ErrorCategory.InvalidResult, model),
         PythonWorkerException pw => Errors.FromPythonWorker(ex, pw, model),
         _ when ex is PredictionFailedException => Errors.Record(ex, "PredictionFailed", ErrorCategory.InvalidResult, model),
-        IOException when ex.Message.Contains("-Force") => Errors.Record(ex, "OutputExists", ErrorCategory.ResourceExists, model),
+        TargetExistsException => Errors.Exists(ex, "OutputExists", model),
         _ => Errors.FromException(ex, model),
     };
 }

@@ -5,7 +5,8 @@ using MlModels.PowerShell.Internal;
 
 namespace MlModels.PowerShell.Commands;
 
-/// <summary>Serves a model over MLflow's scoring protocol in its own process: in the foreground until Ctrl+C, -Background (until the session ends) or -Detached (until stopped).</summary>
+/// <summary>Serves a model over MLflow's scoring protocol in its own process: in the foreground until Ctrl+C, -Background (until the session
+/// ends) or -Detached (until stopped).</summary>
 [Cmdlet(VerbsLifecycle.Start, "MLModelServer", SupportsShouldProcess = true)]
 [OutputType(typeof(MLModelServerInfo))]
 public sealed class StartMLModelServerCommand : MLModelCmdlet
@@ -39,7 +40,8 @@ public sealed class StartMLModelServerCommand : MLModelCmdlet
     [ValidateRange(1, 100_000)]
     public int MaxRequestBodyMB { get; set; } = 100;
 
-    /// <summary>Requests must then send it in the X-API-Key header (or as a Bearer token). It reaches the server through its environment, not its command line.</summary>
+    /// <summary>Requests must then send it in the X-API-Key header (or as a Bearer token). It reaches the server through its environment, not
+    /// its command line.</summary>
     [Parameter]
     public System.Security.SecureString? ApiKey { get; set; }
 
@@ -71,7 +73,8 @@ public sealed class StartMLModelServerCommand : MLModelCmdlet
     {
         var model = ModelFromArguments(Model, Path);
         if (model == null) return;
-        if (model.Path == null) { WriteError(Errors.Record(new InvalidOperationException("Save the model before serving it."), "ModelNotSaved", ErrorCategory.InvalidOperation, model)); return; }
+        if (model.Path == null) { WriteError(Errors.Record(new InvalidOperationException("Save the model before serving it."), "ModelNotSaved",
+            ErrorCategory.InvalidOperation, model)); return; }
         if (!ShouldProcess($"http://{HostName}:{Port}", $"Serve model '{model.Name}'")) return;
 
         var python = PythonPath;
@@ -80,7 +83,8 @@ public sealed class StartMLModelServerCommand : MLModelCmdlet
             // The environment is made here, with progress, and the server runs its workers on the environment's Python.
             try
             {
-                var env = RunPumped(ct => MlModels.Core.Scoring.Python.PythonEnvironments.Initialize(model, PythonPath, Enum.Parse<MlModels.Core.Scoring.Python.EnvManager>(EnvManager),
+                var env = RunPumped(ct => MlModels.Core.Scoring.Python.PythonEnvironments.Initialize(model, PythonPath,
+                    Enum.Parse<MlModels.Core.Scoring.Python.EnvManager>(EnvManager),
                     new SyncProgress<string>(line => Post(() => WriteVerbose(line))), ct));
                 WriteVerbose($"{EnvManager} environment {env.Directory} ({(env.Created ? "made now" : "reused")}); Python {env.Python}.");
                 python = env.Python;
@@ -114,14 +118,13 @@ public sealed class StartMLModelServerCommand : MLModelCmdlet
                 return 0;
             });
         }
-        catch (ServerRuntimeMissingException ex) { ThrowTerminatingError(Errors.Record(ex, "ServerRuntimeMissing", ErrorCategory.NotInstalled, model)); }
-        catch (ServerStartException ex) { WriteError(Errors.Record(ex, "ServerStartFailed", ErrorCategory.OpenError, model)); }
+        catch (ServerRuntimeMissingException ex) { ThrowTerminatingError(Errors.Record(ex, "ServerRuntimeMissing", ErrorCategory.NotInstalled,
+            model)); }
+        catch (ServerStartException ex)
+        {
+            var record = Errors.Record(ex, "ServerStartFailed", ErrorCategory.OpenError, model);
+            WriteError(ex.AddressInUse ? Errors.WithAdvice(record, "Choose another port with -Port.") : record);
+        }
         catch (OperationCanceledException) { }
     }
-}
-
-/// <summary>The servers this session started (stopped gracefully through their standard input), for every cmdlet of the module.</summary>
-internal static class ServerSessions
-{
-    public static readonly ServerLauncher Launcher = new();
 }

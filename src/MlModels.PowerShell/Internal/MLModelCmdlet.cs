@@ -37,7 +37,8 @@ public abstract class MLModelCmdlet : PSCmdlet, IDisposable
                 {
                     var full = SessionState.Path.GetUnresolvedProviderPathFromPSPath(p, out var provider, out _);
                     if (provider.ImplementingType != typeof(FileSystemProvider)) throw new ArgumentException($"'{p}' is not a file-system path.");
-                    if (!File.Exists(full) && !Directory.Exists(full)) throw new ItemNotFoundException($"Cannot find path '{full}' because it does not exist.");
+                    if (!File.Exists(full)
+                        && !Directory.Exists(full)) throw new ItemNotFoundException($"Cannot find path '{full}' because it does not exist.");
                     resolved.Add(full);
                 }
                 else
@@ -65,16 +66,27 @@ public abstract class MLModelCmdlet : PSCmdlet, IDisposable
         }
     }
 
-    /// <summary>The model given as an object or by its folder (-Path); a miss is a non-terminating error and null.</summary>
-    protected MlModels.Core.Format.MLModel? ModelFromArguments(MlModels.Core.Format.MLModel? model, string? path)
+    /// <summary>
+    /// The model given as an object or by its folder (-Path, or -LiteralPath when <paramref name="literal"/>); a miss is a
+    /// non-terminating error and null.
+    /// </summary>
+    protected MlModels.Core.Format.MLModel? ModelFromArguments(MlModels.Core.Format.MLModel? model, string? path, bool literal = false)
     {
         if (model != null) return model;
         if (path == null)
         {
-            WriteError(Errors.Record(new ArgumentException("Give the model: pipe it from Get-MLModel, or use -Model or -Path."), "ModelRequired", ErrorCategory.InvalidArgument, null));
+            WriteError(Errors.Record(new ArgumentException("Give the model: pipe it from Get-MLModel, or use -Model or -Path."), "ModelRequired",
+                ErrorCategory.InvalidArgument, null));
             return null;
         }
-        var resolved = ResolveExisting([path], literal: false).FirstOrDefault();
+        var resolved = ResolveExisting([path], literal).FirstOrDefault();
+        if (resolved == null && !literal && WildcardPattern.ContainsWildcardCharacters(path))
+        {
+            // A pattern that matches nothing is no error to the provider, but a model was asked for.
+            var record = Errors.Record(new ItemNotFoundException($"No model folder matches '{path}'."), "PathNotFound",
+                ErrorCategory.ObjectNotFound, path);
+            WriteError(Errors.WithAdvice(record, "For a folder whose name holds wildcard characters ([ ] * ?), use -LiteralPath."));
+        }
         if (resolved == null) return null;
         try { return MlModels.Core.Format.ModelStore.Load(resolved); }
         catch (Exception ex) when (ex is MlModels.Core.Format.MLModelFormatException or IOException)
@@ -89,7 +101,8 @@ public abstract class MLModelCmdlet : PSCmdlet, IDisposable
     {
         var full = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out var provider, out _);
         if (provider.ImplementingType != typeof(FileSystemProvider))
-            ThrowTerminatingError(Errors.Record(new ArgumentException($"'{path}' is not a file-system path."), "NotAFileSystemPath", ErrorCategory.InvalidArgument, path));
+            ThrowTerminatingError(Errors.Record(new ArgumentException($"'{path}' is not a file-system path."), "NotAFileSystemPath",
+                ErrorCategory.InvalidArgument, path));
         return full;
     }
 
@@ -130,7 +143,11 @@ public abstract class MLModelCmdlet : PSCmdlet, IDisposable
 
     /// <summary>ONNX Runtime's log lines from this command: those that matter to the user as warnings, the rest to Verbose.</summary>
     protected IDisposable RouteOnnxRuntimeLog() =>
-        MlModels.Core.Scoring.Onnx.OnnxRuntimeLog.Route(m => Post(() => { if (m.MattersToUser) WriteWarning(m.ToString()); else WriteVerbose(m.ToString()); }));
+        MlModels.Core.Scoring.Onnx.OnnxRuntimeLog.Route(m => Post(() =>
+        {
+            if (m.MattersToUser) WriteWarning(m.ToString());
+            else WriteVerbose(m.ToString());
+        }));
 
     /// <summary>
     /// Queues a Write* call for the pipeline thread. On the pipeline thread it runs at once; from any other thread
@@ -164,7 +181,8 @@ public abstract class MLModelCmdlet : PSCmdlet, IDisposable
         {
             null => null,
             string => value,
-            IDictionary dict => dict.Keys.Cast<object>().ToDictionary(k => k is PSObject kp ? kp.BaseObject.ToString()! : k.ToString()!, k => ToPlain(dict[k], depth + 1), StringComparer.Ordinal),
+            IDictionary dict => dict.Keys.Cast<object>().ToDictionary(k => k is PSObject kp ? kp.BaseObject.ToString()! : k.ToString()!,
+                k => ToPlain(dict[k], depth + 1), StringComparer.Ordinal),
             IEnumerable list => list.Cast<object?>().Select(v => ToPlain(v, depth + 1)).ToList(),
             _ => value,
         };
@@ -202,7 +220,8 @@ public abstract class MLModelCmdlet : PSCmdlet, IDisposable
         if (value is IDictionary dict)
             return dict.Keys.Cast<object>().Select(k => KeyValuePair.Create(k.ToString()!, Unwrap(dict[k]))).ToList();
         var obj = value as PSObject ?? PSObject.AsPSObject(value!);
-        return obj.Properties.Where(p => p.IsGettable && p.MemberType is PSMemberTypes.NoteProperty or PSMemberTypes.Property or PSMemberTypes.ScriptProperty or PSMemberTypes.AliasProperty)
+        return obj.Properties.Where(p => p.IsGettable
+            && p.MemberType is PSMemberTypes.NoteProperty or PSMemberTypes.Property or PSMemberTypes.ScriptProperty or PSMemberTypes.AliasProperty)
             .Select(p => KeyValuePair.Create(p.Name, Unwrap(SafeValue(p)))).ToList();
     }
 
@@ -215,5 +234,6 @@ public abstract class MLModelCmdlet : PSCmdlet, IDisposable
 
     /// <summary>A hashtable parameter as plain string pairs (container environments, SageMaker's tags).</summary>
     internal static IReadOnlyDictionary<string, string>? StringMap(System.Collections.Hashtable? table) =>
-        table?.Keys.Cast<object>().ToDictionary(k => Unwrap(k)!.ToString()!, k => Convert.ToString(Unwrap(table[k]), System.Globalization.CultureInfo.InvariantCulture) ?? "", StringComparer.Ordinal);
+        table?.Keys.Cast<object>().ToDictionary(k => Unwrap(k)!.ToString()!,
+            k => Convert.ToString(Unwrap(table[k]), System.Globalization.CultureInfo.InvariantCulture) ?? "", StringComparer.Ordinal);
 }

@@ -31,7 +31,8 @@ public class ScoringTests
     private static List<Frame> ScoreCsv(MLModel m, string csv, int batch = 10_000, List<string>? warnings = null)
     {
         var scorer = PredictionEngine.OnnxScorerFor(m);
-        return PredictionEngine.ScoreFrames(scorer, PredictionEngine.CsvFrames(scorer, csv, batch, warnings == null ? null : warnings.Add), fromText: true).Select(p => p.Output.ToTable()!).ToList();
+        return PredictionEngine.ScoreFrames(scorer, PredictionEngine.CsvFrames(scorer, csv, batch, warnings == null ? null : warnings.Add),
+            fromText: true).Select(p => p.Output.ToTable()!).ToList();
     }
 
     [Fact]
@@ -44,7 +45,8 @@ public class ScoringTests
         Assert.Equal("1.10.0", m.Flavors["onnx"]["onnx_version"]); // IR version 8
         Assert.Equal("input: float32[-1, 3]", m.Signature!.Inputs!.ToString());
         Assert.Equal("variable: float32[-1, 1]", m.Signature.Outputs!.ToString());
-        foreach (var f in new[] { "model.onnx", "conda.yaml", "python_env.yaml", "requirements.txt" }) Assert.True(File.Exists(Path.Combine(m.Path!, f)), f);
+        foreach (var f in new[] { "model.onnx", "conda.yaml", "python_env.yaml",
+            "requirements.txt" }) Assert.True(File.Exists(Path.Combine(m.Path!, f)), f);
         var env = EnvironmentFiles.Read(m);
         Assert.Contains("onnx==1.10.0", env.Requirements!);
         Assert.Equal(OnnxPackager.DefaultPythonVersion, env.PythonVersion);
@@ -132,7 +134,9 @@ public class ScoringTests
     [Fact]
     public void FloatIntoIntegerColumn_IsRefusedAsMlflowDoes()
     {
-        var m = Wrap("linear.onnx", m => m.Signature = new ModelSignature(new Schema([new ColumnSpec("a", DataType.Long), new ColumnSpec("b", DataType.Double), new ColumnSpec("c", DataType.Double)])));
+        var m = Wrap("linear.onnx",
+            m => m.Signature = new ModelSignature(new Schema([new ColumnSpec("a", DataType.Long), new ColumnSpec("b", DataType.Double),
+            new ColumnSpec("c", DataType.Double)])));
         var ex = Assert.Throws<PredictionFailedException>(() => ScoreCsv(m, Csv("a,b,c\n1.5,2,3\n")));
         Assert.Contains("not a whole number", ex.Message);
         Assert.Contains("'a'", ex.Message);
@@ -187,7 +191,8 @@ public class ScoringTests
         var value = Convert.ChangeType(1, from);
         var dest = ElementKinds.NewArray(to, 1);
         if (allowed) ValueConversion.SetFromObject(value, to, dest, 0, "c", 1);
-        else Assert.Contains("Can not safely convert", Assert.Throws<SchemaViolationException>(() => ValueConversion.SetFromObject(value, to, dest, 0, "c", 1)).Message);
+        else Assert.Contains("Can not safely convert",
+            Assert.Throws<SchemaViolationException>(() => ValueConversion.SetFromObject(value, to, dest, 0, "c", 1)).Message);
     }
 
     [Fact]
@@ -211,7 +216,8 @@ public class ScoringTests
         using var req = ScoringRequest.Parse(json);
         var o = Assert.IsType<TablePrediction>(PredictionEngine.ScoreRequest(scorer, req, null)).Frame;
         Assert.Equal(4.75f, ((float[])o.Columns[0].Values)[0]);
-        Assert.Equal("{\"predictions\": [{\"variable\": 4.75}]}", System.Text.Encoding.UTF8.GetString(PredictionJsonWriter.ToBytes(new TablePrediction(o))));
+        Assert.Equal("{\"predictions\": [{\"variable\": 4.75}]}",
+            System.Text.Encoding.UTF8.GetString(PredictionJsonWriter.ToBytes(new TablePrediction(o))));
     }
 
     [Fact]
@@ -224,7 +230,8 @@ public class ScoringTests
             var t = Assert.IsType<TensorPrediction>(Assert.Single(result.Items, kv => kv.Key == "variable").Value).Tensor;
             Assert.Equal([2L, 1L], t.Shape);
             Assert.Equal([4.75f, 0.25f], (float[])t.Data);
-            Assert.Equal("{\"predictions\": {\"variable\": [[4.75], [0.25]]}}", System.Text.Encoding.UTF8.GetString(PredictionJsonWriter.ToBytes(result)));
+            Assert.Equal("{\"predictions\": {\"variable\": [[4.75], [0.25]]}}",
+                System.Text.Encoding.UTF8.GetString(PredictionJsonWriter.ToBytes(result)));
         }
         using var bad = ScoringRequest.Parse("{\"inputs\": [[1, 2]]}");
         var shape = Assert.Throws<SchemaViolationException>(() => PredictionEngine.ScoreRequest(scorer, bad, null));
@@ -239,7 +246,8 @@ public class ScoringTests
     [Fact]
     public void Params_AreCheckedAndDefaulted()
     {
-        var schema = ParamSchema.Parse("[{\"name\": \"k\", \"type\": \"long\", \"default\": 5, \"shape\": null}, {\"name\": \"t\", \"type\": \"double\", \"default\": 0.5, \"shape\": null}]", "params");
+        var schema = ParamSchema.Parse("[{\"name\": \"k\", \"type\": \"long\", \"default\": 5, \"shape\": null}, {\"name\": \"t\", \"type\": " +
+            "\"double\", \"default\": 0.5, \"shape\": null}]", "params");
         var warnings = new List<string>();
         var p = ParamsEnforcement.Apply(schema, new Dictionary<string, object?> { ["t"] = 2L, ["zzz"] = 1 }, warnings.Add);
         Assert.Equal(5L, p["k"]);
@@ -268,7 +276,8 @@ public class ScoringTests
         Assert.Throws<PredictionFailedException>(() =>
         {
             using var w = PredictionFileWriter.Create(outFile, PredictionFormat.Csv, false, false);
-            foreach (var (input, output) in PredictionEngine.ScoreFrames(scorer, PredictionEngine.CsvFrames(scorer, Csv("x1,x2,x3\n" + rows), 100, null)))
+            foreach (var (input, output) in PredictionEngine.ScoreFrames(scorer,
+                PredictionEngine.CsvFrames(scorer, Csv("x1,x2,x3\n" + rows), 100, null)))
                 w.Write(input, output);
             w.Commit();
         });
@@ -287,12 +296,17 @@ public class ScoringTests
             var file = Path.Combine(dir, "out." + fmt.ToString().ToLowerInvariant());
             using (var w = PredictionFileWriter.Create(file, fmt, includeInput: true, overwrite: false))
             {
-                foreach (var (i, o) in PredictionEngine.ScoreFrames(scorer, PredictionEngine.CsvFrames(scorer, Csv("x1,x2,x3\n1,2,3\n"), 10, null))) w.Write(i, o);
+                foreach (var (i, o) in PredictionEngine.ScoreFrames(scorer,
+                    PredictionEngine.CsvFrames(scorer, Csv("x1,x2,x3\n1,2,3\n"), 10, null))) w.Write(i, o);
                 w.Commit();
             }
             var text = File.ReadAllText(file);
-            Assert.Equal(fmt == PredictionFormat.Csv ? "x1,x2,x3,variable\n1,2,3,4.75\n" : "{\"predictions\": [{\"x1\": 1.0, \"x2\": 2.0, \"x3\": 3.0, \"variable\": 4.75}]}", text);
-            Assert.Throws<IOException>(() => PredictionFileWriter.Create(file, fmt, false, false));
+            Assert.Equal(fmt == PredictionFormat.Csv ? "x1,x2,x3,variable\n1,2,3,4.75\n" : "{\"predictions\": [{\"x1\": 1.0, \"x2\": 2.0, \"x3\": " +
+                "3.0, \"variable\": 4.75}]}", text);
+            // Typed, so the cmdlet maps it to OutputExists and adds its -Force advice; the message names no parameter.
+            var exists = Assert.Throws<TargetExistsException>(() => PredictionFileWriter.Create(file, fmt, false, false));
+            Assert.Equal(file, exists.Path);
+            Assert.DoesNotContain("-Force", exists.Message, StringComparison.Ordinal);
         }
     }
 }

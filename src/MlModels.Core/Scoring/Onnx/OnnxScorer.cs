@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using System.Text.Json;
@@ -50,9 +49,12 @@ public sealed class OnnxScorer : IScorer
         if (model.Path == null) throw new InvalidOperationException("Save the model before scoring it: its ONNX file must be on disk.");
         if (!model.Flavors.TryGetValue("onnx", out var flavor))
             throw new InvalidOperationException($"Model '{model.Name}' has no onnx flavor (flavors: {string.Join(", ", model.FlavorNames)}).");
-        var rel = flavor.Data ?? throw new MLModelFormatException($"The onnx flavor of '{model.Name}' has no 'data' attribute naming its .onnx file.", model.MLmodelFile, null, null, "flavors.onnx.data");
+        var rel = flavor.Data
+            ?? throw new MLModelFormatException($"The onnx flavor of '{model.Name}' has no 'data' attribute naming its .onnx file.",
+            model.MLmodelFile, null, null, "flavors.onnx.data");
         var file = ModelFiles.ResolveInside(model.Path, rel, "flavors.onnx.data");
-        if (!System.IO.File.Exists(file)) throw new FileNotFoundException($"The ONNX file '{rel}' named by flavors.onnx.data is not in the model folder {model.Path}.", file);
+        if (!System.IO.File.Exists(file)) throw new FileNotFoundException($"The ONNX file '{rel}' named by flavors.onnx.data is not in the model " +
+            $"folder {model.Path}.", file);
         return Load(file, model, options, warn);
     }
 
@@ -85,7 +87,8 @@ public sealed class OnnxScorer : IScorer
             if (p == "CPUExecutionProvider") continue;
             if (!available.Contains(p))
             {
-                warn?.Invoke($"The model asks for {p}, which this ONNX Runtime build does not have (it has {string.Join(", ", available)}); scoring on CPU.");
+                warn?.Invoke($"The model asks for {p}, which this ONNX Runtime build does not have (it has " +
+                    $"{string.Join(", ", available)}); scoring on CPU.");
                 continue;
             }
             try
@@ -101,29 +104,11 @@ public sealed class OnnxScorer : IScorer
 
     private static OnnxPort Port(string name, NodeMetadata meta)
     {
-        var kind = meta.IsTensor ? KindOf(meta.ElementDataType) : ElementKind.Object;
+        var kind = meta.IsTensor ? OrtValues.KindOf(meta.ElementDataType) : ElementKind.Object;
         var shape = meta.IsTensor ? meta.Dimensions.Select(d => (long)d).ToArray() : [];
         var text = meta.IsTensor ? $"tensor({meta.ElementDataType})" : meta.OnnxValueType.ToString();
         return new OnnxPort(name, kind, shape, meta.OnnxValueType, text);
     }
-
-    internal static ElementKind KindOf(TensorElementType t) => t switch
-    {
-        TensorElementType.Float => ElementKind.Float32,
-        TensorElementType.Double => ElementKind.Float64,
-        TensorElementType.Int64 => ElementKind.Int64,
-        TensorElementType.Int32 => ElementKind.Int32,
-        TensorElementType.Int16 => ElementKind.Int16,
-        TensorElementType.Int8 => ElementKind.Int8,
-        TensorElementType.UInt8 => ElementKind.UInt8,
-        TensorElementType.UInt16 => ElementKind.UInt16,
-        TensorElementType.UInt32 => ElementKind.UInt32,
-        TensorElementType.UInt64 => ElementKind.UInt64,
-        TensorElementType.Bool => ElementKind.Bool,
-        TensorElementType.String => ElementKind.String,
-        TensorElementType.Float16 => ElementKind.Float16,
-        _ => ElementKind.Object,
-    };
 
     /// <summary>
     /// The columns a DataFrame input must supply. With a column signature, MLflow's column rules apply; without one,
@@ -138,14 +123,16 @@ public sealed class OnnxScorer : IScorer
             var input = Inputs[0];
             var kind = SignatureKind(input.Name) ?? input.Kind;
             if (input.Shape.Length >= 2 && input.Shape[1] > 0 && input.Shape[1] != sourceNames.Count)
-                throw new SchemaViolationException($"The model's input '{input.Name}' takes {input.Shape[1]} features per row, but the input has {sourceNames.Count} columns ({ColumnPlan.PyList(sourceNames)}).");
+                throw new SchemaViolationException($"The model's input '{input.Name}' takes {input.Shape[1]} features per row, but the input has " +
+                    $"{sourceNames.Count} columns ({ColumnPlan.PyList(sourceNames)}).");
             return sourceNames.Select((n, i) => new ColumnTarget(n, kind, i, true, null)).ToList();
         }
         var index = sourceNames.Select((n, i) => (n, i)).ToDictionary(x => x.n, x => x.i, StringComparer.Ordinal);
         var missing = Inputs.Where(p => !index.ContainsKey(p.Name)).Select(p => p.Name).ToList();
         if (missing.Count > 0) throw new SchemaViolationException($"Model is missing inputs {ColumnPlan.PyList(missing)}.", missing[0]);
         var extra = sourceNames.Where(n => Inputs.All(p => p.Name != n)).ToList();
-        if (extra.Count > 0) warn?.Invoke($"Found extra inputs that the model does not take: {ColumnPlan.PyList(extra)}. These inputs will be ignored.");
+        if (extra.Count > 0) warn?.Invoke($"Found extra inputs that the model does not take: {ColumnPlan.PyList(extra)}. These " +
+            $"inputs will be ignored.");
         return Inputs.Select(p => new ColumnTarget(p.Name, SignatureKind(p.Name) ?? p.Kind, index[p.Name], true, null)).ToList();
     }
 
@@ -166,18 +153,21 @@ public sealed class OnnxScorer : IScorer
     /// </summary>
     public Prediction Predict(ModelInput input, IReadOnlyDictionary<string, object?>? parameters) => Predict(input, parameters, default);
 
-    /// <summary>As <see cref="Predict(ModelInput, IReadOnlyDictionary{string, object?}?)"/>; a cancelled token stops the run between graph nodes.</summary>
+    /// <summary>As <see cref="Predict(ModelInput, IReadOnlyDictionary{string, object?}?)"/>; a cancelled token stops the run between graph
+    /// nodes.</summary>
     public Prediction Predict(ModelInput input, IReadOnlyDictionary<string, object?>? parameters, CancellationToken ct) => input switch
     {
         FrameInput f => new TablePrediction(Predict(f.Frame, ct)),
-        TensorInput t => OutputsOf(Run(new Dictionary<string, TensorData>(StringComparer.Ordinal) { [SoleInput().Name] = TensorConversion.RestoreEmptyShape(t.Tensor, SoleInput().Shape) }, ct)),
+        TensorInput t => OutputsOf(Run(new Dictionary<string,
+            TensorData>(StringComparer.Ordinal) { [SoleInput().Name] = TensorConversion.RestoreEmptyShape(t.Tensor, SoleInput().Shape) }, ct)),
         TensorDictInput d => OutputsOf(Run(d.Tensors.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal), ct)),
         JsonInput j => OutputsOf(RunJson(j.Json, ct)),
         _ => throw new ArgumentException($"Unknown model input {input.GetType().Name}."),
     };
 
     private OnnxPort SoleInput() => Inputs.Count == 1 ? Inputs[0]
-        : throw new SchemaViolationException($"The model takes {Inputs.Count} inputs ({ColumnPlan.PyList(Inputs.Select(i => i.Name))}); name each one: {{\"inputs\": {{\"name\": [...]}}}}.");
+        : throw new SchemaViolationException($"The model takes {Inputs.Count} inputs ({ColumnPlan.PyList(Inputs.Select(i => i.Name))}); name each " +
+            $"one: {{\"inputs\": {{\"name\": [...]}}}}.");
 
     /// <summary>Request values for a graph without a tensor signature: one nested list for a one-input graph, or lists by input name.</summary>
     private IReadOnlyDictionary<string, object> RunJson(string json, CancellationToken ct)
@@ -191,7 +181,9 @@ public sealed class OnnxScorer : IScorer
         foreach (var (name, element) in elements)
         {
             var port = name == null ? SoleInput()
-                : Inputs.FirstOrDefault(p => p.Name == name) ?? throw new SchemaViolationException($"The model has no input named '{name}'; its inputs are {ColumnPlan.PyList(Inputs.Select(i => i.Name))}.", name);
+                : Inputs.FirstOrDefault(p => p.Name == name)
+                    ?? throw new SchemaViolationException($"The model has no input named '{name}'; its inputs are " +
+                    $"{ColumnPlan.PyList(Inputs.Select(i => i.Name))}.", name);
             feeds[port.Name] = TensorConversion.RestoreEmptyShape(TensorConversion.FromJson(element, port.Kind, port.Name), port.Shape);
         }
         return Run(feeds, ct);
@@ -199,7 +191,8 @@ public sealed class OnnxScorer : IScorer
 
     /// <summary>Named outputs as mlflow.onnx returns them for array input: a dict of arrays (sequences and maps as lists and dicts).</summary>
     private static DictPrediction OutputsOf(IReadOnlyDictionary<string, object> outputs) =>
-        new(outputs.Select(kv => KeyValuePair.Create(kv.Key, kv.Value is TensorData t ? (Prediction)new TensorPrediction(t) : new ValuePrediction(Plain(kv.Value)))).ToList());
+        new(outputs.Select(kv => KeyValuePair.Create(kv.Key,
+            kv.Value is TensorData t ? (Prediction)new TensorPrediction(t) : new ValuePrediction(Plain(kv.Value)))).ToList());
 
     private static object? Plain(object? v) => v switch
     {
@@ -314,10 +307,12 @@ public sealed class OnnxScorer : IScorer
         }
         if (kind == ElementKind.String)
         {
-            for (int i = 0; i < col.Length; i++) dest.SetValue(Convert.ToString(col.Values.GetValue(i), System.Globalization.CultureInfo.InvariantCulture), i);
+            for (int i = 0; i < col.Length; i++) dest.SetValue(Convert.ToString(col.Values.GetValue(i),
+                System.Globalization.CultureInfo.InvariantCulture), i);
             return dest;
         }
-        throw new SchemaViolationException($"Column '{name}' holds {col.Kind.NumpyName()} values, but the model's input takes {kind.NumpyName()}.", name);
+        throw new SchemaViolationException($"Column '{name}' holds {col.Kind.NumpyName()} values, but the model's input takes " +
+            $"{kind.NumpyName()}.", name);
     }
 
     /// <summary>Runs the graph on named tensors and returns every output by name.</summary>
@@ -337,7 +332,7 @@ public sealed class OnnxScorer : IScorer
                 if (!feeds.TryGetValue(port.Name, out var t))
                     throw new SchemaViolationException($"Model is missing inputs ['{port.Name}'].", port.Name);
                 CheckShape(port, t);
-                values[p] = ToOrtValue(t, port);
+                values[p] = OrtValues.ToOrtValue(t, port);
             }
             if (ct.CanBeCanceled)
             {
@@ -348,7 +343,7 @@ public sealed class OnnxScorer : IScorer
             using var results = _session.Run(options, _inputNames, values, _outputNames);
             var outputs = new Dictionary<string, object>(StringComparer.Ordinal);
             int i = 0;
-            foreach (var r in results) outputs[_outputNames[i++]] = FromOrtValue(r);
+            foreach (var r in results) outputs[_outputNames[i++]] = OrtValues.FromOrtValue(r);
             return outputs;
         }
         catch (OnnxRuntimeException) when (ct.IsCancellationRequested)
@@ -377,104 +372,15 @@ public sealed class OnnxScorer : IScorer
     {
         if (port.Shape.Length == 0) return;
         if (port.Shape.Length != t.Shape.Length)
-            throw new SchemaViolationException($"Input '{port.Name}' must have {port.Shape.Length} dimensions ({ShapeText(port.Shape)}), but it has {t.Shape.Length} ({ShapeText(t.Shape)}).", port.Name);
+            throw new SchemaViolationException($"Input '{port.Name}' must have {port.Shape.Length} dimensions ({ShapeText(port.Shape)}), but it " +
+                $"has {t.Shape.Length} ({ShapeText(t.Shape)}).", port.Name);
         for (int d = 0; d < port.Shape.Length; d++)
             if (port.Shape[d] > 0 && port.Shape[d] != t.Shape[d])
-                throw new SchemaViolationException($"Input '{port.Name}' must have shape {ShapeText(port.Shape)}, but it has {ShapeText(t.Shape)}.", port.Name);
+                throw new SchemaViolationException($"Input '{port.Name}' must have shape {ShapeText(port.Shape)}, but it has " +
+                    $"{ShapeText(t.Shape)}.", port.Name);
     }
 
     public static string ShapeText(long[] shape) => "(" + string.Join(", ", shape) + (shape.Length == 1 ? ",)" : ")");
-
-    private static OrtValue ToOrtValue(TensorData t, OnnxPort port)
-    {
-        if (t.Kind != port.Kind && port.Kind != ElementKind.Object)
-            throw new SchemaViolationException($"Input '{port.Name}' must be {port.Kind.NumpyName()}, but it is {t.Kind.NumpyName()}.", port.Name);
-        var n = (int)t.ElementCount;
-        return t.Data switch
-        {
-            // Rented buffers may be longer than the tensor: only its first n elements are passed.
-            float[] a => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<float>(a, 0, n), t.Shape),
-            double[] a => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<double>(a, 0, n), t.Shape),
-            long[] a => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<long>(a, 0, n), t.Shape),
-            int[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
-            short[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
-            sbyte[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
-            byte[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
-            ushort[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
-            uint[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
-            ulong[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
-            bool[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
-            Half[] a => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<Float16>(a.Select(h => (Float16)(float)h).ToArray()), t.Shape),
-            string?[] a => StringTensor(a, t.Shape),
-            _ => throw new SchemaViolationException($"Input '{port.Name}': {t.Kind.NumpyName()} data cannot feed an ONNX tensor.", port.Name),
-        };
-    }
-
-    private static OrtValue StringTensor(string?[] a, long[] shape)
-    {
-        var v = OrtValue.CreateTensorWithEmptyStrings(OrtAllocator.DefaultInstance, shape);
-        for (int i = 0; i < a.Length; i++) v.StringTensorSetElementAt((a[i] ?? "").AsSpan(), i);
-        return v;
-    }
-
-    /// <summary>An output as plain data: a TensorData, or a list of dictionaries for a sequence of maps (ZipMap).</summary>
-    private static object FromOrtValue(OrtValue v)
-    {
-        switch (v.OnnxType)
-        {
-            case OnnxValueType.ONNX_TYPE_TENSOR:
-                return ToTensorData(v);
-            case OnnxValueType.ONNX_TYPE_SEQUENCE:
-            {
-                var count = v.GetValueCount();
-                var items = new List<object>(count);
-                for (int i = 0; i < count; i++)
-                {
-                    using var item = v.GetValue(i, OrtAllocator.DefaultInstance);
-                    items.Add(FromOrtValue(item));
-                }
-                return items;
-            }
-            case OnnxValueType.ONNX_TYPE_MAP:
-            {
-                using var keys = v.GetValue(0, OrtAllocator.DefaultInstance);
-                using var vals = v.GetValue(1, OrtAllocator.DefaultInstance);
-                var k = ToTensorData(keys);
-                var x = ToTensorData(vals);
-                var map = new Dictionary<object, object?>();
-                for (int i = 0; i < k.Data.Length; i++) map[k.Data.GetValue(i)!] = x.Data.GetValue(i);
-                return map;
-            }
-            default:
-                throw new NotSupportedException($"ONNX output of type {v.OnnxType} is not supported.");
-        }
-    }
-
-    private static TensorData ToTensorData(OrtValue v)
-    {
-        var info = v.GetTensorTypeAndShape();
-        var kind = KindOf(info.ElementDataType);
-        var shape = info.Shape;
-        var n = (int)info.ElementCount;
-        Array data = kind switch
-        {
-            ElementKind.Float32 => v.GetTensorDataAsSpan<float>().ToArray(),
-            ElementKind.Float64 => v.GetTensorDataAsSpan<double>().ToArray(),
-            ElementKind.Int64 => v.GetTensorDataAsSpan<long>().ToArray(),
-            ElementKind.Int32 => v.GetTensorDataAsSpan<int>().ToArray(),
-            ElementKind.Int16 => v.GetTensorDataAsSpan<short>().ToArray(),
-            ElementKind.Int8 => v.GetTensorDataAsSpan<sbyte>().ToArray(),
-            ElementKind.UInt8 => v.GetTensorDataAsSpan<byte>().ToArray(),
-            ElementKind.UInt16 => v.GetTensorDataAsSpan<ushort>().ToArray(),
-            ElementKind.UInt32 => v.GetTensorDataAsSpan<uint>().ToArray(),
-            ElementKind.UInt64 => v.GetTensorDataAsSpan<ulong>().ToArray(),
-            ElementKind.Bool => v.GetTensorDataAsSpan<bool>().ToArray(),
-            ElementKind.Float16 => v.GetTensorDataAsSpan<Float16>().ToArray().Select(h => (Half)(float)h).ToArray(),
-            ElementKind.String => Enumerable.Range(0, n).Select(i => (string?)v.GetStringElement(i)).ToArray(),
-            _ => throw new NotSupportedException($"ONNX tensor element type {info.ElementDataType} is not supported."),
-        };
-        return new TensorData(kind, shape, data);
-    }
 
     /// <summary>
     /// Outputs as columns: [N] and [N,1] give one column, [N,k] k columns (name_0 …), a sequence of maps
@@ -490,7 +396,10 @@ public sealed class OnnxScorer : IScorer
             if (value is TensorData t)
             {
                 if (t.Shape.Length == 0 || t.Shape[0] != rows)
-                    throw new InvalidOperationException($"Output '{port.Name}' has shape {ShapeText(t.Shape)}, not one row per input row; score it with -InputJson and 'inputs' to get the raw tensor.");
+                    throw new PredictionShapeException(
+                        $"Output '{port.Name}' has shape {ShapeText(t.Shape)}, not one row per input row; a JSON request with " +
+                            $"'inputs' returns the raw tensor.",
+                        PredictionShapeProblem.OutputNotPerRow);
                 long per = 1;
                 for (int d = 1; d < t.Shape.Length; d++) per *= t.Shape[d];
                 if (per == 1) { names.Add(port.Name); cols.Add(new ColumnData(t.Kind, t.Data)); }
@@ -545,31 +454,5 @@ public sealed class OnnxScorer : IScorer
         _runOptions.Dispose();
         while (_stoppable.TryTake(out var o)) o.Dispose();
         _session.Dispose();
-    }
-}
-
-/// <summary>Loads ONNX Runtime's native library from the module's own folder by absolute path, before ORT looks for it.</summary>
-public static class OnnxRuntimeLoader
-{
-    private static readonly object Gate = new();
-    private static bool _loaded;
-
-    public static void EnsureLoaded()
-    {
-        lock (Gate)
-        {
-            if (_loaded) return;
-            var baseDir = Path.GetDirectoryName(typeof(InferenceSession).Assembly.Location)!;
-            var os = OperatingSystem.IsWindows() ? "win" : OperatingSystem.IsMacOS() ? "osx" : "linux";
-            var arch = RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant();
-            var file = OperatingSystem.IsWindows() ? "onnxruntime.dll" : OperatingSystem.IsMacOS() ? "libonnxruntime.dylib" : "libonnxruntime.so";
-            foreach (var candidate in new[] { Path.Combine(baseDir, "runtimes", $"{os}-{arch}", "native", file), Path.Combine(baseDir, file) })
-            {
-                // Loading by full path first means a system copy (Windows ships an old one in System32) is never used.
-                if (System.IO.File.Exists(candidate)) { NativeLibrary.Load(candidate); break; }
-            }
-            OnnxRuntimeEnvironment.Create(); // ORT's log goes to OnnxRuntimeLog, not the console
-            _loaded = true;
-        }
     }
 }

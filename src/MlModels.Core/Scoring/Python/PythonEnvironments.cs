@@ -6,7 +6,8 @@ using MlModels.Core.Format;
 namespace MlModels.Core.Scoring.Python;
 
 /// <summary>A model's prepared environment (Initialize-MLModelEnvironment): where it is and the Python that runs the model in it.</summary>
-public sealed record PythonEnvironmentInfo(string ModelName, string ModelPath, EnvManager EnvManager, string BasePython, string Python, string Directory, bool Created);
+public sealed record PythonEnvironmentInfo(string ModelName, string ModelPath, EnvManager EnvManager, string BasePython, string Python,
+    string Directory, bool Created);
 
 /// <summary>Chooses the Python that runs a model and, for VirtualEnv and Conda, makes (and caches) its environment.</summary>
 public static class PythonEnvironments
@@ -15,7 +16,8 @@ public static class PythonEnvironments
     /// MLflow's <c>prepare-env</c>: the model's environment made (or found in the cache) ahead of scoring or serving,
     /// which then reuse it; the Python is chosen as <see cref="ChooseForModel"/> chooses it.
     /// </summary>
-    public static PythonEnvironmentInfo Initialize(MLModel model, string? pythonPath, EnvManager manager, IProgress<string>? progress, CancellationToken ct)
+    public static PythonEnvironmentInfo Initialize(MLModel model, string? pythonPath, EnvManager manager, IProgress<string>? progress,
+        CancellationToken ct)
     {
         if (model.Path == null) throw new InvalidOperationException($"Save model '{model.Name}' before making its environment.");
         var basePython = ChooseForModel(model, pythonPath, manager);
@@ -35,7 +37,8 @@ public static class PythonEnvironments
         if (!string.IsNullOrEmpty(fromEnv)) return fromEnv;
         foreach (var name in OperatingSystem.IsWindows() ? new[] { "python.exe", "python3.exe" } : ["python3", "python"])
             if (FindOnPath(name) is string found) return found;
-        throw new PythonWorkerException($"No Python found: install Python 3, put python3 on PATH, or name one in {PythonVariable}.", "PythonNotFound");
+        throw new PythonWorkerException($"No Python found: install Python 3, put python3 on PATH, or name one in {PythonVariable}.",
+            PythonWorkerFailure.PythonNotFound);
     }
 
     public static string? FindOnPath(string name)
@@ -60,7 +63,10 @@ public static class PythonEnvironments
         if (manager != EnvManager.VirtualEnv || model.Path == null) return ChoosePython(explicitPath);
         string? wanted;
         try { wanted = EnvironmentFiles.Read(model).PythonVersion; }
-        catch (Exception ex) when (ex is MLModelFormatException or IOException) { wanted = model.Flavors.GetValueOrDefault("python_function")?.PythonVersion; }
+        catch (Exception ex) when (ex is MLModelFormatException or IOException)
+        {
+            wanted = model.Flavors.GetValueOrDefault("python_function")?.PythonVersion;
+        }
         if (wanted == null) return ChoosePython(explicitPath);
         var minor = Minor(wanted);
         var named = !string.IsNullOrEmpty(explicitPath) ? explicitPath : Environment.GetEnvironmentVariable(PythonVariable);
@@ -78,9 +84,11 @@ public static class PythonEnvironments
             if (version == minor) return python;
             found.Add($"{python} ({(version == null ? "does not run" : "Python " + version)})");
         }
-        throw new PythonWorkerException($"Model '{model.Name}' wants Python {wanted} (its python_env.yaml), and a virtual environment is made from an interpreter of that version; " +
-            $"found {(found.Count == 0 ? "no Python" : string.Join(", ", found))}. Install Python {minor} (python{minor} on PATH) or name an interpreter of that version; " +
-            "the Local environment manager runs the model on the Python at hand, with a warning.", "PythonVersionNotFound");
+        throw new PythonWorkerException($"Model '{model.Name}' wants Python {wanted} (its python_env.yaml), and a virtual environment is made " +
+            $"from an interpreter of that version; " +
+            $"found {(found.Count == 0 ? "no Python" : string.Join(", ", found))}. Install Python {minor} (python{minor} on PATH) or name an " +
+                $"interpreter of that version; " +
+            "the Local environment manager runs the model on the Python at hand, with a warning.", PythonWorkerFailure.PythonVersionNotFound);
     }
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string?> Versions = new();
@@ -90,7 +98,9 @@ public static class PythonEnvironments
     {
         try
         {
-            using var proc = Process.Start(new ProcessStartInfo(p, ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false });
+            using var proc = Process.Start(new ProcessStartInfo(p,
+                ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"]) { RedirectStandardOutput = true, RedirectStandardError = true,
+                UseShellExecute = false });
             if (proc == null) return null;
             var text = proc.StandardOutput.ReadToEnd().Trim();
             if (!proc.WaitForExit(30_000)) { proc.Kill(true); return null; }
@@ -114,10 +124,14 @@ public static class PythonEnvironments
         if (running == null || model.Path == null) return;
         string? wanted;
         try { wanted = EnvironmentFiles.Read(model).PythonVersion; }
-        catch (Exception ex) when (ex is MLModelFormatException or IOException) { wanted = model.Flavors.GetValueOrDefault("python_function")?.PythonVersion; }
+        catch (Exception ex) when (ex is MLModelFormatException or IOException)
+        {
+            wanted = model.Flavors.GetValueOrDefault("python_function")?.PythonVersion;
+        }
         if (wanted == null) return;
         if (Minor(wanted) != Minor(running))
-            warn?.Invoke($"Model '{model.Name}' was saved with Python {wanted}, but it is running on Python {running}; pickled models may not load or may behave differently. Run it on a Python {Minor(wanted)}, or in an environment made from the model's requirements.");
+            warn?.Invoke($"Model '{model.Name}' was saved with Python {wanted}, but it is running on Python {running}; pickled models may not " +
+                $"load or may behave differently. Run it on a Python {Minor(wanted)}, or in an environment made from the model's requirements.");
     }
 
     /// <summary>The environment's key: what it is built from, so an unchanged model reuses it.</summary>
@@ -133,7 +147,8 @@ public static class PythonEnvironments
     }
 
     public static string CacheRoot =>
-        Environment.GetEnvironmentVariable("MLMODELS_ENV_CACHE") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "mlmodels", "envs");
+        Environment.GetEnvironmentVariable("MLMODELS_ENV_CACHE")
+            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "mlmodels", "envs");
 
     /// <summary>What preparing the environment would do (for -WhatIf).</summary>
     public static string Describe(MLModel model, string basePython, EnvManager manager)
@@ -161,9 +176,11 @@ public static class PythonEnvironments
             if (manager == EnvManager.Conda)
             {
                 var conda = FindOnPath(OperatingSystem.IsWindows() ? "conda.exe" : "conda")
-                    ?? throw new PythonWorkerException("A conda environment needs conda on PATH; install Miniconda, or make a virtual environment instead.", "CondaNotFound");
+                    ?? throw new PythonWorkerException("A conda environment needs conda on PATH; install Miniconda, or make a virtual environment " +
+                        "instead.", PythonWorkerFailure.CondaNotFound);
                 var condaYaml = Path.Combine(model.Path!, "conda.yaml");
-                if (!File.Exists(condaYaml)) throw new PythonWorkerException($"Model '{model.Name}' has no conda.yaml to build a conda environment from.", "EnvironmentFileMissing");
+                if (!File.Exists(condaYaml)) throw new PythonWorkerException($"Model '{model.Name}' has no conda.yaml to build a conda " +
+                    $"environment from.", PythonWorkerFailure.EnvironmentFileMissing);
                 progress?.Report($"Creating conda environment {dir}");
                 Run(conda, ["env", "create", "--quiet", "-p", staging, "-f", condaYaml], progress, ct);
                 python = OperatingSystem.IsWindows() ? Path.Combine(dir, "python.exe") : python;
@@ -178,7 +195,8 @@ public static class PythonEnvironments
                 {
                     var reqFile = Path.Combine(staging, "mlmodels-requirements.txt");
                     File.WriteAllLines(reqFile, reqs);
-                    var stagedPython = OperatingSystem.IsWindows() ? Path.Combine(staging, "Scripts", "python.exe") : Path.Combine(staging, "bin", "python");
+                    var stagedPython = OperatingSystem.IsWindows() ? Path.Combine(staging, "Scripts", "python.exe") : Path.Combine(staging,
+                        "bin", "python");
                     progress?.Report($"Installing {reqs.Count} requirements");
                     Run(stagedPython, ["-m", "pip", "install", "--disable-pip-version-check", "-r", reqFile], progress, ct);
                 }
@@ -207,7 +225,7 @@ public static class PythonEnvironments
     private static void Run(string exe, IEnumerable<string> args, IProgress<string>? progress, CancellationToken ct)
     {
         var psi = new ProcessStartInfo(exe, args) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        using var p = Process.Start(psi) ?? throw new PythonWorkerException($"Cannot start {exe}.", "EnvironmentFailed");
+        using var p = Process.Start(psi) ?? throw new PythonWorkerException($"Cannot start {exe}.", PythonWorkerFailure.EnvironmentFailed);
         var err = new StringBuilder();
         p.OutputDataReceived += (_, e) => { if (e.Data != null) progress?.Report(e.Data); };
         p.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (err) err.AppendLine(e.Data); };
@@ -219,6 +237,7 @@ public static class PythonEnvironments
         }
         p.WaitForExit();
         if (p.ExitCode != 0)
-            throw new PythonWorkerException($"'{exe} {string.Join(' ', psi.ArgumentList)}' failed (exit code {p.ExitCode}): {err.ToString().Trim().Split('\n').LastOrDefault()}", "EnvironmentFailed");
+            throw new PythonWorkerException($"'{exe} {string.Join(' ', psi.ArgumentList)}' failed (exit code {p.ExitCode}): " +
+                $"{err.ToString().Trim().Split('\n').LastOrDefault()}", PythonWorkerFailure.EnvironmentFailed);
     }
 }

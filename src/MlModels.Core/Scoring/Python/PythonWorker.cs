@@ -7,16 +7,43 @@ using MlModels.Core.Format;
 
 namespace MlModels.Core.Scoring.Python;
 
+/// <summary>What went wrong with a Python worker; callers choose their answer (and their advice) by it.</summary>
+public enum PythonWorkerFailure
+{
+    /// <summary>The model or the worker raised in Python; <see cref="PythonWorkerException.PythonType"/> names the exception.</summary>
+    Raised,
+    /// <summary>The model imports a module its Python lacks (<see cref="PythonWorkerException.MissingModule"/>).</summary>
+    ModuleMissing,
+    /// <summary>No Python was found, or the one named could not be started.</summary>
+    PythonNotFound,
+    /// <summary>A virtual environment needs an interpreter of the model's Python version, and none was found.</summary>
+    PythonVersionNotFound,
+    CondaNotFound,
+    /// <summary>The model has no file to build the chosen environment from.</summary>
+    EnvironmentFileMissing,
+    /// <summary>Making the environment failed (venv, pip or conda).</summary>
+    EnvironmentFailed,
+    /// <summary>The worker did not answer within its timeout and was stopped.</summary>
+    Timeout,
+    /// <summary>The worker process exited while it was being used.</summary>
+    WorkerExited,
+    /// <summary>The worker sent a malformed reply and was stopped.</summary>
+    BadReply,
+}
+
 /// <summary>A Python worker failed: it could not load the model, raised in predict, crashed, or stopped answering.</summary>
-public sealed class PythonWorkerException(string message, string? pythonType = null, string? missingModule = null, Exception? inner = null, string? traceback = null, string? stage = null)
+public sealed class PythonWorkerException(string message, PythonWorkerFailure kind, string? pythonType = null, string? missingModule = null,
+    Exception? inner = null, string? traceback = null, string? stage = null)
     : Exception(message, inner)
 {
+    public PythonWorkerFailure Kind { get; } = kind;
     /// <summary>
     /// Where in the worker it failed: "load", "input" (the data could not be made into what the model takes),
     /// "predict" (the model raised), "output" (the result could not be sent back); null when the worker itself failed.
     /// </summary>
     public string? Stage { get; } = stage;
-    public string? PythonType { get; } = pythonType;
+    /// <summary>The Python exception's type name; for a failure outside Python, the name of its <see cref="Kind"/>.</summary>
+    public string? PythonType { get; } = pythonType ?? (kind == PythonWorkerFailure.Raised ? null : kind.ToString());
     public string? MissingModule { get; } = missingModule;
     /// <summary>The Python traceback, when the failure was an exception inside the worker.</summary>
     public string? PythonTraceback { get; } = traceback;
@@ -74,7 +101,8 @@ public sealed class PythonWorker : IDisposable
         res.CopyTo(ms);
         var bytes = ms.ToArray();
         var hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(bytes))[..16];
-        var dir = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "mlmodels", "worker");
+        var dir = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create),
+            "mlmodels", "worker");
         Directory.CreateDirectory(dir);
         var file = Path.Combine(dir, $"mlmodels_worker_{hash}.py");
         if (!File.Exists(file) || !File.ReadAllBytes(file).AsSpan().SequenceEqual(bytes))
@@ -87,11 +115,13 @@ public sealed class PythonWorker : IDisposable
     }
 
     /// <summary>Starts the worker and loads the model's python_function flavor in it.</summary>
-    public static PythonWorker Start(MLModel model, string python, Action<string>? stderr, TimeSpan loadTimeout, IDictionary<string, string>? environment = null)
+    public static PythonWorker Start(MLModel model, string python, Action<string>? stderr, TimeSpan loadTimeout,
+        IDictionary<string, string>? environment = null)
     {
         if (model.Path == null) throw new InvalidOperationException("Save the model before scoring it.");
         if (!model.Flavors.ContainsKey("python_function"))
-            throw new InvalidOperationException($"Model '{model.Name}' has no python_function flavor (flavors: {string.Join(", ", model.FlavorNames)}).");
+            throw new InvalidOperationException($"Model '{model.Name}' has no python_function flavor (flavors: " +
+                $"{string.Join(", ", model.FlavorNames)}).");
         var psi = new ProcessStartInfo(python)
         {
             RedirectStandardInput = true,
@@ -109,7 +139,7 @@ public sealed class PythonWorker : IDisposable
         try { process = Process.Start(psi) ?? throw new InvalidOperationException("no process"); }
         catch (System.ComponentModel.Win32Exception ex)
         {
-            throw new PythonWorkerException($"Cannot start Python at '{python}': {ex.Message}. Install Python 3 or give its path with -PythonPath (or the MLMODELS_PYTHON environment variable).", "PythonNotFound", inner: ex);
+            throw new PythonWorkerException($"Cannot start Python at '{python}': {ex.Message}.", PythonWorkerFailure.PythonNotFound, inner: ex);
         }
         var worker = new PythonWorker(process, python, model.Name) { _model = model, _stderr = stderr };
         var reader = new Thread(worker.PumpStderr) { IsBackground = true, Name = "mlmodels-python-stderr" };
@@ -185,7 +215,8 @@ public sealed class PythonWorker : IDisposable
     }
 
     /// <summary>Sends one request and waits for its reply; a timeout or a dead process kills the worker and throws.</summary>
-    public (JsonObject Header, byte[] Payload) Call(JsonObject header, ReadOnlySpan<byte> payload, TimeSpan timeout, string what, CancellationToken ct = default)
+    public (JsonObject Header, byte[] Payload) Call(JsonObject header, ReadOnlySpan<byte> payload, TimeSpan timeout, string what,
+        CancellationToken ct = default)
     {
         lock (_gate)
         {
@@ -224,7 +255,9 @@ public sealed class PythonWorker : IDisposable
                     _broken = true;
                     ct.ThrowIfCancellationRequested();
                     if (_timedOut)
-                        throw new PythonWorkerException($"The Python worker for model '{_modelName}' did not finish {what} within {timeout.TotalSeconds:N0} s; it was stopped.", "Timeout");
+                        throw new PythonWorkerException(
+                            $"The Python worker for model '{_modelName}' did not finish {what} within {timeout.TotalSeconds:N0} s; it was stopped.",
+                            PythonWorkerFailure.Timeout);
                     throw Died(what, ex);
                 }
             }
@@ -236,7 +269,10 @@ public sealed class PythonWorker : IDisposable
                 var error = WorkerFrames.Text(reply, "error");
                 var module = WorkerFrames.Text(reply, "module");
                 var tb = WorkerFrames.Text(reply, "traceback");
-                throw new PythonWorkerException(Explain(what, type, error, module), type, module, null, tb, WorkerFrames.Text(reply, "stage"));
+                var missing = IsMissingModule(type, module);
+                throw new PythonWorkerException(Explain(what, type, error, module),
+                    missing ? PythonWorkerFailure.ModuleMissing : PythonWorkerFailure.Raised, type, module, null, tb,
+                        WorkerFrames.Text(reply, "stage"));
             }
             return (reply, body);
         }
@@ -244,12 +280,14 @@ public sealed class PythonWorker : IDisposable
 
     private string Explain(string what, string? type, string? error, string? module)
     {
-        if (type is "ModuleNotFoundError" or "ImportError" && module != null)
+        if (IsMissingModule(type, module))
             return $"Model '{_modelName}' needs the Python module '{module}', which {PythonPath} cannot import ({error}). " +
-                   $"Install it into that Python: {PythonPackages.InstallHint(module, _model)}; or " +
-                   "choose another Python with -PythonPath, or use -EnvManager VirtualEnv.";
+                   $"Install it into that Python: {PythonPackages.InstallHint(module!, _model)}.";
         return $"Model '{_modelName}' failed while {what}: {type}: {error}";
     }
+
+    // The worker reports the module an import failed on; Python's own exception types say it was an import.
+    private static bool IsMissingModule(string? type, string? module) => type is "ModuleNotFoundError" or "ImportError" && module != null;
 
     private PythonWorkerException Died(string what, Exception? inner)
     {
@@ -257,7 +295,9 @@ public sealed class PythonWorker : IDisposable
         string tail;
         lock (_lastStderr) tail = string.Join("\n", _lastStderr.TakeLast(8));
         var code = _process.HasExited ? _process.ExitCode.ToString(System.Globalization.CultureInfo.InvariantCulture) : "unknown";
-        return new PythonWorkerException($"The Python worker for model '{_modelName}' exited (code {code}) while {what}." + (tail.Length > 0 ? " Its last output:\n" + tail : ""), "WorkerExited", null, inner);
+        return new PythonWorkerException(
+            $"The Python worker for model '{_modelName}' exited (code {code}) while {what}." + (tail.Length > 0 ? " Its last output:\n" + tail : ""),
+            PythonWorkerFailure.WorkerExited, inner: inner);
     }
 
     public void Kill()

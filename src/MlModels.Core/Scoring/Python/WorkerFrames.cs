@@ -33,7 +33,8 @@ public static class WorkerFrames
         {
             null => 0,
             JsonValue v when v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<long>(out var n) => n,
-            JsonValue v when v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<double>(out var d) && d == Math.Floor(d) && Math.Abs(d) < 1e18 => (long)d,
+            JsonValue v when v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<double>(out var d) && d == Math.Floor(d)
+                && Math.Abs(d) < 1e18 => (long)d,
             _ => -1,
         };
         if (size < 0 || size > Array.MaxLength) throw Bad(modelName, $"a payload size of {header["payload"]?.ToJsonString()}");
@@ -49,7 +50,7 @@ public static class WorkerFrames
         header[key] is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<int>(out var n) ? n : null;
 
     public static PythonWorkerException Bad(string modelName, string what) =>
-        new($"The Python worker for model '{modelName}' sent a malformed reply ({what}); it was stopped.", "BadReply");
+        new($"The Python worker for model '{modelName}' sent a malformed reply ({what}); it was stopped.", PythonWorkerFailure.BadReply);
 
     // Grows with the data that arrives, so a bogus length costs at most one chunk more than was sent.
     private static byte[] ReadExact(Stream stream, int n)

@@ -45,15 +45,20 @@ public sealed class FlavorLoaderTests : IDisposable
     }
 
     private static PythonWorker Start(string modelDir, List<string>? stderr = null, IDictionary<string, string>? env = null) =>
-        PythonWorker.Start(ModelStore.Load(modelDir), Prerequisites.DebianPython, line => { lock (stderr ?? []) stderr?.Add(line); }, TimeSpan.FromSeconds(120), env);
+        PythonWorker.Start(ModelStore.Load(modelDir), Prerequisites.DebianPython, line => { lock (stderr ?? []) stderr?.Add(line); },
+            TimeSpan.FromSeconds(120), env);
 
     [SkippableFact]
     public void MissingFlavorLibrary_NamesTheDistributionAndThePinnedVersion_NotMlflow()
     {
         RequireLibraries();
         var pythonpath = StandIn("xgboost.py", "raise ModuleNotFoundError(\"No module named 'xgboost'\", name='xgboost')\n");
-        var ex = Assert.Throws<PythonWorkerException>(() => Start(CopyCorpusModel("xgb-regressor"), env: new Dictionary<string, string> { ["PYTHONPATH"] = pythonpath }));
+        var ex = Assert.Throws<PythonWorkerException>(() => Start(CopyCorpusModel("xgb-regressor"),
+            env: new Dictionary<string, string> { ["PYTHONPATH"] = pythonpath }));
         Assert.Equal("xgboost", ex.MissingModule);
+        Assert.Equal(PythonWorkerFailure.ModuleMissing, ex.Kind);
+        // The cmdlets add how to choose another Python; the worker's message names no cmdlet parameter.
+        Assert.DoesNotContain("-PythonPath", ex.Message, StringComparison.Ordinal);
         Assert.Contains("pip install \"xgboost==1.7.4\" (pinned in the model's requirements.txt)", ex.Message);
         Assert.Contains(Prerequisites.DebianPython, ex.Message);
         Assert.DoesNotContain("'mlflow'", ex.Message);
@@ -66,7 +71,8 @@ public sealed class FlavorLoaderTests : IDisposable
     {
         RequireLibraries();
         var pythonpath = StandIn("xgboost/__init__.py", $"__version__ = '{version}'\n");
-        var ex = Assert.Throws<PythonWorkerException>(() => Start(CopyCorpusModel(model), env: new Dictionary<string, string> { ["PYTHONPATH"] = pythonpath }));
+        var ex = Assert.Throws<PythonWorkerException>(() => Start(CopyCorpusModel(model),
+            env: new Dictionary<string, string> { ["PYTHONPATH"] = pythonpath }));
         Assert.Equal("LoaderError", ex.PythonType);
         Assert.Contains(expected, ex.Message);
     }
@@ -86,8 +92,10 @@ public sealed class FlavorLoaderTests : IDisposable
 
     [SkippableTheory]
     [InlineData("xgb-regressor", "xgb_version: 1.7.4", "xgb_version: 1.6.2", "xgboost 1.7.4 is installed; the model was saved with xgboost 1.6.2")]
-    [InlineData("statsmodels-ols", "statsmodels_version: 0.13.5+dfsg", "statsmodels_version: 0.14.1", "statsmodels 0.13.5+dfsg is installed; the model was saved with statsmodels 0.14.1")]
-    [InlineData("torch-mlp", "pytorch_version: 1.13.0a0", "pytorch_version: 2.1.0", "torch 1.13.0a0 is installed; the model was saved with torch 2.1.0")]
+    [InlineData("statsmodels-ols", "statsmodels_version: 0.13.5+dfsg", "statsmodels_version: 0.14.1",
+        "statsmodels 0.13.5+dfsg is installed; the model was saved with statsmodels 0.14.1")]
+    [InlineData("torch-mlp", "pytorch_version: 1.13.0a0", "pytorch_version: 2.1.0",
+        "torch 1.13.0a0 is installed; the model was saved with torch 2.1.0")]
     public void OtherLibraryVersionThanSaved_WarnsNamingBoth_AndScores(string model, string from, string to, string expected)
     {
         RequireLibraries();
@@ -95,8 +103,10 @@ public sealed class FlavorLoaderTests : IDisposable
         var mlmodel = Path.Combine(dir, "MLmodel");
         File.WriteAllText(mlmodel, File.ReadAllText(mlmodel).Replace(from, to));
         var lines = new List<string>();
-        using var scorer = PythonScorer.Start(ModelStore.Load(dir), new PythonOptions(Prerequisites.DebianPython), line => { lock (lines) lines.Add(line); });
-        var frame = JsonTable.FromSplit(System.Text.Json.JsonDocument.Parse("{\"columns\": [\"a\", \"b\", \"c\"], \"data\": [[0.5, -1.25, 2.0]]}").RootElement).ToFrame(PredictionEngine.Planner(scorer, null));
+        using var scorer = PythonScorer.Start(ModelStore.Load(dir), new PythonOptions(Prerequisites.DebianPython),
+            line => { lock (lines) lines.Add(line); });
+        var frame = JsonTable.FromSplit(System.Text.Json.JsonDocument.Parse("{\"columns\": [\"a\", \"b\", \"c\"], \"data\": [[0.5, -1.25, " +
+            "2.0]]}").RootElement).ToFrame(PredictionEngine.Planner(scorer, null));
         var prediction = scorer.Predict(PredictionEngine.Enforce(scorer, frame, false), null);
         Assert.StartsWith("{\"predictions\": [", System.Text.Encoding.UTF8.GetString(PredictionJsonWriter.ToBytes(prediction)));
         Assert.Contains(lines, l => l == "MLMODELS-WARNING: UserWarning: " + expected + ". Predictions may differ.");
@@ -111,8 +121,10 @@ public sealed class FlavorLoaderTests : IDisposable
         File.WriteAllText(Path.Combine(src, "fixture_net.py"), module);
         var dir = CopyCorpusModel("torch-mlp");
         var save = $"import sys, torch, cloudpickle\nsys.path.insert(0, {System.Text.Json.JsonSerializer.Serialize(src)})\nimport fixture_net\n" +
-                   $"torch.save(fixture_net.Doubler(), {System.Text.Json.JsonSerializer.Serialize(Path.Combine(dir, "data", "model.pth"))}, pickle_module=cloudpickle)\n";
-        using (var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(Prerequisites.DebianPython, ["-c", save]) { RedirectStandardError = true })!)
+                   $"torch.save(fixture_net.Doubler(), {System.Text.Json.JsonSerializer.Serialize(Path.Combine(dir, "data", "model.pth"))}, " +
+                       $"pickle_module=cloudpickle)\n";
+        using (var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(Prerequisites.DebianPython,
+            ["-c", save]) { RedirectStandardError = true })!)
         {
             var err = p.StandardError.ReadToEnd();
             p.WaitForExit();
@@ -145,8 +157,10 @@ public sealed class FlavorLoaderTests : IDisposable
         RequireLibraries();
         var dir = TorchModelWithOwnModule(shipCode: true);
         using var scorer = PythonScorer.Start(ModelStore.Load(dir), new PythonOptions(Prerequisites.DebianPython));
-        var frame = JsonTable.FromSplit(System.Text.Json.JsonDocument.Parse("{\"columns\": [\"a\", \"b\", \"c\"], \"data\": [[0.5, -1.25, 2.1]]}").RootElement).ToFrame(PredictionEngine.Planner(scorer, null));
-        var json = System.Text.Encoding.UTF8.GetString(PredictionJsonWriter.ToBytes(scorer.Predict(PredictionEngine.Enforce(scorer, frame, false), null)));
+        var frame = JsonTable.FromSplit(System.Text.Json.JsonDocument.Parse("{\"columns\": [\"a\", \"b\", \"c\"], \"data\": [[0.5, -1.25, " +
+            "2.1]]}").RootElement).ToFrame(PredictionEngine.Planner(scorer, null));
+        var json = System.Text.Encoding.UTF8.GetString(PredictionJsonWriter.ToBytes(scorer.Predict(PredictionEngine.Enforce(scorer, frame,
+            false), null)));
         // A frame in, a frame out with columns 0, 1, 2; the float32 of 2.1 doubled is not 4.2 in float64.
         Assert.Equal("{\"predictions\": [{\"0\": 1.0, \"1\": -2.5, \"2\": 4.199999809265137}]}", json);
     }

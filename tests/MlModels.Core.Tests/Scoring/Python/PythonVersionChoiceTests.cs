@@ -18,8 +18,11 @@ public sealed class PythonVersionChoiceTests : IDisposable
 
     private MLModel ModelWanting(string version)
     {
-        File.WriteAllText(Path.Combine(_dir, "MLmodel"), $"flavors:\n  python_function:\n    loader_module: mlflow.sklearn\n    model_path: model.pkl\n    python_version: {version}\n    env:\n      virtualenv: python_env.yaml\n");
-        File.WriteAllText(Path.Combine(_dir, "python_env.yaml"), $"python: {version}\nbuild_dependencies:\n- pip\ndependencies:\n- -r requirements.txt\n");
+        File.WriteAllText(Path.Combine(_dir, "MLmodel"),
+            $"flavors:\n  python_function:\n    loader_module: mlflow.sklearn\n    model_path: model.pkl\n    python_version: {version}\n    " +
+            $"env:\n      virtualenv: python_env.yaml\n");
+        File.WriteAllText(Path.Combine(_dir, "python_env.yaml"),
+            $"python: {version}\nbuild_dependencies:\n- pip\ndependencies:\n- -r requirements.txt\n");
         File.WriteAllText(Path.Combine(_dir, "requirements.txt"), "scikit-learn\n");
         return ModelStore.Load(_dir);
     }
@@ -34,14 +37,17 @@ public sealed class PythonVersionChoiceTests : IDisposable
     public void VirtualEnv_TakesTheNamedPython_WhenItIsOfTheModelsVersion()
     {
         var minor = DebianMinor();
-        Assert.Equal(Prerequisites.DebianPython, PythonEnvironments.ChooseForModel(ModelWanting(minor + ".2"), Prerequisites.DebianPython, EnvManager.VirtualEnv));
+        Assert.Equal(Prerequisites.DebianPython,
+            PythonEnvironments.ChooseForModel(ModelWanting(minor + ".2"), Prerequisites.DebianPython, EnvManager.VirtualEnv));
     }
 
     [SkippableFact]
     public void VirtualEnv_RefusesAPythonOfAnotherVersion_NamingWantedAndFound()
     {
         DebianMinor();
-        var ex = Assert.Throws<PythonWorkerException>(() => PythonEnvironments.ChooseForModel(ModelWanting("3.6.9"), Prerequisites.DebianPython, EnvManager.VirtualEnv));
+        var ex = Assert.Throws<PythonWorkerException>(() => PythonEnvironments.ChooseForModel(ModelWanting("3.6.9"), Prerequisites.DebianPython,
+            EnvManager.VirtualEnv));
+        Assert.Equal(PythonWorkerFailure.PythonVersionNotFound, ex.Kind);
         Assert.Equal("PythonVersionNotFound", ex.PythonType);
         Assert.Contains("wants Python 3.6.9", ex.Message);
         Assert.Contains($"{Prerequisites.DebianPython} (Python {DebianMinor()})", ex.Message);
@@ -74,7 +80,8 @@ public sealed class PythonVersionChoiceTests : IDisposable
     public void Local_TakesThePythonAtHand_WhateverTheModelWants()
     {
         DebianMinor();
-        Assert.Equal(Prerequisites.DebianPython, PythonEnvironments.ChooseForModel(ModelWanting("3.6.9"), Prerequisites.DebianPython, EnvManager.Local));
+        Assert.Equal(Prerequisites.DebianPython,
+            PythonEnvironments.ChooseForModel(ModelWanting("3.6.9"), Prerequisites.DebianPython, EnvManager.Local));
     }
 }
 

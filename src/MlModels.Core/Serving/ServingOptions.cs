@@ -1,0 +1,18 @@
+using MlModels.Core.Scoring.Python;
+
+namespace MlModels.Core.Serving;
+
+/// <summary>Settings of a scoring server; the defaults are those of <c>mlflow models serve</c>.</summary>
+public sealed record ServingOptions
+{
+    public string Host { get; init; } = "127.0.0.1";
+    public int Port { get; init; } = 5000;
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(60);
+    public long MaxBodyBytes { get; init; } = 100L * 1024 * 1024;
+    /// <summary>Python workers for python_function models (requests are spread over them).</summary>
+    public int Workers { get; init; } = 1;
+    /// <summary>When set, requests must carry it in the X-API-Key header (or as a Bearer token).</summary>
+    public string? ApiKey { get; init; }
+    public PythonOptions? Python { get; init; }
+    public int Threads { get; init; }
+}
