@@ -137,7 +137,7 @@ public static partial class DockerContextWriter
         var target = Path.GetFullPath(outputPath);
         if (Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any())
         {
-            if (!options.Force) throw new TargetExistsException($"The folder '{target}' is not empty; replace it only when asked (-Force).", target);
+            if (!options.Force) throw new TargetExistsException($"The folder '{target}' is not empty, and replacing it was not asked for.", target);
             if (model != null && ModelFiles.IsUnder(target, Path.GetFullPath(model.Path!)) || model != null && ModelFiles.IsUnder(Path.GetFullPath(model.Path!), target))
                 throw new IOException($"The build context '{target}' and the model folder '{model.Path}' overlap; write the context elsewhere.");
         }

@@ -36,7 +36,7 @@ public sealed class InitializeMLModelEnvironmentCommand : MLModelCmdlet
         if (model == null) return;
         if (model.Path == null) { WriteError(Errors.Record(new InvalidOperationException("Save the model before making its environment."), "ModelNotSaved", ErrorCategory.InvalidOperation, model)); return; }
         var manager = Enum.Parse<MlModels.Core.Scoring.Python.EnvManager>(EnvManager);
-        var progress = new ProgressRecord(6, "Initialize-MLModelEnvironment", $"Preparing the {EnvManager} environment of {model.Name}");
+        var progress = new ProgressRecord(ProgressIds.PreparePythonEnvironment, "Initialize-MLModelEnvironment", $"Preparing the {EnvManager} environment of {model.Name}");
         try
         {
             var basePython = PythonEnvironments.ChooseForModel(model, PythonPath, manager);

@@ -229,7 +229,7 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
     /// <summary>Opens the model's scorer; worker stderr goes to Verbose (Python warnings to Warning) on the pipeline thread.</summary>
     private IScorer OpenScorer(MLModel model, out bool owned, CancellationToken ct)
     {
-        var progress = new ProgressRecord(4, "Invoke-MLModelPrediction", $"Preparing the Python environment for {model.Name}");
+        var progress = new ProgressRecord(ProgressIds.PreparePythonEnvironment, "Invoke-MLModelPrediction", $"Preparing the Python environment for {model.Name}");
         using var onnxLog = RouteOnnxRuntimeLog();
         var scorer = PredictionEngine.ScorerFor(model, new OnnxScorerOptions(ThrottleLimit), _python,
             msg => Post(() => WriteWarning(msg)),
@@ -279,7 +279,7 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
 
     private void ScoreFrames(IScorer scorer, IEnumerable<Frame> frames, IReadOnlyDictionary<string, object?> parameters, CancellationToken ct)
     {
-        var progress = new ProgressRecord(3, "Invoke-MLModelPrediction", $"Scoring {scorer.Model.Name}");
+        var progress = new ProgressRecord(ProgressIds.Prediction, "Invoke-MLModelPrediction", $"Scoring {scorer.Model.Name}");
         using var writer = OutputPath == null ? null : CreateWriter();
         var last = DateTime.MinValue;
         // Scoring runs one batch ahead of writing, on its own thread, as parsing runs ahead of scoring.

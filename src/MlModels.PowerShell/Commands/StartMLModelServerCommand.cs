@@ -99,7 +99,7 @@ public sealed class StartMLModelServerCommand : MLModelCmdlet
         };
         var lifetime = Detached ? ServerLifetime.Detached : Background ? ServerLifetime.Session : ServerLifetime.Foreground;
         var apiKey = ApiKey == null ? null : new System.Net.NetworkCredential("", ApiKey).Password;
-        var progress = new ProgressRecord(5, "Start-MLModelServer", $"Starting the server for {model.Name} on {HostName}:{Port}");
+        var progress = new ProgressRecord(ProgressIds.StartServer, "Start-MLModelServer", $"Starting the server for {model.Name} on {HostName}:{Port}");
         try
         {
             RunPumped(ct =>
