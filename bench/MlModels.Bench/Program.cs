@@ -5,11 +5,11 @@
 // Start-up and whole commands against Python (needs out/MlModels): ... -- startup [--rows N] [--runs N]
 // MLflow's xgboost and pytorch flavors through the Python worker against their predict inside Python: ... -- flavors [--rows N] [--runs N] [--python-batch N]
 using System.Diagnostics;
+using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
-using System.Globalization;
 using Microsoft.ML.OnnxRuntime;
 using MlModels.Core.Format;
 using MlModels.Core.Scoring;

@@ -29,7 +29,9 @@ public sealed class DeploymentTargetFactory
     public IDeploymentTarget Create(string name, DeploymentTargetSettings settings)
     {
         if (!_targets.TryGetValue(name, out var create))
-            throw new ArgumentException($"There is no deployment target '{name}'. Known targets: {string.Join(", ", _targets.Keys.Order())}.", nameof(name));
+            throw new ArgumentException(
+                $"There is no deployment target '{name}'. Known targets: {string.Join(", ", _targets.Keys.Order())}.",
+                nameof(name));
         return create(settings);
     }
 

@@ -25,7 +25,10 @@ public interface IDeploymentTarget : IDisposable
     Task<Deployment> UpdateAsync(DeploymentOptions options, IProgress<DeploymentProgress>? progress, CancellationToken cancellationToken);
 
     /// <summary>Deletes the deployment; <see cref="DeploymentRemoval.Found"/> is false where there was none of that name.</summary>
-    Task<DeploymentRemoval> DeleteAsync(DeleteDeploymentOptions options, IProgress<DeploymentProgress>? progress, CancellationToken cancellationToken);
+    Task<DeploymentRemoval> DeleteAsync(
+        DeleteDeploymentOptions options,
+        IProgress<DeploymentProgress>? progress,
+        CancellationToken cancellationToken);
 
     /// <summary>The deployment, or null where the target has none of that name.</summary>
     Task<Deployment?> GetAsync(string name, CancellationToken cancellationToken);

@@ -10,7 +10,9 @@ internal static class HealthCheck
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var port = args.Length > 1 ? args[1] : MlModels.Core.Serving.ServerCommandLine.ServePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var port = args.Length > 1
+            ? args[1]
+            : MlModels.Core.Serving.ServerCommandLine.ServePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (!int.TryParse(port, out var p) || p is < 1 or > 65535)
         {
             await Console.Error.WriteLineAsync($"healthcheck: '{port}' is not a port.");

@@ -58,7 +58,8 @@ public static class Program
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var writer = new StreamWriter(new FileStream(path, FileMode.Append, FileAccess.Write,
-            FileShare.ReadWrite | FileShare.Delete)) { AutoFlush = true };
+            FileShare.ReadWrite | FileShare.Delete))
+        { AutoFlush = true };
         var synced = TextWriter.Synchronized(writer);
         Console.SetOut(synced);
         Console.SetError(synced);
@@ -163,7 +164,8 @@ public static class Program
             {
                 try { while (Console.In.Read() >= 0) { } } catch (IOException) { }
                 lifetime.StopApplication();
-            }) { IsBackground = true, Name = "stdin-watch" }.Start();
+            })
+            { IsBackground = true, Name = "stdin-watch" }.Start();
         }
         app.Lifetime.ApplicationStarted.Register(() => log.Message($"serving model '{model.Name}' on http://{options.Host}:{options.Port}"));
         app.Lifetime.ApplicationStopping.Register(() => log.Message("stopping: requests in flight finish first"));

@@ -68,7 +68,13 @@ internal sealed class RequestLog : IDisposable
             while (_queue.TryDequeue(out var e)) batch.Add(e);
             Interlocked.Add(ref _pending, -batch.Count);
             var dropped = Interlocked.Exchange(ref _dropped, 0);
-            if (dropped > 0) batch.Add(new Entry(DateTime.UtcNow, null, null, 0, 0, $"{dropped} request log lines were dropped: the log's reader was slower than the requests."));
+            if (dropped > 0) batch.Add(new Entry(
+                DateTime.UtcNow,
+                null,
+                null,
+                0,
+                0,
+                $"{dropped} request log lines were dropped: the log's reader was slower than the requests."));
             if (batch.Count > 0) lock (_gate) WriteEntries(batch);
             if (stopping && _queue.IsEmpty) return;
         }

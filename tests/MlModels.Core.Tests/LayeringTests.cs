@@ -25,9 +25,9 @@ public class LayeringTests
         {
             if (Path.GetRelativePath(TestPaths.RepoRoot, file).StartsWith(tracking, StringComparison.Ordinal)) continue;
             foreach (Match literal in Regex.Matches(line, "\"(?:[^\"\\\\]|\\\\.)*\""))
-            foreach (Match p in Regex.Matches(literal.Value, @"(?<![\w-])-([A-Z][A-Za-z]+)\b"))
-                if (parameters.Contains(p.Groups[1].Value))
-                    found.Add($"{Path.GetRelativePath(TestPaths.RepoRoot, file)}:{number}: -{p.Groups[1].Value}");
+                foreach (Match p in Regex.Matches(literal.Value, @"(?<![\w-])-([A-Z][A-Za-z]+)\b"))
+                    if (parameters.Contains(p.Groups[1].Value))
+                        found.Add($"{Path.GetRelativePath(TestPaths.RepoRoot, file)}:{number}: -{p.Groups[1].Value}");
         }
         Assert.True(found.Count == 0,
             "Core and server strings name cmdlet parameters (raise a typed exception and let the cmdlet give the advice):\n"
@@ -56,12 +56,12 @@ public class LayeringTests
     {
         var found = new List<string>();
         foreach (var (file, number, line) in CodeLines("src/MlModels.Core", "src/MlModels.Server"))
-        foreach (var (what, pattern) in UntypedMatching)
-        {
-            var relative = Path.GetRelativePath(TestPaths.RepoRoot, file);
-            bool allowed = pattern == UntypedMatching[0].Pattern && ReadsForeignText.Contains(relative);
-            if (pattern.IsMatch(line) && !allowed) found.Add($"{relative}:{number}: {what}: {line.Trim()}");
-        }
+            foreach (var (what, pattern) in UntypedMatching)
+            {
+                var relative = Path.GetRelativePath(TestPaths.RepoRoot, file);
+                bool allowed = pattern == UntypedMatching[0].Pattern && ReadsForeignText.Contains(relative);
+                if (pattern.IsMatch(line) && !allowed) found.Add($"{relative}:{number}: {what}: {line.Trim()}");
+            }
         Assert.True(found.Count == 0,
             "Exceptions must be recognised by their type (the server translates Kestrel's into Core's):\n" + string.Join("\n", found));
     }
@@ -90,18 +90,18 @@ public class LayeringTests
     private static IEnumerable<(string File, int Number, string Line)> CodeLines(params string[] roots)
     {
         foreach (var root in roots)
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(TestPaths.RepoRoot, root), "*.cs", SearchOption.AllDirectories))
-        {
-            var relative = Path.GetRelativePath(TestPaths.RepoRoot, file);
-            if (relative.Contains(Sep + "obj" + Sep) || relative.Contains(Sep + "bin" + Sep)) continue;
-            var lines = File.ReadAllLines(file);
-            for (int i = 0; i < lines.Length; i++)
+            foreach (var file in Directory.EnumerateFiles(Path.Combine(TestPaths.RepoRoot, root), "*.cs", SearchOption.AllDirectories))
             {
-                var line = lines[i].TrimStart();
-                if (line.StartsWith("//", StringComparison.Ordinal)) continue;
-                yield return (file, i + 1, lines[i]);
+                var relative = Path.GetRelativePath(TestPaths.RepoRoot, file);
+                if (relative.Contains(Sep + "obj" + Sep) || relative.Contains(Sep + "bin" + Sep)) continue;
+                var lines = File.ReadAllLines(file);
+                for (int i = 0; i < lines.Length; i++)
+                {
+                    var line = lines[i].TrimStart();
+                    if (line.StartsWith("//", StringComparison.Ordinal)) continue;
+                    yield return (file, i + 1, lines[i]);
+                }
             }
-        }
     }
 
     /// <summary>Every [Parameter] property name of the module's cmdlets.</summary>
@@ -109,8 +109,8 @@ public class LayeringTests
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var file in Directory.EnumerateFiles(Path.Combine(TestPaths.RepoRoot, "src", "MlModels.PowerShell", "Commands"), "*.cs"))
-        foreach (Match m in Regex.Matches(File.ReadAllText(file), @"\[Parameter[^\]]*\][\s\S]*?public\s+[\w<>\[\]?.]+\s+(\w+)\s*\{"))
-            names.Add(m.Groups[1].Value);
+            foreach (Match m in Regex.Matches(File.ReadAllText(file), @"\[Parameter[^\]]*\][\s\S]*?public\s+[\w<>\[\]?.]+\s+(\w+)\s*\{"))
+                names.Add(m.Groups[1].Value);
         return names;
     }
 }

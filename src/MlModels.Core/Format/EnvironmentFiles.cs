@@ -6,13 +6,25 @@ namespace MlModels.Core.Format;
 public sealed record PythonEnvironment(string? Python, IReadOnlyList<string> BuildDependencies, IReadOnlyList<string> Dependencies, string File);
 
 /// <summary><c>conda.yaml</c>: channels, conda packages and the nested pip list.</summary>
-public sealed record CondaEnvironment(string? Name, IReadOnlyList<string> Channels, IReadOnlyList<string> Dependencies, IReadOnlyList<string> PipDependencies, string File)
+public sealed record CondaEnvironment(
+    string? Name,
+    IReadOnlyList<string> Channels,
+    IReadOnlyList<string> Dependencies,
+    IReadOnlyList<string> PipDependencies,
+    string File)
 {
-    public string? PythonVersion => Dependencies.Select(d => d.Replace(" ", "")).FirstOrDefault(d => d.StartsWith("python=", StringComparison.Ordinal) || d.StartsWith("python==", StringComparison.Ordinal))?.TrimStart("python".ToCharArray()).TrimStart('=');
+    public string? PythonVersion => Dependencies.Select(d => d.Replace(" ", "")).FirstOrDefault(
+        d => d.StartsWith("python=", StringComparison.Ordinal) || d.StartsWith("python==", StringComparison.Ordinal))?
+        .TrimStart("python".ToCharArray())
+        .TrimStart('=');
 }
 
 /// <summary>The environment files a model carries, each null when absent.</summary>
-public sealed record ModelEnvironment(PythonEnvironment? PythonEnv, CondaEnvironment? Conda, IReadOnlyList<string>? Requirements, string? RequirementsFile)
+public sealed record ModelEnvironment(
+    PythonEnvironment? PythonEnv,
+    CondaEnvironment? Conda,
+    IReadOnlyList<string>? Requirements,
+    string? RequirementsFile)
 {
     /// <summary>The Python version the model asks for: python_env.yaml, then conda.yaml, then the pyfunc flavor.</summary>
     public string? PythonVersion { get; init; }
@@ -55,8 +67,11 @@ public static class EnvironmentFiles
     {
         var root = yaml as Dictionary<string, object?>
             ?? throw new MLModelFormatException($"{file} must be a YAML mapping with python, build_dependencies and dependencies.", file);
-        return new PythonEnvironment(Text(root.GetValueOrDefault("python")), Strings(root.GetValueOrDefault("build_dependencies"), file, "build_dependencies"),
-            Strings(root.GetValueOrDefault("dependencies"), file, "dependencies"), file);
+        return new PythonEnvironment(
+            Text(root.GetValueOrDefault("python")),
+            Strings(root.GetValueOrDefault("build_dependencies"), file, "build_dependencies"),
+            Strings(root.GetValueOrDefault("dependencies"), file, "dependencies"),
+            file);
     }
 
     public static CondaEnvironment ReadConda(string file) => ParseConda(YamlReader.ReadFile(file), file);
@@ -73,16 +88,31 @@ public static class EnvironmentFiles
         if (root.GetValueOrDefault("dependencies") is List<object?> list)
             foreach (var d in list)
             {
-                if (d is Dictionary<string, object?> m && m.GetValueOrDefault("pip") is List<object?> pipList) pip.AddRange(pipList.Select(Text).OfType<string>());
+                if (d is Dictionary<string, object?> m && m.GetValueOrDefault("pip") is List<object?> pipList) pip.AddRange(
+                    pipList.Select(Text).OfType<string>());
                 else if (Text(d) is string s) deps.Add(s);
             }
-        return new CondaEnvironment(Text(root.GetValueOrDefault("name")), Strings(root.GetValueOrDefault("channels"), file, "channels"), deps, pip, file);
+        return new CondaEnvironment(
+            Text(root.GetValueOrDefault("name")),
+            Strings(root.GetValueOrDefault("channels"), file, "channels"),
+            deps,
+            pip,
+            file);
     }
 
     public static IReadOnlyList<string> ReadRequirements(string file) =>
         File.ReadAllLines(file).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
 
-    private static string? Text(object? v) => v switch { null => null, string s => s, double d => PyRepr.Float(d), _ => Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture) };
+    private static string? Text(
+        object? v) => v switch
+        {
+            null => null,
+            string s => s,
+            double d => PyRepr.Float(d),
+            _ => Convert.ToString(
+            v,
+            System.Globalization.CultureInfo.InvariantCulture)
+        };
 
     private static IReadOnlyList<string> Strings(object? v, string file, string field) => v switch
     {

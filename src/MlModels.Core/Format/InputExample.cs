@@ -34,7 +34,13 @@ public sealed class InputExample
         try { node = PyJson.Parse(json); }
         catch (JsonException ex)
         {
-            throw new MLModelFormatException($"{file ?? "input example"}: invalid JSON at line {(ex.LineNumber ?? 0) + 1}: {ex.Message}", file, (int?)(ex.LineNumber + 1), null, "saved_input_example_info", ex);
+            throw new MLModelFormatException(
+                $"{file ?? "input example"}: invalid JSON at line {(ex.LineNumber ?? 0) + 1}: {ex.Message}",
+                file,
+                (int?)(ex.LineNumber + 1),
+                null,
+                "saved_input_example_info",
+                ex);
         }
         return FromJson(node, type, orient, file);
     }
@@ -47,7 +53,10 @@ public sealed class InputExample
             if (node is JsonObject o && o["dataframe_split"] is JsonObject inner) node = inner;
             if (node is JsonObject split && split["data"] is JsonArray rows)
             {
-                var cols = split["columns"] is JsonArray c ? c.Select(x => x is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : x?.ToJsonString() ?? "").ToList() : null;
+                var cols = split["columns"] is JsonArray c ? c.Select(
+                    x => x is JsonValue v && v.GetValueKind() == JsonValueKind.String
+                        ? v.GetValue<string>()
+                        : x?.ToJsonString() ?? "").ToList() : null;
                 var list = rows.Select((r, i) => r is JsonArray ra ? ra.Select(PyJson.ToPlain).ToArray()
                     : throw new MLModelFormatException($"{file}: data row {i} is not a list.", file)).ToList();
                 cols ??= Enumerable.Range(0, list.FirstOrDefault()?.Length ?? 0).Select(i => i.ToString()).ToList();

@@ -37,9 +37,16 @@ public sealed class MLModel
     }
 
     /// <summary>A new in-memory model, stamped like MLflow stamps one: creation time and a 32-hex-digit uuid.</summary>
-    public static MLModel Create(string? runId = null, string? artifactPath = null, IDictionary<string, object?>? metadata = null, DateTime? createdUtc = null)
+    public static MLModel Create(
+        string? runId = null,
+        string? artifactPath = null,
+        IDictionary<string, object?>? metadata = null,
+        DateTime? createdUtc = null)
     {
-        var m = new MLModel(new Dictionary<string, object?>(StringComparer.Ordinal) { ["flavors"] = new Dictionary<string, object?>(StringComparer.Ordinal) }, null, null);
+        var m = new MLModel(
+            new Dictionary<string, object?>(StringComparer.Ordinal) { ["flavors"] = new Dictionary<string, object?>(StringComparer.Ordinal) },
+            null,
+            null);
         m.UtcTimeCreated = createdUtc ?? DateTime.UtcNow;
         m.ModelUuid = Guid.NewGuid().ToString("N");
         if (runId != null) m.RunId = runId;

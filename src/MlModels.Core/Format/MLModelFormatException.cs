@@ -3,7 +3,13 @@ namespace MlModels.Core.Format;
 /// <summary>An MLmodel (or companion file) that cannot be read, with the place where it went wrong.</summary>
 public class MLModelFormatException : Exception
 {
-    public MLModelFormatException(string message, string? file = null, int? line = null, int? column = null, string? field = null, Exception? inner = null)
+    public MLModelFormatException(
+        string message,
+        string? file = null,
+        int? line = null,
+        int? column = null,
+        string? field = null,
+        Exception? inner = null)
         : base(message, inner)
     {
         File = file;

@@ -21,8 +21,12 @@ public static class ModelFiles
     {
         if (string.IsNullOrEmpty(relative))
             throw new PathOutsideModelException($"{field} is empty.", field, relative);
-        if (Path.IsPathRooted(relative) || relative.StartsWith('\\') || (relative.Length >= 2 && relative[1] == ':') || relative.Contains("://") || relative.StartsWith("file:"))
-            throw new PathOutsideModelException($"{field} is an absolute path or URI ('{relative}'); paths in a model must be relative to its folder.", field, relative);
+        if (Path.IsPathRooted(relative) || relative.StartsWith('\\') || (relative.Length >= 2 && relative[1] == ':') || relative.Contains("://")
+            || relative.StartsWith("file:"))
+            throw new PathOutsideModelException(
+                $"{field} is an absolute path or URI ('{relative}'); paths in a model must be relative to its folder.",
+                field,
+                relative);
         var root = Path.GetFullPath(modelDir);
         var full = Path.GetFullPath(Path.Combine(root, relative.Replace('\\', '/')));
         if (!IsUnder(root, full))
@@ -37,7 +41,10 @@ public static class ModelFiles
             {
                 var target = info.ResolveLinkTarget(true);
                 if (target == null || !IsUnder(root, Path.GetFullPath(target.FullName)))
-                    throw new PathOutsideModelException($"{field} ('{relative}') goes through a symbolic link that points outside the model folder.", field, relative);
+                    throw new PathOutsideModelException(
+                        $"{field} ('{relative}') goes through a symbolic link that points outside the model folder.",
+                        field,
+                        relative);
             }
         }
         return full;
@@ -54,7 +61,9 @@ public static class ModelFiles
         long total = 0;
         try
         {
-            foreach (var f in new DirectoryInfo(dir).EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint, IgnoreInaccessible = true }))
+            foreach (var f in new DirectoryInfo(dir).EnumerateFiles(
+                "*",
+                new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint, IgnoreInaccessible = true }))
                 total += f.Length;
         }
         catch (IOException) { }
@@ -65,7 +74,12 @@ public static class ModelFiles
     /// Copies a model folder's files (not its MLmodel). Symlinks that point outside the source are skipped and reported;
     /// links inside are copied as the files they point to.
     /// </summary>
-    public static void CopyModelFiles(string source, string target, Action<string>? skipped, IProgress<(int Done, int Total)>? progress, CancellationToken ct)
+    public static void CopyModelFiles(
+        string source,
+        string target,
+        Action<string>? skipped,
+        IProgress<(int Done, int Total)>? progress,
+        CancellationToken ct)
     {
         var root = Path.GetFullPath(source);
         var files = new List<(string Rel, FileInfo Info)>();

@@ -28,7 +28,9 @@ public static class ModelStore
         limits ??= YamlLimits.Default;
         var length = new FileInfo(file).Length;
         if (length > limits.MaxBytes)
-            throw new MLModelFormatException($"{file} is {length:N0} bytes; an MLmodel file larger than {limits.MaxBytes:N0} bytes is refused.", file);
+            throw new MLModelFormatException(
+                $"{file} is {length:N0} bytes; an MLmodel file larger than {limits.MaxBytes:N0} bytes is refused.",
+                file);
         var text = File.ReadAllText(file);
         return Parse(text, file, dir, limits);
     }
@@ -41,8 +43,16 @@ public static class ModelStore
         if (root is not Dictionary<string, object?> fields)
         {
             if (text.StartsWith("version https://git-lfs.github.com/spec/", StringComparison.Ordinal))
-                throw new MLModelFormatException($"{where} is a Git LFS pointer, not an MLmodel file; run 'git lfs pull' to fetch the real file.", file, 1, 1);
-            throw new MLModelFormatException($"{where} does not hold a YAML mapping of model fields (found a {ModelSignature.YamlTypeName(root)}).", file, 1, 1);
+                throw new MLModelFormatException(
+                    $"{where} is a Git LFS pointer, not an MLmodel file; run 'git lfs pull' to fetch the real file.",
+                    file,
+                    1,
+                    1);
+            throw new MLModelFormatException(
+                $"{where} does not hold a YAML mapping of model fields (found a {ModelSignature.YamlTypeName(root)}).",
+                file,
+                1,
+                1);
         }
         bool firstLayout = UpgradeFirstPyfuncLayout(fields, ref positions);
         CheckFieldTypes(fields, positions, file);
@@ -110,8 +120,11 @@ public static class ModelStore
             if (f.TryGetValue(key, out var v) && v is Dictionary<string, object?> or List<object?>) Fail(key, "text");
         foreach (var key in new[] { "is_signature_from_type_hint", "type_hint_from_example" })
             if (f.TryGetValue(key, out var v) && v is not (null or bool)) Fail(key, "true or false");
-        if (f.TryGetValue("model_size_bytes", out var size) && size is not (null or long or System.Numerics.BigInteger)) Fail("model_size_bytes", "an integer");
-        if (f.TryGetValue("utc_time_created", out var t) && t != null && !Timestamps.TryParse(t, out _)) Fail("utc_time_created", "a timestamp like '2024-01-31 12:00:00.000000'");
+        if (f.TryGetValue("model_size_bytes", out var size) && size is not (null or long or System.Numerics.BigInteger)) Fail(
+            "model_size_bytes",
+            "an integer");
+        if (f.TryGetValue("utc_time_created", out var t) && t != null
+            && !Timestamps.TryParse(t, out _)) Fail("utc_time_created", "a timestamp like '2024-01-31 12:00:00.000000'");
     }
 
     private static object? Lookup(Dictionary<string, object?> f, string dotted)
@@ -153,7 +166,8 @@ public static class ModelStore
         // Check the YAML we are about to write reads back as the same content.
         var reread = YamlReader.Read(yaml, "(generated MLmodel)", null, out _);
         if (!PlainValues.DeepEquals(reread, model.Fields))
-            throw new InvalidOperationException("Internal error: the generated MLmodel does not read back as the model's content; nothing was written.");
+            throw new InvalidOperationException(
+                "Internal error: the generated MLmodel does not read back as the model's content; nothing was written.");
 
         bool sameFolder = model.Path != null && string.Equals(Path.GetFullPath(model.Path), dest, StringComparison.Ordinal);
         if (File.Exists(dest)) throw new IOException($"{dest} is a file; a model is saved as a folder.");
@@ -162,9 +176,12 @@ public static class ModelStore
             throw new TargetExistsException($"{dest} already exists and is not empty.", dest);
         // Said once the save is going ahead, before anything is written.
         if (model.IsFirstPyfuncLayout)
-            options.Warn?.Invoke($"{model.MLmodelFile ?? model.Name} is in MLflow's first pyfunc layout (python_function at the top level, no flavors map); " +
-                "it is written in the current layout, with a flavors map" +
-                (model.Flavors.TryGetValue("python_function", out var pyfunc) && pyfunc.LoaderModule is { } loader ? $" (flavors.python_function, loader_module '{loader}')." : "."));
+            options.Warn?
+                .Invoke($"{model.MLmodelFile ?? model.Name} is in MLflow's first pyfunc layout (python_function at the top level, no flavors map); " +
+                    "it is written in the current layout, with a flavors map" +
+                    (model.Flavors.TryGetValue("python_function", out var pyfunc) && pyfunc.LoaderModule is { } loader
+                    ? $" (flavors.python_function, loader_module '{loader}')."
+                    : "."));
 
         if (sameFolder)
         {
@@ -182,7 +199,12 @@ public static class ModelStore
         try
         {
             if (model.Path != null && Directory.Exists(model.Path))
-                ModelFiles.CopyModelFiles(model.Path, staging, rel => options.Warn?.Invoke($"Not copied: '{rel}' is a symbolic link that is not followed."), options.Progress, ct);
+                ModelFiles.CopyModelFiles(
+                    model.Path,
+                    staging,
+                    rel => options.Warn?.Invoke($"Not copied: '{rel}' is a symbolic link that is not followed."),
+                    options.Progress,
+                    ct);
             ct.ThrowIfCancellationRequested();
             File.WriteAllText(Path.Combine(staging, ModelFiles.MLmodelFileName), yaml);
             if (Directory.Exists(dest))

@@ -68,7 +68,11 @@ public static partial class ModelValidator
                             CheckPath(model, aps, $"{field}.{an}.path", Add);
                 }
                 else if (key == "model_code_path" && value is string mcp && Path.IsPathRooted(mcp))
-                    Add(FindingSeverity.Info, "AbsoluteSourcePath", $"{field} records where the model's code came from ({mcp}); it is not read.", field);
+                    Add(
+                        FindingSeverity.Info,
+                        "AbsoluteSourcePath",
+                        $"{field} records where the model's code came from ({mcp}); it is not read.",
+                        field);
             }
         }
 
@@ -80,22 +84,53 @@ public static partial class ModelValidator
         if (flavors.TryGetValue("python_function", out var pyfunc))
         {
             if (pyfunc.LoaderModule == null)
-                Add(FindingSeverity.Error, "PyfuncNoLoaderModule", "The python_function flavor names no loader_module, so mlflow.pyfunc cannot load the model.", "flavors.python_function");
+                Add(
+                    FindingSeverity.Error,
+                    "PyfuncNoLoaderModule",
+                    "The python_function flavor names no loader_module, so mlflow.pyfunc cannot load the model.",
+                    "flavors.python_function");
             if (pyfunc.Attributes.ContainsKey("main") && !pyfunc.Attributes.ContainsKey("loader_module"))
-                Add(FindingSeverity.Info, "LegacyPyfuncMain", "The python_function flavor uses the early 'main' key for its loader module.", "flavors.python_function.main");
+                Add(
+                    FindingSeverity.Info,
+                    "LegacyPyfuncMain",
+                    "The python_function flavor uses the early 'main' key for its loader module.",
+                    "flavors.python_function.main");
             if (pyfunc.Attributes.TryGetValue("python_version", out var pv) && pv is double)
-                Add(FindingSeverity.Warning, "PythonVersionIsNumber", $"python_version is an unquoted number ({pyfunc.PythonVersion}); YAML readers take 3.10 as 3.1. Quote it.", "flavors.python_function.python_version");
+                Add(
+                    FindingSeverity.Warning,
+                    "PythonVersionIsNumber",
+                    $"python_version is an unquoted number ({pyfunc.PythonVersion}); YAML readers take 3.10 as 3.1. Quote it.",
+                    "flavors.python_function.python_version");
             if (pyfunc.Env is { IsLegacyString: true })
-                Add(FindingSeverity.Info, "LegacyEnvString", "env is a single conda file path (MLflow 1.x form); MLflow 2 writes a map with conda and virtualenv.", "flavors.python_function.env");
+                Add(
+                    FindingSeverity.Info,
+                    "LegacyEnvString",
+                    "env is a single conda file path (MLflow 1.x form); MLflow 2 writes a map with conda and virtualenv.",
+                    "flavors.python_function.env");
         }
         else if (flavors.Count > 0)
-            Add(FindingSeverity.Info, "NoPyfuncFlavor", "The model has no python_function flavor; generic pyfunc tools and servers cannot score it.", "flavors");
+            Add(
+                FindingSeverity.Info,
+                "NoPyfuncFlavor",
+                "The model has no python_function flavor; generic pyfunc tools and servers cannot score it.",
+                "flavors");
 
         if (model.HasLegacyTimeCreated)
-            Add(FindingSeverity.Info, "LegacyTimeCreated", "The model records time_created (MLflow 0.x); later versions write utc_time_created.", "time_created");
-        if (model.ModelUuid == null) Add(FindingSeverity.Info, "NoModelUuid", "The model has no model_uuid (written before MLflow 1.x added it, or by another tool).");
+            Add(
+                FindingSeverity.Info,
+                "LegacyTimeCreated",
+                "The model records time_created (MLflow 0.x); later versions write utc_time_created.",
+                "time_created");
+        if (model.ModelUuid == null) Add(
+            FindingSeverity.Info,
+            "NoModelUuid",
+            "The model has no model_uuid (written before MLflow 1.x added it, or by another tool).");
         else if (!UuidPattern().IsMatch(model.ModelUuid))
-            Add(FindingSeverity.Warning, "ModelUuidFormat", $"model_uuid '{model.ModelUuid}' is neither 32 hex digits nor an MLflow 3 'm-' id.", "model_uuid");
+            Add(
+                FindingSeverity.Warning,
+                "ModelUuidFormat",
+                $"model_uuid '{model.ModelUuid}' is neither 32 hex digits nor an MLflow 3 'm-' id.",
+                "model_uuid");
         if (model.MlflowVersion == null) Add(FindingSeverity.Info, "NoMlflowVersion", "The model does not say which MLflow version wrote it.");
         if (model.UtcTimeCreated == null) Add(FindingSeverity.Info, "NoCreatedTime", "The model does not record when it was created.");
 
@@ -103,7 +138,12 @@ public static partial class ModelValidator
         return new ValidationResult(model, findings);
     }
 
-    private static void CheckPath(MLModel model, string rel, string field, Action<FindingSeverity, string, string, string?> add, FindingSeverity missing = FindingSeverity.Error)
+    private static void CheckPath(
+        MLModel model,
+        string rel,
+        string field,
+        Action<FindingSeverity, string, string, string?> add,
+        FindingSeverity missing = FindingSeverity.Error)
     {
         if (model.Path == null) return;
         string full;
@@ -133,18 +173,40 @@ public static partial class ModelValidator
         if (model.Path == null) return;
         InputExample example;
         try { example = InputExample.Read(model); }
-        catch (PathOutsideModelException ex) { add(FindingSeverity.Error, "PathOutsideModel", ex.Message + " It was not read.", "saved_input_example_info.artifact_path"); return; }
-        catch (FileNotFoundException) { add(FindingSeverity.Warning, "MissingFile", $"The input example file '{info.ArtifactPath}' is not in the model folder.", "saved_input_example_info.artifact_path"); return; }
+        catch (PathOutsideModelException ex)
+        {
+            add(
+            FindingSeverity.Error,
+            "PathOutsideModel",
+            ex.Message + " It was not read.",
+            "saved_input_example_info.artifact_path"); return;
+        }
+        catch (FileNotFoundException)
+        {
+            add(
+            FindingSeverity.Warning,
+            "MissingFile",
+            $"The input example file '{info.ArtifactPath}' is not in the model folder.",
+            "saved_input_example_info.artifact_path"); return;
+        }
         catch (MLModelFormatException ex) { add(FindingSeverity.Error, "InputExampleInvalid", ex.Message, "saved_input_example_info"); return; }
 
         if (sig?.Inputs is { IsTensorBased: false } inputs && inputs.HasNames && example.Columns != null)
         {
             var names = new HashSet<string>(example.Columns, StringComparer.Ordinal);
             foreach (var c in inputs.Columns.Where(c => c.Required && !names.Contains(c.Name!)))
-                add(FindingSeverity.Error, "InputExampleMismatch", $"The input example lacks the required signature column '{c.Name}'.", "saved_input_example_info");
+                add(
+                    FindingSeverity.Error,
+                    "InputExampleMismatch",
+                    $"The input example lacks the required signature column '{c.Name}'.",
+                    "saved_input_example_info");
             var known = new HashSet<string>(inputs.Columns.Select(c => c.Name!), StringComparer.Ordinal);
             foreach (var extra in example.Columns.Where(n => !known.Contains(n)))
-                add(FindingSeverity.Warning, "InputExampleExtraColumn", $"The input example has column '{extra}', which the signature does not name.", "saved_input_example_info");
+                add(
+                    FindingSeverity.Warning,
+                    "InputExampleExtraColumn",
+                    $"The input example has column '{extra}', which the signature does not name.",
+                    "saved_input_example_info");
         }
     }
 

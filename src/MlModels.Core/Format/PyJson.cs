@@ -1,9 +1,9 @@
-using MlModels.Core.Format.Yaml;
 using System.Globalization;
 using System.Numerics;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using MlModels.Core.Format.Yaml;
 
 namespace MlModels.Core.Format;
 
@@ -79,7 +79,8 @@ public static class PyJson
             if (c == '"') { inString = true; sb.Append(c); continue; }
             string? token = null;
             foreach (var t in (ReadOnlySpan<string>)["NaN", "Infinity", "-Infinity"])
-                if (string.CompareOrdinal(json, i, t, 0, t.Length) == 0 && (i + t.Length == json.Length || !char.IsLetterOrDigit(json[i + t.Length]))) token = t;
+                if (string.CompareOrdinal(json, i, t, 0, t.Length) == 0
+                    && (i + t.Length == json.Length || !char.IsLetterOrDigit(json[i + t.Length]))) token = t;
             if (token == null) { sb.Append(c); continue; }
             sb.Append('"').Append(marker).Append(token).Append('"');
             i += token.Length - 1;
@@ -109,7 +110,8 @@ public static class PyJson
             {
                 var text = String(e);
                 if (marker != null && text.StartsWith(marker, StringComparison.Ordinal))
-                    return JsonValue.Create(text[marker.Length..] switch { "NaN" => double.NaN, "Infinity" => double.PositiveInfinity, _ => double.NegativeInfinity });
+                    return JsonValue.Create(
+                        text[marker.Length..] switch { "NaN" => double.NaN, "Infinity" => double.PositiveInfinity, _ => double.NegativeInfinity });
                 return JsonValue.Create(text);
             }
             case JsonValueKind.True: return JsonValue.Create(true);

@@ -42,10 +42,12 @@ public static class SchemaSpecs
                     cols.Add(new ColumnSpec(name, DataType.Double));
                     break;
                 case var v:
-                    throw new ArgumentException($"{part}[{i}]: cannot make a column or tensor spec from {(v == null ? "null" : "a " + v.GetType().Name)}.");
+                    throw new ArgumentException(
+                        $"{part}[{i}]: cannot make a column or tensor spec from {(v == null ? "null" : "a " + v.GetType().Name)}.");
             }
         }
-        if (cols.Count > 0 && tensors.Count > 0) throw new ArgumentException($"{part}: a mix of column and tensor specs; MLflow allows one kind per schema.");
+        if (cols.Count > 0
+            && tensors.Count > 0) throw new ArgumentException($"{part}: a mix of column and tensor specs; MLflow allows one kind per schema.");
         return tensors.Count > 0 ? new Schema(tensors) : new Schema(cols);
     }
 
@@ -57,7 +59,10 @@ public static class SchemaSpecs
         {
             ParamSpec p => p,
             IDictionary d when DataTypes.TryParse(Get(d, "type") as string, out var t) =>
-                new ParamSpec(Get(d, "name") as string ?? throw new ArgumentException($"params[{i}]: a param spec needs a name."), t, Get(d, "default"),
+                new ParamSpec(
+                    Get(d, "name") as string ?? throw new ArgumentException($"params[{i}]: a param spec needs a name."),
+                    t,
+                    Get(d, "default"),
                     Shape(Get(d, "shape"), $"params[{i}]")),
             _ => throw new ArgumentException($"params[{i}]: each param needs a name, an MLflow type and a default."),
         }).ToList());
@@ -66,7 +71,8 @@ public static class SchemaSpecs
     private static long[]? Shape(object? value, string where)
     {
         if (value == null) return null;
-        if (value is string || value is not IEnumerable dims) throw new ArgumentException($"{where}: a shape is a list of integers, such as [-1, 4].");
+        if (value is string || value is not IEnumerable dims) throw new ArgumentException(
+            $"{where}: a shape is a list of integers, such as [-1, 4].");
         try { return dims.Cast<object?>().Select(x => Convert.ToInt64(x, CultureInfo.InvariantCulture)).ToArray(); }
         catch (Exception ex) when (ex is FormatException or InvalidCastException or OverflowException)
         {

@@ -50,7 +50,9 @@ public sealed class ColumnSpec
         Raw = raw;
         var typeName = raw["type"] is JsonValue tv && tv.GetValueKind() == JsonValueKind.String ? tv.GetValue<string>() : null;
         if (!DataTypes.TryParse(typeName, out _))
-            throw new MLModelFormatException($"{field}.type: unknown column type '{raw["type"]?.ToJsonString() ?? "(missing)"}'.", field: field + ".type");
+            throw new MLModelFormatException(
+                $"{field}.type: unknown column type '{raw["type"]?.ToJsonString() ?? "(missing)"}'.",
+                field: field + ".type");
         if (raw["required"] is JsonNode r && r.GetValueKind() is not (JsonValueKind.True or JsonValueKind.False))
             throw new MLModelFormatException($"{field}.required must be true or false.", field: field + ".required");
     }
@@ -92,7 +94,14 @@ public sealed class TensorSpec
 
     public TensorSpec(string? name, string dtype, IEnumerable<long> shape)
     {
-        Raw = new JsonObject { ["type"] = "tensor", ["tensor-spec"] = new JsonObject { ["dtype"] = dtype, ["shape"] = new JsonArray(shape.Select(s => (JsonNode)JsonValue.Create(s)).ToArray()) } };
+        Raw = new JsonObject
+        {
+            ["type"] = "tensor", ["tensor-spec"] = new JsonObject
+            {
+                ["dtype"] = dtype,
+                ["shape"] = new JsonArray(shape.Select(s => (JsonNode)JsonValue.Create(s)).ToArray())
+            }
+        };
         if (name != null) Raw["name"] = name;
     }
 
@@ -147,7 +156,8 @@ public sealed class Schema
         return tensors.Count > 0 ? new Schema(tensors) : new Schema(cols);
     }
 
-    public string ToJson() => PyJson.Dumps(new JsonArray((IsTensorBased ? Tensors.Select(t => t.Raw) : Columns.Select(c => c.Raw)).Select(r => (JsonNode)r.DeepClone()).ToArray()));
+    public string ToJson() => PyJson.Dumps(
+        new JsonArray((IsTensorBased ? Tensors.Select(t => t.Raw) : Columns.Select(c => c.Raw)).Select(r => (JsonNode)r.DeepClone()).ToArray()));
     public override string ToString() => string.Join(", ", IsTensorBased ? Tensors.Select(t => t.ToString()) : Columns.Select(c => c.ToString()));
 }
 
@@ -158,7 +168,13 @@ public sealed class ParamSpec
 
     public ParamSpec(string name, DataType type, object? defaultValue, long[]? shape = null)
     {
-        Raw = new JsonObject { ["name"] = name, ["type"] = type.ToName(), ["default"] = PyJson.FromPlain(defaultValue), ["shape"] = shape == null ? null : new JsonArray(shape.Select(s => (JsonNode)JsonValue.Create(s)).ToArray()) };
+        Raw = new JsonObject
+        {
+            ["name"] = name,
+            ["type"] = type.ToName(),
+            ["default"] = PyJson.FromPlain(defaultValue),
+            ["shape"] = shape == null ? null : new JsonArray(shape.Select(s => (JsonNode)JsonValue.Create(s)).ToArray())
+        };
     }
 
     internal ParamSpec(JsonObject raw, string field)
@@ -167,8 +183,11 @@ public sealed class ParamSpec
         if (raw["name"] is not JsonValue n || n.GetValueKind() != JsonValueKind.String)
             throw new MLModelFormatException($"{field}.name must be a string.", field: field + ".name");
         if (!DataTypes.TryParse(TypeText(raw), out _))
-            throw new MLModelFormatException($"{field}.type: unknown param type '{(raw["type"] ?? raw["dtype"])?.ToJsonString()}'.", field: field + ".type");
-        if (raw["shape"] is JsonNode shape && (shape is not JsonArray items || items.Any(x => x is not JsonValue v || v.GetValueKind() != JsonValueKind.Number)))
+            throw new MLModelFormatException(
+                $"{field}.type: unknown param type '{(raw["type"] ?? raw["dtype"])?.ToJsonString()}'.",
+                field: field + ".type");
+        if (raw["shape"] is JsonNode shape
+            && (shape is not JsonArray items || items.Any(x => x is not JsonValue v || v.GetValueKind() != JsonValueKind.Number)))
             throw new MLModelFormatException($"{field}.shape must be null or a list of integers.", field: field + ".shape");
     }
 
@@ -266,10 +285,17 @@ public sealed class ModelSignature
         try { node = PyJson.Parse(json); }
         catch (JsonException ex) { throw new MLModelFormatException($"Signature JSON is not valid: {ex.Message}", inner: ex); }
         if (node is JsonArray) return new ModelSignature(Schema.Parse(json, "inputs"));
-        if (node is not JsonObject o) throw new MLModelFormatException("Signature JSON must be an object with inputs/outputs/params, or a list of input specs.");
+        if (node is not JsonObject o) throw new MLModelFormatException(
+            "Signature JSON must be an object with inputs/outputs/params, or a list of input specs.");
         var d = new Dictionary<string, object?>(StringComparer.Ordinal);
         foreach (var (k, v) in o)
-            d[k] = v switch { null => null, JsonValue s when s.GetValueKind() == JsonValueKind.String => s.GetValue<string>(), _ => v.ToJsonString() };
+            d[k] = v switch
+            {
+                null => null,
+                JsonValue s when s.GetValueKind() == JsonValueKind.String => s.GetValue<string>(),
+                _ => v
+                .ToJsonString()
+            };
         return FromDictionary(d, "signature");
     }
 

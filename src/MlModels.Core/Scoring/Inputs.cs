@@ -13,15 +13,22 @@ public static class CsvInput
     public static IEnumerable<Frame> Read(string path, ColumnPlanner planner, int batchSize, CancellationToken ct = default)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Input CSV file {path} does not exist.", path);
-        if (new FileInfo(path).Length == 0) throw SchemaViolationException.BadInput($"Input CSV file {path} is empty; it needs a header row naming its columns.");
+        if (new FileInfo(path).Length == 0) throw SchemaViolationException.BadInput(
+            $"Input CSV file {path} is empty; it needs a header row naming its columns.");
         return Read(() => Options.From(new StreamReader(path, StrictUtf8, detectEncodingFromByteOrderMarks: true)), path, planner, batchSize, ct);
     }
 
     /// <summary>CSV from a stream (a request body); <paramref name="name"/> is used in messages.</summary>
     public static IEnumerable<Frame> Read(Stream stream, string name, ColumnPlanner planner, int batchSize, CancellationToken ct = default)
     {
-        if (stream.CanSeek && stream.Length == 0) throw SchemaViolationException.BadInput($"{name} is empty; it needs a header row naming its columns.");
-        return Read(() => Options.From(new StreamReader(stream, StrictUtf8, detectEncodingFromByteOrderMarks: true, leaveOpen: true)), name, planner, batchSize, ct);
+        if (stream.CanSeek && stream.Length == 0) throw SchemaViolationException.BadInput(
+            $"{name} is empty; it needs a header row naming its columns.");
+        return Read(
+            () => Options.From(new StreamReader(stream, StrictUtf8, detectEncodingFromByteOrderMarks: true, leaveOpen: true)),
+            name,
+            planner,
+            batchSize,
+            ct);
     }
 
     // Sep's own header refuses repeated names; pandas renames them (f0, f0.1), so the header is read as a row.
@@ -39,7 +46,11 @@ public static class CsvInput
             try { if (!frames.MoveNext()) yield break; }
             catch (System.Text.DecoderFallbackException ex)
             {
-                throw SchemaViolationException.BadInput($"{path} is not UTF-8 text (bytes {Convert.ToHexString(ex.BytesUnknown ?? [])} at byte {ex.Index:N0} of a block).", null, null, ex);
+                throw SchemaViolationException.BadInput(
+                    $"{path} is not UTF-8 text (bytes {Convert.ToHexString(ex.BytesUnknown ?? [])} at byte {ex.Index:N0} of a block).",
+                    null,
+                    null,
+                    ex);
             }
             catch (Exception ex) when (ex.Source == "Sep")
             {
@@ -76,25 +87,42 @@ public static class CsvInput
                 if (row.ColCount == 1 && row.Span.Length == 0) continue; // blank lines are skipped, as pandas does
                 // A short row's missing fields are missing values, as pandas reads them; a long row is an error.
                 if (row.ColCount > header.Count)
-                    throw SchemaViolationException.BadInput($"{path}, line {row.LineNumberFrom:N0}: {row.ColCount} fields, but the header has {header.Count}.", null, row.LineNumberFrom);
+                    throw SchemaViolationException.BadInput(
+                        $"{path}, line {row.LineNumberFrom:N0}: {row.ColCount} fields, but the header has {header.Count}.",
+                        null,
+                        row.LineNumberFrom);
             }
             rowNumber++;
             int r = batch.Count;
             for (int c = 0; c < plan.Count; c++)
             {
                 var t = plan[c];
-                if (t.SourceIndex < 0 || t.SourceIndex >= row.ColCount) { ValueConversion.SetMissing(t, batch.Arrays[c], ref batch.Masks[c], r, batchSize, rowNumber); continue; }
+                if (t.SourceIndex < 0 || t.SourceIndex >= row.ColCount)
+                {
+                    ValueConversion.SetMissing(
+                    t,
+                    batch.Arrays[c],
+                    ref batch.Masks[c],
+                    r,
+                    batchSize,
+                    rowNumber); continue;
+                }
                 var span = row[t.SourceIndex].Span;
                 if (span.Length == 0) { ValueConversion.SetMissing(t, batch.Arrays[c], ref batch.Masks[c], r, batchSize, rowNumber); continue; }
                 bool ok = t.Kind switch
                 {
                     // Sep's parsers (csFastFloat) are the fast path for the common numeric columns.
-                    ElementKind.Float32 => Store(row[t.SourceIndex].TryParse<float>(), (float[])batch.Arrays[c], r) || ValueConversion.TryParseText(span, t.Kind, batch.Arrays[c], r),
-                    ElementKind.Float64 => Store(row[t.SourceIndex].TryParse<double>(), (double[])batch.Arrays[c], r) || ValueConversion.TryParseText(span, t.Kind, batch.Arrays[c], r),
+                    ElementKind.Float32 => Store(row[t.SourceIndex].TryParse<float>(), (float[])batch.Arrays[c], r)
+                        || ValueConversion.TryParseText(span, t.Kind, batch.Arrays[c], r),
+                    ElementKind.Float64 => Store(row[t.SourceIndex].TryParse<double>(), (double[])batch.Arrays[c], r)
+                        || ValueConversion.TryParseText(span, t.Kind, batch.Arrays[c], r),
                     _ => ValueConversion.TryParseText(span, t.Kind, batch.Arrays[c], r),
                 };
                 if (!ok)
-                    throw SchemaViolationException.BadInput($"{path}, line {row.LineNumberFrom:N0}, column '{t.Name}': {ValueConversion.Why(span, t.Kind)}.", t.Name, row.LineNumberFrom);
+                    throw SchemaViolationException.BadInput(
+                        $"{path}, line {row.LineNumberFrom:N0}, column '{t.Name}': {ValueConversion.Why(span, t.Kind)}.",
+                        t.Name,
+                        row.LineNumberFrom);
             }
             batch.Count++;
             if (batch.Count == batchSize)
@@ -170,7 +198,16 @@ public static class ObjectInput
             {
                 var t = plan[c];
                 var value = lookup.GetValueOrDefault(t.Name);
-                if (value == null || value is DBNull) { ValueConversion.SetMissing(t, batch.Arrays[c], ref batch.Masks[c], r, rows.Count, firstRow + r); continue; }
+                if (value == null || value is DBNull)
+                {
+                    ValueConversion.SetMissing(
+                    t,
+                    batch.Arrays[c],
+                    ref batch.Masks[c],
+                    r,
+                    rows.Count,
+                    firstRow + r); continue;
+                }
                 ValueConversion.SetFromObject(value, t.Kind, batch.Arrays[c], r, t.Name, firstRow + r);
             }
             batch.Count++;
@@ -188,8 +225,10 @@ public static class ParamsEnforcement
         var result = new Dictionary<string, object?>(StringComparer.Ordinal);
         if (schema == null)
         {
-            if (givenValue is IDictionary<string, object?> { Count: > 0 } ignored) warn?.Invoke($"The model has no param schema; params {ColumnPlan.PyList(ignored.Keys)} are ignored.");
-            else if (givenValue != null && givenValue is not IDictionary<string, object?>) warn?.Invoke("The model has no param schema; the params given (not a dictionary) are ignored.");
+            if (givenValue is IDictionary<string, object?> { Count: > 0 } ignored) warn?.Invoke(
+                $"The model has no param schema; params {ColumnPlan.PyList(ignored.Keys)} are ignored.");
+            else if (givenValue != null && givenValue is not IDictionary<string, object?>) warn?.Invoke(
+                "The model has no param schema; the params given (not a dictionary) are ignored.");
             return result;
         }
         if (givenValue != null && givenValue is not IDictionary<string, object?>)
@@ -236,7 +275,9 @@ public static class ParamsEnforcement
                 if (!fits) throw new SchemaViolationException("", spec.Name);
                 ValueConversion.SetFromJson(je, kind, dest, 0, spec.Name, 1);
             }
-            else if (value is long or int && kind.IsFloat()) dest.SetValue(Convert.ChangeType(value, dest.GetType().GetElementType()!, System.Globalization.CultureInfo.InvariantCulture), 0);
+            else if (value is long or int && kind.IsFloat()) dest.SetValue(
+                Convert.ChangeType(value, dest.GetType().GetElementType()!, System.Globalization.CultureInfo.InvariantCulture),
+                0);
             else ValueConversion.SetFromObject(value, kind, dest, 0, spec.Name, 1);
         }
         catch (SchemaViolationException)

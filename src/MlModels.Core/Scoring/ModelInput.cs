@@ -54,7 +54,9 @@ public static class TensorConversion
                     if (kind == ElementKind.Float32) ((float[])data)[index++] = float.NaN;
                     else if (kind == ElementKind.Float64) ((double[])data)[index++] = double.NaN;
                     else if (kind == ElementKind.Object) ((object?[])data)[index++] = null;
-                    else throw SchemaViolationException.BadInput($"Invalid input. Input '{name}' has a null value, which a {kind.NumpyName()} tensor cannot hold.", name);
+                    else throw SchemaViolationException.BadInput(
+                        $"Invalid input. Input '{name}' has a null value, which a {kind.NumpyName()} tensor cannot hold.",
+                        name);
                     return;
                 }
                 ValueConversion.SetFromJson(node, kind, data, index, name, index + 1);
@@ -114,7 +116,9 @@ public static class TensorConversion
         }
         var tensors = new List<KeyValuePair<string, TensorData>>();
         var missing = schema.Tensors.Where(s => f.IndexOf(s.Name!) < 0).Select(s => s.Name!).ToList();
-        if (missing.Count > 0) throw new SchemaViolationException($"Failed to enforce schema. Error: Model is missing inputs {ColumnPlan.PyList(missing)}.", missing[0]);
+        if (missing.Count > 0) throw new SchemaViolationException(
+            $"Failed to enforce schema. Error: Model is missing inputs {ColumnPlan.PyList(missing)}.",
+            missing[0]);
         foreach (var spec in schema.Tensors)
         {
             var c = f.IndexOf(spec.Name!);
@@ -134,19 +138,33 @@ public static class TensorConversion
         {
             case null when kind == ElementKind.Float64: ((double[])dest)[i] = double.NaN; return;
             case null when kind == ElementKind.Float32: ((float[])dest)[i] = float.NaN; return;
-            case null: throw SchemaViolationException.BadInput($"Invalid input. Column '{column}', row {row:N0}: a missing value cannot be {kind.NumpyName()}.", column, row);
+            case null:
+                throw SchemaViolationException.BadInput(
+                $"Invalid input. Column '{column}', row {row:N0}: a missing value cannot be {kind.NumpyName()}.",
+                column,
+                row);
             case string s when kind != ElementKind.String && kind != ElementKind.Object:
                 if (!ValueConversion.TryParseText(s.Trim(), kind, dest, i))
-                    throw SchemaViolationException.BadInput($"Invalid input. Column '{column}', row {row:N0}: could not convert string to {kind.NumpyName()}: '{s}'.", column, row);
+                    throw SchemaViolationException.BadInput(
+                        $"Invalid input. Column '{column}', row {row:N0}: could not convert string to {kind.NumpyName()}: '{s}'.",
+                        column,
+                        row);
                 return;
-            case bool b when kind.IsNumeric(): dest.SetValue(Convert.ChangeType(b ? 1 : 0, dest.GetType().GetElementType()!, CultureInfo.InvariantCulture), i); return;
+            case bool b when kind.IsNumeric():
+                dest.SetValue(
+                Convert.ChangeType(b ? 1 : 0, dest.GetType().GetElementType()!, CultureInfo.InvariantCulture),
+                i); return;
         }
         if (kind == ElementKind.String) { ((string?[])dest)[i] = Convert.ToString(value, CultureInfo.InvariantCulture); return; }
         if (kind == ElementKind.Object) { ((object?[])dest)[i] = value; return; }
         try { dest.SetValue(Convert.ChangeType(value, dest.GetType().GetElementType()!, CultureInfo.InvariantCulture), i); }
         catch (Exception ex) when (ex is InvalidCastException or FormatException or OverflowException)
         {
-            throw SchemaViolationException.BadInput($"Invalid input. Column '{column}', row {row:N0}: {value} cannot be {kind.NumpyName()}.", column, row, ex);
+            throw SchemaViolationException.BadInput(
+                $"Invalid input. Column '{column}', row {row:N0}: {value} cannot be {kind.NumpyName()}.",
+                column,
+                row,
+                ex);
         }
     }
 }

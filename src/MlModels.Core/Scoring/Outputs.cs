@@ -28,7 +28,8 @@ public abstract class PredictionFileWriter : IDisposable
         Directory.CreateDirectory(dir);
         _temp = Path.Combine(dir, $".{Path.GetFileName(_target)}.{Guid.NewGuid():N}.tmp");
         Writer = new StreamWriter(new FileStream(_temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16), new UTF8Encoding(false),
-            1 << 16) { NewLine = "\n" };
+            1 << 16)
+        { NewLine = "\n" };
     }
 
     public static PredictionFileWriter Create(string path, PredictionFormat format, bool includeInput, bool overwrite) => format switch

@@ -16,7 +16,8 @@ public static class PandasNames
         foreach (var n in names) present[n] = present.GetValueOrDefault(n) + 1;
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         // Named columns are renamed before unnamed ones, so that given names are kept.
-        var order = Enumerable.Range(0, names.Count).Where(i => header[i].Length > 0).Concat(Enumerable.Range(0, names.Count).Where(i => header[i].Length == 0));
+        var order = Enumerable.Range(0, names.Count).Where(i => header[i].Length > 0)
+            .Concat(Enumerable.Range(0, names.Count).Where(i => header[i].Length == 0));
         foreach (var i in order)
         {
             var old = names[i];

@@ -288,7 +288,8 @@ public static class PredictionEngine
         var example = InputExample.Read(model);
         object? body = example.Rows != null
             ? new Dictionary<string,
-                object?> { ["dataframe_split"] = new Dictionary<string, object?> { ["columns"] = example.Columns, ["data"] = example.Rows } }
+                object?>
+            { ["dataframe_split"] = new Dictionary<string, object?> { ["columns"] = example.Columns, ["data"] = example.Rows } }
             : example.Data is System.Collections.IDictionary d && (d.Contains("inputs") || d.Contains("instances")) ? example.Data
             : new Dictionary<string, object?> { ["inputs"] = example.Data };
         return ScoringRequest.Parse(PyJsonWriter.Serialize(body), example.File ?? "input example");

@@ -17,7 +17,12 @@ public static class ScoringErrorCodes
 /// Input that cannot be scored, with the column and row at fault and MLflow's error code: BAD_REQUEST when it cannot
 /// be read, INVALID_PARAMETER_VALUE when it breaks the schema.
 /// </summary>
-public sealed class SchemaViolationException(string message, string? column = null, long? row = null, Exception? inner = null, string errorCode = ScoringErrorCodes.InvalidParameterValue)
+public sealed class SchemaViolationException(
+    string message,
+    string? column = null,
+    long? row = null,
+    Exception? inner = null,
+    string errorCode = ScoringErrorCodes.InvalidParameterValue)
     : Exception(message, inner)
 {
     public string? Column { get; } = column;
@@ -46,7 +51,11 @@ public sealed record ColumnTarget(string Name, ElementKind Kind, int SourceIndex
 /// </summary>
 public static class ColumnPlan
 {
-    public static IReadOnlyList<ColumnTarget> Create(Schema? schema, IReadOnlyList<string> sourceNames, Func<int, ElementKind> kindWithoutSchema, Action<string>? warn)
+    public static IReadOnlyList<ColumnTarget> Create(
+        Schema? schema,
+        IReadOnlyList<string> sourceNames,
+        Func<int, ElementKind> kindWithoutSchema,
+        Action<string>? warn)
     {
         if (schema == null || schema.IsTensorBased || schema.Columns.Count == 0)
             return sourceNames.Select((n, i) => new ColumnTarget(n, kindWithoutSchema(i), i, true, null)).ToList();
@@ -56,7 +65,8 @@ public static class ColumnPlan
             // Unnamed columns are matched by position.
             if (sourceNames.Count < schema.Columns.Count)
                 throw new SchemaViolationException($"The model expects {schema.Columns.Count} input columns but the input has {sourceNames.Count}.");
-            return schema.Columns.Select((c, i) => new ColumnTarget(sourceNames[i], ElementKinds.FromDataType(c.Type), i, c.Required, c.Type)).ToList();
+            return schema.Columns.Select((c, i) => new ColumnTarget(sourceNames[i], ElementKinds.FromDataType(c.Type), i, c.Required, c.Type))
+                .ToList();
         }
 
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -72,9 +82,12 @@ public static class ColumnPlan
         var known = new HashSet<string>(schema.Columns.Select(c => c.Name!), StringComparer.Ordinal);
         var extra = sourceNames.Where(n => !known.Contains(n)).ToList();
         if (missing.Count > 0)
-            throw new SchemaViolationException($"Model is missing inputs {PyList(missing)}." + (extra.Count > 0 ? $" Note that there were extra inputs: {PyList(extra)}." : ""), missing[0]);
+            throw new SchemaViolationException(
+                $"Model is missing inputs {PyList(missing)}." + (extra.Count > 0 ? $" Note that there were extra inputs: {PyList(extra)}." : ""),
+                missing[0]);
         if (extra.Count > 0)
-            warn?.Invoke($"Found extra inputs in the model input that are not defined in the model signature: {PyList(extra)}. These inputs will be ignored.");
+            warn?.Invoke(
+                $"Found extra inputs in the model input that are not defined in the model signature: {PyList(extra)}. These inputs will be ignored.");
         return targets;
     }
 
@@ -114,7 +127,11 @@ public static class ValueConversion
                 ((string?[])dest)[i] = text.ToString();
                 return true;
             case ElementKind.DateTime:
-                if (DateTime.TryParse(text, inv, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var dt)) { ((DateTime[])dest)[i] = dt; return true; }
+                if (DateTime.TryParse(text, inv, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var dt))
+                {
+                    ((DateTime[])dest)[
+                    i] = dt; return true;
+                }
                 return false;
             case ElementKind.Object:
                 ((object?[])dest)[i] = text.ToString();
@@ -168,8 +185,15 @@ public static class ValueConversion
                 bool integral = e.TryGetInt64(out _) || (e.TryGetDouble(out var dv) && Math.Floor(dv) == dv && !double.IsInfinity(dv));
                 if (!integral && kind.IsInteger())
                     throw BadValue(column, row, $"{e.GetRawText()} is not a whole number; MLflow does not convert float to {kind.NumpyName()}");
-                if (kind.IsInteger() && e.TryGetInt64(out var il)) { if (!TryStoreInteger(il, kind, dest, i)) throw BadValue(column, row, $"{il} does not fit in {kind.NumpyName()}"); return; }
-                if (!TryStoreNumber(e.GetDouble(), kind, dest, i, integral)) throw BadValue(column, row, $"{e.GetRawText()} does not fit in {kind.NumpyName()}");
+                if (kind.IsInteger() && e.TryGetInt64(out var il))
+                {
+                    if (!TryStoreInteger(il, kind, dest, i)) throw BadValue(
+                    column,
+                    row,
+                    $"{il} does not fit in {kind.NumpyName()}"); return;
+                }
+                if (!TryStoreNumber(e
+                    .GetDouble(), kind, dest, i, integral)) throw BadValue(column, row, $"{e.GetRawText()} does not fit in {kind.NumpyName()}");
                 return;
             case JsonValueKind.True or JsonValueKind.False:
                 if (kind == ElementKind.Bool) { ((bool[])dest)[i] = e.GetBoolean(); return; }
@@ -189,13 +213,20 @@ public static class ValueConversion
                 if (kind.IsNumeric() && TryParseText(text.Trim(), kind, dest, i)) return;
                 throw BadValue(column, row, $"could not convert string to {kind.NumpyName()}: '{Truncate(text)}'");
             default:
-                if (kind == ElementKind.Object) { ((object?[])dest)[i] = PyJson.ToPlain(System.Text.Json.Nodes.JsonNode.Parse(e.GetRawText())); return; }
+                if (kind == ElementKind.Object)
+                {
+                    ((object?[])dest)[i] = PyJson.ToPlain(
+                    System.Text.Json.Nodes.JsonNode.Parse(e.GetRawText())); return;
+                }
                 throw BadValue(column, row, $"a JSON {e.ValueKind.ToString().ToLowerInvariant()} cannot be a {kind.NumpyName()} value");
         }
     }
 
     private static SchemaViolationException BadValue(string column, long row, string what) =>
-        SchemaViolationException.BadInput($"Invalid input. Data is not compatible with model signature. Failed to convert column {column} (row {row:N0}): {what}.", column, row);
+        SchemaViolationException.BadInput(
+            $"Invalid input. Data is not compatible with model signature. Failed to convert column {column} (row {row:N0}): {what}.",
+            column,
+            row);
 
     /// <summary>Stores a typed .NET value under MLflow's widening-only rules.</summary>
     public static void SetFromObject(object value, ElementKind kind, Array dest, int i, string column, long row)

@@ -43,7 +43,8 @@ public sealed partial class ScoringRequest : IDisposable
     public static ScoringRequest Parse(ReadOnlyMemory<byte> utf8, string source = "request")
     {
         if (utf8.Span.IndexOf("\\u"u8) >= 0 && LoneSurrogate(System.Text.Encoding.UTF8.GetString(utf8.Span)) is string escape)
-            throw SchemaViolationException.BadInput($"Invalid input. {source} holds the escape {escape} (half of a UTF-16 surrogate pair), which is no Unicode text.");
+            throw SchemaViolationException.BadInput(
+                $"Invalid input. {source} holds the escape {escape} (half of a UTF-16 surrogate pair), which is no Unicode text.");
         JsonDocument doc;
         try { doc = JsonDocument.Parse(utf8, new JsonDocumentOptions { MaxDepth = 64 }); }
         catch (JsonException ex)
@@ -62,7 +63,8 @@ public sealed partial class ScoringRequest : IDisposable
         {
             bool high = m.Groups[1].Value[0] is '8' or '9' or 'a' or 'b' or 'A' or 'B';
             var next = m.NextMatch();
-            if (high && next.Success && next.Index == m.Index + 6 && next.Groups[1].Value[0] is 'c' or 'd' or 'e' or 'f' or 'C' or 'D' or 'E' or 'F') { m = next; continue; }
+            if (high && next.Success && next.Index == m.Index + 6
+                && next.Groups[1].Value[0] is 'c' or 'd' or 'e' or 'f' or 'C' or 'D' or 'E' or 'F') { m = next; continue; }
             // An escaped backslash before it ("\\ud800") makes it plain text, not an escape.
             int slashes = 0;
             for (int i = m.Index - 1; i >= 0 && json[i] == '\\'; i--) slashes++;
@@ -135,7 +137,8 @@ public sealed partial class ScoringRequest : IDisposable
     public string RawData(ParamSchema? schema)
     {
         if (!IsUnified) return Data.GetRawText();
-        return PyJsonWriter.Serialize(UnifiedData(schema).ToDictionary(kv => kv.Key, kv => PyJson.ToPlain(System.Text.Json.Nodes.JsonNode.Parse(kv.Value.GetRawText()))));
+        return PyJsonWriter.Serialize(
+            UnifiedData(schema).ToDictionary(kv => kv.Key, kv => PyJson.ToPlain(System.Text.Json.Nodes.JsonNode.Parse(kv.Value.GetRawText()))));
     }
 
     public void Dispose() => _doc.Dispose();
@@ -154,20 +157,26 @@ public sealed record JsonTable(IReadOnlyList<string> Names, IReadOnlyList<JsonEl
             throw SchemaViolationException.BadInput($"Invalid input. Dataframe split format must have 'data' field and optionally 'columns' and 'index' fields. Got {ColumnPlan.PyList(keys)}.");
         var data = split.GetProperty("data");
         if (data.ValueKind != JsonValueKind.Array)
-            throw SchemaViolationException.BadInput("Provided dataframe_split field is not a valid dataframe representation in 'split' format: 'data' must be a list of rows.");
+            throw SchemaViolationException.BadInput(
+                "Provided dataframe_split field is not a valid dataframe representation in 'split' format: 'data' must be a list of rows.");
         var rows = new List<JsonElement[]>();
         int i = 0;
         foreach (var r in data.EnumerateArray())
         {
             i++;
             rows.Add(r.ValueKind == JsonValueKind.Array ? r.EnumerateArray().ToArray()
-                : r.ValueKind == JsonValueKind.Object ? throw SchemaViolationException.BadInput($"Provided dataframe_split field is not a valid dataframe representation: data row {i} is an object.", null, i)
+                : r.ValueKind == JsonValueKind.Object ? throw SchemaViolationException.BadInput(
+                    $"Provided dataframe_split field is not a valid dataframe representation: data row {i} is an object.",
+                    null,
+                    i)
                 : [r]);
         }
         bool positional = !(split.TryGetProperty("columns", out var cols) && cols.ValueKind == JsonValueKind.Array);
         var names = !positional
             ? cols.EnumerateArray().Select(c => c.ValueKind == JsonValueKind.String ? c.GetString()! : c.GetRawText()).ToList()
-            : Enumerable.Range(0, rows.Count == 0 ? 0 : rows.Max(r => r.Length)).Select(n => n.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
+            : Enumerable.Range(0, rows.Count == 0 ? 0 : rows.Max(r => r.Length))
+                .Select(n => n.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                .ToList();
         for (int r = 0; r < rows.Count; r++)
             if (rows[r].Length != names.Count)
                 throw SchemaViolationException.BadInput($"Provided dataframe_split field is not a valid dataframe representation in 'split' format: data row {r + 1} has {rows[r].Length} values for {names.Count} columns.", null, r + 1);
@@ -186,14 +195,20 @@ public sealed record JsonTable(IReadOnlyList<string> Names, IReadOnlyList<JsonEl
             var rows = items.Select(x => x.ValueKind == JsonValueKind.Array ? x.EnumerateArray().ToArray() : [x]).ToList();
             int width = rows.Max(r => r.Length);
             rows = rows.Select(r => r.Length == width ? r : r.Concat(Enumerable.Repeat(default(JsonElement), width - r.Length)).ToArray()).ToList();
-            return new JsonTable(Enumerable.Range(0, width).Select(n => n.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList(), rows, true);
+            return new JsonTable(
+                Enumerable.Range(0, width).Select(n => n.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList(),
+                rows,
+                true);
         }
         var names = new List<string>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < items.Count; i++)
         {
             if (items[i].ValueKind != JsonValueKind.Object)
-                throw SchemaViolationException.BadInput($"Provided {form} field is not a valid dataframe representation in 'records' format: record {i + 1} is not an object.", null, i + 1);
+                throw SchemaViolationException.BadInput(
+                    $"Provided {form} field is not a valid dataframe representation in 'records' format: record {i + 1} is not an object.",
+                    null,
+                    i + 1);
             foreach (var prop in items[i].EnumerateObject()) if (seen.Add(prop.Name)) names.Add(prop.Name);
         }
         var table = items.Select(rec => names.Select(n => rec.TryGetProperty(n, out var v) ? v : default).ToArray()).ToList();
@@ -212,7 +227,9 @@ public sealed record JsonTable(IReadOnlyList<string> Names, IReadOnlyList<JsonEl
         {
             var message = $"The length of values for each input/column name are not the same: {string.Join(", ", columns.Where(c => c.Value.ValueKind == JsonValueKind.Array).Select(c => $"'{c.Key}' has {c.Value.GetArrayLength()}"))}.";
             // MLflow checks the row form (instances) while parsing; the column form fails when the DataFrame is built.
-            throw instances ? SchemaViolationException.BadInput("Invalid input. " + message) : new SchemaViolationException("Failed to enforce schema: there was an error casting the input data to a DataFrame. " + message);
+            throw instances
+                ? SchemaViolationException.BadInput("Invalid input. " + message)
+                : new SchemaViolationException("Failed to enforce schema: there was an error casting the input data to a DataFrame. " + message);
         }
         int rows = lengths.Count == 0 ? 1 : lengths[0];
         var table = new List<JsonElement[]>(rows);
@@ -232,7 +249,16 @@ public sealed record JsonTable(IReadOnlyList<string> Names, IReadOnlyList<JsonEl
             {
                 var t = plan[c];
                 var e = t.SourceIndex >= 0 ? Rows[r][t.SourceIndex] : default;
-                if (e.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null) { ValueConversion.SetMissing(t, batch.Arrays[c], ref batch.Masks[c], r, Rows.Count, r + 1); continue; }
+                if (e.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null)
+                {
+                    ValueConversion.SetMissing(
+                    t,
+                    batch.Arrays[c],
+                    ref batch.Masks[c],
+                    r,
+                    Rows.Count,
+                    r + 1); continue;
+                }
                 ValueConversion.SetFromJson(e, t.Kind, batch.Arrays[c], r, t.Name, r + 1);
             }
             batch.Count++;

@@ -29,7 +29,8 @@ public static class AzureMLContract
             return (null, BadRequest("The request must be a JSON object with the key \"input_data\": {\"columns\": [...], \"index\": [...], \"data\": [[...]]} for a table, or a list (or a dictionary of named lists) for tensors."));
         foreach (var (key, _) in request)
             if (key is not ("input_data" or "params"))
-                return (null, BadRequest($"Unknown key \"{key}\" in the request; Azure ML's MLflow requests carry \"input_data\" and optionally \"params\"."));
+                return (null, BadRequest(
+                    $"Unknown key \"{key}\" in the request; Azure ML's MLflow requests carry \"input_data\" and optionally \"params\"."));
 
         var mlflow = new JsonObject();
         switch (input)
@@ -63,7 +64,8 @@ public static class AzureMLContract
         {
             using var doc = JsonDocument.Parse(mlflow.Body);
             var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("predictions", out var predictions) || root.EnumerateObject().Count() != 1) return mlflow;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("predictions", out var predictions)
+                || root.EnumerateObject().Count() != 1) return mlflow;
             return new ServingResponse(200, "application/json", Encoding.UTF8.GetBytes(predictions.GetRawText()));
         }
         catch (JsonException) { return mlflow; }

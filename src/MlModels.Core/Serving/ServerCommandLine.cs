@@ -123,21 +123,28 @@ public static class ServerCommandLine
         {
             var name = args[i];
             string Next() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{name} needs a value. {Usage}");
-            int Int() => int.TryParse(Next(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= 0 ? v : throw new ArgumentException($"{name} takes a whole number, not '{args[i]}'. {Usage}");
-            double Number() => double.TryParse(Next(), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 && double.IsFinite(v) ? v : throw new ArgumentException($"{name} takes a positive number, not '{args[i]}'. {Usage}");
+            int Int() => int.TryParse(Next(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= 0
+                ? v
+                : throw new ArgumentException($"{name} takes a whole number, not '{args[i]}'. {Usage}");
+            double Number() => double.TryParse(Next(), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 && double.IsFinite(v)
+                ? v
+                : throw new ArgumentException($"{name} takes a positive number, not '{args[i]}'. {Usage}");
             switch (name)
             {
                 case Serve:
                     model ??= SageMakerModelPath;
                     s = s with { Host = "0.0.0.0", Port = ServePort() };
-                    if (Environment.GetEnvironmentVariable(ServeEnvManagerVariable) is { Length: > 0 } manager && Environment.GetEnvironmentVariable(InstallRequirementsVariable) != "0")
+                    if (Environment.GetEnvironmentVariable(ServeEnvManagerVariable) is { Length: > 0 } manager
+                        && Environment.GetEnvironmentVariable(InstallRequirementsVariable) != "0")
                         s = s with { EnvManager = ParseEnvManager(manager) };
                     break;
                 case "--model" or "-m": model = Next(); break;
                 case "--host" or "-h": s = s with { Host = Next() }; break;
                 case "--port" or "-p":
                     var port = Int();
-                    s = port <= 65535 ? s with { Port = port } : throw new ArgumentException($"{name} takes a port from 0 to 65535, not {port}. {Usage}");
+                    s = port <= 65535
+                        ? s with { Port = port }
+                        : throw new ArgumentException($"{name} takes a port from 0 to 65535, not {port}. {Usage}");
                     break;
                 case "--timeout" or "-t": s = s with { Timeout = TimeSpan.FromSeconds(Number()) }; break;
                 case "--workers" or "-w": s = s with { Workers = Math.Max(1, Int()) }; break;

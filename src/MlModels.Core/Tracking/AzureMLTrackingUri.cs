@@ -25,7 +25,8 @@ public static partial class AzureMLTrackingUri
     {
         var (_, path) = Split(azuremlUri);
         var m = WorkspacePath().Match(path);
-        return (Uri.UnescapeDataString(m.Groups["sub"].Value), Uri.UnescapeDataString(m.Groups["rg"].Value), Uri.UnescapeDataString(m.Groups["ws"].Value));
+        return (Uri.UnescapeDataString(m.Groups["sub"].Value), Uri.UnescapeDataString(m.Groups["rg"].Value), Uri.UnescapeDataString(
+            m.Groups["ws"].Value));
     }
 
     private static (string Host, string Path) Split(string azuremlUri)

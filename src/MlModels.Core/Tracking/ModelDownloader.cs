@@ -28,7 +28,11 @@ public sealed class ModelDownloader(TrackingClient client, string? cacheRoot = n
         : System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "mlmodels", "models");
 
     /// <summary>Resolves and downloads (or takes from the cache) the model or artifact the URI names.</summary>
-    public async Task<DownloadedModel> DownloadAsync(string uriText, bool force = false, IProgress<DownloadProgress>? progress = null, CancellationToken ct = default)
+    public async Task<DownloadedModel> DownloadAsync(
+        string uriText,
+        bool force = false,
+        IProgress<DownloadProgress>? progress = null,
+        CancellationToken ct = default)
     {
         var uri = ModelUri.Parse(uriText);
         _bytesDone = 0; _filesDone = 0; _bytesListed = 0;
@@ -43,10 +47,13 @@ public sealed class ModelDownloader(TrackingClient client, string? cacheRoot = n
                 break;
             case ModelUriKind.ModelStage:
             case ModelUriKind.ModelLatest:
-                var latest = await client.GetLatestVersionsAsync(uri.Name!, uri.Kind == ModelUriKind.ModelStage ? [uri.Stage!] : null, ct).ConfigureAwait(false);
+                var latest = await client.GetLatestVersionsAsync(uri.Name!, uri.Kind == ModelUriKind.ModelStage ? [uri.Stage!] : null, ct)
+                    .ConfigureAwait(false);
                 var top = latest.MaxBy(v => long.TryParse(v.Version, out var n) ? n : -1)
                     ?? throw new MlflowException("RESOURCE_DOES_NOT_EXIST",
-                        uri.Kind == ModelUriKind.ModelStage ? $"{uri.Text}: registered model '{uri.Name}' has no version in stage '{uri.Stage}'." : $"{uri.Text}: registered model '{uri.Name}' has no versions.",
+                        uri.Kind == ModelUriKind.ModelStage
+                            ? $"{uri.Text}: registered model '{uri.Name}' has no version in stage '{uri.Stage}'."
+                            : $"{uri.Text}: registered model '{uri.Name}' has no versions.",
                         System.Net.HttpStatusCode.NotFound, "POST", "registered-models/get-latest-versions", uri.Text);
                 origin = origin with { Version = top.Version, RunId = NullIfEmpty(top.RunId) };
                 break;
@@ -83,7 +90,13 @@ public sealed class ModelDownloader(TrackingClient client, string? cacheRoot = n
                 path = uri.Path;
                 break;
         }
-        origin = origin with { ArtifactUri = path.Length > 0 ? $"{artifactUri.TrimEnd('/')}/{path}" : artifactUri, RunId = origin.RunId ?? RunIdOf(artifactUri) };
+        origin = origin with
+        {
+            ArtifactUri = path.Length > 0
+            ? $"{artifactUri.TrimEnd('/')}/{path}"
+            : artifactUri,
+            RunId = origin.RunId ?? RunIdOf(artifactUri)
+        };
 
         var (server, rootPath) = client.ResolveArtifactUri(artifactUri);
         var full = Join(rootPath, path);
@@ -114,10 +127,13 @@ public sealed class ModelDownloader(TrackingClient client, string? cacheRoot = n
                 {
                     // What mlflow.artifacts.download_artifacts leaves beside a registered model's files.
                     File.WriteAllText(System.IO.Path.Combine(target, "registered_model_meta"),
-                        Format.Yaml.YamlWriter.Write(new Dictionary<string, object?> { ["model_name"] = uri.Name, ["model_version"] = origin.Version }));
+                        Format.Yaml.YamlWriter
+                            .Write(new Dictionary<string, object?> { ["model_name"] = uri.Name, ["model_version"] = origin.Version }));
                 }
             }
-            File.WriteAllText(System.IO.Path.Combine(staging, OriginFile), JsonSerializer.Serialize(new CacheRecord(resultPath, origin), TrackingJson.Default.CacheRecord));
+            File.WriteAllText(
+                System.IO.Path.Combine(staging, OriginFile),
+                JsonSerializer.Serialize(new CacheRecord(resultPath, origin), TrackingJson.Default.CacheRecord));
             Commit(staging, entry, force);
             return ReadEntry(entry) with { Origin = origin };
         }
@@ -128,7 +144,13 @@ public sealed class ModelDownloader(TrackingClient client, string? cacheRoot = n
     }
 
     /// <summary>MLflow's walk: list a folder, take its entries in name order, fetch each file, descend into each folder.</summary>
-    private async Task WalkAsync(Uri server, string remoteDir, string localDir, string uri, IProgress<DownloadProgress>? progress, CancellationToken ct)
+    private async Task WalkAsync(
+        Uri server,
+        string remoteDir,
+        string localDir,
+        string uri,
+        IProgress<DownloadProgress>? progress,
+        CancellationToken ct)
     {
         async Task Walk(string remote, string local)
         {
@@ -150,7 +172,14 @@ public sealed class ModelDownloader(TrackingClient client, string? cacheRoot = n
     private int _filesDone;
     private long _bytesListed;
 
-    private async Task FetchOneAsync(Uri server, string remote, string local, long size, string uri, IProgress<DownloadProgress>? progress, CancellationToken ct)
+    private async Task FetchOneAsync(
+        Uri server,
+        string remote,
+        string local,
+        long size,
+        string uri,
+        IProgress<DownloadProgress>? progress,
+        CancellationToken ct)
     {
         if (size > 0) _bytesListed += size;
         progress?.Report(new DownloadProgress(uri, remote, _filesDone, _filesDone + 1, _bytesDone, _bytesListed));
@@ -175,7 +204,9 @@ public sealed class ModelDownloader(TrackingClient client, string? cacheRoot = n
                 }
             }
             if (size >= 0 && got != size)
-                throw new ArtifactDownloadException($"{uri}: the artifact '{remote}' arrived with {got} bytes; the server listed {size}. Nothing was cached; run the command again.", remote);
+                throw new ArtifactDownloadException(
+                    $"{uri}: the artifact '{remote}' arrived with {got} bytes; the server listed {size}. Nothing was cached; run the command again.",
+                    remote);
             _filesDone++;
         }
         catch (MlflowException ex)
@@ -184,7 +215,10 @@ public sealed class ModelDownloader(TrackingClient client, string? cacheRoot = n
         }
         catch (Exception ex) when ((ex is IOException and not ArtifactDownloadException) || ex is HttpRequestException)
         {
-            throw new ArtifactDownloadException($"{uri}: the download of '{remote}' was cut off ({ex.Message}). Nothing was cached; run the command again.", remote, ex);
+            throw new ArtifactDownloadException(
+                $"{uri}: the download of '{remote}' was cut off ({ex.Message}). Nothing was cached; run the command again.",
+                remote,
+                ex);
         }
     }
 

@@ -107,15 +107,30 @@ public sealed class ModelPublisher(TrackingClient client, Action<string>? warn =
         catch when (created)
         {
             try { await client.UpdateRunAsync(runId, "FAILED", CancellationToken.None).ConfigureAwait(false); }
-            catch (Exception ex) when (ex is MlflowException or TrackingConnectionException) { warn?.Invoke($"Run {runId} could not be marked FAILED: {ex.Message}"); }
+            catch (Exception ex) when (ex is MlflowException or TrackingConnectionException)
+            {
+                warn?.Invoke(
+                $"Run {runId} could not be marked FAILED: {ex.Message}");
+            }
             throw;
         }
     }
 
-    private async Task<PublishResult> LogAndRegisterAsync(PublishRequest r, string runId, bool created, IProgress<PublishProgress>? progress, CancellationToken ct)
+    private async Task<PublishResult> LogAndRegisterAsync(
+        PublishRequest r,
+        string runId,
+        bool created,
+        IProgress<PublishProgress>? progress,
+        CancellationToken ct)
     {
         var runRoot = (await client.GetRunAsync(runId, ct).ConfigureAwait(false)).Info.ArtifactUri
-            ?? throw new MlflowException("INVALID_STATE", $"Run {runId} has no artifact_uri.", System.Net.HttpStatusCode.OK, "GET", "runs/get", $"run {runId}");
+            ?? throw new MlflowException(
+                "INVALID_STATE",
+                $"Run {runId} has no artifact_uri.",
+                System.Net.HttpStatusCode.OK,
+                "GET",
+                "runs/get",
+                $"run {runId}");
         var (server, rootPath) = client.ResolveArtifactUri(runRoot);
 
         // The MLmodel logged names this run and artifact path, as log_model writes it.
@@ -123,7 +138,9 @@ public sealed class ModelPublisher(TrackingClient client, Action<string>? warn =
         logged.RunId = runId;
         logged.ArtifactPath = r.ArtifactPath;
         var onDisk = r.Model.MLmodelFile != null && File.Exists(r.Model.MLmodelFile) ? File.ReadAllBytes(r.Model.MLmodelFile) : null;
-        byte[] mlmodelBytes = onDisk != null && SameContent(onDisk, logged) ? onDisk : System.Text.Encoding.UTF8.GetBytes(YamlWriter.Write(logged.ToDictionary(), width: 80));
+        byte[] mlmodelBytes = onDisk != null && SameContent(onDisk, logged)
+            ? onDisk
+            : System.Text.Encoding.UTF8.GetBytes(YamlWriter.Write(logged.ToDictionary(), width: 80));
 
         var files = Files(r.Model);
         var temp = Path.Combine(Path.GetTempPath(), "mlmodels-publish-" + Guid.NewGuid().ToString("N"));
@@ -137,7 +154,8 @@ public sealed class ModelPublisher(TrackingClient client, Action<string>? warn =
                 var (rel, full) = files[i];
                 progress?.Report(new PublishProgress($"Uploading to run {runId}", rel, i, files.Count));
                 // MLmodel, and its copy under metadata/ when that was a copy, carry the run; other files go as they are.
-                var source = rel == ModelFiles.MLmodelFileName || (rel == "metadata/MLmodel" && onDisk != null && File.ReadAllBytes(full).AsSpan().SequenceEqual(onDisk))
+                var source = rel == ModelFiles.MLmodelFileName
+                    || (rel == "metadata/MLmodel" && onDisk != null && File.ReadAllBytes(full).AsSpan().SequenceEqual(onDisk))
                     ? mlmodelFile : full;
                 var remote = $"{rootPath.TrimEnd('/')}/{r.ArtifactPath}/{rel}";
                 // Upload under the file's own name so the Content-Type is guessed from it.
@@ -179,12 +197,19 @@ public sealed class ModelPublisher(TrackingClient client, Action<string>? warn =
             {
                 if (DateTime.UtcNow >= deadline)
                     throw new TimeoutException($"Version {version.Version} of '{name}' was still PENDING_REGISTRATION after {r.RegistrationTimeout.TotalSeconds:0} s; it may still become READY (Get-MLModelVersion -Name '{name}' -Version {version.Version}).");
-                progress?.Report(new PublishProgress($"Waiting for version {version.Version} of '{name}' to be READY", null, files.Count, files.Count));
+                progress?.Report(
+                    new PublishProgress($"Waiting for version {version.Version} of '{name}' to be READY", null, files.Count, files.Count));
                 await Task.Delay(r.RegistrationPoll, ct).ConfigureAwait(false);
                 version = await client.GetModelVersionAsync(name, version.Version, ct).ConfigureAwait(false);
             }
             if (version.Status == "FAILED_REGISTRATION")
-                throw new MlflowException("FAILED_REGISTRATION", $"models:/{name}/{version.Version}: registration failed: {version.StatusMessage}", System.Net.HttpStatusCode.OK, "GET", "model-versions/get", $"models:/{name}/{version.Version}");
+                throw new MlflowException(
+                    "FAILED_REGISTRATION",
+                    $"models:/{name}/{version.Version}: registration failed: {version.StatusMessage}",
+                    System.Net.HttpStatusCode.OK,
+                    "GET",
+                    "model-versions/get",
+                    $"models:/{name}/{version.Version}");
             foreach (var alias in r.Aliases) await client.SetAliasAsync(name, alias, version.Version, ct).ConfigureAwait(false);
             foreach (var (k, v) in r.Tags) await client.SetModelVersionTagAsync(name, version.Version, k, v, ct).ConfigureAwait(false);
             if (r.Aliases.Count > 0 || r.Tags.Count > 0) version = await client.GetModelVersionAsync(name, version.Version, ct).ConfigureAwait(false);
@@ -205,7 +230,12 @@ public sealed class ModelPublisher(TrackingClient client, Action<string>? warn =
 
     private static bool SameContent(byte[] file, MLModel model)
     {
-        try { return PlainValues.DeepEquals(YamlReader.Read(System.Text.Encoding.UTF8.GetString(file), "MLmodel", null, out _), model.ToDictionary()); }
+        try
+        {
+            return PlainValues.DeepEquals(
+            YamlReader.Read(System.Text.Encoding.UTF8.GetString(file), "MLmodel", null, out _),
+            model.ToDictionary());
+        }
         catch (MLModelFormatException) { return false; }
     }
 
@@ -221,7 +251,8 @@ public sealed class ModelPublisher(TrackingClient client, Action<string>? warn =
             var entries = d.EnumerateFileSystemInfos().OrderBy(e => e.Name, StringComparer.Ordinal).ToList();
             foreach (var f in entries.OfType<FileInfo>())
             {
-                if (f.LinkTarget != null && (f.ResolveLinkTarget(true) is not { Exists: true } t || !ModelFiles.IsUnder(root, Path.GetFullPath(t.FullName)))) continue;
+                if (f.LinkTarget != null
+                    && (f.ResolveLinkTarget(true) is not { Exists: true } t || !ModelFiles.IsUnder(root, Path.GetFullPath(t.FullName)))) continue;
                 result.Add((Path.GetRelativePath(root, f.FullName).Replace(Path.DirectorySeparatorChar, '/'), f.FullName));
             }
             foreach (var sub in entries.OfType<DirectoryInfo>())

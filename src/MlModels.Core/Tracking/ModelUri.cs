@@ -40,7 +40,9 @@ public sealed record ModelUri(string Text, ModelUriKind Kind, string? RunId = nu
         if (rest.StartsWith("//", StringComparison.Ordinal))
             throw new ModelUriException($"'{uri}' names a registry by profile (models://<profile>/...), which this client does not read; set MLFLOW_REGISTRY_URI or -TrackingUri and use models:/<name>/<version>.", uri);
         if (!rest.StartsWith('/') || rest.Length <= 1)
-            throw new ModelUriException($"'{uri}' is not a valid models URI; expected models:/<name>/<version>, models:/<name>/<stage> or models:/<name>@<alias>.", uri);
+            throw new ModelUriException(
+                $"'{uri}' is not a valid models URI; expected models:/<name>/<version>, models:/<name>/<stage> or models:/<name>@<alias>.",
+                uri);
         var parts = rest[1..].TrimEnd('/').Split('/');
         if (parts[0].Trim().Length == 0) throw new ModelUriException($"'{uri}' names no registered model.", uri);
 
@@ -58,7 +60,8 @@ public sealed record ModelUri(string Text, ModelUriKind Kind, string? RunId = nu
         var suffix = parts[1];
         var sub = CheckPath(string.Join('/', parts.Skip(2)), uri);
         if (suffix.All(char.IsAsciiDigit)) return new ModelUri(uri, ModelUriKind.ModelVersion, Name: parts[0], Version: suffix, Path: sub);
-        if (suffix.Equals("latest", StringComparison.OrdinalIgnoreCase)) return new ModelUri(uri, ModelUriKind.ModelLatest, Name: parts[0], Path: sub);
+        if (suffix
+            .Equals("latest", StringComparison.OrdinalIgnoreCase)) return new ModelUri(uri, ModelUriKind.ModelLatest, Name: parts[0], Path: sub);
         return new ModelUri(uri, ModelUriKind.ModelStage, Name: parts[0], Stage: suffix, Path: sub);
     }
 

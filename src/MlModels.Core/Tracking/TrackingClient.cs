@@ -25,10 +25,24 @@ public sealed class TrackingClient : IDisposable
 
     private static KeyValuePair<string, string?> Q(string k, string? v) => new(k, v);
 
-    private Task<TResp> Get<TResp>(Uri server, string path, JsonTypeInfo<TResp> type, string? resource, CancellationToken ct, params KeyValuePair<string, string?>[] query) =>
+    private Task<TResp> Get<TResp>(
+        Uri server,
+        string path,
+        JsonTypeInfo<TResp> type,
+        string? resource,
+        CancellationToken ct,
+        params KeyValuePair<string, string?>[] query) =>
         _http.CallAsync<EmptyResponse, TResp>(server, HttpMethod.Get, path, query, null, null, type, resource, ct);
 
-    private Task<TResp> Send<TReq, TResp>(Uri server, HttpMethod method, string path, TReq body, JsonTypeInfo<TReq> bodyType, JsonTypeInfo<TResp> type, string? resource, CancellationToken ct) =>
+    private Task<TResp> Send<TReq, TResp>(
+        Uri server,
+        HttpMethod method,
+        string path,
+        TReq body,
+        JsonTypeInfo<TReq> bodyType,
+        JsonTypeInfo<TResp> type,
+        string? resource,
+        CancellationToken ct) =>
         _http.CallAsync(server, method, path, null, body, bodyType, type, resource, ct);
 
     // Experiments and runs.
@@ -36,23 +50,61 @@ public sealed class TrackingClient : IDisposable
     /// <summary>The experiment of that name, or null (the server's RESOURCE_DOES_NOT_EXIST), as mlflow.set_experiment checks.</summary>
     public async Task<Experiment?> GetExperimentByNameAsync(string name, CancellationToken ct = default)
     {
-        try { return (await Get(Tracking, $"{Api}/experiments/get-by-name", TrackingJson.Default.ExperimentResponse, null, ct, Q("experiment_name", name)).ConfigureAwait(false)).Experiment; }
+        try
+        {
+            return (await Get(
+            Tracking,
+            $"{Api}/experiments/get-by-name",
+            TrackingJson.Default.ExperimentResponse,
+            null,
+            ct,
+            Q("experiment_name", name)).ConfigureAwait(false)).Experiment;
+        }
         catch (MlflowException ex) when (ex.IsNotFound) { return null; }
     }
 
     public async Task<string> CreateExperimentAsync(string name, CancellationToken ct = default) =>
-        (await Send(Tracking, HttpMethod.Post, $"{Api}/experiments/create", new CreateExperimentRequest(name), TrackingJson.Default.CreateExperimentRequest, TrackingJson.Default.CreateExperimentResponse, $"experiment '{name}'", ct).ConfigureAwait(false)).ExperimentId;
+        (await Send(
+            Tracking,
+            HttpMethod.Post,
+            $"{Api}/experiments/create",
+            new CreateExperimentRequest(name),
+            TrackingJson.Default.CreateExperimentRequest,
+            TrackingJson.Default.CreateExperimentResponse,
+            $"experiment '{name}'",
+            ct).ConfigureAwait(false)).ExperimentId;
 
     public async Task<Experiment> GetExperimentAsync(string id, CancellationToken ct = default) =>
-        (await Get(Tracking, $"{Api}/experiments/get", TrackingJson.Default.ExperimentResponse, $"experiment {id}", ct, Q("experiment_id", id)).ConfigureAwait(false)).Experiment;
+        (await Get(Tracking, $"{Api}/experiments/get", TrackingJson.Default.ExperimentResponse, $"experiment {id}", ct, Q("experiment_id", id))
+            .ConfigureAwait(false)).Experiment;
 
     /// <summary>runs/create with the tags MLflow's fluent API sets (mlflow.user, mlflow.source.*, mlflow.runName).</summary>
-    public async Task<Run> CreateRunAsync(string experimentId, string? userId, string? runName, IReadOnlyList<TagEntry> tags, CancellationToken ct = default) =>
-        (await Send(Tracking, HttpMethod.Post, $"{Api}/runs/create", new CreateRunRequest(experimentId, userId, runName, Millis.Now(), tags), TrackingJson.Default.CreateRunRequest, TrackingJson.Default.RunResponse, $"experiment {experimentId}", ct).ConfigureAwait(false)).Run;
+    public async Task<Run> CreateRunAsync(
+        string experimentId,
+        string? userId,
+        string? runName,
+        IReadOnlyList<TagEntry> tags,
+        CancellationToken ct = default) =>
+        (await Send(
+            Tracking,
+            HttpMethod.Post,
+            $"{Api}/runs/create",
+            new CreateRunRequest(experimentId, userId, runName, Millis.Now(), tags),
+            TrackingJson.Default.CreateRunRequest,
+            TrackingJson.Default.RunResponse,
+            $"experiment {experimentId}",
+            ct).ConfigureAwait(false)).Run;
 
     public async Task<Run> GetRunAsync(string runId, CancellationToken ct = default)
     {
-        var run = (await Get(Tracking, $"{Api}/runs/get", TrackingJson.Default.RunResponse, $"run {runId}", ct, Q("run_uuid", runId), Q("run_id", runId)).ConfigureAwait(false)).Run;
+        var run = (await Get(
+            Tracking,
+            $"{Api}/runs/get",
+            TrackingJson.Default.RunResponse,
+            $"run {runId}",
+            ct,
+            Q("run_uuid", runId),
+            Q("run_id", runId)).ConfigureAwait(false)).Run;
         _runCache[runId] = run;
         return run;
     }
@@ -61,15 +113,37 @@ public sealed class TrackingClient : IDisposable
     public async Task<string> GetRunArtifactUriAsync(string runId, CancellationToken ct = default)
     {
         var run = _runCache.TryGetValue(runId, out var r) ? r : await GetRunAsync(runId, ct).ConfigureAwait(false);
-        return run.Info.ArtifactUri ?? throw new MlflowException("INVALID_STATE", $"Run {runId} has no artifact_uri.", System.Net.HttpStatusCode.OK, "GET", $"{Api}/runs/get", $"run {runId}");
+        return run.Info.ArtifactUri ?? throw new MlflowException(
+            "INVALID_STATE",
+            $"Run {runId} has no artifact_uri.",
+            System.Net.HttpStatusCode.OK,
+            "GET",
+            $"{Api}/runs/get",
+            $"run {runId}");
     }
 
     public async Task<RunInfo> UpdateRunAsync(string runId, string status, CancellationToken ct = default) =>
-        (await Send(Tracking, HttpMethod.Post, $"{Api}/runs/update", new UpdateRunRequest(runId, status, Millis.Now(), runId), TrackingJson.Default.UpdateRunRequest, TrackingJson.Default.UpdateRunResponse, $"run {runId}", ct).ConfigureAwait(false)).RunInfo;
+        (await Send(
+            Tracking,
+            HttpMethod.Post,
+            $"{Api}/runs/update",
+            new UpdateRunRequest(runId, status, Millis.Now(), runId),
+            TrackingJson.Default.UpdateRunRequest,
+            TrackingJson.Default.UpdateRunResponse,
+            $"run {runId}",
+            ct).ConfigureAwait(false)).RunInfo;
 
     /// <summary>runs/log-model: the server appends the model to the run's mlflow.log-model.history tag.</summary>
     public Task LogModelAsync(string runId, string modelJson, CancellationToken ct = default) =>
-        Send(Tracking, HttpMethod.Post, $"{Api}/runs/log-model", new LogModelRequest(runId, modelJson), TrackingJson.Default.LogModelRequest, TrackingJson.Default.EmptyResponse, $"run {runId}", ct);
+        Send(
+            Tracking,
+            HttpMethod.Post,
+            $"{Api}/runs/log-model",
+            new LogModelRequest(runId, modelJson),
+            TrackingJson.Default.LogModelRequest,
+            TrackingJson.Default.EmptyResponse,
+            $"run {runId}",
+            ct);
 
     // Artifacts, through the server's proxy.
 
@@ -126,61 +200,207 @@ public sealed class TrackingClient : IDisposable
     // Registry.
 
     public async Task<RegisteredModel> CreateRegisteredModelAsync(string name, CancellationToken ct = default) =>
-        (await Send(Registry, HttpMethod.Post, $"{Api}/registered-models/create", new CreateRegisteredModelRequest(name), TrackingJson.Default.CreateRegisteredModelRequest, TrackingJson.Default.RegisteredModelResponse, $"registered model '{name}'", ct).ConfigureAwait(false)).RegisteredModel;
+        (await Send(
+            Registry,
+            HttpMethod.Post,
+            $"{Api}/registered-models/create",
+            new CreateRegisteredModelRequest(name),
+            TrackingJson.Default.CreateRegisteredModelRequest,
+            TrackingJson.Default.RegisteredModelResponse,
+            $"registered model '{name}'",
+            ct).ConfigureAwait(false)).RegisteredModel;
 
     public async Task<RegisteredModel> GetRegisteredModelAsync(string name, CancellationToken ct = default) =>
-        (await Get(Registry, $"{Api}/registered-models/get", TrackingJson.Default.RegisteredModelResponse, $"registered model '{name}'", ct, Q("name", name)).ConfigureAwait(false)).RegisteredModel;
+        (await Get(
+            Registry,
+            $"{Api}/registered-models/get",
+            TrackingJson.Default.RegisteredModelResponse,
+            $"registered model '{name}'",
+            ct,
+            Q("name", name)).ConfigureAwait(false)).RegisteredModel;
 
     /// <summary>registered-models/search (names for completion); <paramref name="filter"/> in MLflow's search syntax.</summary>
     public async Task<IReadOnlyList<RegisteredModel>> SearchRegisteredModelsAsync(string? filter, int maxResults, CancellationToken ct = default) =>
-        (await Get(Registry, $"{Api}/registered-models/search", TrackingJson.Default.RegisteredModelsResponse, null, ct, Q("filter", filter), Q("max_results", maxResults.ToString(System.Globalization.CultureInfo.InvariantCulture))).ConfigureAwait(false)).RegisteredModels ?? [];
+        (await Get(
+            Registry,
+            $"{Api}/registered-models/search",
+            TrackingJson.Default.RegisteredModelsResponse,
+            null,
+            ct,
+            Q("filter", filter),
+            Q("max_results", maxResults.ToString(System.Globalization.CultureInfo.InvariantCulture))).ConfigureAwait(false)).RegisteredModels ?? [];
 
     public async Task<ModelVersion> CreateModelVersionAsync(string name, string source, string? runId, CancellationToken ct = default) =>
-        Stamp((await Send(Registry, HttpMethod.Post, $"{Api}/model-versions/create", new CreateModelVersionRequest(name, source, runId), TrackingJson.Default.CreateModelVersionRequest, TrackingJson.Default.ModelVersionResponse, $"registered model '{name}'", ct).ConfigureAwait(false)).ModelVersion);
+        Stamp((await Send(
+            Registry,
+            HttpMethod.Post,
+            $"{Api}/model-versions/create",
+            new CreateModelVersionRequest(name, source, runId),
+            TrackingJson.Default.CreateModelVersionRequest,
+            TrackingJson.Default.ModelVersionResponse,
+            $"registered model '{name}'",
+            ct).ConfigureAwait(false)).ModelVersion);
 
     public async Task<ModelVersion> GetModelVersionAsync(string name, string version, CancellationToken ct = default) =>
-        Stamp((await Get(Registry, $"{Api}/model-versions/get", TrackingJson.Default.ModelVersionResponse, $"models:/{name}/{version}", ct, Q("name", name), Q("version", version)).ConfigureAwait(false)).ModelVersion);
+        Stamp((await Get(
+            Registry,
+            $"{Api}/model-versions/get",
+            TrackingJson.Default.ModelVersionResponse,
+            $"models:/{name}/{version}",
+            ct,
+            Q("name", name),
+            Q("version", version)).ConfigureAwait(false)).ModelVersion);
 
     public async Task<string> GetModelVersionDownloadUriAsync(string name, string version, CancellationToken ct = default) =>
-        (await Get(Registry, $"{Api}/model-versions/get-download-uri", TrackingJson.Default.DownloadUriResponse, $"models:/{name}/{version}", ct, Q("name", name), Q("version", version)).ConfigureAwait(false)).ArtifactUri;
+        (await Get(
+            Registry,
+            $"{Api}/model-versions/get-download-uri",
+            TrackingJson.Default.DownloadUriResponse,
+            $"models:/{name}/{version}",
+            ct,
+            Q("name", name),
+            Q("version", version)).ConfigureAwait(false)).ArtifactUri;
 
     public async Task<ModelVersion> GetModelVersionByAliasAsync(string name, string alias, CancellationToken ct = default) =>
-        Stamp((await Get(Registry, $"{Api}/registered-models/alias", TrackingJson.Default.ModelVersionResponse, $"models:/{name}@{alias}", ct, Q("name", name), Q("alias", alias)).ConfigureAwait(false)).ModelVersion);
+        Stamp((await Get(
+            Registry,
+            $"{Api}/registered-models/alias",
+            TrackingJson.Default.ModelVersionResponse,
+            $"models:/{name}@{alias}",
+            ct,
+            Q("name", name),
+            Q("alias", alias)).ConfigureAwait(false)).ModelVersion);
 
     public Task SetAliasAsync(string name, string alias, string version, CancellationToken ct = default) =>
-        Send(Registry, HttpMethod.Post, $"{Api}/registered-models/alias", new SetAliasRequest(name, alias, version), TrackingJson.Default.SetAliasRequest, TrackingJson.Default.EmptyResponse, $"models:/{name}/{version}", ct);
+        Send(
+            Registry,
+            HttpMethod.Post,
+            $"{Api}/registered-models/alias",
+            new SetAliasRequest(name, alias, version),
+            TrackingJson.Default.SetAliasRequest,
+            TrackingJson.Default.EmptyResponse,
+            $"models:/{name}/{version}",
+            ct);
 
     public Task DeleteAliasAsync(string name, string alias, CancellationToken ct = default) =>
-        Send(Registry, HttpMethod.Delete, $"{Api}/registered-models/alias", new DeleteAliasRequest(name, alias), TrackingJson.Default.DeleteAliasRequest, TrackingJson.Default.EmptyResponse, $"models:/{name}@{alias}", ct);
+        Send(
+            Registry,
+            HttpMethod.Delete,
+            $"{Api}/registered-models/alias",
+            new DeleteAliasRequest(name, alias),
+            TrackingJson.Default.DeleteAliasRequest,
+            TrackingJson.Default.EmptyResponse,
+            $"models:/{name}@{alias}",
+            ct);
 
     /// <summary>model-versions/search with MLflow's filter syntax (<c>name='x'</c>), as MlflowClient.search_model_versions sends it.</summary>
     public async Task<IReadOnlyList<ModelVersion>> SearchModelVersionsAsync(string filter, int maxResults = 10000, CancellationToken ct = default) =>
-        ((await Get(Registry, $"{Api}/model-versions/search", TrackingJson.Default.ModelVersionsResponse, null, ct, Q("filter", filter), Q("max_results", maxResults.ToString(System.Globalization.CultureInfo.InvariantCulture))).ConfigureAwait(false)).ModelVersions ?? []).Select(Stamp).ToList();
+        ((await Get(
+            Registry,
+            $"{Api}/model-versions/search",
+            TrackingJson.Default.ModelVersionsResponse,
+            null,
+            ct,
+            Q("filter", filter),
+            Q("max_results", maxResults.ToString(System.Globalization.CultureInfo
+                .InvariantCulture))).ConfigureAwait(false)).ModelVersions ?? []).Select(Stamp).ToList();
 
     /// <summary>The latest version per stage (all stages when <paramref name="stages"/> is null); POST as MLflow sends it.</summary>
-    public async Task<IReadOnlyList<ModelVersion>> GetLatestVersionsAsync(string name, IReadOnlyList<string>? stages, CancellationToken ct = default) =>
-        ((await Send(Registry, HttpMethod.Post, $"{Api}/registered-models/get-latest-versions", new GetLatestVersionsRequest(name, stages), TrackingJson.Default.GetLatestVersionsRequest, TrackingJson.Default.ModelVersionsResponse, $"registered model '{name}'", ct).ConfigureAwait(false)).ModelVersions ?? []).Select(Stamp).ToList();
+    public async Task<IReadOnlyList<ModelVersion>> GetLatestVersionsAsync(
+        string name,
+        IReadOnlyList<string>? stages,
+        CancellationToken ct = default) =>
+        ((await Send(
+            Registry,
+            HttpMethod.Post,
+            $"{Api}/registered-models/get-latest-versions",
+            new GetLatestVersionsRequest(name, stages),
+            TrackingJson.Default.GetLatestVersionsRequest,
+            TrackingJson.Default.ModelVersionsResponse,
+            $"registered model '{name}'",
+            ct).ConfigureAwait(false)).ModelVersions ?? []).Select(Stamp).ToList();
 
     public Task SetModelVersionTagAsync(string name, string version, string key, string value, CancellationToken ct = default) =>
-        Send(Registry, HttpMethod.Post, $"{Api}/model-versions/set-tag", new SetModelVersionTagRequest(name, version, key, value), TrackingJson.Default.SetModelVersionTagRequest, TrackingJson.Default.EmptyResponse, $"models:/{name}/{version}", ct);
+        Send(
+            Registry,
+            HttpMethod.Post,
+            $"{Api}/model-versions/set-tag",
+            new SetModelVersionTagRequest(name, version, key, value),
+            TrackingJson.Default.SetModelVersionTagRequest,
+            TrackingJson.Default.EmptyResponse,
+            $"models:/{name}/{version}",
+            ct);
 
     public Task DeleteModelVersionTagAsync(string name, string version, string key, CancellationToken ct = default) =>
-        Send(Registry, HttpMethod.Delete, $"{Api}/model-versions/delete-tag", new DeleteModelVersionTagRequest(name, version, key), TrackingJson.Default.DeleteModelVersionTagRequest, TrackingJson.Default.EmptyResponse, $"models:/{name}/{version}", ct);
+        Send(
+            Registry,
+            HttpMethod.Delete,
+            $"{Api}/model-versions/delete-tag",
+            new DeleteModelVersionTagRequest(name, version, key),
+            TrackingJson.Default.DeleteModelVersionTagRequest,
+            TrackingJson.Default.EmptyResponse,
+            $"models:/{name}/{version}",
+            ct);
 
     public Task SetRegisteredModelTagAsync(string name, string key, string value, CancellationToken ct = default) =>
-        Send(Registry, HttpMethod.Post, $"{Api}/registered-models/set-tag", new SetRegisteredModelTagRequest(name, key, value), TrackingJson.Default.SetRegisteredModelTagRequest, TrackingJson.Default.EmptyResponse, $"registered model '{name}'", ct);
+        Send(
+            Registry,
+            HttpMethod.Post,
+            $"{Api}/registered-models/set-tag",
+            new SetRegisteredModelTagRequest(name, key, value),
+            TrackingJson.Default.SetRegisteredModelTagRequest,
+            TrackingJson.Default.EmptyResponse,
+            $"registered model '{name}'",
+            ct);
 
     public Task DeleteRegisteredModelTagAsync(string name, string key, CancellationToken ct = default) =>
-        Send(Registry, HttpMethod.Delete, $"{Api}/registered-models/delete-tag", new DeleteRegisteredModelTagRequest(name, key), TrackingJson.Default.DeleteRegisteredModelTagRequest, TrackingJson.Default.EmptyResponse, $"registered model '{name}'", ct);
+        Send(
+            Registry,
+            HttpMethod.Delete,
+            $"{Api}/registered-models/delete-tag",
+            new DeleteRegisteredModelTagRequest(name, key),
+            TrackingJson.Default.DeleteRegisteredModelTagRequest,
+            TrackingJson.Default.EmptyResponse,
+            $"registered model '{name}'",
+            ct);
 
-    public async Task<ModelVersion> TransitionStageAsync(string name, string version, string stage, bool archiveExisting, CancellationToken ct = default) =>
-        Stamp((await Send(Registry, HttpMethod.Post, $"{Api}/model-versions/transition-stage", new TransitionStageRequest(name, version, stage, archiveExisting), TrackingJson.Default.TransitionStageRequest, TrackingJson.Default.ModelVersionResponse, $"models:/{name}/{version}", ct).ConfigureAwait(false)).ModelVersion);
+    public async Task<ModelVersion> TransitionStageAsync(
+        string name,
+        string version,
+        string stage,
+        bool archiveExisting,
+        CancellationToken ct = default) =>
+        Stamp((await Send(
+            Registry,
+            HttpMethod.Post,
+            $"{Api}/model-versions/transition-stage",
+            new TransitionStageRequest(name, version, stage, archiveExisting),
+            TrackingJson.Default.TransitionStageRequest,
+            TrackingJson.Default.ModelVersionResponse,
+            $"models:/{name}/{version}",
+            ct).ConfigureAwait(false)).ModelVersion);
 
     public async Task<ModelVersion> UpdateModelVersionAsync(string name, string version, string description, CancellationToken ct = default) =>
-        Stamp((await Send(Registry, HttpMethod.Patch, $"{Api}/model-versions/update", new UpdateModelVersionRequest(name, version, description), TrackingJson.Default.UpdateModelVersionRequest, TrackingJson.Default.ModelVersionResponse, $"models:/{name}/{version}", ct).ConfigureAwait(false)).ModelVersion);
+        Stamp((await Send(
+            Registry,
+            HttpMethod.Patch,
+            $"{Api}/model-versions/update",
+            new UpdateModelVersionRequest(name, version, description),
+            TrackingJson.Default.UpdateModelVersionRequest,
+            TrackingJson.Default.ModelVersionResponse,
+            $"models:/{name}/{version}",
+            ct).ConfigureAwait(false)).ModelVersion);
 
     public Task DeleteModelVersionAsync(string name, string version, CancellationToken ct = default) =>
-        Send(Registry, HttpMethod.Delete, $"{Api}/model-versions/delete", new DeleteModelVersionRequest(name, version), TrackingJson.Default.DeleteModelVersionRequest, TrackingJson.Default.EmptyResponse, $"models:/{name}/{version}", ct);
+        Send(
+            Registry,
+            HttpMethod.Delete,
+            $"{Api}/model-versions/delete",
+            new DeleteModelVersionRequest(name, version),
+            TrackingJson.Default.DeleteModelVersionRequest,
+            TrackingJson.Default.EmptyResponse,
+            $"models:/{name}/{version}",
+            ct);
 
     private ModelVersion Stamp(ModelVersion v) => v with { TrackingUri = Settings.OriginalTrackingUri ?? Registry.ToString() };
 
@@ -197,8 +417,10 @@ public static class ArtifactContentType
 
     private static readonly Dictionary<string, string> Known = new(StringComparer.OrdinalIgnoreCase)
     {
-        [".html"] = "text/html", [".htm"] = "text/html", [".png"] = "image/png", [".jpg"] = "image/jpeg", [".jpeg"] = "image/jpeg", [".gif"] = "image/gif",
-        [".svg"] = "image/svg+xml", [".pdf"] = "application/pdf", [".zip"] = "application/zip", [".gz"] = "application/gzip", [".tar"] = "application/x-tar",
+        [".html"] = "text/html", [".htm"] = "text/html", [".png"] = "image/png", [".jpg"] = "image/jpeg", [".jpeg"] = "image/jpeg", [".gif"]
+            = "image/gif",
+        [".svg"] = "image/svg+xml", [".pdf"] = "application/pdf", [".zip"] = "application/zip", [".gz"] = "application/gzip", [".tar"]
+            = "application/x-tar",
     };
 
     public static string Guess(string file)

@@ -96,7 +96,13 @@ public sealed class TrackingHttp : IDisposable
         }
         catch (JsonException ex)
         {
-            throw new MlflowException("INTERNAL_ERROR", $"The tracking server's answer to {method} {url.AbsolutePath} is not the JSON MLflow sends: {ex.Message}", response.StatusCode, method.Method, url.ToString(), resource);
+            throw new MlflowException(
+                "INTERNAL_ERROR",
+                $"The tracking server's answer to {method} {url.AbsolutePath} is not the JSON MLflow sends: {ex.Message}",
+                response.StatusCode,
+                method.Method,
+                url.ToString(),
+                resource);
         }
     }
 
@@ -104,7 +110,11 @@ public sealed class TrackingHttp : IDisposable
     /// Sends with retries; any answer but 2xx becomes an exception. <paramref name="makeRequest"/> is called per
     /// attempt (a request cannot be sent twice). The caller disposes the response.
     /// </summary>
-    public async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> makeRequest, string? resource, HttpCompletionOption completion, CancellationToken ct)
+    public async Task<HttpResponseMessage> SendAsync(
+        Func<HttpRequestMessage> makeRequest,
+        string? resource,
+        HttpCompletionOption completion,
+        CancellationToken ct)
     {
         var retry = Settings.Retry;
         for (int attempt = 0; ; attempt++)
@@ -127,7 +137,9 @@ public sealed class TrackingHttp : IDisposable
                     await retry.Delay(retry.BackoffBefore(attempt + 1, Random.Shared.NextDouble()), ct).ConfigureAwait(false);
                     continue;
                 }
-                var why = ex is OperationCanceledException ? $"no answer within {retry.Timeout.TotalSeconds:0} s (MLFLOW_HTTP_REQUEST_TIMEOUT)" : Innermost(ex).Message;
+                var why = ex is OperationCanceledException
+                    ? $"no answer within {retry.Timeout.TotalSeconds:0} s (MLFLOW_HTTP_REQUEST_TIMEOUT)"
+                    : Innermost(ex).Message;
                 throw new TrackingConnectionException(
                     $"The tracking server at {ServerOf(request.RequestUri!)} (from {SourceOf(request.RequestUri!)}) did not answer {request.Method} {request.RequestUri!.AbsolutePath}: {why}. "
                     + $"Tried {attempt + 1} time(s) (MLFLOW_HTTP_REQUEST_MAX_RETRIES={retry.MaxRetries}).", request.RequestUri!.ToString(), ex);

@@ -145,7 +145,8 @@ public sealed record TrackingSettings
             if (file != null)
             {
                 if (user == null && file.TryGetValue("mlflow_tracking_username", out var u)) { user = u; userSource = "~/.mlflow/credentials"; }
-                if (password == null && file.TryGetValue("mlflow_tracking_password", out var p)) { password = p; passwordSource = "~/.mlflow/credentials"; }
+                if (password == null
+                    && file.TryGetValue("mlflow_tracking_password", out var p)) { password = p; passwordSource = "~/.mlflow/credentials"; }
             }
         }
         if (user != null && password != null)
@@ -176,11 +177,35 @@ public sealed record TrackingSettings
     internal static RetryOptions RetryFromEnvironment(Func<string, string?> env)
     {
         var r = new RetryOptions();
-        if (NullIfEmpty(env("MLFLOW_HTTP_REQUEST_MAX_RETRIES")) is { } max) r = r with { MaxRetries = ParseInt(max, "MLFLOW_HTTP_REQUEST_MAX_RETRIES") };
-        if (NullIfEmpty(env("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR")) is { } f) r = r with { BackoffFactor = ParseInt(f, "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR") };
-        if (NullIfEmpty(env("MLFLOW_HTTP_REQUEST_BACKOFF_JITTER")) is { } j) r = r with { BackoffJitter = ParseDouble(j, "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER") };
-        if (NullIfEmpty(env("MLFLOW_HTTP_REQUEST_TIMEOUT")) is { } t) r = r with { Timeout = TimeSpan.FromSeconds(ParseInt(t, "MLFLOW_HTTP_REQUEST_TIMEOUT")) };
-        if (NullIfEmpty(env("MLFLOW_HTTP_RESPECT_RETRY_AFTER_HEADER")) is { } ra) r = r with { RespectRetryAfter = ParseBool(ra, "MLFLOW_HTTP_RESPECT_RETRY_AFTER_HEADER") };
+        if (NullIfEmpty(env("MLFLOW_HTTP_REQUEST_MAX_RETRIES")) is { } max) r = r with
+        {
+            MaxRetries = ParseInt(
+            max,
+            "MLFLOW_HTTP_REQUEST_MAX_RETRIES")
+        };
+        if (NullIfEmpty(env("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR")) is { } f) r = r with
+        {
+            BackoffFactor = ParseInt(
+            f,
+            "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR")
+        };
+        if (NullIfEmpty(env("MLFLOW_HTTP_REQUEST_BACKOFF_JITTER")) is { } j) r = r with
+        {
+            BackoffJitter = ParseDouble(
+            j,
+            "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER")
+        };
+        if (NullIfEmpty(env("MLFLOW_HTTP_REQUEST_TIMEOUT")) is { } t) r = r with
+        {
+            Timeout = TimeSpan.FromSeconds(
+            ParseInt(t, "MLFLOW_HTTP_REQUEST_TIMEOUT"))
+        };
+        if (NullIfEmpty(env("MLFLOW_HTTP_RESPECT_RETRY_AFTER_HEADER")) is { } ra) r = r with
+        {
+            RespectRetryAfter = ParseBool(
+            ra,
+            "MLFLOW_HTTP_RESPECT_RETRY_AFTER_HEADER")
+        };
         return r;
     }
 

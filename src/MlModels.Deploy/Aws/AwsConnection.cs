@@ -93,7 +93,8 @@ public sealed class AwsConnection : IDisposable
         {
             var chain = new CredentialProfileStoreChain(options.ProfileLocation);
             if (!chain.TryGetProfile(options.ProfileName, out profile))
-                throw new AwsConfigurationException($"There is no AWS profile named '{options.ProfileName}' in {DescribeProfileFiles(options.ProfileLocation)}.");
+                throw new AwsConfigurationException(
+                    $"There is no AWS profile named '{options.ProfileName}' in {DescribeProfileFiles(options.ProfileLocation)}.");
         }
         var region = ResolveRegion(options, profile);
         var (credentials, source) = ResolveCredentials(options, profile, region);
@@ -108,7 +109,8 @@ public sealed class AwsConnection : IDisposable
         try { fallback = FallbackRegionFactory.GetRegionEndpoint(); }
         catch (AmazonClientException) { }
         if (fallback == null)
-            throw new AwsConfigurationException("No AWS region: give -Region, set AWS_REGION or AWS_DEFAULT_REGION, or set 'region' in the AWS profile.");
+            throw new AwsConfigurationException(
+                "No AWS region: give -Region, set AWS_REGION or AWS_DEFAULT_REGION, or set 'region' in the AWS profile.");
         return KnownRegion(fallback.SystemName, "the environment or the default profile");
     }
 
@@ -117,7 +119,9 @@ public sealed class AwsConnection : IDisposable
     {
         var known = RegionEndpoint.EnumerableAllRegions.FirstOrDefault(r => string.Equals(r.SystemName, name, StringComparison.Ordinal));
         if (known != null) return known;
-        var examples = string.Join(", ", RegionEndpoint.EnumerableAllRegions.Select(r => r.SystemName).Where(n => n.StartsWith("us-", StringComparison.Ordinal) || n.StartsWith("eu-west", StringComparison.Ordinal)).Order());
+        var examples = string.Join(", ", RegionEndpoint.EnumerableAllRegions.Select(r => r.SystemName)
+            .Where(n => n.StartsWith("us-", StringComparison.Ordinal) || n.StartsWith("eu-west", StringComparison.Ordinal))
+            .Order());
         throw new AwsConfigurationException($"'{name}' (from {from}) is not an AWS region. Regions look like: {examples}.");
     }
 
@@ -130,7 +134,8 @@ public sealed class AwsConnection : IDisposable
         {
             var chain = new CredentialProfileStoreChain(options.ProfileLocation);
             if (!chain.TryGetAWSCredentials(profile.Name, out var fromProfile))
-                throw new AwsConfigurationException($"The AWS profile '{profile.Name}' ({DescribeProfileFiles(options.ProfileLocation)}) holds no usable credentials.");
+                throw new AwsConfigurationException(
+                    $"The AWS profile '{profile.Name}' ({DescribeProfileFiles(options.ProfileLocation)}) holds no usable credentials.");
             return (fromProfile, $"the profile '{profile.Name}'");
         }
         try
@@ -278,7 +283,8 @@ internal sealed class AwsServiceConfig : ClientConfig
 
     public override string UserAgent => "MlModels";
 
-    public override Amazon.Runtime.Endpoints.Endpoint DetermineServiceOperationEndpoint(Amazon.Runtime.Endpoints.ServiceOperationEndpointParameters parameters) =>
+    public override Amazon.Runtime.Endpoints.Endpoint DetermineServiceOperationEndpoint(
+        Amazon.Runtime.Endpoints.ServiceOperationEndpointParameters parameters) =>
         new((ServiceURL != null ? new Uri(ServiceURL) : _service.DefaultEndpoint(RegionEndpoint.SystemName)).ToString());
 }
 

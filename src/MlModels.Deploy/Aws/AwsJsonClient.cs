@@ -58,7 +58,8 @@ public sealed class AwsJsonClient
         if (_service.TargetPrefix == null) throw new InvalidOperationException($"{_service.ServiceId} does not speak the JSON 1.1 protocol.");
         var body = JsonSerializer.SerializeToUtf8Bytes(request, requestInfo);
         var headers = new Dictionary<string, string> { ["X-Amz-Target"] = $"{_service.TargetPrefix}.{operation}" };
-        using var response = await SendAsync(operation, HttpMethod.Post, "/", body, JsonContentType, headers, resource, cancellationToken).ConfigureAwait(false);
+        using var response = await SendAsync(operation, HttpMethod.Post, "/", body, JsonContentType, headers, resource, cancellationToken)
+            .ConfigureAwait(false);
         var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
         if (bytes.Length == 0) bytes = "{}"u8.ToArray();
         try { return JsonSerializer.Deserialize(bytes, responseInfo)!; }
@@ -166,7 +167,11 @@ public sealed class AwsJsonClient
             : false;
     }
 
-    private async Task<AwsServiceException> ErrorFromAsync(HttpResponseMessage response, string operation, string? resource, CancellationToken cancellationToken)
+    private async Task<AwsServiceException> ErrorFromAsync(
+        HttpResponseMessage response,
+        string operation,
+        string? resource,
+        CancellationToken cancellationToken)
     {
         var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
         var (code, message) = ParseError(bytes, response);
@@ -187,8 +192,10 @@ public sealed class AwsJsonClient
                 foreach (var p in doc.RootElement.EnumerateObject())
                 {
                     if (p.Value.ValueKind != JsonValueKind.String) continue;
-                    if (p.NameEquals("__type") || (code == null && p.Name.Equals("code", StringComparison.OrdinalIgnoreCase))) code = p.Value.GetString();
-                    else if (p.Name.Equals("message", StringComparison.OrdinalIgnoreCase) || p.NameEquals("errorMessage")) message = p.Value.GetString();
+                    if (p.NameEquals("__type") || (code == null && p.Name.Equals("code", StringComparison.OrdinalIgnoreCase))) code = p.Value
+                        .GetString();
+                    else if (p.Name.Equals("message", StringComparison.OrdinalIgnoreCase) || p.NameEquals("errorMessage")) message = p.Value
+                        .GetString();
                 }
             }
         }

@@ -16,7 +16,14 @@ public sealed class AwsServiceException(
     public HttpStatusCode StatusCode { get; } = statusCode;
     public string? RequestId { get; } = requestId;
 
-    private static string Describe(string service, string operation, string? resource, string code, string message, HttpStatusCode status, string? requestId) =>
+    private static string Describe(
+        string service,
+        string operation,
+        string? resource,
+        string code,
+        string message,
+        HttpStatusCode status,
+        string? requestId) =>
         $"{service} {operation}{(resource != null ? $" on '{resource}'" : "")} failed: {code}: {message} (HTTP {(int)status}{(requestId != null ? $", request id {requestId}" : "")}).";
 }
 

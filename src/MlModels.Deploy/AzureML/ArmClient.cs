@@ -71,7 +71,12 @@ public sealed class ArmClient : IDisposable
         return await Read(response, type, ct).ConfigureAwait(false);
     }
 
-    public async Task<TResult> PostAsync<TBody, TResult>(string path, TBody? body, JsonTypeInfo<TBody> bodyType, JsonTypeInfo<TResult> resultType, CancellationToken ct)
+    public async Task<TResult> PostAsync<TBody, TResult>(
+        string path,
+        TBody? body,
+        JsonTypeInfo<TBody> bodyType,
+        JsonTypeInfo<TResult> resultType,
+        CancellationToken ct)
     {
         var content = body == null ? null : JsonContent(body, bodyType);
         using var response = await SendAsync(HttpMethod.Post, UrlOf(path), content, ct).ConfigureAwait(false);
@@ -92,7 +97,13 @@ public sealed class ArmClient : IDisposable
     /// the resource then re-read from the PUT URL (final-state-via original-uri); 202 with Location is polled until it
     /// stops answering 202, then re-read.
     /// </summary>
-    public async Task<T> PutLongRunningAsync<T>(string path, T body, JsonTypeInfo<T> type, string what, IProgress<DeploymentProgress>? progress, CancellationToken ct)
+    public async Task<T> PutLongRunningAsync<T>(
+        string path,
+        T body,
+        JsonTypeInfo<T> type,
+        string what,
+        IProgress<DeploymentProgress>? progress,
+        CancellationToken ct)
     {
         using (var response = await SendAsync(HttpMethod.Put, UrlOf(path), JsonContent(body, type), ct).ConfigureAwait(false))
         {
@@ -132,7 +143,9 @@ public sealed class ArmClient : IDisposable
                 await EnsureSuccess(poll, token).ConfigureAwait(false);
                 var op = await Read(poll, AzureMLJson.Default.AsyncOperationStatus, token).ConfigureAwait(false);
                 var s = op.Status ?? "InProgress";
-                return IsTerminal(s) ? PollResult<AsyncOperationStatus>.Finished(s, op) : PollResult<AsyncOperationStatus>.Pending(s, RetryAfter(poll));
+                return IsTerminal(s)
+                    ? PollResult<AsyncOperationStatus>.Finished(s, op)
+                    : PollResult<AsyncOperationStatus>.Pending(s, RetryAfter(poll));
             }, PollInterval, timeout, progress, ct, _time).ConfigureAwait(false);
             if (!string.Equals(status.Status, "Succeeded", StringComparison.OrdinalIgnoreCase))
                 throw new ArmOperationFailedException(what, status.Status!, status.Error);
@@ -200,7 +213,8 @@ public sealed class ArmClient : IDisposable
         if (response.IsSuccessStatusCode) return;
         var error = await ReadError(response, ct).ConfigureAwait(false);
         throw new ArmException((int)response.StatusCode, error?.Code ?? response.StatusCode.ToString(),
-            error?.Message ?? response.ReasonPhrase ?? "no message", response.RequestMessage?.Method.Method + " " + response.RequestMessage?.RequestUri?.AbsolutePath);
+            error?.Message ?? response.ReasonPhrase ?? "no message", response.RequestMessage?.Method.Method + " "
+                + response.RequestMessage?.RequestUri?.AbsolutePath);
     }
 
     private static async Task<ArmError?> ReadError(HttpResponseMessage response, CancellationToken ct)
@@ -217,11 +231,19 @@ public sealed class ArmClient : IDisposable
         try
         {
             return await JsonSerializer.DeserializeAsync(stream, type, ct).ConfigureAwait(false)
-                ?? throw new ArmException((int)response.StatusCode, "EmptyResponse", "Resource Manager answered with an empty body.", response.RequestMessage?.RequestUri?.AbsolutePath);
+                ?? throw new ArmException(
+                    (int)response.StatusCode,
+                    "EmptyResponse",
+                    "Resource Manager answered with an empty body.",
+                    response.RequestMessage?.RequestUri?.AbsolutePath);
         }
         catch (JsonException ex)
         {
-            throw new ArmException((int)response.StatusCode, "InvalidResponse", $"Resource Manager's answer is not the expected JSON ({ex.Message}).", response.RequestMessage?.RequestUri?.AbsolutePath);
+            throw new ArmException(
+                (int)response.StatusCode,
+                "InvalidResponse",
+                $"Resource Manager's answer is not the expected JSON ({ex.Message}).",
+                response.RequestMessage?.RequestUri?.AbsolutePath);
         }
     }
 

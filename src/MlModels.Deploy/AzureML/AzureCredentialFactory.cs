@@ -9,9 +9,20 @@ namespace MlModels.Deploy.AzureML;
 /// </summary>
 public sealed record AzureCloud(string Name, Uri ResourceManagerUrl, Uri AuthorityHost, string MachineLearningScope = "https://ml.azure.com/.default")
 {
-    public static readonly AzureCloud Public = new("AzureCloud", new Uri("https://management.azure.com/"), new Uri("https://login.microsoftonline.com/"));
-    public static readonly AzureCloud China = new("AzureChinaCloud", new Uri("https://management.chinacloudapi.cn/"), new Uri("https://login.chinacloudapi.cn/"), "https://ml.azure.cn/.default");
-    public static readonly AzureCloud USGovernment = new("AzureUSGovernment", new Uri("https://management.usgovcloudapi.net/"), new Uri("https://login.microsoftonline.us/"), "https://ml.azure.us/.default");
+    public static readonly AzureCloud Public = new(
+        "AzureCloud",
+        new Uri("https://management.azure.com/"),
+        new Uri("https://login.microsoftonline.com/"));
+    public static readonly AzureCloud China = new(
+        "AzureChinaCloud",
+        new Uri("https://management.chinacloudapi.cn/"),
+        new Uri("https://login.chinacloudapi.cn/"),
+        "https://ml.azure.cn/.default");
+    public static readonly AzureCloud USGovernment = new(
+        "AzureUSGovernment",
+        new Uri("https://management.usgovcloudapi.net/"),
+        new Uri("https://login.microsoftonline.us/"),
+        "https://ml.azure.us/.default");
 
     public static IReadOnlyList<AzureCloud> Known { get; } = [Public, China, USGovernment];
 
@@ -27,7 +38,9 @@ public sealed record AzureCloud(string Name, Uri ResourceManagerUrl, Uri Authori
 
     public static AzureCloud Custom(Uri resourceManagerUrl, Uri authorityHost)
     {
-        if (!resourceManagerUrl.IsAbsoluteUri) throw new ArgumentException($"The Resource Manager URL '{resourceManagerUrl}' is not absolute.", nameof(resourceManagerUrl));
+        if (!resourceManagerUrl.IsAbsoluteUri) throw new ArgumentException(
+            $"The Resource Manager URL '{resourceManagerUrl}' is not absolute.",
+            nameof(resourceManagerUrl));
         if (!authorityHost.IsAbsoluteUri) throw new ArgumentException($"The authority '{authorityHost}' is not absolute.", nameof(authorityHost));
         return new AzureCloud("Custom", resourceManagerUrl, authorityHost, resourceManagerUrl.GetLeftPart(UriPartial.Authority) + "/.default");
     }
@@ -73,7 +86,8 @@ public sealed record CredentialSource(string Name, string Hint, TokenCredential 
 /// </summary>
 public static class AzureCredentialFactory
 {
-    public const string SignInHint = "Sign in with Connect-AzAccount (Az.Accounts) or az login, or give -Credential (a service principal) with -TenantId.";
+    public const string SignInHint
+        = "Sign in with Connect-AzAccount (Az.Accounts) or az login, or give -Credential (a service principal) with -TenantId.";
 
     public static AzureCredentialChain Create(AzureCredentialOptions options) => new(Sources(options));
 
@@ -98,7 +112,8 @@ public static class AzureCredentialFactory
         var env = options.Environment;
         var sources = new List<CredentialSource>();
 
-        string[] pipelineVars = ["AZURESUBSCRIPTION_SERVICE_CONNECTION_ID", "AZURESUBSCRIPTION_CLIENT_ID", "AZURESUBSCRIPTION_TENANT_ID", "SYSTEM_ACCESSTOKEN"];
+        string[] pipelineVars
+            = ["AZURESUBSCRIPTION_SERVICE_CONNECTION_ID", "AZURESUBSCRIPTION_CLIENT_ID", "AZURESUBSCRIPTION_TENANT_ID", "SYSTEM_ACCESSTOKEN"];
         var missing = pipelineVars.Where(v => string.IsNullOrEmpty(env(v))).ToList();
         sources.Add(new CredentialSource("AzurePipelines", "in Azure DevOps, run in an AzureCLI@2 or AzurePowerShell@5 task with a workload identity service connection and map SYSTEM_ACCESSTOKEN",
             missing.Count == pipelineVars.Length ? new UnavailableCredential("not in an Azure Pipelines task with a service connection")
@@ -126,14 +141,18 @@ public static class AzureCredentialFactory
                 : new UnavailableCredential("AZURE_FEDERATED_TOKEN_FILE and AZURE_CLIENT_ID are not set")));
 
         sources.Add(new CredentialSource("AzurePowerShell", "run Connect-AzAccount",
-            new AzurePowerShellCredential(new AzurePowerShellCredentialOptions { TenantId = options.TenantId, ProcessTimeout = options.ProcessTimeout })));
+            new AzurePowerShellCredential(
+                new AzurePowerShellCredentialOptions { TenantId = options.TenantId, ProcessTimeout = options.ProcessTimeout })));
         sources.Add(new CredentialSource("AzureCli", "run az login",
             new AzureCliCredential(new AzureCliCredentialOptions { TenantId = options.TenantId, ProcessTimeout = options.ProcessTimeout })));
 
-        var miOptions = new ManagedIdentityCredentialOptions(string.IsNullOrEmpty(env("AZURE_CLIENT_ID")) ? ManagedIdentityId.SystemAssigned : ManagedIdentityId.FromUserAssignedClientId(env("AZURE_CLIENT_ID")!));
+        var miOptions = new ManagedIdentityCredentialOptions(string.IsNullOrEmpty(env("AZURE_CLIENT_ID"))
+            ? ManagedIdentityId.SystemAssigned
+            : ManagedIdentityId.FromUserAssignedClientId(env("AZURE_CLIENT_ID")!));
         miOptions.Retry.MaxRetries = 1;
         miOptions.Retry.NetworkTimeout = TimeSpan.FromSeconds(5);
-        sources.Add(new CredentialSource("ManagedIdentity", "run on an Azure resource with a managed identity", new ManagedIdentityCredential(miOptions)));
+        sources.Add(
+            new CredentialSource("ManagedIdentity", "run on an Azure resource with a managed identity", new ManagedIdentityCredential(miOptions)));
         return sources;
     }
 }
@@ -191,7 +210,9 @@ public sealed class AzureCredentialChain : TokenCredential
     }
 
     private static string Message(List<string> reasons, bool stopped) =>
-        (stopped ? "Azure sign-in failed. Sources tried, in order (the last one is set up but refused):" : "Not signed in to Azure. Sources tried, in order:")
+        (stopped
+            ? "Azure sign-in failed. Sources tried, in order (the last one is set up but refused):"
+            : "Not signed in to Azure. Sources tried, in order:")
         + System.Environment.NewLine + string.Join(System.Environment.NewLine, reasons.Select(r => "  - " + r))
         + System.Environment.NewLine + AzureCredentialFactory.SignInHint;
 
@@ -221,7 +242,9 @@ public sealed class StaticTokenCredential(string token, DateTimeOffset? expiresO
 /// <summary>A source that is not set up on this machine; it says why, so the sign-in error can.</summary>
 internal sealed class UnavailableCredential(string reason) : TokenCredential
 {
-    public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken) => throw new CredentialUnavailableException(reason);
+    public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken)
+        => throw new CredentialUnavailableException(reason);
 
-    public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken) => throw new CredentialUnavailableException(reason);
+    public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken)
+        => throw new CredentialUnavailableException(reason);
 }

@@ -55,7 +55,9 @@ public sealed class AzureMLClient(ArmClient arm, AzureMLWorkspace workspace)
         try { return await Arm.GetAsync(P, AzureMLJson.Default.WorkspaceResource, ct).ConfigureAwait(false); }
         catch (ArmException ex) when (ex.Status == 404)
         {
-            throw new AzureMLResourceNotFoundException($"The Azure ML workspace {Workspace} does not exist or is not visible to this sign-in ({ex.Code}: {ex.ArmMessage}).", ex);
+            throw new AzureMLResourceNotFoundException(
+                $"The Azure ML workspace {Workspace} does not exist or is not visible to this sign-in ({ex.Code}: {ex.ArmMessage}).",
+                ex);
         }
     }
 
@@ -66,12 +68,18 @@ public sealed class AzureMLClient(ArmClient arm, AzureMLWorkspace workspace)
         var store = list.Value?.FirstOrDefault(d => d.Properties?.IsDefault != false) ?? list.Value?.FirstOrDefault()
             ?? throw new AzureMLResourceNotFoundException($"The workspace {Workspace} has no default datastore.", null);
         if (!string.Equals(store.Properties?.DatastoreType, "AzureBlob", StringComparison.OrdinalIgnoreCase))
-            throw new InvalidOperationException($"The default datastore '{store.Name}' is of type {store.Properties?.DatastoreType}; models are uploaded to an AzureBlob datastore.");
+            throw new InvalidOperationException(
+                $"The default datastore '{store.Name}' is of type {store.Properties?.DatastoreType}; models are uploaded to an AzureBlob datastore.");
         return store;
     }
 
     public Task<DatastoreSecrets> ListDatastoreSecretsAsync(string datastore, CancellationToken ct) =>
-        Arm.PostAsync(P + "/datastores/" + E(datastore) + "/listSecrets", null, AzureMLJson.Default.EmptyBody, AzureMLJson.Default.DatastoreSecrets, ct);
+        Arm.PostAsync(
+            P + "/datastores/" + E(datastore) + "/listSecrets",
+            null,
+            AzureMLJson.Default.EmptyBody,
+            AzureMLJson.Default.DatastoreSecrets,
+            ct);
 
     public Task<ModelVersionResource> CreateModelVersionAsync(string name, string version, ModelVersionResource body, CancellationToken ct) =>
         Arm.PutAsync(P + "/models/" + E(name) + "/versions/" + E(version), body, AzureMLJson.Default.ModelVersionResource, ct);
@@ -79,45 +87,109 @@ public sealed class AzureMLClient(ArmClient arm, AzureMLWorkspace workspace)
     public Task<CodeVersionResource> CreateCodeVersionAsync(string name, string version, CodeVersionResource body, CancellationToken ct) =>
         Arm.PutAsync(P + "/codes/" + E(name) + "/versions/" + E(version), body, AzureMLJson.Default.CodeVersionResource, ct);
 
-    public Task<EnvironmentVersionResource> CreateEnvironmentVersionAsync(string name, string version, EnvironmentVersionResource body, CancellationToken ct) =>
+    public Task<EnvironmentVersionResource> CreateEnvironmentVersionAsync(
+        string name,
+        string version,
+        EnvironmentVersionResource body,
+        CancellationToken ct) =>
         Arm.PutAsync(P + "/environments/" + E(name) + "/versions/" + E(version), body, AzureMLJson.Default.EnvironmentVersionResource, ct);
 
     public Task<OnlineEndpointResource?> FindOnlineEndpointAsync(string name, CancellationToken ct) =>
         Arm.FindAsync(P + "/onlineEndpoints/" + E(name), AzureMLJson.Default.OnlineEndpointResource, ct);
 
-    public Task<OnlineEndpointResource> PutOnlineEndpointAsync(string name, OnlineEndpointResource body, IProgress<DeploymentProgress>? progress, CancellationToken ct) =>
-        Arm.PutLongRunningAsync(P + "/onlineEndpoints/" + E(name), body, AzureMLJson.Default.OnlineEndpointResource, $"Online endpoint '{name}'", progress, ct);
+    public Task<OnlineEndpointResource> PutOnlineEndpointAsync(
+        string name,
+        OnlineEndpointResource body,
+        IProgress<DeploymentProgress>? progress,
+        CancellationToken ct) =>
+        Arm.PutLongRunningAsync(
+            P + "/onlineEndpoints/" + E(name),
+            body,
+            AzureMLJson.Default.OnlineEndpointResource,
+            $"Online endpoint '{name}'",
+            progress,
+            ct);
 
     public Task<OnlineDeploymentResource?> FindOnlineDeploymentAsync(string endpoint, string name, CancellationToken ct) =>
         Arm.FindAsync(P + "/onlineEndpoints/" + E(endpoint) + "/deployments/" + E(name), AzureMLJson.Default.OnlineDeploymentResource, ct);
 
-    public Task<OnlineDeploymentResource> PutOnlineDeploymentAsync(string endpoint, string name, OnlineDeploymentResource body, IProgress<DeploymentProgress>? progress, CancellationToken ct) =>
-        Arm.PutLongRunningAsync(P + "/onlineEndpoints/" + E(endpoint) + "/deployments/" + E(name), body, AzureMLJson.Default.OnlineDeploymentResource, $"Deployment '{name}' of '{endpoint}'", progress, ct);
+    public Task<OnlineDeploymentResource> PutOnlineDeploymentAsync(
+        string endpoint,
+        string name,
+        OnlineDeploymentResource body,
+        IProgress<DeploymentProgress>? progress,
+        CancellationToken ct) =>
+        Arm.PutLongRunningAsync(
+            P + "/onlineEndpoints/" + E(endpoint) + "/deployments/" + E(name),
+            body,
+            AzureMLJson.Default.OnlineDeploymentResource,
+            $"Deployment '{name}' of '{endpoint}'",
+            progress,
+            ct);
 
     public Task<DeploymentLogs> GetDeploymentLogsAsync(string endpoint, string name, int tail, CancellationToken ct) =>
-        Arm.PostAsync(P + "/onlineEndpoints/" + E(endpoint) + "/deployments/" + E(name) + "/getLogs", new DeploymentLogsRequest("InferenceServer", tail),
-            AzureMLJson.Default.DeploymentLogsRequest, AzureMLJson.Default.DeploymentLogs, ct);
+        Arm.PostAsync(
+            P + "/onlineEndpoints/" + E(endpoint) + "/deployments/" + E(name) + "/getLogs",
+            new DeploymentLogsRequest("InferenceServer", tail),
+            AzureMLJson.Default.DeploymentLogsRequest,
+            AzureMLJson.Default.DeploymentLogs,
+            ct);
 
     public Task<bool> DeleteOnlineEndpointAsync(string name, IProgress<DeploymentProgress>? progress, CancellationToken ct) =>
         Arm.DeleteAsync(P + "/onlineEndpoints/" + E(name), $"Deleting online endpoint '{name}'", progress, ct);
 
     public Task<bool> DeleteOnlineDeploymentAsync(string endpoint, string name, IProgress<DeploymentProgress>? progress, CancellationToken ct) =>
-        Arm.DeleteAsync(P + "/onlineEndpoints/" + E(endpoint) + "/deployments/" + E(name), $"Deleting deployment '{name}' of '{endpoint}'", progress, ct);
+        Arm.DeleteAsync(
+            P + "/onlineEndpoints/" + E(endpoint) + "/deployments/" + E(name),
+            $"Deleting deployment '{name}' of '{endpoint}'",
+            progress,
+            ct);
 
     public Task<EndpointAuthKeys> ListKeysAsync(string endpoint, CancellationToken ct) =>
-        Arm.PostAsync(P + "/onlineEndpoints/" + E(endpoint) + "/listKeys", null, AzureMLJson.Default.EmptyBody, AzureMLJson.Default.EndpointAuthKeys, ct);
+        Arm.PostAsync(
+            P + "/onlineEndpoints/" + E(endpoint) + "/listKeys",
+            null,
+            AzureMLJson.Default.EmptyBody,
+            AzureMLJson.Default.EndpointAuthKeys,
+            ct);
 
     public Task<EndpointAuthToken> GetTokenAsync(string endpoint, CancellationToken ct) =>
-        Arm.PostAsync(P + "/onlineEndpoints/" + E(endpoint) + "/token", null, AzureMLJson.Default.EmptyBody, AzureMLJson.Default.EndpointAuthToken, ct);
+        Arm.PostAsync(
+            P + "/onlineEndpoints/" + E(endpoint) + "/token",
+            null,
+            AzureMLJson.Default.EmptyBody,
+            AzureMLJson.Default.EndpointAuthToken,
+            ct);
 
     public Task<BatchEndpointResource?> FindBatchEndpointAsync(string name, CancellationToken ct) =>
         Arm.FindAsync(P + "/batchEndpoints/" + E(name), AzureMLJson.Default.BatchEndpointResource, ct);
 
-    public Task<BatchEndpointResource> PutBatchEndpointAsync(string name, BatchEndpointResource body, IProgress<DeploymentProgress>? progress, CancellationToken ct) =>
-        Arm.PutLongRunningAsync(P + "/batchEndpoints/" + E(name), body, AzureMLJson.Default.BatchEndpointResource, $"Batch endpoint '{name}'", progress, ct);
+    public Task<BatchEndpointResource> PutBatchEndpointAsync(
+        string name,
+        BatchEndpointResource body,
+        IProgress<DeploymentProgress>? progress,
+        CancellationToken ct) =>
+        Arm.PutLongRunningAsync(
+            P + "/batchEndpoints/" + E(name),
+            body,
+            AzureMLJson.Default.BatchEndpointResource,
+            $"Batch endpoint '{name}'",
+            progress,
+            ct);
 
-    public Task<BatchDeploymentResource> PutBatchDeploymentAsync(string endpoint, string name, BatchDeploymentResource body, IProgress<DeploymentProgress>? progress, CancellationToken ct) =>
-        Arm.PutLongRunningAsync(P + "/batchEndpoints/" + E(endpoint) + "/deployments/" + E(name), body, AzureMLJson.Default.BatchDeploymentResource, $"Batch deployment '{name}' of '{endpoint}'", progress, ct);
+    public Task<BatchDeploymentResource> PutBatchDeploymentAsync(
+        string endpoint,
+        string name,
+        BatchDeploymentResource body,
+        IProgress<DeploymentProgress>? progress,
+        CancellationToken ct) =>
+        Arm.PutLongRunningAsync(
+            P + "/batchEndpoints/" + E(endpoint) + "/deployments/" + E(name),
+            body,
+            AzureMLJson.Default.BatchDeploymentResource,
+            $"Batch deployment '{name}' of '{endpoint}'",
+            progress,
+            ct);
 
     /// <summary>Jobs_Get: a batch scoring job's state.</summary>
     public Task<BatchJobResource> GetJobAsync(string name, CancellationToken ct) =>

@@ -60,7 +60,12 @@ public sealed class AzureMLDeploymentFailedException(string message, string? log
 /// upload to the default datastore, model version of type mlflow_model, endpoint and deployment created or updated,
 /// traffic, and the failure path (the deployment's logs and what was left behind).
 /// </summary>
-public sealed class AzureMLDeployer(AzureMLClient client, DatastoreUploader uploader, TokenCredential credential, string dataPlaneScope, HttpMessageHandler? dataPlaneHandler = null)
+public sealed class AzureMLDeployer(
+    AzureMLClient client,
+    DatastoreUploader uploader,
+    TokenCredential credential,
+    string dataPlaneScope,
+    HttpMessageHandler? dataPlaneHandler = null)
     : IDisposable
 {
     // One client for the data plane (scoring and batch-job URIs), with a bound on each answer.
@@ -81,13 +86,17 @@ public sealed class AzureMLDeployer(AzureMLClient client, DatastoreUploader uplo
         AzureMLNames.CheckResource("model", ModelNameOf(r));
         if (r.ModelVersion != null) AzureMLNames.CheckResource("model version", r.ModelVersion);
         if (r.InstanceCount < 1) throw new ArgumentException($"The instance count must be at least 1, not {r.InstanceCount}.");
-        if (r.Batch && string.IsNullOrEmpty(r.ComputeName)) throw new ArgumentException("A batch deployment runs on a compute cluster: give its name (-ComputeName).");
+        if (r.Batch && string.IsNullOrEmpty(r
+            .ComputeName)) throw new ArgumentException("A batch deployment runs on a compute cluster: give its name (-ComputeName).");
         if (r.Traffic != null) CheckTraffic(r.Traffic);
         if (r.ScoringScript)
         {
-            if (r.Batch) throw new ArgumentException("A scoring-script deployment is made on an online endpoint; batch endpoints serve the model no-code.");
+            if (r.Batch) throw new ArgumentException(
+                "A scoring-script deployment is made on an online endpoint; batch endpoints serve the model no-code.");
             if (r.CodePath != null && !File.Exists(Path.Combine(r.CodePath, ScoringScriptFile)))
-                throw new FileNotFoundException($"The code folder '{r.CodePath}' has no {ScoringScriptFile}.", Path.Combine(r.CodePath, ScoringScriptFile));
+                throw new FileNotFoundException(
+                    $"The code folder '{r.CodePath}' has no {ScoringScriptFile}.",
+                    Path.Combine(r.CodePath, ScoringScriptFile));
             if (r.CodePath == null && !model.Flavors.ContainsKey("python_function"))
                 throw new NotSupportedException($"The model at '{r.ModelPath}' has no python_function flavor, and the module's score.py loads models with mlflow.pyfunc. Export it with Export-MLModelAzureML, make the folder's score.py load this model, and deploy that folder: Publish-MLModelAzureML -ScoringScript -CodePath <folder>.");
         }
@@ -143,17 +152,24 @@ public sealed class AzureMLDeployer(AzureMLClient client, DatastoreUploader uplo
             calls.Add($"PUT {U($"/environments/{model}-env/versions/{version}")} (EnvironmentVersions_CreateOrUpdate, {r.EnvironmentImage} with the conda file)");
         }
         calls.Add($"GET {U($"/{kind}/{ep}")} ({(r.Batch ? "BatchEndpoints_Get" : "OnlineEndpoints_Get")})");
-        calls.Add($"PUT {U($"/{kind}/{ep}")} ({(r.Batch ? "BatchEndpoints_CreateOrUpdate" : "OnlineEndpoints_CreateOrUpdate")}, where it does not exist)");
-        calls.Add($"PUT {U($"/{kind}/{ep}/deployments/{dep}")} ({(r.Batch ? "BatchDeployments_CreateOrUpdate" : "OnlineDeployments_CreateOrUpdate")})");
+        calls.Add(
+            $"PUT {U($"/{kind}/{ep}")} ({(r.Batch ? "BatchEndpoints_CreateOrUpdate" : "OnlineEndpoints_CreateOrUpdate")}, where it does not exist)");
+        calls.Add(
+            $"PUT {U($"/{kind}/{ep}/deployments/{dep}")} ({(r.Batch ? "BatchDeployments_CreateOrUpdate" : "OnlineDeployments_CreateOrUpdate")})");
         calls.Add(r.Batch
             ? $"PUT {U($"/{kind}/{ep}")} (BatchEndpoints_CreateOrUpdate, default deployment '{r.DeploymentName}')"
             : $"PUT {U($"/{kind}/{ep}")} (OnlineEndpoints_CreateOrUpdate, traffic {TrafficText(r.Traffic ?? new Dictionary<string, int> { [r.DeploymentName] = 100 })})");
         return calls;
     }
 
-    private static string TrafficText(IReadOnlyDictionary<string, int> t) => string.Join(", ", t.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}"));
+    private static string TrafficText(IReadOnlyDictionary<string, int> t)
+        => string.Join(", ", t.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}"));
 
-    public async Task<AzureMLEndpoint> PublishAsync(AzureMLPublishRequest r, MLModel model, IProgress<DeploymentProgress>? progress, CancellationToken ct)
+    public async Task<AzureMLEndpoint> PublishAsync(
+        AzureMLPublishRequest r,
+        MLModel model,
+        IProgress<DeploymentProgress>? progress,
+        CancellationToken ct)
     {
         Check(r, model);
         const string activity = "Publishing to Azure ML";
@@ -171,7 +187,9 @@ public sealed class AzureMLDeployer(AzureMLClient client, DatastoreUploader uplo
             "mlflow_model", upload.AzureMLUri, r.Description, Flavors: flavors,
             Properties: model.RunId == null ? null : new Dictionary<string, string> { ["mlflow.run_id"] = model.RunId })), ct).ConfigureAwait(false);
         var modelId = mv.Id ?? $"{Ws}/models/{modelName}/versions/{version}";
-        (string CodeId, string EnvironmentId)? script = r.ScoringScript ? await ScoringScriptAsync(r, model, datastore, modelName, version, progress, ct).ConfigureAwait(false) : null;
+        (string CodeId, string EnvironmentId)? script = r.ScoringScript
+            ? await ScoringScriptAsync(r, model, datastore, modelName, version, progress, ct).ConfigureAwait(false)
+            : null;
 
         return r.Batch
             ? await PublishBatchAsync(r, location, modelId, progress, ct).ConfigureAwait(false)
@@ -202,11 +220,16 @@ public sealed class AzureMLDeployer(AzureMLClient client, DatastoreUploader uplo
             progress?.Report(new DeploymentProgress("Publishing to Azure ML", $"Uploading {ScoringScriptFile}"));
             var upload = await uploader.UploadFolderAsync(datastore, code, progress, ct).ConfigureAwait(false);
             var codeUri = DatastoreUploader.ContainerUri(datastore.Properties!, null).ToString().TrimEnd('/') + "/" + upload.BlobPrefix;
-            var codeVersion = await client.CreateCodeVersionAsync(modelName + "-code", version, new CodeVersionResource(new CodeVersionProperties(codeUri, r.Description)), ct).ConfigureAwait(false);
+            var codeVersion = await client.CreateCodeVersionAsync(
+                modelName + "-code",
+                version,
+                new CodeVersionResource(new CodeVersionProperties(codeUri, r.Description)),
+                ct).ConfigureAwait(false);
             progress?.Report(new DeploymentProgress("Publishing to Azure ML", $"Registering environment {modelName}-env:{version}"));
             var environment = await client.CreateEnvironmentVersionAsync(modelName + "-env", version, new EnvironmentVersionResource(
                 new EnvironmentVersionProperties(r.EnvironmentImage, conda, Description: r.Description)), ct).ConfigureAwait(false);
-            return (codeVersion.Id ?? $"{Ws}/codes/{modelName}-code/versions/{version}", environment.Id ?? $"{Ws}/environments/{modelName}-env/versions/{version}");
+            return (codeVersion.Id ?? $"{Ws}/codes/{modelName}-code/versions/{version}", environment.Id
+                ?? $"{Ws}/environments/{modelName}-env/versions/{version}");
         }
         finally
         {
@@ -216,22 +239,39 @@ public sealed class AzureMLDeployer(AzureMLClient client, DatastoreUploader uplo
 
     private async Task<string> NextVersionAsync(string modelName, CancellationToken ct)
     {
-        var list = await client.Arm.FindAsync(Ws + "/models/" + Uri.EscapeDataString(modelName) + "/versions", AzureMLJson.Default.ModelVersionList, ct).ConfigureAwait(false);
+        var list = await client.Arm.FindAsync(
+            Ws + "/models/" + Uri.EscapeDataString(modelName) + "/versions",
+            AzureMLJson.Default.ModelVersionList,
+            ct).ConfigureAwait(false);
         var latest = list?.Value?.Select(v => int.TryParse(v.Name, out var n) ? n : 0).DefaultIfEmpty(0).Max() ?? 0;
         return (latest + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    private async Task<AzureMLEndpoint> PublishOnlineAsync(AzureMLPublishRequest r, string location, string modelId, (string CodeId, string EnvironmentId)? script,
-        IProgress<DeploymentProgress>? progress, CancellationToken ct)
+    private async Task<AzureMLEndpoint> PublishOnlineAsync(
+        AzureMLPublishRequest r,
+        string location,
+        string modelId,
+        (string CodeId, string EnvironmentId)? script,
+        IProgress<DeploymentProgress>? progress,
+        CancellationToken ct)
     {
         var existing = await client.FindOnlineEndpointAsync(r.EndpointName, ct).ConfigureAwait(false);
         var created = existing == null;
         var endpoint = existing ?? await client.PutOnlineEndpointAsync(r.EndpointName,
-            new OnlineEndpointResource(location, new OnlineEndpointProperties(r.AuthMode, r.Description), Identity: new ResourceIdentity("SystemAssigned")), progress, ct).ConfigureAwait(false);
+            new OnlineEndpointResource(
+                location,
+                new OnlineEndpointProperties(r.AuthMode, r.Description),
+                Identity: new ResourceIdentity("SystemAssigned")), progress, ct).ConfigureAwait(false);
 
         var body = new OnlineDeploymentResource(location,
-            new OnlineDeploymentProperties("Managed", Model: modelId, InstanceType: r.InstanceType, ScaleSettings: new ScaleSettings("Default"), Description: r.Description,
-                CodeConfiguration: script is { } s ? new CodeConfiguration(s.CodeId, ScoringScriptFile) : null, EnvironmentId: script?.EnvironmentId),
+            new OnlineDeploymentProperties(
+                "Managed",
+                Model: modelId,
+                InstanceType: r.InstanceType,
+                ScaleSettings: new ScaleSettings("Default"),
+                Description: r.Description,
+                CodeConfiguration: script is { } s ? new CodeConfiguration(s.CodeId, ScoringScriptFile) : null,
+                EnvironmentId: script?.EnvironmentId),
             new DeploymentSku("Default", r.InstanceCount));
         OnlineDeploymentResource deployment;
         try
@@ -250,7 +290,17 @@ public sealed class AzureMLDeployer(AzureMLClient client, DatastoreUploader uplo
         if (traffic != null)
         {
             progress?.Report(new DeploymentProgress("Publishing to Azure ML", "Traffic " + TrafficText(traffic)));
-            endpoint = await client.PutOnlineEndpointAsync(r.EndpointName, endpoint with { Properties = endpoint.Properties with { Traffic = traffic, ProvisioningState = null, ScoringUri = null, SwaggerUri = null } }, progress, ct).ConfigureAwait(false);
+            endpoint = await client.PutOnlineEndpointAsync(r.EndpointName, endpoint with
+            {
+                Properties = endpoint.Properties with
+                {
+                    Traffic
+                = traffic,
+                    ProvisioningState = null,
+                    ScoringUri = null,
+                    SwaggerUri = null
+                }
+            }, progress, ct).ConfigureAwait(false);
         }
         var result = await GetAsync(r.EndpointName, ct).ConfigureAwait(false) ?? ToEndpoint(endpoint, [Info(deployment)]);
         return result with { ModelId = modelId };
@@ -265,16 +315,27 @@ public sealed class AzureMLDeployer(AzureMLClient client, DatastoreUploader uplo
             catch (ArmException) { logs = null; }
         }
         var left = ex is ArmOperationFailedException
-            ? $"Azure keeps the deployment '{r.DeploymentName}' in state Failed on endpoint '{r.EndpointName}'" + (endpointCreated ? " (created by this command)" : "") + $"; the model version {modelId} stays registered."
-            : $"Nothing was deployed" + (endpointCreated ? $"; endpoint '{r.EndpointName}' was created by this command and is left with no deployment" : "") + $"; the model version {modelId} stays registered.";
+            ? $"Azure keeps the deployment '{r.DeploymentName}' in state Failed on endpoint '{r.EndpointName}'" + (endpointCreated
+                ? " (created by this command)"
+                : "") + $"; the model version {modelId} stays registered."
+            : $"Nothing was deployed" + (endpointCreated
+                ? $"; endpoint '{r.EndpointName}' was created by this command and is left with no deployment"
+                : "") + $"; the model version {modelId} stays registered.";
         var message = $"Deploying '{r.DeploymentName}' to '{r.EndpointName}' failed: {ex.Code}: {ex.ArmMessage}{Environment.NewLine}{left} Fix the cause and run Publish-MLModelAzureML again (it updates them), or remove them with Remove-MLModelAzureMLEndpoint -Name {r.EndpointName}."
             + (string.IsNullOrWhiteSpace(logs) ? "" : $"{Environment.NewLine}Last lines of the deployment's log:{Environment.NewLine}{logs}");
         return new AzureMLDeploymentFailedException(message, logs, ex);
     }
 
-    private static bool IsFailed(string? state) => state is not null && (state.Equals("Failed", StringComparison.OrdinalIgnoreCase) || state.Equals("Canceled", StringComparison.OrdinalIgnoreCase));
+    private static bool IsFailed(
+        string? state) => state is not null
+            && (state.Equals("Failed", StringComparison.OrdinalIgnoreCase) || state.Equals("Canceled", StringComparison.OrdinalIgnoreCase));
 
-    private async Task<AzureMLEndpoint> PublishBatchAsync(AzureMLPublishRequest r, string location, string modelId, IProgress<DeploymentProgress>? progress, CancellationToken ct)
+    private async Task<AzureMLEndpoint> PublishBatchAsync(
+        AzureMLPublishRequest r,
+        string location,
+        string modelId,
+        IProgress<DeploymentProgress>? progress,
+        CancellationToken ct)
     {
         var existing = await client.FindBatchEndpointAsync(r.EndpointName, ct).ConfigureAwait(false);
         var endpoint = existing ?? await client.PutBatchEndpointAsync(r.EndpointName,
@@ -282,20 +343,32 @@ public sealed class AzureMLDeployer(AzureMLClient client, DatastoreUploader uplo
         BatchDeploymentResource deployment;
         try
         {
-            deployment = await client.PutBatchDeploymentAsync(r.EndpointName, r.DeploymentName, new BatchDeploymentResource(location, new BatchDeploymentProperties(
+            deployment = await client.PutBatchDeploymentAsync(r.EndpointName, r
+                .DeploymentName, new BatchDeploymentResource(location, new BatchDeploymentProperties(
                 Compute: r.ComputeName, Model: new AssetReference("Id", modelId), Resources: new BatchResources(r.InstanceCount),
-                MiniBatchSize: r.MiniBatchSize, OutputAction: "AppendRow", OutputFileName: "predictions.csv", Description: r.Description)), progress, ct).ConfigureAwait(false);
+                MiniBatchSize: r.MiniBatchSize, OutputAction: "AppendRow", OutputFileName: "predictions.csv", Description: r
+                    .Description)), progress, ct).ConfigureAwait(false);
         }
         catch (ArmException ex)
         {
-            var left = existing == null ? $"Batch endpoint '{r.EndpointName}' was created by this command and is left with no deployment" : "Nothing else was changed";
+            var left = existing == null
+                ? $"Batch endpoint '{r.EndpointName}' was created by this command and is left with no deployment"
+                : "Nothing else was changed";
             throw new AzureMLDeploymentFailedException($"Batch deployment '{r.DeploymentName}' of '{r.EndpointName}' failed: {ex.Code}: {ex.ArmMessage}{Environment.NewLine}{left}; the model version {modelId} stays registered.", null, ex);
         }
         endpoint = await client.PutBatchEndpointAsync(r.EndpointName, endpoint with
         {
-            Properties = endpoint.Properties with { Defaults = new BatchEndpointDefaults(r.DeploymentName), ProvisioningState = null, ScoringUri = null },
+            Properties = endpoint
+                .Properties with
+            { Defaults = new BatchEndpointDefaults(r.DeploymentName), ProvisioningState = null, ScoringUri = null },
         }, progress, ct).ConfigureAwait(false);
-        return ToEndpoint(endpoint, [new AzureMLDeploymentInfo(r.DeploymentName, deployment.Properties.ProvisioningState, modelId, null, deployment.Properties.Resources?.InstanceCount)]) with { ModelId = modelId };
+        return ToEndpoint(endpoint, [new AzureMLDeploymentInfo(
+            r.DeploymentName,
+            deployment.Properties.ProvisioningState,
+            modelId,
+            null,
+            deployment.Properties.Resources?.InstanceCount)]) with
+        { ModelId = modelId };
     }
 
     /// <summary>An online endpoint with its deployments, or a batch endpoint, or null where there is none of that name.</summary>
@@ -304,7 +377,10 @@ public sealed class AzureMLDeployer(AzureMLClient client, DatastoreUploader uplo
         var online = await client.FindOnlineEndpointAsync(name, ct).ConfigureAwait(false);
         if (online != null)
         {
-            var list = await client.Arm.FindAsync(Ws + "/onlineEndpoints/" + Uri.EscapeDataString(name) + "/deployments", AzureMLJson.Default.OnlineDeploymentList, ct).ConfigureAwait(false);
+            var list = await client.Arm.FindAsync(
+                Ws + "/onlineEndpoints/" + Uri.EscapeDataString(name) + "/deployments",
+                AzureMLJson.Default.OnlineDeploymentList,
+                ct).ConfigureAwait(false);
             return ToEndpoint(online, (list?.Value ?? []).Select(Info).ToList());
         }
         var batch = await client.FindBatchEndpointAsync(name, ct).ConfigureAwait(false);
@@ -319,13 +395,27 @@ public sealed class AzureMLDeployer(AzureMLClient client, DatastoreUploader uplo
     }
 
     /// <summary>Sets the traffic split of an online endpoint (a PUT of the endpoint, long-running).</summary>
-    public async Task<AzureMLEndpoint> SetTrafficAsync(string name, IReadOnlyDictionary<string, int> traffic, IProgress<DeploymentProgress>? progress, CancellationToken ct)
+    public async Task<AzureMLEndpoint> SetTrafficAsync(
+        string name,
+        IReadOnlyDictionary<string, int> traffic,
+        IProgress<DeploymentProgress>? progress,
+        CancellationToken ct)
     {
         AzureMLNames.CheckEndpoint(name);
         CheckTraffic(traffic);
         var endpoint = await client.FindOnlineEndpointAsync(name, ct).ConfigureAwait(false)
             ?? throw new AzureMLResourceNotFoundException($"There is no online endpoint '{name}' in the workspace {client.Workspace}.", null);
-        await client.PutOnlineEndpointAsync(name, endpoint with { Properties = endpoint.Properties with { Traffic = traffic, ProvisioningState = null, ScoringUri = null, SwaggerUri = null } }, progress, ct).ConfigureAwait(false);
+        await client.PutOnlineEndpointAsync(name, endpoint with
+        {
+            Properties = endpoint.Properties with
+            {
+                Traffic = traffic,
+                ProvisioningState
+            = null,
+                ScoringUri = null,
+                SwaggerUri = null
+            }
+        }, progress, ct).ConfigureAwait(false);
         return (await GetAsync(name, ct).ConfigureAwait(false))!;
     }
 
@@ -340,7 +430,11 @@ public sealed class AzureMLDeployer(AzureMLClient client, DatastoreUploader uplo
         if (await client.FindOnlineEndpointAsync(name, ct).ConfigureAwait(false) != null)
             return await client.DeleteOnlineEndpointAsync(name, progress, ct).ConfigureAwait(false);
         if (await client.FindBatchEndpointAsync(name, ct).ConfigureAwait(false) != null)
-            return await client.Arm.DeleteAsync(Ws + "/batchEndpoints/" + Uri.EscapeDataString(name), $"Deleting batch endpoint '{name}'", progress, ct).ConfigureAwait(false);
+            return await client.Arm.DeleteAsync(
+                Ws + "/batchEndpoints/" + Uri.EscapeDataString(name),
+                $"Deleting batch endpoint '{name}'",
+                progress,
+                ct).ConfigureAwait(false);
         return false;
     }
 
@@ -352,12 +446,15 @@ public sealed class AzureMLDeployer(AzureMLClient client, DatastoreUploader uplo
     {
         var endpoint = await client.FindOnlineEndpointAsync(name, ct).ConfigureAwait(false)
             ?? throw new AzureMLResourceNotFoundException($"There is no online endpoint '{name}' in the workspace {client.Workspace}.", null);
-        var scoring = endpoint.Properties.ScoringUri ?? throw new InvalidOperationException($"The endpoint '{name}' has no scoring URI yet (state {endpoint.Properties.ProvisioningState}).");
+        var scoring = endpoint.Properties.ScoringUri
+            ?? throw new InvalidOperationException($"The endpoint '{name}' has no scoring URI yet (state {endpoint.Properties.ProvisioningState}).");
         var auth = endpoint.Properties.AuthMode;
         string bearer = auth.Equals("Key", StringComparison.OrdinalIgnoreCase)
-            ? (await client.ListKeysAsync(name, ct).ConfigureAwait(false)).PrimaryKey ?? throw new InvalidOperationException($"The endpoint '{name}' has no key.")
+            ? (await client.ListKeysAsync(name, ct).ConfigureAwait(false)).PrimaryKey
+                ?? throw new InvalidOperationException($"The endpoint '{name}' has no key.")
             : auth.Equals("AMLToken", StringComparison.OrdinalIgnoreCase)
-                ? (await client.GetTokenAsync(name, ct).ConfigureAwait(false)).AccessToken ?? throw new InvalidOperationException($"The endpoint '{name}' gave no token.")
+                ? (await client.GetTokenAsync(name, ct).ConfigureAwait(false)).AccessToken
+                    ?? throw new InvalidOperationException($"The endpoint '{name}' gave no token.")
                 : (await credential.GetTokenAsync(new TokenRequestContext([dataPlaneScope]), ct).ConfigureAwait(false)).Token;
         var http = _dataPlane;
         using var message = new HttpRequestMessage(HttpMethod.Post, scoring) { Content = new ReadOnlyMemoryContent(request.Body) };
@@ -374,20 +471,33 @@ public sealed class AzureMLDeployer(AzureMLClient client, DatastoreUploader uplo
     {
         var endpoint = await client.FindBatchEndpointAsync(name, ct).ConfigureAwait(false)
             ?? throw new AzureMLResourceNotFoundException($"There is no batch endpoint '{name}' in the workspace {client.Workspace}.", null);
-        var scoring = endpoint.Properties.ScoringUri ?? throw new InvalidOperationException($"The batch endpoint '{name}' has no scoring URI yet (state {endpoint.Properties.ProvisioningState}).");
+        var scoring = endpoint.Properties.ScoringUri ?? throw new InvalidOperationException(
+            $"The batch endpoint '{name}' has no scoring URI yet (state {endpoint.Properties.ProvisioningState}).");
         var token = await credential.GetTokenAsync(new TokenRequestContext([dataPlaneScope]), ct).ConfigureAwait(false);
         var http = _dataPlane;
         var body = System.Text.Json.JsonSerializer.Serialize(new BatchJobRequest(new BatchJobRequestProperties(
             new Dictionary<string, BatchJobInput> { ["input_data"] = new(inputType, inputUri) })), AzureMLJson.Default.BatchJobRequest);
-        using var message = new HttpRequestMessage(HttpMethod.Post, scoring) { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
+        using var message = new HttpRequestMessage(HttpMethod.Post, scoring)
+        {
+            Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json")
+        };
         message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token.Token);
         using var response = await http.SendAsync(message, ct).ConfigureAwait(false);
         var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
             ArmError? error = null;
-            try { error = System.Text.Json.JsonSerializer.Deserialize(text, AzureMLJson.Default.ArmErrorResponse)?.Error; } catch (System.Text.Json.JsonException) { }
-            throw new ArmException((int)response.StatusCode, error?.Code ?? response.StatusCode.ToString(), error?.Message ?? text, "POST " + scoring);
+            try
+            {
+                error = System.Text.Json.JsonSerializer.Deserialize(text, AzureMLJson.Default.ArmErrorResponse)?
+                .Error;
+            }
+            catch (System.Text.Json.JsonException) { }
+            throw new ArmException(
+                (int)response.StatusCode,
+                error?.Code ?? response.StatusCode.ToString(),
+                error?.Message ?? text,
+                "POST " + scoring);
         }
         return System.Text.Json.JsonSerializer.Deserialize(text, AzureMLJson.Default.BatchJobResource)
             ?? throw new ArmException((int)response.StatusCode, "EmptyResponse", "The batch endpoint answered with no job.", "POST " + scoring);

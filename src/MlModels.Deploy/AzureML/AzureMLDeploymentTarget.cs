@@ -30,7 +30,8 @@ public sealed class AzureMLDeploymentTarget(AzureMLDeployer deployer, IDisposabl
     {
         var s = DeploymentTargetFactory.SettingsAs<AzureMLTargetSettings>(TargetName, settings);
         if (s.Deployer != null) return new AzureMLDeploymentTarget(s.Deployer);
-        var connection = AzureMLConnection.Open(s.Connection ?? throw new ArgumentException("The azureml target needs the workspace's connection options.", nameof(settings)));
+        var connection = AzureMLConnection.Open(
+            s.Connection ?? throw new ArgumentException("The azureml target needs the workspace's connection options.", nameof(settings)));
         return new AzureMLDeploymentTarget(connection.Deployer, connection);
     }
 
@@ -51,13 +52,19 @@ public sealed class AzureMLDeploymentTarget(AzureMLDeployer deployer, IDisposabl
     }
 
     /// <summary>Azure ML's create-or-update: a new model version, the endpoint made where missing, the deployment made or updated.</summary>
-    public async Task<Deployment> CreateAsync(DeploymentOptions options, IProgress<DeploymentProgress>? progress, CancellationToken cancellationToken) =>
+    public async Task<Deployment> CreateAsync(
+        DeploymentOptions options,
+        IProgress<DeploymentProgress>? progress,
+        CancellationToken cancellationToken) =>
         await DeployAsync(await PlanAsync(options, cancellationToken).ConfigureAwait(false), progress, cancellationToken).ConfigureAwait(false);
 
     public Task<Deployment> UpdateAsync(DeploymentOptions options, IProgress<DeploymentProgress>? progress, CancellationToken cancellationToken) =>
         CreateAsync(options, progress, cancellationToken);
 
-    public async Task<DeploymentRemoval> DeleteAsync(DeleteDeploymentOptions options, IProgress<DeploymentProgress>? progress, CancellationToken cancellationToken)
+    public async Task<DeploymentRemoval> DeleteAsync(
+        DeleteDeploymentOptions options,
+        IProgress<DeploymentProgress>? progress,
+        CancellationToken cancellationToken)
     {
         var deployment = (options as AzureMLDeleteOptions)?.DeploymentName;
         var found = await deployer.RemoveAsync(options.Name, deployment, progress, cancellationToken).ConfigureAwait(false);
@@ -78,7 +85,8 @@ public sealed class AzureMLDeploymentTarget(AzureMLDeployer deployer, IDisposabl
     {
         var body = request.ContentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase)
             ? ScoringBodies.AzureMLInputData(request.Body.Span)
-            : throw new NotSupportedException($"Azure ML endpoints take JSON; '{request.ContentType}' cannot be sent. Read CSV into rows and send them as JSON.");
+            : throw new NotSupportedException(
+                $"Azure ML endpoints take JSON; '{request.ContentType}' cannot be sent. Read CSV into rows and send them as JSON.");
         return deployer.InvokeAsync(name, new PredictionRequest(body, "application/json"), variant, cancellationToken);
     }
 

@@ -51,7 +51,9 @@ public static class AzureMLExporter
 
         destination = System.IO.Path.GetFullPath(destination);
         var modelRoot = System.IO.Path.GetFullPath(model.Path);
-        if (destination.StartsWith(System.IO.Path.TrimEndingDirectorySeparator(modelRoot) + System.IO.Path.DirectorySeparatorChar, StringComparison.Ordinal) || destination == modelRoot)
+        if (destination.StartsWith(
+            System.IO.Path.TrimEndingDirectorySeparator(modelRoot) + System.IO.Path.DirectorySeparatorChar,
+            StringComparison.Ordinal) || destination == modelRoot)
             throw new ArgumentException($"The export folder '{destination}' is inside the model folder '{modelRoot}'.");
         if (File.Exists(destination)) throw new IOException($"'{destination}' is a file.");
         if (Directory.Exists(destination) && !options.Force)
@@ -69,7 +71,9 @@ public static class AzureMLExporter
                 Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
                 File.WriteAllText(full, text.ReplaceLineEndings("\n"), new UTF8Encoding(false));
                 if (executable && !OperatingSystem.IsWindows())
-                    File.SetUnixFileMode(full, File.GetUnixFileMode(full) | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+                    File.SetUnixFileMode(
+                        full,
+                        File.GetUnixFileMode(full) | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
                 files.Add(rel);
             }
 
@@ -135,7 +139,8 @@ public static class AzureMLExporter
         var pip = new List<string>();
         if (env.Conda != null)
         {
-            deps.AddRange(env.Conda.Dependencies.Where(d => !d.Replace(" ", "").StartsWith("python=", StringComparison.Ordinal) && !d.Replace(" ", "").StartsWith("python==", StringComparison.Ordinal)));
+            deps.AddRange(env.Conda.Dependencies.Where(d => !d.Replace(" ", "").StartsWith("python=", StringComparison.Ordinal)
+                && !d.Replace(" ", "").StartsWith("python==", StringComparison.Ordinal)));
             pip.AddRange(env.Conda.PipDependencies);
         }
         else if (env.PythonEnv != null)

@@ -39,7 +39,10 @@ public static class AzureMLLocal
     public static ContainerRunOptions RunOptions(MLModel model, string image, AzureMLLocalRequest r)
     {
         if (model.Path == null) throw new ArgumentException("Save the model before deploying it.");
-        var env = new Dictionary<string, string>(StringComparer.Ordinal) { [ServerCommandLine.ServePortVariable] = Port.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        var env = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [ServerCommandLine.ServePortVariable] = Port.ToString(System.Globalization.CultureInfo.InvariantCulture)
+        };
         foreach (var (k, v) in r.Environment ?? new Dictionary<string, string>()) env[k] = v;
         return new ContainerRunOptions
         {
@@ -62,13 +65,19 @@ public static class AzureMLLocal
         if (image == null)
         {
             // The model's own image, built before anything is replaced.
-            var build = new DockerDeploymentOptions { ModelPath = model.Path, Tag = ImageFor(r).ToString(), Build = r.Build with { Generic = false } };
+            var build = new DockerDeploymentOptions
+            {
+                ModelPath = model.Path,
+                Tag = ImageFor(r).ToString(),
+                Build = r.Build with { Generic = false }
+            };
             await docker.BuildImageAsync(build, progress, ct).ConfigureAwait(false);
             image = build.Tag;
         }
         var plan = await docker.PlanAsync(DockerDeploymentOptions.From(RunOptions(model, image, r)), ct).ConfigureAwait(false);
         var old = (await docker.ListAsync(all: true, ct).ConfigureAwait(false)).Select(d => (MLModelContainer)d.Own!)
-            .Where(c => c.Labels.GetValueOrDefault(EndpointLabel) == r.EndpointName && c.Labels.GetValueOrDefault(DeploymentLabel) == r.DeploymentName)
+            .Where(
+                c => c.Labels.GetValueOrDefault(EndpointLabel) == r.EndpointName && c.Labels.GetValueOrDefault(DeploymentLabel) == r.DeploymentName)
             .ToList();
         foreach (var c in old)
         {
@@ -85,7 +94,10 @@ public static class AzureMLLocal
         var deployment = c.Labels.GetValueOrDefault(DeploymentLabel) ?? "blue";
         var state = c.State == "running" ? "Succeeded" : c.State;
         return new AzureMLEndpoint(name, "Local", state, c.Url == null ? null : new Uri(c.Url, AzureMLContract.ScorePath.TrimStart('/')), null,
-            new Dictionary<string, int> { [deployment] = 100 }, [new AzureMLDeploymentInfo(deployment, state, c.ModelName, null, 1)], "local", c.Id, null)
+            new Dictionary<string, int>
+            {
+                [deployment] = 100
+            }, [new AzureMLDeploymentInfo(deployment, state, c.ModelName, null, 1)], "local", c.Id, null)
         { Container = c };
     }
 }

@@ -14,7 +14,12 @@ public sealed record AsyncOperationStatus(string? Status, ArmError? Error);
 
 public sealed record WorkspaceResource(string? Id, string? Name, string? Location, WorkspaceProperties? Properties);
 
-public sealed record WorkspaceProperties(string? FriendlyName, string? DiscoveryUrl, string? MlFlowTrackingUri, string? WorkspaceId, string? ProvisioningState);
+public sealed record WorkspaceProperties(
+    string? FriendlyName,
+    string? DiscoveryUrl,
+    string? MlFlowTrackingUri,
+    string? WorkspaceId,
+    string? ProvisioningState);
 
 public sealed record DatastoreList(IReadOnlyList<DatastoreResource>? Value, string? NextLink);
 

@@ -33,7 +33,11 @@ public sealed class DatastoreUploader(AzureMLClient client, TokenCredential cred
         return new Uri($"{p.Protocol ?? "https"}://{p.AccountName}.blob.{p.Endpoint ?? "core.windows.net"}/{p.ContainerName}");
     }
 
-    public async Task<DatastoreUpload> UploadFolderAsync(DatastoreResource datastore, string folder, IProgress<DeploymentProgress>? progress, CancellationToken ct)
+    public async Task<DatastoreUpload> UploadFolderAsync(
+        DatastoreResource datastore,
+        string folder,
+        IProgress<DeploymentProgress>? progress,
+        CancellationToken ct)
     {
         var files = FilesOf(folder);
         var hash = ContentHash(folder, files);
@@ -45,7 +49,10 @@ public sealed class DatastoreUploader(AzureMLClient client, TokenCredential cred
         {
             ct.ThrowIfCancellationRequested();
             var rel = Path.GetRelativePath(folder, file).Replace('\\', '/');
-            progress?.Report(new DeploymentProgress("Uploading the model to the datastore", $"{rel} ({++n} of {files.Count})", total == 0 ? 100 : (int)(100 * done / total)));
+            progress?.Report(new DeploymentProgress(
+                "Uploading the model to the datastore",
+                $"{rel} ({++n} of {files.Count})",
+                total == 0 ? 100 : (int)(100 * done / total)));
             await using (var stream = File.OpenRead(file))
             {
                 await container.GetBlobClient(prefix + "/" + rel).UploadAsync(stream, new BlobUploadOptions(), ct).ConfigureAwait(false);
@@ -81,7 +88,12 @@ public sealed class DatastoreUploader(AzureMLClient client, TokenCredential cred
     {
         var root = Path.GetFullPath(folder);
         var list = new List<string>();
-        var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint, IgnoreInaccessible = false };
+        var options = new EnumerationOptions
+        {
+            RecurseSubdirectories = true,
+            AttributesToSkip = FileAttributes.ReparsePoint,
+            IgnoreInaccessible = false
+        };
         foreach (var f in Directory.EnumerateFiles(root, "*", options)) list.Add(f);
         list.Sort(StringComparer.Ordinal);
         return list;

@@ -28,7 +28,15 @@ public sealed record ContainerRunOptions
 }
 
 /// <summary>A model container as the engine reports it.</summary>
-public sealed record MLModelContainer(string Id, string Name, string Image, string State, string? Health, Uri? Url, DateTime Created, IReadOnlyDictionary<string, string> Labels)
+public sealed record MLModelContainer(
+    string Id,
+    string Name,
+    string Image,
+    string State,
+    string? Health,
+    Uri? Url,
+    DateTime Created,
+    IReadOnlyDictionary<string, string> Labels)
 {
     public string ShortId => Id.Length > 12 ? Id[..12] : Id;
     public string? ModelName => Labels.GetValueOrDefault(DockerContextWriter.LabelPrefix + "model.name");
@@ -57,16 +65,22 @@ public sealed class ContainerRunner(DockerEngine engine, HttpMessageHandler? htt
     public DockerEngine Engine => engine;
 
     /// <summary>Creates and starts the container, then waits until it answers /ping. A container that fails to start is removed, and the error shows its last log lines.</summary>
-    public async Task<MLModelContainer> StartAsync(ContainerRunOptions options, IProgress<DeploymentProgress>? progress, CancellationToken cancellationToken)
+    public async Task<MLModelContainer> StartAsync(
+        ContainerRunOptions options,
+        IProgress<DeploymentProgress>? progress,
+        CancellationToken cancellationToken)
     {
         if (!ImageReference.TryParse(options.Image, out _, out var nameError) && !IsImageId(options.Image)) throw new ArgumentException(nameError);
         if (options.Name != null && !System.Text.RegularExpressions.Regex.IsMatch(options.Name, "^[a-zA-Z0-9][a-zA-Z0-9_.-]*$"))
-            throw new ArgumentException($"'{options.Name}' is not a container name: letters, digits, '_', '.' and '-', starting with a letter or digit.");
+            throw new ArgumentException(
+                $"'{options.Name}' is not a container name: letters, digits, '_', '.' and '-', starting with a letter or digit.");
         string? modelPath = null;
         if (options.ModelPath != null)
         {
             modelPath = Path.GetFullPath(options.ModelPath);
-            if (!File.Exists(Path.Combine(modelPath, "MLmodel"))) throw new FileNotFoundException($"'{modelPath}' is not a model folder (it has no MLmodel file).", Path.Combine(modelPath, "MLmodel"));
+            if (!File.Exists(Path.Combine(modelPath, "MLmodel"))) throw new FileNotFoundException(
+                $"'{modelPath}' is not a model folder (it has no MLmodel file).",
+                Path.Combine(modelPath, "MLmodel"));
         }
         var image = await ImageBuilder.InspectAsync(engine, options.Image, cancellationToken).ConfigureAwait(false);
         var labels = new Dictionary<string, string>(image.Labels) { [ContainerLabel] = "true" };
@@ -78,7 +92,9 @@ public sealed class ContainerRunner(DockerEngine engine, HttpMessageHandler? htt
         {
             PortBindings = new Dictionary<string, IList<PortBinding>>
             {
-                [servingPort] = [new PortBinding { HostIP = options.HostIp, HostPort = options.HostPort == 0 ? "" : options.HostPort.ToString(CultureInfo.InvariantCulture) }],
+                [servingPort] = [new PortBinding {
+                    HostIP = options.HostIp,
+                    HostPort = options.HostPort == 0 ? "" : options.HostPort.ToString(CultureInfo.InvariantCulture) }],
             },
             Binds = modelPath != null ? [$"{modelPath}:{DockerContextWriter.ModelDir}:ro"] : [],
             Memory = options.MemoryBytes ?? 0,
@@ -103,8 +119,17 @@ public sealed class ContainerRunner(DockerEngine engine, HttpMessageHandler? htt
 
         try
         {
-            try { await engine.Client.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), cancellationToken).ConfigureAwait(false); }
-            catch (DockerApiException ex) { throw new DockerEngineException($"Cannot start the container from '{options.Image}': {Message(ex)}", ex); }
+            try
+            {
+                await engine.Client.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), cancellationToken)
+                .ConfigureAwait(false);
+            }
+            catch (DockerApiException ex)
+            {
+                throw new DockerEngineException(
+                $"Cannot start the container from '{options.Image}': {Message(ex)}",
+                ex);
+            }
             var container = await GetAsync(created.ID, cancellationToken).ConfigureAwait(false)
                 ?? throw new DockerEngineException($"The container {created.ID[..12]} vanished right after it started.");
             await WaitForPingAsync(container, options.StartTimeout, progress, cancellationToken).ConfigureAwait(false);
@@ -113,17 +138,29 @@ public sealed class ContainerRunner(DockerEngine engine, HttpMessageHandler? htt
         catch
         {
             // Nothing half-made stays behind: the container that did not come up is removed (its logs are in the error).
-            try { await engine.Client.Containers.RemoveContainerAsync(created.ID, new ContainerRemoveParameters { Force = true }, CancellationToken.None).ConfigureAwait(false); }
+            try
+            {
+                await engine.Client.Containers
+                .RemoveContainerAsync(created.ID, new ContainerRemoveParameters { Force = true }, CancellationToken.None)
+                .ConfigureAwait(false);
+            }
             catch (DockerApiException) { }
             throw;
         }
     }
 
     /// <summary>Waits until the container's /ping answers 200; a container that exits first is an error with its last log lines.</summary>
-    public async Task WaitForPingAsync(MLModelContainer container, TimeSpan timeout, IProgress<DeploymentProgress>? progress, CancellationToken cancellationToken)
+    public async Task WaitForPingAsync(
+        MLModelContainer container,
+        TimeSpan timeout,
+        IProgress<DeploymentProgress>? progress,
+        CancellationToken cancellationToken)
     {
         if (container.Url == null) throw new DockerEngineException($"The container {container.Name} publishes no port of its server.");
-        using var http = new HttpClient(httpHandler ?? new SocketsHttpHandler(), disposeHandler: httpHandler == null) { Timeout = TimeSpan.FromSeconds(2) };
+        using var http = new HttpClient(httpHandler ?? new SocketsHttpHandler(), disposeHandler: httpHandler == null)
+        {
+            Timeout = TimeSpan.FromSeconds(2)
+        };
         var ping = new Uri(container.Url, "ping");
         try
         {
@@ -164,13 +201,23 @@ public sealed class ContainerRunner(DockerEngine engine, HttpMessageHandler? htt
         catch (DockerContainerNotFoundException) { return null; }
         Uri? url = null;
         // The server's published port: 8080 where it is published, else the one other (5001 for Azure ML's contract).
-        if (r.NetworkSettings?.Ports is { } ports && ports.Where(p => p.Value is { Count: > 0 }).OrderBy(p => p.Key == ServingPort ? 0 : 1).Select(p => p.Value[0]).FirstOrDefault() is { } b)
+        if (r.NetworkSettings?.Ports is { } ports && ports.Where(p => p.Value is { Count: > 0 }).OrderBy(p => p.Key == ServingPort ? 0 : 1)
+            .Select(p => p.Value[0])
+            .FirstOrDefault() is { } b)
         {
             var hostIp = string.IsNullOrEmpty(b.HostIP) || b.HostIP is "0.0.0.0" or "::" ? "127.0.0.1" : b.HostIP;
             url = new Uri($"http://{(hostIp.Contains(':') ? $"[{hostIp}]" : hostIp)}:{b.HostPort}/");
         }
         var labels = r.Config?.Labels is { } l ? new Dictionary<string, string>(l) : new Dictionary<string, string>();
-        return new MLModelContainer(r.ID, r.Name.TrimStart('/'), r.Config?.Image ?? r.Image, r.State?.Status ?? "unknown", r.State?.Health?.Status, url, r.Created, labels);
+        return new MLModelContainer(
+            r.ID,
+            r.Name.TrimStart('/'),
+            r.Config?.Image ?? r.Image,
+            r.State?.Status ?? "unknown",
+            r.State?.Health?.Status,
+            url,
+            r.Created,
+            labels);
     }
 
     /// <summary>Containers this module started (running ones, or all with <paramref name="all"/>).</summary>
@@ -179,7 +226,10 @@ public sealed class ContainerRunner(DockerEngine engine, HttpMessageHandler? htt
         var list = await engine.Client.Containers.ListContainersAsync(new ContainersListParameters
         {
             All = all,
-            Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { [ContainerLabel + "=true"] = true } },
+            Filters = new Dictionary<string, IDictionary<string, bool>>
+            {
+                ["label"] = new Dictionary<string, bool> { [ContainerLabel + "=true"] = true }
+            },
         }, cancellationToken).ConfigureAwait(false);
         var result = new List<MLModelContainer>();
         foreach (var c in list.OrderBy(c => c.Created))
@@ -218,10 +268,20 @@ public sealed class ContainerRunner(DockerEngine engine, HttpMessageHandler? htt
     {
         try
         {
-            await engine.Client.Containers.StopContainerAsync(idOrName, new ContainerStopParameters { WaitBeforeKillSeconds = (uint)Math.Max(1, grace.TotalSeconds) }, cancellationToken).ConfigureAwait(false);
-            if (!keep) await engine.Client.Containers.RemoveContainerAsync(idOrName, new ContainerRemoveParameters { Force = true }, cancellationToken).ConfigureAwait(false);
+            await engine.Client.Containers.StopContainerAsync(
+                idOrName,
+                new ContainerStopParameters { WaitBeforeKillSeconds = (uint)Math.Max(1, grace.TotalSeconds) },
+                cancellationToken).ConfigureAwait(false);
+            if (!keep) await engine.Client.Containers
+                .RemoveContainerAsync(idOrName, new ContainerRemoveParameters { Force = true }, cancellationToken)
+                .ConfigureAwait(false);
         }
-        catch (DockerContainerNotFoundException ex) { throw new DockerObjectNotFoundException($"There is no container '{idOrName}' on the Docker engine at {engine.Endpoint}.", ex); }
+        catch (DockerContainerNotFoundException ex)
+        {
+            throw new DockerObjectNotFoundException(
+            $"There is no container '{idOrName}' on the Docker engine at {engine.Endpoint}.",
+            ex);
+        }
         catch (DockerApiException ex) { throw new DockerEngineException($"Cannot stop container '{idOrName}': {Message(ex)}", ex); }
     }
 

@@ -58,7 +58,13 @@ public enum PythonLoader
 }
 
 /// <summary>A written build context: its folder and what the Dockerfile in it makes.</summary>
-public sealed record DockerContext(string Path, ImageKind Kind, string BaseImage, string DotnetImage, string Platform, IReadOnlyDictionary<string, string> Labels)
+public sealed record DockerContext(
+    string Path,
+    ImageKind Kind,
+    string BaseImage,
+    string DotnetImage,
+    string Platform,
+    IReadOnlyDictionary<string, string> Labels)
 {
     /// <summary>For a python_function image: whether the worker's own loader or MLflow loads the model; else null.</summary>
     public PythonLoader? Loader { get; init; }
@@ -122,7 +128,8 @@ public static partial class DockerContextWriter
         if (options.Wheelhouse != null)
         {
             wheelhouse = Path.GetFullPath(options.Wheelhouse);
-            if (!Directory.Exists(wheelhouse)) throw new DirectoryNotFoundException($"The wheelhouse '{wheelhouse}' is not a folder; give a folder of wheels (pip download -r requirements.txt -d <folder>).");
+            if (!Directory.Exists(wheelhouse)) throw new DirectoryNotFoundException(
+                $"The wheelhouse '{wheelhouse}' is not a folder; give a folder of wheels (pip download -r requirements.txt -d <folder>).");
             if (requirements.Count == 0) wheelhouse = null; // nothing to install
         }
         else if (kind == ImageKind.GenericPython)
@@ -132,13 +139,16 @@ public static partial class DockerContextWriter
             loader = options.InstallMlflow ? PythonLoader.Mlflow : PythonLoader.Builtin;
             if (options.InstallMlflow) requirements = ["mlflow"];
         }
-        var baseImage = options.BaseImage ?? (kind is ImageKind.Python or ImageKind.GenericPython ? $"python:{PythonMinor(pythonVersion)}-slim" : options.DotnetImage);
+        var baseImage = options.BaseImage ?? (kind is ImageKind.Python or ImageKind.GenericPython
+            ? $"python:{PythonMinor(pythonVersion)}-slim"
+            : options.DotnetImage);
 
         var target = Path.GetFullPath(outputPath);
         if (Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any())
         {
             if (!options.Force) throw new TargetExistsException($"The folder '{target}' is not empty, and replacing it was not asked for.", target);
-            if (model != null && ModelFiles.IsUnder(target, Path.GetFullPath(model.Path!)) || model != null && ModelFiles.IsUnder(Path.GetFullPath(model.Path!), target))
+            if (model != null && ModelFiles.IsUnder(target, Path.GetFullPath(model.Path!))
+                || model != null && ModelFiles.IsUnder(Path.GetFullPath(model.Path!), target))
                 throw new IOException($"The build context '{target}' and the model folder '{model.Path}' overlap; write the context elsewhere.");
         }
         if (File.Exists(target)) throw new IOException($"'{target}' is a file; the build context needs a folder.");
@@ -179,11 +189,18 @@ public static partial class DockerContextWriter
             }
 
             var labels = Labels(model, kind, loader);
-            File.WriteAllText(Path.Combine(staging, "Dockerfile"), Dockerfile(kind, baseImage, options.DotnetImage, requirements.Count > 0, labels, wheelhouse != null));
+            File.WriteAllText(
+                Path.Combine(staging, "Dockerfile"),
+                Dockerfile(kind, baseImage, options.DotnetImage, requirements.Count > 0, labels, wheelhouse != null));
 
             if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
             Directory.Move(staging, target);
-            return new DockerContext(target, kind, baseImage, options.DotnetImage, options.Platform, labels) { Loader = loader, Requirements = requirements, LoaderReason = reason };
+            return new DockerContext(target, kind, baseImage, options.DotnetImage, options.Platform, labels)
+            {
+                Loader = loader,
+                Requirements = requirements,
+                LoaderReason = reason
+            };
         }
         finally
         {
@@ -217,7 +234,8 @@ public static partial class DockerContextWriter
         if (installMlflow) return (PythonLoader.Mlflow, $"MLflow is installed as asked (-InstallMlflow); the model's loader is {module ?? "(none)"}.");
         if (module == null || !module.StartsWith("mlflow.", StringComparison.Ordinal))
             return (PythonLoader.Builtin, $"the model's own loader module {(module == null ? "(none named)" : $"'{module}'")} is imported by the worker; MLflow is left out.");
-        if (BuiltinLoaders.Contains(module)) return (PythonLoader.Builtin, $"the worker's own loader for {module} scores it as MLflow does; MLflow is left out.");
+        if (BuiltinLoaders.Contains(
+            module)) return (PythonLoader.Builtin, $"the worker's own loader for {module} scores it as MLflow does; MLflow is left out.");
         return (PythonLoader.Mlflow, $"{module} has no loader in the worker, so MLflow is installed to load it.");
     }
 
@@ -253,7 +271,8 @@ public static partial class DockerContextWriter
     /// </summary>
     public static IReadOnlyList<string> Requirements(ModelEnvironment env, bool keepMlflow = false, string? mlflowVersion = null)
     {
-        var lines = env.Requirements ?? env.PythonEnv?.Dependencies.Where(d => !d.StartsWith("-r", StringComparison.Ordinal)).ToList() ?? env.Conda?.PipDependencies ?? [];
+        var lines = env.Requirements
+            ?? env.PythonEnv?.Dependencies.Where(d => !d.StartsWith("-r", StringComparison.Ordinal)).ToList() ?? env.Conda?.PipDependencies ?? [];
         var result = new List<string>();
         foreach (var line in lines)
         {
@@ -267,7 +286,8 @@ public static partial class DockerContextWriter
             if (IsMlflow(line) && !keepMlflow) continue;
             result.Add(line);
         }
-        if (keepMlflow && !result.Any(IsMlflow)) result.Add(mlflowVersion is string v && Regex.IsMatch(v, @"^\d+(\.\d+)*$") ? $"mlflow=={v}" : "mlflow");
+        if (keepMlflow && !result.Any(IsMlflow)) result.Add(
+            mlflowVersion is string v && Regex.IsMatch(v, @"^\d+(\.\d+)*$") ? $"mlflow=={v}" : "mlflow");
         return result;
     }
 
@@ -295,10 +315,12 @@ public static partial class DockerContextWriter
         var labels = new SortedDictionary<string, string>(StringComparer.Ordinal)
         {
             ["org.opencontainers.image.title"] = model != null ? $"MLflow model {model.Name}" : "MLflow model server",
-            ["org.opencontainers.image.description"] = "Serves MLflow's scoring protocol (/ping, /invocations) on port 8080; SageMaker's 'serve' contract with the model at /opt/ml/model.",
+            [
+                "org.opencontainers.image.description"] = "Serves MLflow's scoring protocol (/ping, /invocations) on port 8080; SageMaker's 'serve' contract with the model at /opt/ml/model.",
             ["org.opencontainers.image.version"] = version,
             [LabelPrefix + "version"] = version,
-            [LabelPrefix + "kind"] = kind switch { ImageKind.Onnx => "onnx", ImageKind.Python => "python", ImageKind.GenericOnnx => "generic-onnx", _ => "generic-python" },
+            [
+                LabelPrefix + "kind"] = kind switch { ImageKind.Onnx => "onnx", ImageKind.Python => "python", ImageKind.GenericOnnx => "generic-onnx", _ => "generic-python" },
         };
         if (model != null)
         {
@@ -317,11 +339,18 @@ public static partial class DockerContextWriter
     /// runtime, Python packages), so the engine's cache serves it to the next model; the server, the model and its
     /// labels come last. Metadata steps are few because each one is a container commit.
     /// </summary>
-    public static string Dockerfile(ImageKind kind, string baseImage, string dotnetImage, bool hasRequirements, IReadOnlyDictionary<string, string> labels, bool wheelhouse = false)
+    public static string Dockerfile(
+        ImageKind kind,
+        string baseImage,
+        string dotnetImage,
+        bool hasRequirements,
+        IReadOnlyDictionary<string, string> labels,
+        bool wheelhouse = false)
     {
         var python = kind is ImageKind.Python or ImageKind.GenericPython;
         var sb = new StringBuilder();
-        sb.Append("# Made by MlModels (New-MLModelDockerfile). Serves MLflow's scoring protocol on port ").Append(Port).Append("; run with 'serve' (the default).\n");
+        sb.Append("# Made by MlModels (New-MLModelDockerfile). Serves MLflow's scoring protocol on port ").Append(Port)
+            .Append("; run with 'serve' (the default).\n");
         var copyRuntime = !string.Equals(baseImage, dotnetImage, StringComparison.Ordinal);
         if (copyRuntime) sb.Append("FROM ").Append(dotnetImage).Append(" AS dotnet\n");
         sb.Append("FROM ").Append(baseImage).Append('\n');
@@ -333,8 +362,11 @@ public static partial class DockerContextWriter
             sb.Append(' ').Append(ServerCommandLine.ServeEnvManagerVariable).Append("=virtualenv MLMODELS_ENV_CACHE=/tmp/mlmodels-envs");
         sb.Append('\n');
         // 5001 is Azure ML's inference port, where the server listens with MLMODELS_SERVE_PORT=5001 (Publish-MLModelAzureML -Local).
-        sb.Append("EXPOSE ").Append(Port.ToString(CultureInfo.InvariantCulture)).Append(' ').Append(AzureMLPort.ToString(CultureInfo.InvariantCulture)).Append('\n');
-        sb.Append("HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ").Append(Exec([.. Entrypoint, "healthcheck"])).Append('\n');
+        sb.Append("EXPOSE ").Append(Port.ToString(CultureInfo.InvariantCulture)).Append(' ')
+            .Append(AzureMLPort.ToString(CultureInfo.InvariantCulture))
+            .Append('\n');
+        sb.Append("HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ").Append(Exec([.. Entrypoint, "healthcheck"]))
+            .Append('\n');
         sb.Append("ENTRYPOINT ").Append(Exec(Entrypoint)).Append('\n');
         sb.Append("CMD ").Append(Exec([ServerCommandLine.Serve])).Append('\n');
         if (copyRuntime) sb.Append("COPY --from=dotnet ").Append(DotnetRoot).Append(' ').Append(DotnetRoot).Append('\n');

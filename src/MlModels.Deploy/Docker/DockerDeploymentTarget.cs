@@ -100,7 +100,8 @@ public sealed class DockerDeploymentTarget(DockerTargetSettings settings) : IDep
         var o = Options(plan.Options);
         using var engine = await ConnectAsync(cancellationToken).ConfigureAwait(false);
         var image = o.Image ?? (await BuildAsync(engine, o, progress, cancellationToken).ConfigureAwait(false)).Id;
-        return ToDeployment(await RunAsync(new ContainerRunner(engine, settings.ScoringHandler), o, image, progress, cancellationToken).ConfigureAwait(false));
+        return ToDeployment(
+            await RunAsync(new ContainerRunner(engine, settings.ScoringHandler), o, image, progress, cancellationToken).ConfigureAwait(false));
     }
 
     public async Task<Deployment> CreateAsync(DeploymentOptions options, IProgress<DeploymentProgress>? progress, CancellationToken cancellationToken)
@@ -110,7 +111,8 @@ public sealed class DockerDeploymentTarget(DockerTargetSettings settings) : IDep
         {
             using var engine = await ConnectAsync(cancellationToken).ConfigureAwait(false);
             if (await new ContainerRunner(engine).GetAsync(o.Name, cancellationToken).ConfigureAwait(false) is { } existing)
-                throw new InvalidOperationException($"A container named '{o.Name}' already exists ({existing.ShortId}, {existing.State}); update or delete the deployment.");
+                throw new InvalidOperationException(
+                    $"A container named '{o.Name}' already exists ({existing.ShortId}, {existing.State}); update or delete the deployment.");
         }
         return await DeployAsync(await PlanAsync(o, cancellationToken).ConfigureAwait(false), progress, cancellationToken).ConfigureAwait(false);
     }
@@ -131,7 +133,10 @@ public sealed class DockerDeploymentTarget(DockerTargetSettings settings) : IDep
     }
 
     /// <summary>Stops the container (SIGTERM: requests in flight finish) and removes it unless Keep.</summary>
-    public async Task<DeploymentRemoval> DeleteAsync(DeleteDeploymentOptions options, IProgress<DeploymentProgress>? progress, CancellationToken cancellationToken)
+    public async Task<DeploymentRemoval> DeleteAsync(
+        DeleteDeploymentOptions options,
+        IProgress<DeploymentProgress>? progress,
+        CancellationToken cancellationToken)
     {
         var o = options as DockerDeleteOptions ?? new DockerDeleteOptions(options.Name);
         using var engine = await ConnectAsync(cancellationToken).ConfigureAwait(false);
@@ -140,7 +145,9 @@ public sealed class DockerDeploymentTarget(DockerTargetSettings settings) : IDep
         if (found == null) return new DeploymentRemoval(o.Name, Found: false);
         progress?.Report(new DeploymentProgress("Delete deployment", $"Stopping {o.Name}"));
         await runner.StopAsync(found.Id, o.Keep, o.Grace, cancellationToken).ConfigureAwait(false);
-        var after = o.Keep ? await runner.GetAsync(found.Id, cancellationToken).ConfigureAwait(false) ?? found : found with { State = "removed", Health = null };
+        var after = o.Keep
+            ? await runner.GetAsync(found.Id, cancellationToken).ConfigureAwait(false) ?? found
+            : found with { State = "removed", Health = null };
         return new DeploymentRemoval(o.Name, Found: true) { Resource = after };
     }
 
@@ -162,7 +169,10 @@ public sealed class DockerDeploymentTarget(DockerTargetSettings settings) : IDep
     }
 
     /// <summary>The model folder of the options built into an image (tagged as they say), without running it.</summary>
-    public async Task<MLModelImage> BuildImageAsync(DockerDeploymentOptions options, IProgress<DeploymentProgress>? progress, CancellationToken cancellationToken)
+    public async Task<MLModelImage> BuildImageAsync(
+        DockerDeploymentOptions options,
+        IProgress<DeploymentProgress>? progress,
+        CancellationToken cancellationToken)
     {
         using var engine = await ConnectAsync(cancellationToken).ConfigureAwait(false);
         return await BuildAsync(engine, options, progress, cancellationToken).ConfigureAwait(false);
@@ -211,7 +221,12 @@ public sealed class DockerDeploymentTarget(DockerTargetSettings settings) : IDep
             var ctx = DockerContextWriter.Write(model, temp, o.Build, cancellationToken);
             var buildProgress = progress == null ? null : new SyncProgress<BuildProgress>(p =>
                 progress.Report(new DeploymentProgress("Build image", p.Line, p.Steps > 0 ? (p.Step - 1) * 100 / p.Steps : -1)));
-            return await new ImageBuilder(engine).BuildAsync(ctx.Path, [tag], buildProgress, cancellationToken, ServerFiles.DockerPlatform(o.Build.Platform))
+            return await new ImageBuilder(engine).BuildAsync(
+                ctx.Path,
+                [tag],
+                buildProgress,
+                cancellationToken,
+                ServerFiles.DockerPlatform(o.Build.Platform))
                 .ConfigureAwait(false);
         }
         finally
@@ -246,7 +261,13 @@ public sealed class DockerDeploymentTarget(DockerTargetSettings settings) : IDep
     private static Deployment ToDeployment(MLModelContainer c) =>
         new(c.Labels.GetValueOrDefault(DeploymentLabel) ?? c.Name, TargetName, c.State, c.Url == null ? null : new Uri(c.Url, "invocations"))
         {
-            Details = new Dictionary<string, object?> { ["containerId"] = c.Id, ["image"] = c.Image, ["health"] = c.Health, ["modelName"] = c.ModelName },
+            Details = new Dictionary<string, object?>
+            {
+                ["containerId"] = c.Id,
+                ["image"] = c.Image,
+                ["health"] = c.Health,
+                ["modelName"] = c.ModelName
+            },
             Resource = c,
         };
 }

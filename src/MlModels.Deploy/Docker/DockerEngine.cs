@@ -99,7 +99,9 @@ public sealed class DockerEngine : IDisposable
         var detail = ex is OperationCanceledException ? "no answer within 15 s" : Innermost(ex).Message;
         var hint = endpoint.Scheme == "unix" && !File.Exists(endpoint.LocalPath)
             ? $" The socket {endpoint.LocalPath} does not exist: is the Docker engine running?"
-            : endpoint.Scheme == "unix" ? " Check that the engine is running and that you may use its socket." : " Check that the engine is running there.";
+            : endpoint.Scheme == "unix"
+                ? " Check that the engine is running and that you may use its socket."
+                : " Check that the engine is running there.";
         var tried = source == "DOCKER_HOST" ? $"DOCKER_HOST={endpoint}" : $"{endpoint} ({source}; DOCKER_HOST is not set)";
         if (source == "the given Docker host") tried = endpoint.ToString();
         return $"Cannot reach the Docker engine at {tried}: {detail}.{hint}";

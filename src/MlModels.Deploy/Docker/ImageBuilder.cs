@@ -36,7 +36,9 @@ public sealed partial class ImageBuilder(DockerEngine engine)
         CancellationToken cancellationToken, string? platform = null, bool noCache = false)
     {
         if (!File.Exists(Path.Combine(contextPath, "Dockerfile")))
-            throw new FileNotFoundException($"There is no Dockerfile in '{contextPath}'; make the context with New-MLModelDockerfile.", Path.Combine(contextPath, "Dockerfile"));
+            throw new FileNotFoundException(
+                $"There is no Dockerfile in '{contextPath}'; make the context with New-MLModelDockerfile.",
+                Path.Combine(contextPath, "Dockerfile"));
         if (tags.Count == 0) throw new ArgumentException("Give the image at least one tag.", nameof(tags));
         var parameters = new ImageBuildParameters
         {
@@ -81,7 +83,8 @@ public sealed partial class ImageBuilder(DockerEngine engine)
         {
             try
             {
-                await engine.Client.Images.BuildImageFromDockerfileAsync(parameters, tar, null, null, messages, cancellationToken).ConfigureAwait(false);
+                await engine.Client.Images.BuildImageFromDockerfileAsync(parameters, tar, null, null, messages, cancellationToken)
+                    .ConfigureAwait(false);
             }
             catch (DockerApiException ex)
             {
@@ -102,7 +105,8 @@ public sealed partial class ImageBuilder(DockerEngine engine)
     }
 
     /// <summary>What fixes a pip step that cannot reach its packages.</summary>
-    public const string PipHint = "pip could not install the model's requirements in the image. Where the build cannot reach PyPI, give -Wheelhouse <folder of wheels> " +
+    public const string PipHint
+        = "pip could not install the model's requirements in the image. Where the build cannot reach PyPI, give -Wheelhouse <folder of wheels> " +
         "(installed with pip --no-index --find-links), or set PIP_INDEX_URL (and PIP_TRUSTED_HOST for plain HTTP) to an index the build can reach; those go to the build as arguments.";
 
     /// <summary>The pip index settings of this environment, passed to the build where set (they show in docker history: no secrets in them).</summary>
@@ -119,7 +123,12 @@ public sealed partial class ImageBuilder(DockerEngine engine)
     {
         ImageInspectResponse r;
         try { r = await engine.Client.Images.InspectImageAsync(image, cancellationToken).ConfigureAwait(false); }
-        catch (DockerImageNotFoundException ex) { throw new DockerObjectNotFoundException($"There is no image '{image}' on the Docker engine at {engine.Endpoint}.", ex); }
+        catch (DockerImageNotFoundException ex)
+        {
+            throw new DockerObjectNotFoundException(
+            $"There is no image '{image}' on the Docker engine at {engine.Endpoint}.",
+            ex);
+        }
         var labels = r.Config?.Labels is { } l ? new Dictionary<string, string>(l) : new Dictionary<string, string>();
         return new MLModelImage(r.ID, r.RepoTags?.ToList() ?? [], r.Size, r.Created ?? default, labels);
     }
@@ -151,18 +160,22 @@ internal sealed class TarContextStream : Stream
         using (var writer = new TarWriter(_file, TarEntryFormat.Pax, leaveOpen: true))
         {
             var root = Path.GetFullPath(folder);
-            foreach (var entry in new DirectoryInfo(root).EnumerateFileSystemInfos("*", SearchOption.AllDirectories).OrderBy(e => e.FullName, StringComparer.Ordinal))
+            foreach (var entry in new DirectoryInfo(root).EnumerateFileSystemInfos("*", SearchOption.AllDirectories)
+                .OrderBy(e => e.FullName, StringComparer.Ordinal))
             {
                 var name = Path.GetRelativePath(root, entry.FullName).Replace('\\', '/');
                 if (entry is DirectoryInfo)
                 {
-                    writer.WriteEntry(new PaxTarEntry(TarEntryType.Directory, name + "/") { Mode = DirMode, ModificationTime = entry.LastWriteTimeUtc });
+                    writer.WriteEntry(
+                        new PaxTarEntry(TarEntryType.Directory, name + "/") { Mode = DirMode, ModificationTime = entry.LastWriteTimeUtc });
                     continue;
                 }
                 using var data = File.OpenRead(entry.FullName);
                 writer.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, name)
                 {
-                    Mode = OperatingSystem.IsWindows() ? FileMode644 : ((FileInfo)entry).UnixFileMode | UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
+                    Mode = OperatingSystem.IsWindows()
+                        ? FileMode644
+                        : ((FileInfo)entry).UnixFileMode | UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
                     ModificationTime = entry.LastWriteTimeUtc,
                     DataStream = data,
                 });
@@ -171,7 +184,10 @@ internal sealed class TarContextStream : Stream
         _file.Position = 0;
     }
 
-    private const UnixFileMode DirMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+    private const UnixFileMode DirMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead
+        | UnixFileMode.GroupExecute
+        | UnixFileMode.OtherRead
+        | UnixFileMode.OtherExecute;
     private const UnixFileMode FileMode644 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
 
     public override bool CanRead => true;
@@ -180,7 +196,8 @@ internal sealed class TarContextStream : Stream
     public override long Length => _file.Length;
     public override long Position { get => _file.Position; set => _file.Position = value; }
     public override int Read(byte[] buffer, int offset, int count) => _file.Read(buffer, offset, count);
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => _file.ReadAsync(buffer, cancellationToken);
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        => _file.ReadAsync(buffer, cancellationToken);
     public override long Seek(long offset, SeekOrigin origin) => _file.Seek(offset, origin);
     public override void Flush() { }
     public override void SetLength(long value) => throw new NotSupportedException();

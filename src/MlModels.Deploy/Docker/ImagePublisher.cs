@@ -36,8 +36,19 @@ public sealed class ImagePublisher(DockerEngine engine)
         var image = await ImageBuilder.InspectAsync(engine, sourceImage, cancellationToken).ConfigureAwait(false);
         if (!image.Tags.Contains(target.ToString()))
         {
-            try { await engine.Client.Images.TagImageAsync(image.Id, new ImageTagParameters { RepositoryName = target.Name, Tag = target.Tag }, cancellationToken).ConfigureAwait(false); }
-            catch (DockerApiException ex) { throw new DockerEngineException($"Cannot tag {sourceImage} as {target}: {ContainerRunner.Message(ex)}", ex); }
+            try
+            {
+                await engine.Client.Images.TagImageAsync(
+                image.Id,
+                new ImageTagParameters { RepositoryName = target.Name, Tag = target.Tag },
+                cancellationToken).ConfigureAwait(false);
+            }
+            catch (DockerApiException ex)
+            {
+                throw new DockerEngineException(
+                $"Cannot tag {sourceImage} as {target}: {ContainerRunner.Message(ex)}",
+                ex);
+            }
         }
         var server = target.Registry ?? DockerHubServer;
         var auth = credential != null
@@ -49,7 +60,9 @@ public sealed class ImagePublisher(DockerEngine engine)
             try { await engine.Client.System.AuthenticateAsync(auth, cancellationToken).ConfigureAwait(false); }
             catch (DockerApiException ex) when (ex.StatusCode is System.Net.HttpStatusCode.Unauthorized or System.Net.HttpStatusCode.Forbidden or System.Net.HttpStatusCode.InternalServerError)
             {
-                throw new RegistryAuthException($"The registry {target.Registry ?? "docker.io"} refused the credentials for '{auth.Username}': {ContainerRunner.Message(ex)}", ex);
+                throw new RegistryAuthException(
+                    $"The registry {target.Registry ?? "docker.io"} refused the credentials for '{auth.Username}': {ContainerRunner.Message(ex)}",
+                    ex);
             }
         }
 
@@ -64,13 +77,20 @@ public sealed class ImagePublisher(DockerEngine engine)
         });
         try
         {
-            await engine.Client.Images.PushImageAsync(target.Name, new ImagePushParameters { Tag = target.Tag }, auth ?? new AuthConfig(), messages, cancellationToken).ConfigureAwait(false);
+            await engine.Client.Images.PushImageAsync(
+                target.Name,
+                new ImagePushParameters { Tag = target.Tag },
+                auth ?? new AuthConfig(),
+                messages,
+                cancellationToken).ConfigureAwait(false);
         }
         catch (DockerApiException ex) { throw new DockerEngineException($"Cannot push {target}: {ContainerRunner.Message(ex)}", ex); }
         if (error != null)
         {
             var text = error.Message?.Trim() ?? "unknown error";
-            if (text.Contains("unauthorized", StringComparison.OrdinalIgnoreCase) || text.Contains("authentication required", StringComparison.OrdinalIgnoreCase) || text.Contains("denied", StringComparison.OrdinalIgnoreCase)
+            if (text.Contains("unauthorized", StringComparison.OrdinalIgnoreCase)
+                || text.Contains("authentication required", StringComparison.OrdinalIgnoreCase)
+                || text.Contains("denied", StringComparison.OrdinalIgnoreCase)
                 || text.Contains("no basic auth credentials", StringComparison.OrdinalIgnoreCase))
                 throw new RegistryAuthException($"The registry {target.Registry ?? "docker.io"} refused the push of {target}: {text}. Give -Credential, or log in with 'docker login' so the engine's stored credentials are used.");
             throw new DockerEngineException($"The push of {target} failed: {text}");
@@ -83,7 +103,8 @@ public sealed class ImagePublisher(DockerEngine engine)
 public static class StoredCredentials
 {
     public static string ConfigFile =>
-        Path.Combine(Environment.GetEnvironmentVariable("DOCKER_CONFIG") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".docker"), "config.json");
+        Path.Combine(Environment.GetEnvironmentVariable("DOCKER_CONFIG")
+            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".docker"), "config.json");
 
     /// <summary>The credentials stored for <paramref name="registry"/> ("docker.io" for Docker Hub), or null.</summary>
     public static AuthConfig? Find(string registry)
@@ -91,7 +112,9 @@ public static class StoredCredentials
         if (!File.Exists(ConfigFile)) return null;
         using var doc = JsonDocument.Parse(File.ReadAllBytes(ConfigFile));
         var root = doc.RootElement;
-        var keys = registry == "docker.io" ? new[] { ImagePublisher.DockerHubServer, "docker.io", "index.docker.io", "https://index.docker.io/v1" } : [registry, "https://" + registry, "http://" + registry];
+        var keys = registry == "docker.io"
+            ? new[] { ImagePublisher.DockerHubServer, "docker.io", "index.docker.io", "https://index.docker.io/v1" }
+            : [registry, "https://" + registry, "http://" + registry];
         if (root.TryGetProperty("credHelpers", out var helpers))
             foreach (var k in keys)
                 if (helpers.TryGetProperty(k, out var h) && h.GetString() is string helper) return FromHelper(helper, k);
@@ -99,7 +122,11 @@ public static class StoredCredentials
             foreach (var k in keys)
                 if (auths.TryGetProperty(k, out var entry))
                 {
-                    if (entry.TryGetProperty("identitytoken", out var token) && token.GetString() is { Length: > 0 } t) return new AuthConfig { IdentityToken = t, ServerAddress = k };
+                    if (entry.TryGetProperty("identitytoken", out var token) && token.GetString() is { Length: > 0 } t) return new AuthConfig
+                    {
+                        IdentityToken = t,
+                        ServerAddress = k
+                    };
                     if (entry.TryGetProperty("auth", out var a) && a.GetString() is { Length: > 0 } encoded)
                     {
                         var pair = Encoding.UTF8.GetString(Convert.FromBase64String(encoded));
@@ -130,7 +157,9 @@ public static class StoredCredentials
             using var doc = JsonDocument.Parse(output);
             var user = doc.RootElement.GetProperty("Username").GetString();
             var secret = doc.RootElement.GetProperty("Secret").GetString();
-            return user == "<token>" ? new AuthConfig { IdentityToken = secret, ServerAddress = server } : new AuthConfig { Username = user, Password = secret, ServerAddress = server };
+            return user == "<token>"
+                ? new AuthConfig { IdentityToken = secret, ServerAddress = server }
+                : new AuthConfig { Username = user, Password = secret, ServerAddress = server };
         }
         catch (System.ComponentModel.Win32Exception) { return null; }
         catch (JsonException) { return null; }

@@ -59,7 +59,8 @@ public sealed partial record ImageReference(string? Registry, string Repository,
             {
                 registry = first;
                 rest = rest[(firstSlash + 1)..];
-                if (!RegistryPattern().IsMatch(registry)) { error = $"The registry '{registry}' in '{reference}' is not a host name with an optional port."; return false; }
+                if (!RegistryPattern().IsMatch(
+                    registry)) { error = $"The registry '{registry}' in '{reference}' is not a host name with an optional port."; return false; }
             }
         }
         if (rest.Length == 0) { error = $"'{reference}' has no repository name."; return false; }

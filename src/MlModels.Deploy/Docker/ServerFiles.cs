@@ -34,7 +34,9 @@ public static class ServerFiles
         DockerPlatform(rid);
         var depsFile = Path.Combine(serverDirectory, "MlModels.Server.deps.json");
         if (!File.Exists(Path.Combine(serverDirectory, Assembly)) || !File.Exists(depsFile))
-            throw new FileNotFoundException($"The scoring server ({Path.Combine(serverDirectory, Assembly)} and its deps.json) is missing; rebuild the module with build.ps1.", depsFile);
+            throw new FileNotFoundException(
+                $"The scoring server ({Path.Combine(serverDirectory, Assembly)} and its deps.json) is missing; rebuild the module with build.ps1.",
+                depsFile);
         var files = new List<string> { Assembly, "MlModels.Server.deps.json", "MlModels.Server.runtimeconfig.json" };
         using var deps = JsonDocument.Parse(File.ReadAllBytes(depsFile));
         var targetName = deps.RootElement.GetProperty("runtimeTarget").GetProperty("name").GetString()!;
@@ -51,7 +53,9 @@ public static class ServerFiles
         var result = files.Distinct(StringComparer.Ordinal).ToList();
         foreach (var f in result)
             if (!File.Exists(Path.Combine(serverDirectory, f)))
-                throw new FileNotFoundException($"The server needs {f}, which is missing from {serverDirectory}; rebuild the module with build.ps1.", Path.Combine(serverDirectory, f));
+                throw new FileNotFoundException(
+                    $"The server needs {f}, which is missing from {serverDirectory}; rebuild the module with build.ps1.",
+                    Path.Combine(serverDirectory, f));
         return result;
     }
 }

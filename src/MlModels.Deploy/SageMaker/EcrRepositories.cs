@@ -4,7 +4,14 @@ using MlModels.Deploy.Aws;
 namespace MlModels.Deploy.SageMaker;
 
 /// <summary>Where Publish-MLModelSageMakerImage pushes: the repository's URI, its registry and the login ECR issued for it.</summary>
-public sealed record EcrPushTarget(string RepositoryUri, string Registry, string ImageUri, string Username, string Password, bool Created, DateTimeOffset? ExpiresAt)
+public sealed record EcrPushTarget(
+    string RepositoryUri,
+    string Registry,
+    string ImageUri,
+    string Username,
+    string Password,
+    bool Created,
+    DateTimeOffset? ExpiresAt)
 {
     public override string ToString() => ImageUri;
 }
@@ -19,7 +26,8 @@ public sealed class EcrRepositories(AwsConnection connection)
 
     public async Task<EcrPushTarget> PrepareAsync(string repositoryName, string tag, CancellationToken ct)
     {
-        if (string.IsNullOrEmpty(repositoryName) || repositoryName.Length > 256 || repositoryName.Any(c => !(char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '-' or '_' or '.' or '/')))
+        if (string.IsNullOrEmpty(repositoryName) || repositoryName.Length > 256
+            || repositoryName.Any(c => !(char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '-' or '_' or '.' or '/')))
             throw new ArgumentException($"'{repositoryName}' is not an ECR repository name (lower-case letters, digits, '-', '_', '.', '/').");
         var repo = await _ecr.FindRepositoryAsync(repositoryName, ct).ConfigureAwait(false);
         var created = repo == null;

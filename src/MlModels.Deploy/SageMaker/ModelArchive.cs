@@ -17,7 +17,10 @@ public static class ModelArchive
         using (var gz = new GZipStream(file, CompressionLevel.Optimal))
         using (var tar = new TarWriter(gz, TarEntryFormat.Pax))
         {
-            foreach (var entry in Directory.EnumerateFileSystemEntries(root, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }).Order(StringComparer.Ordinal))
+            foreach (var entry in Directory.EnumerateFileSystemEntries(
+                root,
+                "*",
+                new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }).Order(StringComparer.Ordinal))
             {
                 var info = new FileInfo(entry);
                 if (info.LinkTarget != null) continue;

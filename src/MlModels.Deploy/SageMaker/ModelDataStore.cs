@@ -44,7 +44,8 @@ public sealed class ModelDataStore(AwsConnection connection) : IDisposable
             FilePath = file, BucketName = bucket, Key = key, PartSize = 16L * 1024 * 1024,
             TagSet = [new Amazon.S3.Model.Tag { Key = "SageMaker", Value = "true" }],
         };
-        request.UploadProgressEvent += (_, e) => progress?.Report(new DeploymentProgress($"Uploading {uri}", $"{e.TransferredBytes:N0} of {e.TotalBytes:N0} bytes", e.PercentDone));
+        request.UploadProgressEvent += (_, e) => progress?.Report(
+            new DeploymentProgress($"Uploading {uri}", $"{e.TransferredBytes:N0} of {e.TotalBytes:N0} bytes", e.PercentDone));
         try { await transfer.UploadAsync(request, ct).ConfigureAwait(false); }
         catch (AmazonS3Exception ex) { throw Wrap(ex, "PutObject", uri); }
         return uri;

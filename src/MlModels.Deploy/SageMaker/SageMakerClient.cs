@@ -24,7 +24,13 @@ public sealed class SageMakerClient(AwsConnection connection)
         _json.CallAsync("CreateEndpointConfig", r, Ctx.CreateEndpointConfigRequest, Ctx.CreateEndpointConfigResponse, r.EndpointConfigName, ct);
 
     public Task<DescribeEndpointConfigResponse> DescribeEndpointConfigAsync(string name, CancellationToken ct) =>
-        _json.CallAsync("DescribeEndpointConfig", new DescribeEndpointConfigRequest(name), Ctx.DescribeEndpointConfigRequest, Ctx.DescribeEndpointConfigResponse, name, ct);
+        _json.CallAsync(
+            "DescribeEndpointConfig",
+            new DescribeEndpointConfigRequest(name),
+            Ctx.DescribeEndpointConfigRequest,
+            Ctx.DescribeEndpointConfigResponse,
+            name,
+            ct);
 
     public Task DeleteEndpointConfigAsync(string name, CancellationToken ct) =>
         _json.CallAsync("DeleteEndpointConfig", new DeleteEndpointConfigRequest(name), Ctx.DeleteEndpointConfigRequest, Ctx.EmptyResponse, name, ct);
@@ -48,8 +54,13 @@ public sealed class SageMakerClient(AwsConnection connection)
         string? token = null;
         do
         {
-            var page = await _json.CallAsync("ListEndpoints", new ListEndpointsRequest { NameContains = nameContains, MaxResults = 100, NextToken = token },
-                Ctx.ListEndpointsRequest, Ctx.ListEndpointsResponse, nameContains, ct).ConfigureAwait(false);
+            var page = await _json.CallAsync(
+                "ListEndpoints",
+                new ListEndpointsRequest { NameContains = nameContains, MaxResults = 100, NextToken = token },
+                Ctx.ListEndpointsRequest,
+                Ctx.ListEndpointsResponse,
+                nameContains,
+                ct).ConfigureAwait(false);
             all.AddRange(page.Endpoints ?? []);
             token = page.NextToken;
         } while (!string.IsNullOrEmpty(token));
@@ -64,7 +75,13 @@ public sealed class SageMakerClient(AwsConnection connection)
         _json.CallAsync("CreateTransformJob", r, Ctx.CreateTransformJobRequest, Ctx.CreateTransformJobResponse, r.TransformJobName, ct);
 
     public Task<DescribeTransformJobResponse> DescribeTransformJobAsync(string name, CancellationToken ct) =>
-        _json.CallAsync("DescribeTransformJob", new DescribeTransformJobRequest(name), Ctx.DescribeTransformJobRequest, Ctx.DescribeTransformJobResponse, name, ct);
+        _json.CallAsync(
+            "DescribeTransformJob",
+            new DescribeTransformJobRequest(name),
+            Ctx.DescribeTransformJobRequest,
+            Ctx.DescribeTransformJobResponse,
+            name,
+            ct);
 
     public Task StopTransformJobAsync(string name, CancellationToken ct) =>
         _json.CallAsync("StopTransformJob", new StopTransformJobRequest(name), Ctx.StopTransformJobRequest, Ctx.EmptyResponse, name, ct);
@@ -75,8 +92,13 @@ public sealed class SageMakerClient(AwsConnection connection)
         string? token = null;
         do
         {
-            var page = await _json.CallAsync("ListTransformJobs", new ListTransformJobsRequest { NameContains = nameContains, MaxResults = 100, NextToken = token },
-                Ctx.ListTransformJobsRequest, Ctx.ListTransformJobsResponse, nameContains, ct).ConfigureAwait(false);
+            var page = await _json.CallAsync(
+                "ListTransformJobs",
+                new ListTransformJobsRequest { NameContains = nameContains, MaxResults = 100, NextToken = token },
+                Ctx.ListTransformJobsRequest,
+                Ctx.ListTransformJobsResponse,
+                nameContains,
+                ct).ConfigureAwait(false);
             all.AddRange(page.TransformJobSummaries ?? []);
             token = page.NextToken;
         } while (!string.IsNullOrEmpty(token));
@@ -96,17 +118,35 @@ public sealed class EcrClient(AwsConnection connection)
     {
         try
         {
-            var r = await _json.CallAsync("DescribeRepositories", new DescribeRepositoriesRequest([name]), Ctx.DescribeRepositoriesRequest, Ctx.DescribeRepositoriesResponse, name, ct).ConfigureAwait(false);
+            var r = await _json.CallAsync(
+                "DescribeRepositories",
+                new DescribeRepositoriesRequest([name]),
+                Ctx.DescribeRepositoriesRequest,
+                Ctx.DescribeRepositoriesResponse,
+                name,
+                ct).ConfigureAwait(false);
             return r.Repositories?.FirstOrDefault(x => x.RepositoryName == name);
         }
         catch (AwsServiceException ex) when (ex.ErrorCode == "RepositoryNotFoundException") { return null; }
     }
 
     public async Task<Repository> CreateRepositoryAsync(string name, CancellationToken ct) =>
-        (await _json.CallAsync("CreateRepository", new CreateRepositoryRequest(name), Ctx.CreateRepositoryRequest, Ctx.CreateRepositoryResponse, name, ct).ConfigureAwait(false)).Repository
+        (await _json.CallAsync(
+            "CreateRepository",
+            new CreateRepositoryRequest(name),
+            Ctx.CreateRepositoryRequest,
+            Ctx.CreateRepositoryResponse,
+            name,
+            ct).ConfigureAwait(false)).Repository
         ?? throw new InvalidDataException($"ECR CreateRepository for '{name}' answered without a repository.");
 
     public async Task<AuthorizationData> GetAuthorizationTokenAsync(CancellationToken ct) =>
-        (await _json.CallAsync("GetAuthorizationToken", new GetAuthorizationTokenRequest(), Ctx.GetAuthorizationTokenRequest, Ctx.GetAuthorizationTokenResponse, null, ct).ConfigureAwait(false))
+        (await _json.CallAsync(
+            "GetAuthorizationToken",
+            new GetAuthorizationTokenRequest(),
+            Ctx.GetAuthorizationTokenRequest,
+            Ctx.GetAuthorizationTokenResponse,
+            null,
+            ct).ConfigureAwait(false))
         .AuthorizationData?.FirstOrDefault() ?? throw new InvalidDataException("ECR GetAuthorizationToken answered without authorization data.");
 }

@@ -32,7 +32,8 @@ public sealed class SageMakerDeployer(AwsConnection connection, TimeProvider? ti
         if (flavor != null)
         {
             if (!SupportedFlavors.Contains(flavor))
-                throw new ArgumentException($"The flavor '{flavor}' cannot be deployed to SageMaker. Supported flavors: {string.Join(", ", SupportedFlavors)}.");
+                throw new ArgumentException(
+                    $"The flavor '{flavor}' cannot be deployed to SageMaker. Supported flavors: {string.Join(", ", SupportedFlavors)}.");
             if (!model.Flavors.ContainsKey(flavor))
                 throw new ArgumentException($"The model '{model.Name}' has no '{flavor}' flavor (it has: {has}).");
             return flavor;
@@ -50,7 +51,8 @@ public sealed class SageMakerDeployer(AwsConnection connection, TimeProvider? ti
         if (o.InstanceCount < 1) throw new ArgumentException("The instance count must be at least 1.");
         if (o.Timeout <= TimeSpan.Zero) throw new ArgumentException("The timeout must be positive.");
         if (!o.Synchronous && !o.Archive)
-            throw new ArgumentException("Without waiting, replaced resources cannot be cleaned up: wait for the deployment or keep them with -Archive.");
+            throw new ArgumentException(
+                "Without waiting, replaced resources cannot be cleaned up: wait for the deployment or keep them with -Archive.");
         if (o.Tags?.ContainsKey(SageMakerNames.AppNameTagKey) == true)
             throw new ArgumentException($"The tag '{SageMakerNames.AppNameTagKey}' is set by the deployment itself.");
         var model = ModelStore.Load(o.ModelPath);
@@ -64,7 +66,8 @@ public sealed class SageMakerDeployer(AwsConnection connection, TimeProvider? ti
         var flavor = ChooseFlavor(model, o.Flavor);
         var existing = checkEndpoint ? await _sagemaker.FindEndpointAsync(o.AppName, ct).ConfigureAwait(false) : null;
         if (existing != null && o.Mode == SageMakerDeployMode.Create)
-            throw new InvalidOperationException($"An endpoint named '{o.AppName}' already exists in {connection.RegionName}; deploy with -Mode Replace or Add to update it.");
+            throw new InvalidOperationException(
+                $"An endpoint named '{o.AppName}' already exists in {connection.RegionName}; deploy with -Mode Replace or Add to update it.");
         if (existing == null && o.Mode != SageMakerDeployMode.Create)
             throw new InvalidOperationException($"There is no endpoint named '{o.AppName}' in {connection.RegionName} to {o.Mode.ToString().ToLowerInvariant()} a model in; deploy with -Mode Create.");
 
@@ -74,12 +77,14 @@ public sealed class SageMakerDeployer(AwsConnection connection, TimeProvider? ti
         {
             endpoint = await _sagemaker.DescribeEndpointAsync(o.AppName, ct).ConfigureAwait(false);
             if (endpoint.EndpointStatus is not ("InService" or "Failed"))
-                throw new InvalidOperationException($"The endpoint '{o.AppName}' is {endpoint.EndpointStatus}; wait until it is InService before updating it.");
+                throw new InvalidOperationException(
+                    $"The endpoint '{o.AppName}' is {endpoint.EndpointStatus}; wait until it is InService before updating it.");
             config = await _sagemaker.DescribeEndpointConfigAsync(endpoint.EndpointConfigName!, ct).ConfigureAwait(false);
         }
 
         var role = o.ExecutionRoleArn ?? await AssumedRoleArnAsync(ct).ConfigureAwait(false);
-        var image = o.ImageUrl ?? Environment.GetEnvironmentVariable("MLFLOW_SAGEMAKER_DEPLOY_IMG_URL") ?? await DefaultImageAsync(ct).ConfigureAwait(false);
+        var image = o.ImageUrl
+            ?? Environment.GetEnvironmentVariable("MLFLOW_SAGEMAKER_DEPLOY_IMG_URL") ?? await DefaultImageAsync(ct).ConfigureAwait(false);
         string bucket;
         bool bucketExists;
         using (var store = new ModelDataStore(connection))
@@ -104,7 +109,8 @@ public sealed class SageMakerDeployer(AwsConnection connection, TimeProvider? ti
         var parts = arn.Split(':');
         if (parts.Length == 6 && parts[2] == "sts" && parts[5].StartsWith("assumed-role/", StringComparison.Ordinal))
             return $"arn:{parts[1]}:iam::{parts[4]}:role/{parts[5].Split('/')[1]}";
-        throw new ArgumentException($"No -ExecutionRoleArn was given and the caller ({arn}) is not an assumed role; give the role SageMaker should run the model as.");
+        throw new ArgumentException(
+            $"No -ExecutionRoleArn was given and the caller ({arn}) is not an assumed role; give the role SageMaker should run the model as.");
     }
 
     /// <summary>MLflow's default image: the mlflow-pyfunc repository in this account's ECR, tagged with the module version.</summary>
@@ -154,7 +160,9 @@ public sealed class SageMakerDeployer(AwsConnection connection, TimeProvider? ti
         if (plan.Endpoint != null && plan.EndpointConfig != null && o.Synchronous)
         {
             var old = plan.EndpointConfig;
-            var oldModels = o.Mode == SageMakerDeployMode.Replace ? (old.ProductionVariants ?? []).Select(v => v.ModelName).OfType<string>().Distinct().ToList() : [];
+            var oldModels = o.Mode == SageMakerDeployMode.Replace
+                ? (old.ProductionVariants ?? []).Select(v => v.ModelName).OfType<string>().Distinct().ToList()
+                : [];
             if (o.Archive)
             {
                 archived.Add($"endpoint configuration {old.EndpointConfigName}");
@@ -168,12 +176,25 @@ public sealed class SageMakerDeployer(AwsConnection connection, TimeProvider? ti
                 cleaned.Add($"endpoint configuration {old.EndpointConfigName}");
             }
         }
-        var result = await GetAsync(o.AppName, ct).ConfigureAwait(false) ?? throw new InvalidOperationException($"The endpoint '{o.AppName}' vanished after deployment.");
-        return result with { Flavor = plan.Flavor, ModelDataUrl = plan.ModelDataUrl, ImageUrl = plan.ImageUrl, Archived = archived, CleanedUp = cleaned };
+        var result = await GetAsync(o.AppName, ct).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"The endpoint '{o.AppName}' vanished after deployment.");
+        return result with
+        {
+            Flavor = plan.Flavor,
+            ModelDataUrl = plan.ModelDataUrl,
+            ImageUrl = plan
+            .ImageUrl,
+            Archived = archived,
+            CleanedUp = cleaned
+        };
     }
 
     /// <summary>The bucket when missing, model.tar.gz and CreateModel: the part a deployment and a transform job share.</summary>
-    private async Task CreateModelPartAsync(SageMakerDeploymentPlan plan, List<(string Kind, string Name)> made, IProgress<DeploymentProgress>? progress, CancellationToken ct)
+    private async Task CreateModelPartAsync(
+        SageMakerDeploymentPlan plan,
+        List<(string Kind, string Name)> made,
+        IProgress<DeploymentProgress>? progress,
+        CancellationToken ct)
     {
         var o = plan.Options;
         var tmp = Path.Combine(Path.GetTempPath(), "mlmodels-sagemaker-" + Guid.NewGuid().ToString("N"));
@@ -204,7 +225,11 @@ public sealed class SageMakerDeployer(AwsConnection connection, TimeProvider? ti
     }
 
     /// <summary>The model part, then <paramref name="then"/> (a transform job); on failure the model part is rolled back.</summary>
-    internal async Task CreateModelOnlyAsync(SageMakerDeploymentPlan plan, IProgress<DeploymentProgress>? progress, CancellationToken ct, Func<CancellationToken, Task> then)
+    internal async Task CreateModelOnlyAsync(
+        SageMakerDeploymentPlan plan,
+        IProgress<DeploymentProgress>? progress,
+        CancellationToken ct,
+        Func<CancellationToken, Task> then)
     {
         var made = new List<(string Kind, string Name)>();
         try
@@ -218,7 +243,12 @@ public sealed class SageMakerDeployer(AwsConnection connection, TimeProvider? ti
         }
     }
 
-    private async Task<SageMakerDeploymentException> FailAsync(SageMakerDeploymentPlan plan, Exception ex, List<(string Kind, string Name)> made, bool updated, string verb)
+    private async Task<SageMakerDeploymentException> FailAsync(
+        SageMakerDeploymentPlan plan,
+        Exception ex,
+        List<(string Kind, string Name)> made,
+        bool updated,
+        string verb)
     {
         var o = plan.Options;
         var (rolledBack, remaining) = await RollbackAsync(plan, made, updated).ConfigureAwait(false);
@@ -229,7 +259,8 @@ public sealed class SageMakerDeployer(AwsConnection connection, TimeProvider? ti
             _ => "failed",
         };
         var message = $"{verb} '{o.AppName}' ({o.Mode}) {what}: {ex.Message}";
-        if (plan.Endpoint != null) message += $" The endpoint keeps its previous configuration '{plan.Endpoint.EndpointConfigName}'" + (remaining.Count == 0 ? "." : " unless its update completes.");
+        if (plan.Endpoint != null) message += $" The endpoint keeps its previous configuration '{plan.Endpoint.EndpointConfigName}'"
+            + (remaining.Count == 0 ? "." : " unless its update completes.");
         message += rolledBack.Count > 0 ? $" Rolled back: {string.Join("; ", rolledBack)}." : " Nothing had been created.";
         if (remaining.Count > 0) message += $" Left in place: {string.Join("; ", remaining)}.";
         return new SageMakerDeploymentException(message, rolledBack, remaining, ex);
@@ -246,7 +277,8 @@ public sealed class SageMakerDeployer(AwsConnection connection, TimeProvider? ti
             var e = await _sagemaker.DescribeEndpointAsync(name, token).ConfigureAwait(false);
             var status = e.EndpointStatus ?? "unknown";
             if (status == "Failed")
-                throw new InvalidOperationException($"The endpoint '{name}' failed: {e.FailureReason ?? "SageMaker gave no reason; see its CloudWatch logs"}.");
+                throw new InvalidOperationException(
+                    $"The endpoint '{name}' failed: {e.FailureReason ?? "SageMaker gave no reason; see its CloudWatch logs"}.");
             if (status != "InService") { sawChange = true; return PollResult<bool>.Pending(status); }
             if (!updating || e.EndpointConfigName == plan.ConfigName) return PollResult<bool>.Finished(status, true);
             // InService on the old configuration: either the update has not shown yet, or SageMaker rolled it back.
@@ -257,7 +289,10 @@ public sealed class SageMakerDeployer(AwsConnection connection, TimeProvider? ti
     }
 
     /// <summary>Deletes, newest first, what this deployment made; what cannot go is reported as remaining.</summary>
-    private async Task<(List<string> RolledBack, List<string> Remaining)> RollbackAsync(SageMakerDeploymentPlan plan, List<(string Kind, string Name)> made, bool updated)
+    private async Task<(List<string> RolledBack, List<string> Remaining)> RollbackAsync(
+        SageMakerDeploymentPlan plan,
+        List<(string Kind, string Name)> made,
+        bool updated)
     {
         var rolledBack = new List<string>();
         var remaining = new List<string>();
@@ -286,7 +321,10 @@ public sealed class SageMakerDeployer(AwsConnection connection, TimeProvider? ti
                     case "endpoint": await _sagemaker.DeleteEndpointAsync(n, ct).ConfigureAwait(false); break;
                     case "endpoint configuration": await _sagemaker.DeleteEndpointConfigAsync(n, ct).ConfigureAwait(false); break;
                     case "model": await _sagemaker.DeleteModelAsync(n, ct).ConfigureAwait(false); break;
-                    case "model data": if (await store.ObjectExistsAsync(n, ct).ConfigureAwait(false)) await store.DeleteAsync(n, ct).ConfigureAwait(false); else continue; break;
+                    case "model data":
+                        if (await store.ObjectExistsAsync(n, ct).ConfigureAwait(false)) await store.DeleteAsync(n, ct)
+                        .ConfigureAwait(false);
+                        else continue; break;
                     case "bucket": await store.DeleteBucketAsync(n, ct).ConfigureAwait(false); break;
                 }
                 rolledBack.Add($"{kind} {n}");
@@ -328,7 +366,12 @@ public sealed class SageMakerDeployer(AwsConnection connection, TimeProvider? ti
                 foreach (var v in config.ProductionVariants ?? [])
                 {
                     var current = e.ProductionVariants?.FirstOrDefault(s => s.VariantName == v.VariantName);
-                    variants.Add(new SageMakerVariant(v.VariantName, v.ModelName, current?.CurrentWeight ?? v.InitialVariantWeight, v.InstanceType, current?.CurrentInstanceCount ?? v.InitialInstanceCount));
+                    variants.Add(new SageMakerVariant(
+                        v.VariantName,
+                        v.ModelName,
+                        current?.CurrentWeight ?? v.InitialVariantWeight,
+                        v.InstanceType,
+                        current?.CurrentInstanceCount ?? v.InitialInstanceCount));
                 }
             }
             catch (AwsServiceException ex) when (ex.ErrorCode == "ValidationException") { }
@@ -355,7 +398,8 @@ public sealed class SageMakerDeployer(AwsConnection connection, TimeProvider? ti
         return list;
     }
 
-    public Uri ScoringUri(string endpointName) => new(connection.EndpointFor(AwsService.SageMakerRuntime), $"endpoints/{Uri.EscapeDataString(endpointName)}/invocations");
+    public Uri ScoringUri(string endpointName)
+        => new(connection.EndpointFor(AwsService.SageMakerRuntime), $"endpoints/{Uri.EscapeDataString(endpointName)}/invocations");
 
     /// <summary>
     /// MLflow's delete: the endpoint, then (unless archived) its configuration and models, and with
@@ -452,7 +496,9 @@ public sealed record SageMakerDeploymentPlan
             InstanceType = o.ServerlessConfig == null ? o.InstanceType : null,
             InitialInstanceCount = o.ServerlessConfig == null ? o.InstanceCount : null,
         };
-        var variants = o.Mode == SageMakerDeployMode.Add && EndpointConfig?.ProductionVariants is { } old ? [.. old, variant] : new List<ProductionVariant> { variant };
+        var variants = o.Mode == SageMakerDeployMode.Add && EndpointConfig?.ProductionVariants is { } old
+            ? [.. old, variant]
+            : new List<ProductionVariant> { variant };
         return new CreateEndpointConfigRequest
         {
             EndpointConfigName = ConfigName,
@@ -480,7 +526,10 @@ public sealed record SageMakerDeploymentPlan
             calls.Add(new("S3", "PutObject (multipart)", ModelDataUrl));
             calls.Add(new("SageMaker", "CreateModel", $"{ModelName} (image {ImageUrl}, role {RoleArn}, flavor {Flavor})"));
             var variants = CreateEndpointConfigRequest().ProductionVariants;
-            calls.Add(new("SageMaker", "CreateEndpointConfig", $"{ConfigName} (variants: {string.Join(", ", variants.Select(v => $"{v.VariantName} weight {v.InitialVariantWeight}"))})"));
+            calls.Add(new(
+                "SageMaker",
+                "CreateEndpointConfig",
+                $"{ConfigName} (variants: {string.Join(", ", variants.Select(v => $"{v.VariantName} weight {v.InitialVariantWeight}"))})"));
             calls.Add(Endpoint == null
                 ? new("SageMaker", "CreateEndpoint", Options.AppName)
                 : new("SageMaker", "UpdateEndpoint", $"{Options.AppName} → {ConfigName}"));

@@ -41,7 +41,9 @@ public sealed class SageMakerDeploymentTarget : IDeploymentTarget
     public static IDeploymentTarget Create(DeploymentTargetSettings settings)
     {
         var s = DeploymentTargetFactory.SettingsAs<SageMakerTargetSettings>(TargetName, settings);
-        return s.Connection != null ? new SageMakerDeploymentTarget(s.Connection) : new SageMakerDeploymentTarget(AwsConnection.Open(s.Aws), ownsConnection: true);
+        return s.Connection != null
+            ? new SageMakerDeploymentTarget(s.Connection)
+            : new SageMakerDeploymentTarget(AwsConnection.Open(s.Aws), ownsConnection: true);
     }
 
     public string Name => TargetName;
@@ -68,12 +70,19 @@ public sealed class SageMakerDeploymentTarget : IDeploymentTarget
 
     public async Task<Deployment> DeployAsync(DeploymentPlan plan, IProgress<DeploymentProgress>? progress, CancellationToken cancellationToken)
     {
-        var own = plan.State as SageMakerDeploymentPlan ?? throw new ArgumentException("The plan was not made by the sagemaker target.", nameof(plan));
+        var own = plan.State as SageMakerDeploymentPlan
+            ?? throw new ArgumentException("The plan was not made by the sagemaker target.", nameof(plan));
         return await _deployer.DeployAsync(own, progress, cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<Deployment> CreateAsync(DeploymentOptions options, IProgress<DeploymentProgress>? progress, CancellationToken cancellationToken) =>
-        await DeployAsync(await PlanAsync(Options(options) with { Mode = SageMakerDeployMode.Create }, cancellationToken).ConfigureAwait(false), progress, cancellationToken)
+    public async Task<Deployment> CreateAsync(
+        DeploymentOptions options,
+        IProgress<DeploymentProgress>? progress,
+        CancellationToken cancellationToken) =>
+        await DeployAsync(
+            await PlanAsync(Options(options) with { Mode = SageMakerDeployMode.Create }, cancellationToken).ConfigureAwait(false),
+            progress,
+            cancellationToken)
             .ConfigureAwait(false);
 
     /// <summary>MLflow's update_deployment: Replace, unless the options say Add.</summary>
@@ -85,7 +94,10 @@ public sealed class SageMakerDeploymentTarget : IDeploymentTarget
     }
 
     /// <summary>MLflow's delete; an endpoint that does not exist is SageMaker's ValidationException, as MLflow reports it.</summary>
-    public async Task<DeploymentRemoval> DeleteAsync(DeleteDeploymentOptions options, IProgress<DeploymentProgress>? progress, CancellationToken cancellationToken)
+    public async Task<DeploymentRemoval> DeleteAsync(
+        DeleteDeploymentOptions options,
+        IProgress<DeploymentProgress>? progress,
+        CancellationToken cancellationToken)
     {
         var o = options as SageMakerDeleteOptions ?? new SageMakerDeleteOptions(options.Name);
         var removal = await _deployer.RemoveAsync(o.Name, o.Archive, o.IncludeModelData, o.Timeout, o.PollInterval, progress, cancellationToken)

@@ -29,7 +29,9 @@ public static class SageMakerImages
         IProgress<DeploymentProgress>? progress, CancellationToken ct)
     {
         var target = await new EcrRepositories(aws).PrepareAsync(options.Repository, options.Tag, ct).ConfigureAwait(false);
-        progress?.Report(new DeploymentProgress("Publishing the SageMaker image", target.Created ? $"Created ECR repository {target.RepositoryUri}" : $"ECR repository {target.RepositoryUri}"));
+        progress?.Report(new DeploymentProgress(
+            "Publishing the SageMaker image",
+            target.Created ? $"Created ECR repository {target.RepositoryUri}" : $"ECR repository {target.RepositoryUri}"));
         var source = options.Image;
         if (source == null)
         {
@@ -39,7 +41,8 @@ public static class SageMakerImages
             {
                 var context = DockerContextWriter.Write(null, temp, options.Build with { Generic = true }, ct);
                 await new ImageBuilder(engine).BuildAsync(context.Path, [local],
-                    new SyncReport<BuildProgress>(b => progress?.Report(new DeploymentProgress($"Building {local}", b.Steps > 0 ? $"Step {b.Step} of {b.Steps}" : b.Line))),
+                    new SyncReport<BuildProgress>(
+                        b => progress?.Report(new DeploymentProgress($"Building {local}", b.Steps > 0 ? $"Step {b.Step} of {b.Steps}" : b.Line))),
                     ct, ServerFiles.DockerPlatform(options.Build.Platform)).ConfigureAwait(false);
                 source = local.ToString();
             }
@@ -48,7 +51,8 @@ public static class SageMakerImages
                 if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
             }
         }
-        return await new ImagePublisher(engine).PushAsync(source, ImageReference.Parse(target.ImageUri), new RegistryCredential(target.Username, target.Password),
+        return await new ImagePublisher(engine).PushAsync(source, ImageReference.Parse(target
+            .ImageUri), new RegistryCredential(target.Username, target.Password),
             new SyncReport<PushProgress>(p => progress?.Report(new DeploymentProgress($"Pushing {target.ImageUri}", $"{p.Layer}: {p.Status}",
                 p.Total > 0 ? (int)Math.Min(100, p.Current * 100 / p.Total) : -1))), ct).ConfigureAwait(false);
     }
@@ -57,7 +61,12 @@ public static class SageMakerImages
     /// The container MLflow's run-local starts: the image with <c>serve</c>, the model at /opt/ml/model, port 8080
     /// published on <paramref name="port"/>, and the environment SageMaker gives the model (the flavor, SERVING_ENVIRONMENT).
     /// </summary>
-    public static ContainerRunOptions LocalRun(MLModel model, string image, int port, string? flavor, IReadOnlyDictionary<string, string>? environment = null)
+    public static ContainerRunOptions LocalRun(
+        MLModel model,
+        string image,
+        int port,
+        string? flavor,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         if (model.Path == null) throw new ArgumentException("Save the model before running it.");
         var env = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -66,7 +75,14 @@ public static class SageMakerImages
             [SageMakerDeployer.ServingEnvironmentVariable] = "SageMaker",
         };
         foreach (var (k, v) in environment ?? new Dictionary<string, string>()) env[k] = v;
-        return new ContainerRunOptions { Image = image, ModelPath = model.Path, HostPort = port, Environment = env, Command = [ServerCommandLine.Serve] };
+        return new ContainerRunOptions
+        {
+            Image = image,
+            ModelPath = model.Path,
+            HostPort = port,
+            Environment = env,
+            Command = [ServerCommandLine.Serve]
+        };
     }
 
     private sealed class SyncReport<T>(Action<T> report) : IProgress<T>

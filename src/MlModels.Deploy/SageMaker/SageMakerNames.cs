@@ -28,9 +28,11 @@ public static partial class SageMakerNames
     public static void ValidateName(string name, string what)
     {
         if (string.IsNullOrEmpty(name)) throw new ArgumentException($"The {what} is empty.");
-        if (name.Length > MaxLength) throw new ArgumentException($"The {what} '{name}' is {name.Length} characters long; SageMaker allows at most {MaxLength}.");
+        if (name.Length > MaxLength) throw new ArgumentException(
+            $"The {what} '{name}' is {name.Length} characters long; SageMaker allows at most {MaxLength}.");
         if (!EntityName().IsMatch(name))
-            throw new ArgumentException($"The {what} '{name}' has characters SageMaker refuses: use letters, digits and hyphens, starting and ending with a letter or digit.");
+            throw new ArgumentException(
+                $"The {what} '{name}' has characters SageMaker refuses: use letters, digits and hyphens, starting and ending with a letter or digit.");
     }
 
     public static void ValidateRoleArn(string arn)

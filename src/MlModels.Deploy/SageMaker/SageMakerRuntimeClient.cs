@@ -7,7 +7,12 @@ public sealed class SageMakerRuntimeClient(AwsConnection connection)
 {
     private readonly AwsJsonClient _rest = new(connection, AwsService.SageMakerRuntime);
 
-    public async Task<PredictionResponse> InvokeAsync(string endpointName, PredictionRequest request, string? accept, string? targetVariant, CancellationToken ct)
+    public async Task<PredictionResponse> InvokeAsync(
+        string endpointName,
+        PredictionRequest request,
+        string? accept,
+        string? targetVariant,
+        CancellationToken ct)
     {
         SageMakerNames.ValidateName(endpointName, "endpoint name");
         var headers = new Dictionary<string, string>();

@@ -285,7 +285,9 @@ public sealed record ListTransformJobsResponse
 /// <summary>An operation whose answer has no members this module reads.</summary>
 public sealed record EmptyResponse;
 
-[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, NumberHandling = JsonNumberHandling.AllowReadingFromString)]
+[JsonSourceGenerationOptions(
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    NumberHandling = JsonNumberHandling.AllowReadingFromString)]
 [JsonSerializable(typeof(CreateModelRequest))]
 [JsonSerializable(typeof(CreateModelResponse))]
 [JsonSerializable(typeof(DescribeModelRequest))]
@@ -366,7 +368,11 @@ public sealed class EpochSecondsConverter : JsonConverter<DateTimeOffset?>
         JsonTokenType.Number => DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(reader.GetDouble() * 1000)),
         JsonTokenType.String when double.TryParse(reader.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var s) =>
             DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(s * 1000)),
-        JsonTokenType.String when DateTimeOffset.TryParse(reader.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var d) => d,
+        JsonTokenType.String when DateTimeOffset.TryParse(
+            reader.GetString(),
+            CultureInfo.InvariantCulture,
+            DateTimeStyles.AssumeUniversal,
+            out var d) => d,
         _ => throw new JsonException($"A timestamp must be a number of seconds or a date, not {reader.TokenType}."),
     };
 

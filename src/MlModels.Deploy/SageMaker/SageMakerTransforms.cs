@@ -50,8 +50,10 @@ public sealed record SageMakerTransformJob(string JobName, string? Status)
 
     internal static SageMakerTransformJob From(DescribeTransformJobResponse r, string region) => new(r.TransformJobName!, r.TransformJobStatus)
     {
-        JobArn = r.TransformJobArn, ModelName = r.ModelName, FailureReason = r.FailureReason, InputUri = r.TransformInput?.DataSource.S3DataSource.S3Uri,
-        OutputUri = r.TransformOutput?.S3OutputPath, InstanceType = r.TransformResources?.InstanceType, InstanceCount = r.TransformResources?.InstanceCount,
+        JobArn = r.TransformJobArn, ModelName = r.ModelName, FailureReason = r.FailureReason, InputUri = r.TransformInput?.DataSource.S3DataSource
+            .S3Uri,
+        OutputUri = r.TransformOutput?.S3OutputPath, InstanceType = r.TransformResources?.InstanceType, InstanceCount = r.TransformResources?
+            .InstanceCount,
         CreationTime = r.CreationTime, StartTime = r.TransformStartTime, EndTime = r.TransformEndTime, Region = region,
     };
 }
@@ -67,12 +69,15 @@ public sealed class SageMakerTransforms(AwsConnection connection, TimeProvider? 
         SageMakerNames.ValidateName(o.JobName, "transform job name");
         SageMakerNames.ParseS3Uri(o.InputUri);
         SageMakerNames.ParseS3Uri(o.OutputUri);
-        if (!o.Wait && !o.Archive) throw new ArgumentException("Without -Wait the model cannot be cleaned up after the job: wait for it or keep the model with -Archive.");
-        if (await FindAsync(o.JobName, ct).ConfigureAwait(false) != null) throw new InvalidOperationException($"A transform job named '{o.JobName}' already exists in {connection.RegionName}.");
+        if (!o.Wait && !o.Archive) throw new ArgumentException(
+            "Without -Wait the model cannot be cleaned up after the job: wait for it or keep the model with -Archive.");
+        if (await FindAsync(o.JobName, ct).ConfigureAwait(false) != null) throw new InvalidOperationException(
+            $"A transform job named '{o.JobName}' already exists in {connection.RegionName}.");
         // The model part is a deployment's model part: same names, bucket, image and role rules.
         var plan = await _deployer.PlanAsync(new SageMakerDeployOptions
         {
-            AppName = o.JobName, ModelPath = o.ModelPath, Mode = SageMakerDeployMode.Create, ExecutionRoleArn = o.ExecutionRoleArn, ImageUrl = o.ImageUrl,
+            AppName = o.JobName, ModelPath = o.ModelPath, Mode = SageMakerDeployMode.Create, ExecutionRoleArn = o.ExecutionRoleArn, ImageUrl = o
+                .ImageUrl,
             Bucket = o.Bucket, VpcConfig = o.VpcConfig, Flavor = o.Flavor, Archive = true,
         }, ct, checkEndpoint: false).ConfigureAwait(false);
         var calls = new List<SageMakerCall>();
@@ -81,11 +86,19 @@ public sealed class SageMakerTransforms(AwsConnection connection, TimeProvider? 
         calls.Add(new("SageMaker", "CreateModel", plan.ModelName));
         calls.Add(new("SageMaker", "CreateTransformJob", $"{o.JobName} ({o.InputUri} → {o.OutputUri}, {o.InstanceCount} × {o.InstanceType})"));
         if (o.Wait) calls.Add(new("SageMaker", "DescribeTransformJob (until Completed)", o.JobName));
-        if (o.Wait && !o.Archive) { calls.Add(new("S3", "DeleteObject", plan.ModelDataUrl)); calls.Add(new("SageMaker", "DeleteModel", plan.ModelName)); }
+        if (o.Wait && !o.Archive)
+        {
+            calls.Add(new("S3", "DeleteObject", plan.ModelDataUrl)); calls.Add(
+            new("SageMaker", "DeleteModel", plan.ModelName));
+        }
         return (plan, calls);
     }
 
-    public async Task<SageMakerTransformJob> StartAsync(SageMakerTransformOptions o, SageMakerDeploymentPlan plan, IProgress<DeploymentProgress>? progress, CancellationToken ct)
+    public async Task<SageMakerTransformJob> StartAsync(
+        SageMakerTransformOptions o,
+        SageMakerDeploymentPlan plan,
+        IProgress<DeploymentProgress>? progress,
+        CancellationToken ct)
     {
         await _deployer.CreateModelOnlyAsync(plan, progress, ct, async token =>
         {
@@ -152,7 +165,8 @@ public sealed class SageMakerTransforms(AwsConnection connection, TimeProvider? 
         IProgress<DeploymentProgress>? progress, CancellationToken ct)
     {
         SageMakerNames.ValidateName(name, "transform job name");
-        if (!wait && !archive) throw new ArgumentException("Without waiting for the job to stop, its model cannot be cleaned up: wait for it or keep the model with -Archive.");
+        if (!wait && !archive) throw new ArgumentException(
+            "Without waiting for the job to stop, its model cannot be cleaned up: wait for it or keep the model with -Archive.");
         await _sagemaker.StopTransformJobAsync(name, ct).ConfigureAwait(false);
         if (!wait) return await GetAsync(name, ct).ConfigureAwait(false) ?? new SageMakerTransformJob(name, "Stopping");
         var job = await LongWait.UntilAsync($"Transform job {name} stopping", async token =>

@@ -106,7 +106,9 @@ public sealed class BuildMLModelImageCommand : DockerCmdlet
                         BaseImage = BaseImage, DotnetImage = DotnetImage, Generic = Generic, PythonVersion = PythonVersion, Platform = Platform,
                         InstallMlflow = InstallMlflow, Wheelhouse = wheelhouse,
                     }, ct);
-                    if (written.LoaderReason != null) Post(() => WriteVerbose($"Python loader: {(written.Loader == PythonLoader.Mlflow ? "mlflow" : "builtin")}: {written.LoaderReason}"));
+                    if (written.LoaderReason != null) Post(
+                        () => WriteVerbose(
+                            $"Python loader: {(written.Loader == PythonLoader.Mlflow ? "mlflow" : "builtin")}: {written.LoaderReason}"));
                     context = written.Path;
                 }
                 return new ImageBuilder(engine).BuildAsync(context, _tags, new SyncProgress<BuildProgress>(p => Post(() =>

@@ -32,7 +32,8 @@ public sealed class ClearMLModelWorkerCacheCommand : MLModelCmdlet
         if (approved.Count == 0) return;
         foreach (var stopped in PythonWorkerCache.Shared.Clear(w => approved.Contains(w.ProcessId)))
         {
-            WriteVerbose($"Stopped Python worker {stopped.ProcessId} for '{stopped.ModelPath}'{(stopped.InUse ? " (it ends when its call does)" : "")}.");
+            WriteVerbose(
+                $"Stopped Python worker {stopped.ProcessId} for '{stopped.ModelPath}'{(stopped.InUse ? " (it ends when its call does)" : "")}.");
             if (PassThru) WriteObject(stopped);
         }
     }

@@ -50,7 +50,11 @@ public sealed class GetMLModelContainerCommand : DockerCmdlet
                 var pattern = WildcardPattern.Get(name, WildcardOptions.IgnoreCase);
                 var found = all.Where(c => pattern.IsMatch(c.Name) || c.Id.StartsWith(name, StringComparison.OrdinalIgnoreCase)).ToList();
                 if (found.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
-                    WriteError(Errors.Record(new ItemNotFoundException($"No MlModels container is named '{name}' or has that id."), "ContainerNotFound", ErrorCategory.ObjectNotFound, name));
+                    WriteError(Errors.Record(
+                        new ItemNotFoundException($"No MlModels container is named '{name}' or has that id."),
+                        "ContainerNotFound",
+                        ErrorCategory.ObjectNotFound,
+                        name));
                 WriteObject(found, enumerateCollection: true);
             }
         }

@@ -21,7 +21,11 @@ public sealed class GetMLModelInputExampleCommand : MLModelCmdlet
     {
         if (InputObject.SavedInputExampleInfo == null)
         {
-            WriteError(Errors.Record(new ItemNotFoundException($"Model '{InputObject.Name}' has no saved input example."), "NoInputExample", ErrorCategory.ObjectNotFound, InputObject));
+            WriteError(Errors.Record(
+                new ItemNotFoundException($"Model '{InputObject.Name}' has no saved input example."),
+                "NoInputExample",
+                ErrorCategory.ObjectNotFound,
+                InputObject));
             return;
         }
         InputExample example;

@@ -24,7 +24,11 @@ public sealed class GetMLModelSageMakerDeploymentCommand : AwsCmdlet
             if (pattern == null)
             {
                 if (!TryRun("Get-MLModelSageMakerDeployment", name, (_, ct) => target.GetAsync(name, ct), out var one, terminating: false)) continue;
-                if (one == null) WriteError(Errors.Record(new ItemNotFoundException($"There is no SageMaker endpoint named '{name}' in {target.RegionName}."), "EndpointNotFound", ErrorCategory.ObjectNotFound, name));
+                if (one == null) WriteError(Errors.Record(
+                    new ItemNotFoundException($"There is no SageMaker endpoint named '{name}' in {target.RegionName}."),
+                    "EndpointNotFound",
+                    ErrorCategory.ObjectNotFound,
+                    name));
                 else WriteObject(one);
                 continue;
             }

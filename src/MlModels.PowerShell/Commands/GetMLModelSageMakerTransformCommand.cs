@@ -22,8 +22,17 @@ public sealed class GetMLModelSageMakerTransformCommand : AwsCmdlet
         {
             if (!WildcardPattern.ContainsWildcardCharacters(name))
             {
-                if (!TryRun("Get-MLModelSageMakerTransform", name, (_, ct) => transforms.GetAsync(name, ct), out var job, terminating: false)) continue;
-                if (job == null) WriteError(Errors.Record(new ItemNotFoundException($"There is no transform job named '{name}' in {target.RegionName}."), "TransformJobNotFound", ErrorCategory.ObjectNotFound, name));
+                if (!TryRun(
+                    "Get-MLModelSageMakerTransform",
+                    name,
+                    (_, ct) => transforms.GetAsync(name, ct),
+                    out var job,
+                    terminating: false)) continue;
+                if (job == null) WriteError(Errors.Record(
+                    new ItemNotFoundException($"There is no transform job named '{name}' in {target.RegionName}."),
+                    "TransformJobNotFound",
+                    ErrorCategory.ObjectNotFound,
+                    name));
                 else WriteObject(job);
                 continue;
             }

@@ -50,7 +50,11 @@ public sealed class GetMLModelVersionCommand : TrackingCmdlet
                 if (latest == null) return;
                 var top = latest.MaxBy(v => long.TryParse(v.Version, out var n) ? n : -1);
                 if (top == null)
-                    WriteError(Errors.Record(new ItemNotFoundException($"Registered model '{Name}' has no version in stage '{Stage}'."), "NoVersionInStage", ErrorCategory.ObjectNotFound, $"models:/{Name}/{Stage}"));
+                    WriteError(Errors.Record(
+                        new ItemNotFoundException($"Registered model '{Name}' has no version in stage '{Stage}'."),
+                        "NoVersionInStage",
+                        ErrorCategory.ObjectNotFound,
+                        $"models:/{Name}/{Stage}"));
                 else WriteObject(top);
                 break;
             default:
@@ -62,7 +66,11 @@ public sealed class GetMLModelVersionCommand : TrackingCmdlet
                 var found = Call(Name, (c, ct) => c.SearchModelVersionsAsync(filter, 10000, ct));
                 if (found == null) return;
                 if (found.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(Name))
-                    WriteError(Errors.Record(new ItemNotFoundException($"The registry has no versions of a model named '{Name}'."), "RegisteredModelNotFound", ErrorCategory.ObjectNotFound, Name));
+                    WriteError(Errors.Record(
+                        new ItemNotFoundException($"The registry has no versions of a model named '{Name}'."),
+                        "RegisteredModelNotFound",
+                        ErrorCategory.ObjectNotFound,
+                        Name));
                 foreach (var v in found) WriteObject(v);
                 break;
         }

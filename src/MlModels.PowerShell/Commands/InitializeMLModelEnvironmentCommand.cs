@@ -34,9 +34,19 @@ public sealed class InitializeMLModelEnvironmentCommand : MLModelCmdlet
     {
         var model = ModelFromArguments(Model, Path);
         if (model == null) return;
-        if (model.Path == null) { WriteError(Errors.Record(new InvalidOperationException("Save the model before making its environment."), "ModelNotSaved", ErrorCategory.InvalidOperation, model)); return; }
+        if (model.Path == null)
+        {
+            WriteError(Errors.Record(
+            new InvalidOperationException("Save the model before making its environment."),
+            "ModelNotSaved",
+            ErrorCategory.InvalidOperation,
+            model)); return;
+        }
         var manager = Enum.Parse<MlModels.Core.Scoring.Python.EnvManager>(EnvManager);
-        var progress = new ProgressRecord(ProgressIds.PreparePythonEnvironment, "Initialize-MLModelEnvironment", $"Preparing the {EnvManager} environment of {model.Name}");
+        var progress = new ProgressRecord(
+            ProgressIds.PreparePythonEnvironment,
+            "Initialize-MLModelEnvironment",
+            $"Preparing the {EnvManager} environment of {model.Name}");
         try
         {
             var basePython = PythonEnvironments.ChooseForModel(model, PythonPath, manager);
@@ -44,7 +54,13 @@ public sealed class InitializeMLModelEnvironmentCommand : MLModelCmdlet
             // A cached environment is only read: nothing to confirm.
             if (!description.StartsWith("Reuse", StringComparison.Ordinal) && !ShouldProcess(model.Name, description)) return;
             var info = RunPumped(ct => PythonEnvironments.Initialize(model, basePython, manager,
-                new SyncProgress<string>(line => Post(() => { WriteVerbose(line); progress.StatusDescription = line.Length > 100 ? line[..100] : line; WriteProgress(progress); })), ct));
+                new SyncProgress<string>(line => Post(
+                    () =>
+                    {
+                        WriteVerbose(line); progress.StatusDescription = line.Length > 100
+                        ? line[..100]
+                        : line; WriteProgress(progress);
+                    })), ct));
             progress.RecordType = ProgressRecordType.Completed;
             WriteProgress(progress);
             WriteObject(info);

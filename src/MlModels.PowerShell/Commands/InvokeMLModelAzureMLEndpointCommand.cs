@@ -42,8 +42,11 @@ public sealed class InvokeMLModelAzureMLEndpointCommand : AzureMLCmdlet
         if (ParameterSetName != ObjectSet) return;
         if (Unwrap(InputObject) is string or ValueType)
         {
-            ThrowTerminatingError(Errors.Record(new ArgumentException($"Each input row must be an object with named properties, not '{InputObject}'."),
-                "InvalidInput", ErrorCategory.InvalidData, InputObject));
+            ThrowTerminatingError(Errors.Record(
+                new ArgumentException($"Each input row must be an object with named properties, not '{InputObject}'."),
+                "InvalidInput",
+                ErrorCategory.InvalidData,
+                InputObject));
         }
         _rows.Add(RowOf(InputObject).Select(kv => KeyValuePair.Create(kv.Key, ToPlain(kv.Value))).ToList());
     }
@@ -60,7 +63,13 @@ public sealed class InvokeMLModelAzureMLEndpointCommand : AzureMLCmdlet
         else
         {
             if (_rows.Count == 0) return;
-            try { body = ScoringBodies.DataframeSplit(_rows, Params == null ? null : ToPlain(Params) as IReadOnlyDictionary<string, object?>, withIndex: true); }
+            try
+            {
+                body = ScoringBodies.DataframeSplit(
+                _rows,
+                Params == null ? null : ToPlain(Params) as IReadOnlyDictionary<string, object?>,
+                withIndex: true);
+            }
             catch (ArgumentException ex)
             {
                 ThrowTerminatingError(Errors.Record(ex, "InvalidInput", ErrorCategory.InvalidData, null));

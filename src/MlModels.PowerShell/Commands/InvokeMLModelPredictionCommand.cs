@@ -1,11 +1,11 @@
 using System.Collections;
+using System.Collections.Concurrent;
 using System.Data;
 using System.Management.Automation;
 using MlModels.Core.Format;
 using MlModels.Core.Scoring;
 using MlModels.Core.Scoring.Onnx;
 using MlModels.Core.Scoring.Python;
-using System.Collections.Concurrent;
 using MlModels.PowerShell.Internal;
 
 namespace MlModels.PowerShell.Commands;
@@ -229,7 +229,10 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
     /// <summary>Opens the model's scorer; worker stderr goes to Verbose (Python warnings to Warning) on the pipeline thread.</summary>
     private IScorer OpenScorer(MLModel model, out bool owned, CancellationToken ct)
     {
-        var progress = new ProgressRecord(ProgressIds.PreparePythonEnvironment, "Invoke-MLModelPrediction", $"Preparing the Python environment for {model.Name}");
+        var progress = new ProgressRecord(
+            ProgressIds.PreparePythonEnvironment,
+            "Invoke-MLModelPrediction",
+            $"Preparing the Python environment for {model.Name}");
         using var onnxLog = RouteOnnxRuntimeLog();
         var scorer = PredictionEngine.ScorerFor(model, new OnnxScorerOptions(ThrottleLimit), _python,
             msg => Post(() => WriteWarning(msg)),

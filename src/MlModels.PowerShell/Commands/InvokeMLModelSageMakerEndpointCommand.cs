@@ -54,7 +54,8 @@ public sealed class InvokeMLModelSageMakerEndpointCommand : AwsCmdlet
     protected override void BeginProcessing()
     {
         if ((EndpointName == null) == (Uri == null))
-            ThrowTerminatingError(Errors.Record(new ArgumentException("Give either -EndpointName or -Uri."), "TargetRequired", ErrorCategory.InvalidArgument, null));
+            ThrowTerminatingError(
+                Errors.Record(new ArgumentException("Give either -EndpointName or -Uri."), "TargetRequired", ErrorCategory.InvalidArgument, null));
     }
 
     protected override void ProcessRecord()
@@ -91,7 +92,12 @@ public sealed class InvokeMLModelSageMakerEndpointCommand : AwsCmdlet
         {
             // A container on this machine (Start-MLModelSageMakerLocal) answers at its own address, not through AWS.
             using var local = new InvocationsClient(InvocationsClient.DefaultTimeout);
-            if (!TryRun("Invoke-MLModelSageMakerEndpoint", target, (_, ct) => local.PostAsync(Uri, request, ct), out answer, terminating: false)) return;
+            if (!TryRun(
+                "Invoke-MLModelSageMakerEndpoint",
+                target,
+                (_, ct) => local.PostAsync(Uri, request, ct),
+                out answer,
+                terminating: false)) return;
         }
         else
         {
@@ -102,7 +108,11 @@ public sealed class InvokeMLModelSageMakerEndpointCommand : AwsCmdlet
         var text = Encoding.UTF8.GetString(answer.Body.Span);
         if (answer.StatusCode >= 400)
         {
-            WriteError(Errors.Record(new InvalidOperationException($"The model answered HTTP {answer.StatusCode}: {text}"), "PredictionFailed", ErrorCategory.InvalidResult, target));
+            WriteError(Errors.Record(
+                new InvalidOperationException($"The model answered HTTP {answer.StatusCode}: {text}"),
+                "PredictionFailed",
+                ErrorCategory.InvalidResult,
+                target));
             return;
         }
         if (Raw || answer.ContentType?.Contains("json", StringComparison.OrdinalIgnoreCase) != true) { WriteObject(text); return; }

@@ -67,7 +67,8 @@ public sealed class NewMLModelDockerfileCommand : MLModelCmdlet
         try
         {
             var context = DockerContextWriter.Write(model, target, Options(), CancelToken);
-            if (context.LoaderReason != null) WriteVerbose($"Python loader: {(context.Loader == PythonLoader.Mlflow ? "mlflow" : "builtin")}: {context.LoaderReason}");
+            if (context.LoaderReason != null) WriteVerbose(
+                $"Python loader: {(context.Loader == PythonLoader.Mlflow ? "mlflow" : "builtin")}: {context.LoaderReason}");
             WriteObject(context);
         }
         catch (Exception ex) when (DockerErrors.Record(ex, (object?)model ?? target) is { } record)

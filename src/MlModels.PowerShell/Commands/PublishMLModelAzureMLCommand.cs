@@ -127,7 +127,11 @@ public sealed class PublishMLModelAzureMLCommand : AzureMLCmdlet
         var model = ModelFromArguments(Model, Path);
         if (model?.Path == null)
         {
-            if (model != null) WriteError(Errors.Record(new InvalidOperationException("The model has not been saved; save it (Save-MLModel) before publishing it."), "ModelNotSaved", ErrorCategory.InvalidArgument, model));
+            if (model != null) WriteError(Errors.Record(
+                new InvalidOperationException("The model has not been saved; save it (Save-MLModel) before publishing it."),
+                "ModelNotSaved",
+                ErrorCategory.InvalidArgument,
+                model));
             return;
         }
         if (Local)
@@ -184,17 +188,23 @@ public sealed class PublishMLModelAzureMLCommand : AzureMLCmdlet
         try { AzureMLNames.CheckEndpoint(EndpointName); AzureMLNames.CheckResource("deployment", DeploymentName); }
         catch (ArgumentException ex) { ThrowTerminatingError(Errors.Record(ex, "InvalidAzureMLName", ErrorCategory.InvalidArgument, EndpointName)); }
         var what = Image == null ? $"Build the image of model '{model.Name}' and run it" : $"Run {Image} with model '{model.Name}'";
-        if (!ShouldProcess($"local endpoint {EndpointName} on 127.0.0.1:{Port}", what + " as Azure ML's inference server (GET /, POST /score)")) return;
+        if (!ShouldProcess(
+            $"local endpoint {EndpointName} on 127.0.0.1:{Port}",
+            what + " as Azure ML's inference server (GET /, POST /score)")) return;
         var progress = ProgressFor(ProgressIds.PublishAzureMLLocal);
         try
         {
             var endpoint = RunPumped(ct =>
             {
-                using var docker = DeploymentTargetFactory.Default.Create<Deploy.Docker.DockerDeploymentTarget>(Deploy.Docker.DockerDeploymentTarget.TargetName,
-                    new Deploy.Docker.DockerTargetSettings(DockerHost) { Log = line => Post(() => WriteVerbose(line)) });
+                using var docker = DeploymentTargetFactory.Default
+                    .Create<Deploy.Docker.DockerDeploymentTarget>(Deploy.Docker.DockerDeploymentTarget.TargetName,
+                        new Deploy.Docker.DockerTargetSettings(DockerHost) { Log = line => Post(() => WriteVerbose(line)) });
                 return AzureMLLocal.PublishAsync(docker, model, request, progress, ct).GetAwaiter().GetResult();
             });
-            WriteProgress(new ProgressRecord(ProgressIds.PublishAzureMLLocal, "Publishing to local Docker", "Done") { RecordType = ProgressRecordType.Completed });
+            WriteProgress(new ProgressRecord(ProgressIds.PublishAzureMLLocal, "Publishing to local Docker", "Done")
+            {
+                RecordType = ProgressRecordType.Completed
+            });
             WriteObject(endpoint);
         }
         catch (Exception ex) when (ex is not PipelineStoppedException && DockerErrors.Record(ex, model) is { } record)

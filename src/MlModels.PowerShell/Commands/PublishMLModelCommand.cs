@@ -88,7 +88,10 @@ public sealed class PublishMLModelCommand : TrackingCmdlet
         if (!ShouldProcess(what, what, "Publish-MLModel", out var reason))
         {
             if (reason == ShouldProcessReason.WhatIf)
-                foreach (var call in plan) ShouldProcess($"{call.Method} {call.Endpoint}: {call.Target}", $"{call.Method} {call.Endpoint}", call.Target);
+                foreach (var call in plan) ShouldProcess(
+                    $"{call.Method} {call.Endpoint}: {call.Target}",
+                    $"{call.Method} {call.Endpoint}",
+                    call.Target);
             return;
         }
 
@@ -103,7 +106,8 @@ public sealed class PublishMLModelCommand : TrackingCmdlet
         progress.RecordType = ProgressRecordType.Completed;
         WriteProgress(progress);
         if (result == null) return;
-        WriteVerbose($"Logged to run {result.RunId} at {result.ArtifactUri}" + (result.Version != null ? $"; registered as {result.Version.ModelUri}." : "."));
+        WriteVerbose(
+            $"Logged to run {result.RunId} at {result.ArtifactUri}" + (result.Version != null ? $"; registered as {result.Version.ModelUri}." : "."));
         WriteObject(result.Version != null ? result.Version : result);
     }
 

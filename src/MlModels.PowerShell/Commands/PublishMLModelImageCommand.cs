@@ -37,19 +37,25 @@ public sealed class PublishMLModelImageCommand : DockerCmdlet
         var parent = new ProgressRecord(ProgressIds.PublishImage, "Publish-MLModelImage", $"Pushing {reference.WithDefaultTag()}");
         try
         {
-            var pushed = WithEngine((engine, ct) => new ImagePublisher(engine).PushAsync(Image, reference, credential, new SyncProgress<PushProgress>(p => Post(() =>
-            {
-                WriteVerbose($"{p.Layer}: {p.Status}");
-                if (!layers.TryGetValue(p.Layer, out var record))
-                {
-                    record = new ProgressRecord(ProgressIds.PublishImageLayers + layers.Count, $"Layer {p.Layer}", p.Status) { ParentActivityId = ProgressIds.PublishImage };
-                    layers[p.Layer] = record;
-                }
-                record.StatusDescription = p.Status;
-                record.PercentComplete = p.Total > 0 ? (int)Math.Min(100, p.Current * 100 / p.Total) : p.Status is "Pushed" or "Layer already exists" ? 100 : -1;
-                WriteProgress(parent);
-                WriteProgress(record);
-            })), ct));
+            var pushed = WithEngine((engine, ct) => new ImagePublisher(engine)
+                .PushAsync(Image, reference, credential, new SyncProgress<PushProgress>(p => Post(() =>
+                    {
+                        WriteVerbose($"{p.Layer}: {p.Status}");
+                        if (!layers.TryGetValue(p.Layer, out var record))
+                        {
+                            record = new ProgressRecord(ProgressIds.PublishImageLayers + layers.Count, $"Layer {p.Layer}", p.Status)
+                            {
+                                ParentActivityId = ProgressIds.PublishImage
+                            };
+                            layers[p.Layer] = record;
+                        }
+                        record.StatusDescription = p.Status;
+                        record.PercentComplete = p.Total > 0
+                    ? (int)Math.Min(100, p.Current * 100 / p.Total)
+                    : p.Status is "Pushed" or "Layer already exists" ? 100 : -1;
+                        WriteProgress(parent);
+                        WriteProgress(record);
+                    })), ct));
             foreach (var r in layers.Values) { r.RecordType = ProgressRecordType.Completed; WriteProgress(r); }
             parent.RecordType = ProgressRecordType.Completed;
             WriteProgress(parent);

@@ -97,18 +97,29 @@ public sealed class PublishMLModelSageMakerCommand : AwsCmdlet
     {
         var model = ModelFromArguments(Model, Path);
         if (model == null) return;
-        if (model.Path == null) { WriteError(Errors.Record(new InvalidOperationException("Save the model before deploying it."), "ModelNotSaved", ErrorCategory.InvalidOperation, model)); return; }
+        if (model.Path == null)
+        {
+            WriteError(Errors.Record(
+            new InvalidOperationException("Save the model before deploying it."),
+            "ModelNotSaved",
+            ErrorCategory.InvalidOperation,
+            model)); return;
+        }
         SageMakerDeployOptions options;
         try
         {
             options = new SageMakerDeployOptions
             {
-                AppName = AppName, ModelPath = model.Path, Mode = Enum.Parse<SageMakerDeployMode>(Mode), ExecutionRoleArn = ExecutionRoleArn, ImageUrl = ImageUrl,
+                AppName = AppName, ModelPath = model.Path, Mode = Enum.Parse<SageMakerDeployMode>(
+                    Mode), ExecutionRoleArn = ExecutionRoleArn, ImageUrl = ImageUrl,
                 Bucket = Bucket, InstanceType = InstanceType, InstanceCount = InstanceCount, Flavor = Flavor, VariantName = VariantName,
-                VpcConfig = Shape<VpcConfig>(VpcConfig, "-VpcConfig"), DataCaptureConfig = Shape<DataCaptureConfig>(DataCaptureConfig, "-DataCaptureConfig"),
+                VpcConfig = Shape<VpcConfig>(VpcConfig, "-VpcConfig"), DataCaptureConfig = Shape<DataCaptureConfig>(
+                    DataCaptureConfig,
+                    "-DataCaptureConfig"),
                 AsyncInferenceConfig = Shape<AsyncInferenceConfig>(AsyncInferenceConfig, "-AsyncInferenceConfig"),
                 ServerlessConfig = Shape<ServerlessConfig>(ServerlessConfig, "-ServerlessConfig"),
-                Environment = StringMap(Environment), Tags = StringMap(Tag), Archive = Archive, Synchronous = !NoWait, Timeout = TimeSpan.FromSeconds(Timeout),
+                Environment = StringMap(Environment), Tags = StringMap(Tag), Archive = Archive, Synchronous = !NoWait, Timeout = TimeSpan.FromSeconds(
+                    Timeout),
             };
             SageMakerDeployer.Validate(options);
         }
@@ -118,7 +129,12 @@ public sealed class PublishMLModelSageMakerCommand : AwsCmdlet
         if (!TryRun("Publish-MLModelSageMaker", AppName, (_, ct) => target.PlanAsync(options, ct), out var plan, terminating: false)) return;
         if (!ShouldProcessCalls($"Deploy model '{model.Name}' to SageMaker endpoint '{AppName}' in {target.RegionName} ({Mode})", plan.Calls,
             $"Deploy model '{model.Name}' to SageMaker endpoint '{AppName}' ({Mode})?", "Publish-MLModelSageMaker")) return;
-        if (TryRun("Publish-MLModelSageMaker", AppName, (progress, ct) => target.DeployAsync(plan, progress, ct), out var deployment, terminating: false))
+        if (TryRun(
+            "Publish-MLModelSageMaker",
+            AppName,
+            (progress, ct) => target.DeployAsync(plan, progress, ct),
+            out var deployment,
+            terminating: false))
             WriteObject(deployment.Own);
     }
 }

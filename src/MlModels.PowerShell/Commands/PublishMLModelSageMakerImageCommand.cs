@@ -53,7 +53,9 @@ public sealed class PublishMLModelSageMakerImageCommand : AwsCmdlet
     protected override void ProcessRecord()
     {
         var tag = Tag ?? SageMakerDeployer.ImageTag;
-        if (!ShouldProcess($"ECR repository '{Repository}'", $"{(Image == null ? "Build the generic serving image and push it" : $"Push {Image}")} as {Repository}:{tag}")) return;
+        if (!ShouldProcess(
+            $"ECR repository '{Repository}'",
+            $"{(Image == null ? "Build the generic serving image and push it" : $"Push {Image}")} as {Repository}:{tag}")) return;
         using var aws = OpenConnection();
         var build = new DockerContextOptions
         {

@@ -28,7 +28,11 @@ public sealed class RemoveMLFlavorCommand : MLModelCmdlet
             var wildcard = WildcardPattern.Get(pattern, WildcardOptions.None);
             var matches = InputObject.FlavorNames.Where(wildcard.IsMatch).ToList();
             if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(pattern))
-                WriteError(Errors.Record(new ItemNotFoundException($"Model '{InputObject.Name}' has no flavor named '{pattern}'."), "FlavorNotFound", ErrorCategory.ObjectNotFound, pattern));
+                WriteError(Errors.Record(
+                    new ItemNotFoundException($"Model '{InputObject.Name}' has no flavor named '{pattern}'."),
+                    "FlavorNotFound",
+                    ErrorCategory.ObjectNotFound,
+                    pattern));
             foreach (var flavor in matches)
                 if (ShouldProcess(InputObject.Name, $"Remove flavor '{flavor}'")) InputObject.RemoveFlavor(flavor);
         }

@@ -19,14 +19,17 @@ public sealed class RemoveMLModelAzureMLEndpointCommand : AzureMLCmdlet
     protected override void ProcessRecord()
     {
         var workspace = Workspace();
-        var what = DeploymentName == null ? $"Delete endpoint '{Name}' and its deployments" : $"Delete deployment '{DeploymentName}' of endpoint '{Name}'";
+        var what = DeploymentName == null
+            ? $"Delete endpoint '{Name}' and its deployments"
+            : $"Delete deployment '{DeploymentName}' of endpoint '{Name}'";
         if (!ShouldProcess($"{Name} ({workspace})", what)) return;
         using var target = OpenTarget(workspace);
         {
             var progress = ProgressFor(ProgressIds.RemoveAzureML);
             var removal = RunAzure(Name, ct => target.DeleteAsync(new AzureMLDeleteOptions(Name) { DeploymentName = DeploymentName }, progress, ct));
             if (!removal.Found)
-                WriteError(Errors.Record(new ItemNotFoundException(DeploymentName == null ? $"There is no endpoint '{Name}'." : $"There is no deployment '{DeploymentName}' of endpoint '{Name}'."),
+                WriteError(Errors.Record(new ItemNotFoundException(
+                    DeploymentName == null ? $"There is no endpoint '{Name}'." : $"There is no deployment '{DeploymentName}' of endpoint '{Name}'."),
                     "AzureMLEndpointNotFound", ErrorCategory.ObjectNotFound, Name));
         }
     }

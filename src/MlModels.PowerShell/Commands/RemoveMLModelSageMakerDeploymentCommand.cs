@@ -36,8 +36,18 @@ public sealed class RemoveMLModelSageMakerDeploymentCommand : AwsCmdlet
             ? "Delete the endpoint, its configuration, its models and their model data in S3" : "Delete the endpoint, its configuration and its models";
         if (!ShouldProcess($"SageMaker endpoint '{AppName}'", what)) return;
         using var target = OpenTarget();
-        var options = new SageMakerDeleteOptions(AppName) { Archive = Archive, IncludeModelData = IncludeModelData, Timeout = TimeSpan.FromSeconds(Timeout) };
-        if (!TryRun("Remove-MLModelSageMakerDeployment", AppName, (progress, ct) => target.DeleteAsync(options, progress, ct), out var result, terminating: false)) return;
+        var options = new SageMakerDeleteOptions(AppName)
+        {
+            Archive = Archive,
+            IncludeModelData = IncludeModelData,
+            Timeout = TimeSpan.FromSeconds(Timeout)
+        };
+        if (!TryRun(
+            "Remove-MLModelSageMakerDeployment",
+            AppName,
+            (progress, ct) => target.DeleteAsync(options, progress, ct),
+            out var result,
+            terminating: false)) return;
         var removal = (SageMakerRemoval)result.Resource!;
         foreach (var d in removal.Deleted) WriteVerbose("Deleted " + d);
         foreach (var k in removal.Kept) WriteVerbose("Kept " + k);

@@ -45,7 +45,11 @@ public sealed class SaveMLModelCommand : MLModelCmdlet
         var raw = ParameterSetName == LiteralSet ? LiteralPath : Path;
         if (raw == null && InputObject.Path == null)
         {
-            WriteError(Errors.Record(new ArgumentException("The model has never been saved; give -Path."), "SavePathRequired", ErrorCategory.InvalidArgument, InputObject));
+            WriteError(Errors.Record(
+                new ArgumentException("The model has never been saved; give -Path."),
+                "SavePathRequired",
+                ErrorCategory.InvalidArgument,
+                InputObject));
             return;
         }
         // Wildcards are not expanded for a destination: -Path names one folder.
@@ -85,7 +89,8 @@ public sealed class SaveMLModelCommand : MLModelCmdlet
         if (!ShouldProcess(target, $"Wrap {source} as an MLflow model")) return;
         try
         {
-            var saved = RunPumped(ct => MlModels.Core.Scoring.Onnx.OnnxPackager.Save(source, target, Force, warn: msg => Post(() => WriteWarning(msg)), ct: ct));
+            var saved = RunPumped(
+                ct => MlModels.Core.Scoring.Onnx.OnnxPackager.Save(source, target, Force, warn: msg => Post(() => WriteWarning(msg)), ct: ct));
             if (PassThru) WriteObject(saved);
         }
         catch (TargetExistsException ex)

@@ -54,14 +54,18 @@ public sealed class SetMLModelSignatureCommand : MLModelCmdlet
             signature = ParameterSetName switch
             {
                 JsonSet => ModelSignature.ParseJson(Json),
-                SchemaSet => new ModelSignature(SchemaSpecs.ToSchema(Plain(Inputs), "inputs"), SchemaSpecs.ToSchema(Plain(Outputs), "outputs"), SchemaSpecs.ToParams(Plain(Params))),
+                SchemaSet => new ModelSignature(
+                    SchemaSpecs.ToSchema(Plain(Inputs), "inputs"),
+                    SchemaSpecs.ToSchema(Plain(Outputs), "outputs"),
+                    SchemaSpecs.ToParams(Plain(Params))),
                 InferSet => new ModelSignature(Infer(), SchemaSpecs.ToSchema(Plain(Outputs), "outputs"), SchemaSpecs.ToParams(Plain(Params))),
                 _ => null,
             };
         }
         catch (Exception ex) when (ex is MLModelFormatException or ArgumentException or IOException)
         {
-            ThrowTerminatingError(Errors.Record(ex, "InvalidSignature", ErrorCategory.InvalidArgument, ParameterSetName == JsonSet ? Json : InputObject));
+            ThrowTerminatingError(
+                Errors.Record(ex, "InvalidSignature", ErrorCategory.InvalidArgument, ParameterSetName == JsonSet ? Json : InputObject));
             return;
         }
         var action = signature == null ? "Remove the signature" : $"Set signature {signature}";

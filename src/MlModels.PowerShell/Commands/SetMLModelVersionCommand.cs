@@ -56,7 +56,9 @@ public sealed class SetMLModelVersionCommand : TrackingCmdlet
         foreach (var (k, v) in tags) steps.Add(($"Set tag {k}={v}", (c, ct) => c.SetModelVersionTagAsync(Name, Version, k, v, ct)));
         foreach (var k in RemoveTag) steps.Add(($"Remove tag {k}", (c, ct) => c.DeleteModelVersionTagAsync(Name, Version, k, ct)));
         if (Description != null) steps.Add(("Set the description", (c, ct) => c.UpdateModelVersionAsync(Name, Version, Description, ct)));
-        if (Stage != null) steps.Add(($"Move to stage {Stage}" + (ArchiveExistingVersions ? ", archiving the versions in it" : ""), (c, ct) => c.TransitionStageAsync(Name, Version, Stage, ArchiveExistingVersions, ct)));
+        if (Stage != null) steps.Add(($"Move to stage {Stage}" + (ArchiveExistingVersions
+            ? ", archiving the versions in it"
+            : ""), (c, ct) => c.TransitionStageAsync(Name, Version, Stage, ArchiveExistingVersions, ct)));
 
         // -WhatIf and a declined -Confirm both come back as false here: only a version that changed is written.
         var changed = false;

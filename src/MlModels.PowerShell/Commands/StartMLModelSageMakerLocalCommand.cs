@@ -54,7 +54,11 @@ public sealed class StartMLModelSageMakerLocalCommand : DockerCmdlet
         ContainerRunOptions options;
         try
         {
-            options = SageMakerImages.LocalRun(model, image, Port, Flavor, StringMap(Environment)) with { StartTimeout = TimeSpan.FromSeconds(StartTimeoutSec) };
+            options = SageMakerImages.LocalRun(model, image, Port, Flavor, StringMap(Environment)) with
+            {
+                StartTimeout = TimeSpan.FromSeconds(
+                StartTimeoutSec)
+            };
         }
         catch (ArgumentException ex) { WriteError(Errors.Record(ex, "InvalidModel", ErrorCategory.InvalidArgument, model)); return; }
         if (!ShouldProcess($"127.0.0.1:{Port}", $"Run {image} with model '{model.Name}' as SageMaker would")) return;

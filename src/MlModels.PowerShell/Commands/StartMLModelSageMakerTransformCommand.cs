@@ -113,7 +113,8 @@ public sealed class StartMLModelSageMakerTransformCommand : AwsCmdlet
         {
             options = new SageMakerTransformOptions
             {
-                JobName = JobName, ModelPath = model.Path, InputUri = InputUri, OutputUri = OutputUri, ContentType = ContentType, InputDataType = InputDataType,
+                JobName = JobName, ModelPath = model
+                    .Path, InputUri = InputUri, OutputUri = OutputUri, ContentType = ContentType, InputDataType = InputDataType,
                 SplitType = SplitType, CompressionType = CompressionType, Accept = Accept, AssembleWith = AssembleWith, InputFilter = InputFilter,
                 OutputFilter = OutputFilter, JoinSource = JoinSource, ExecutionRoleArn = ExecutionRoleArn, ImageUrl = ImageUrl, Bucket = Bucket,
                 InstanceType = InstanceType, InstanceCount = InstanceCount, VpcConfig = Shape<VpcConfig>(VpcConfig, "-VpcConfig"), Flavor = Flavor,
@@ -123,9 +124,23 @@ public sealed class StartMLModelSageMakerTransformCommand : AwsCmdlet
         catch (ArgumentException ex) { WriteError(Errors.Record(ex, "InvalidTransform", ErrorCategory.InvalidArgument, JobName)); return; }
         using var target = OpenTarget();
         var transforms = target.Transforms;
-        if (!TryRun("Start-MLModelSageMakerTransform", JobName, (_, ct) => transforms.PlanAsync(options, ct), out var planned, terminating: false)) return;
-        if (!ShouldProcessCalls($"Start SageMaker batch transform job '{JobName}'", planned.Calls, $"Start batch transform job '{JobName}'?", "Start-MLModelSageMakerTransform")) return;
-        if (TryRun("Start-MLModelSageMakerTransform", JobName, (progress, ct) => transforms.StartAsync(options, planned.Plan, progress, ct), out var job, terminating: false))
+        if (!TryRun(
+            "Start-MLModelSageMakerTransform",
+            JobName,
+            (_, ct) => transforms.PlanAsync(options, ct),
+            out var planned,
+            terminating: false)) return;
+        if (!ShouldProcessCalls(
+            $"Start SageMaker batch transform job '{JobName}'",
+            planned.Calls,
+            $"Start batch transform job '{JobName}'?",
+            "Start-MLModelSageMakerTransform")) return;
+        if (TryRun(
+            "Start-MLModelSageMakerTransform",
+            JobName,
+            (progress, ct) => transforms.StartAsync(options, planned.Plan, progress, ct),
+            out var job,
+            terminating: false))
             WriteObject(job);
     }
 }

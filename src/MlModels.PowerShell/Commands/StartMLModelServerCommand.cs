@@ -73,8 +73,11 @@ public sealed class StartMLModelServerCommand : MLModelCmdlet
     {
         var model = ModelFromArguments(Model, Path);
         if (model == null) return;
-        if (model.Path == null) { WriteError(Errors.Record(new InvalidOperationException("Save the model before serving it."), "ModelNotSaved",
-            ErrorCategory.InvalidOperation, model)); return; }
+        if (model.Path == null)
+        {
+            WriteError(Errors.Record(new InvalidOperationException("Save the model before serving it."), "ModelNotSaved",
+            ErrorCategory.InvalidOperation, model)); return;
+        }
         if (!ShouldProcess($"http://{HostName}:{Port}", $"Serve model '{model.Name}'")) return;
 
         var python = PythonPath;
@@ -99,7 +102,10 @@ public sealed class StartMLModelServerCommand : MLModelCmdlet
         };
         var lifetime = Detached ? ServerLifetime.Detached : Background ? ServerLifetime.Session : ServerLifetime.Foreground;
         var apiKey = ApiKey == null ? null : new System.Net.NetworkCredential("", ApiKey).Password;
-        var progress = new ProgressRecord(ProgressIds.StartServer, "Start-MLModelServer", $"Starting the server for {model.Name} on {HostName}:{Port}");
+        var progress = new ProgressRecord(
+            ProgressIds.StartServer,
+            "Start-MLModelServer",
+            $"Starting the server for {model.Name} on {HostName}:{Port}");
         try
         {
             RunPumped(ct =>
@@ -118,8 +124,11 @@ public sealed class StartMLModelServerCommand : MLModelCmdlet
                 return 0;
             });
         }
-        catch (ServerRuntimeMissingException ex) { ThrowTerminatingError(Errors.Record(ex, "ServerRuntimeMissing", ErrorCategory.NotInstalled,
-            model)); }
+        catch (ServerRuntimeMissingException ex)
+        {
+            ThrowTerminatingError(Errors.Record(ex, "ServerRuntimeMissing", ErrorCategory.NotInstalled,
+            model));
+        }
         catch (ServerStartException ex)
         {
             var record = Errors.Record(ex, "ServerStartFailed", ErrorCategory.OpenError, model);

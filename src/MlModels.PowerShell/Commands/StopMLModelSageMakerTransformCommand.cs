@@ -37,7 +37,8 @@ public sealed class StopMLModelSageMakerTransformCommand : AwsCmdlet
     {
         if (NoWait && !Archive)
         {
-            WriteError(Errors.Record(new ArgumentException("Without waiting for the job to stop, its model cannot be cleaned up: wait for it or keep the model with -Archive."),
+            WriteError(Errors.Record(new ArgumentException(
+                "Without waiting for the job to stop, its model cannot be cleaned up: wait for it or keep the model with -Archive."),
                 "InvalidTransform", ErrorCategory.InvalidArgument, JobName));
             return;
         }
@@ -45,7 +46,14 @@ public sealed class StopMLModelSageMakerTransformCommand : AwsCmdlet
         using var target = OpenTarget();
         var transforms = target.Transforms;
         if (!TryRun("Stop-MLModelSageMakerTransform", JobName, (progress, ct) =>
-            transforms.TerminateAsync(JobName, Archive, !NoWait, TimeSpan.FromSeconds(Timeout), TimeSpan.FromSeconds(10), progress, ct), out var job, terminating: false)) return;
+            transforms.TerminateAsync(
+                JobName,
+                Archive,
+                !NoWait,
+                TimeSpan.FromSeconds(Timeout),
+                TimeSpan.FromSeconds(10),
+                progress,
+                ct), out var job, terminating: false)) return;
         foreach (var c in job.CleanedUp) WriteVerbose("Deleted " + c);
         if (PassThru) WriteObject(job);
     }

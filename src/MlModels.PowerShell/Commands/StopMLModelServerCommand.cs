@@ -23,12 +23,18 @@ public sealed class StopMLModelServerCommand : MLModelCmdlet
         var targets = ParameterSetName == "Port" ? ServerRegistry.List().Where(s => Port.Contains(s.Port)).ToArray() : InputObject;
         if (ParameterSetName == "Port")
             foreach (var p in Port.Where(p => targets.All(t => t.Port != p)))
-                WriteError(Errors.Record(new ItemNotFoundException($"No running MlModels server listens on port {p}."), "ServerNotFound", ErrorCategory.ObjectNotFound, p));
+                WriteError(Errors.Record(
+                    new ItemNotFoundException($"No running MlModels server listens on port {p}."),
+                    "ServerNotFound",
+                    ErrorCategory.ObjectNotFound,
+                    p));
         foreach (var server in targets)
         {
             if (!ShouldProcess(server.ToString(), "Stop the scoring server")) continue;
             var graceful = ServerSessions.Launcher.Stop(server, TimeSpan.FromSeconds(30));
-            WriteVerbose(graceful ? $"Stopped {server} after in-flight requests finished." : $"Ended the process of {server}: it did not stop within 30 seconds.");
+            WriteVerbose(graceful
+                ? $"Stopped {server} after in-flight requests finished."
+                : $"Ended the process of {server}: it did not stop within 30 seconds.");
             if (PassThru) WriteObject(server);
         }
     }

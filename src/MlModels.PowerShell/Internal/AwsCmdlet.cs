@@ -40,7 +40,8 @@ public abstract class AwsCmdlet : MLModelCmdlet
 
     /// <summary>SageMaker as a deployment target, from the factory; the caller disposes it.</summary>
     private protected SageMakerDeploymentTarget OpenTarget() => Open(options =>
-        DeploymentTargetFactory.Default.Create<SageMakerDeploymentTarget>(SageMakerDeploymentTarget.TargetName, new SageMakerTargetSettings(options)));
+        DeploymentTargetFactory.Default
+            .Create<SageMakerDeploymentTarget>(SageMakerDeploymentTarget.TargetName, new SageMakerTargetSettings(options)));
 
     private T Open<T>(Func<AwsConnectionOptions, T> open)
     {
@@ -68,7 +69,12 @@ public abstract class AwsCmdlet : MLModelCmdlet
     }
 
     /// <summary>Runs AWS work off the pipeline thread; progress is shown, errors become ErrorRecords naming <paramref name="target"/>.</summary>
-    private protected bool TryRun<T>(string activity, object? target, Func<IProgress<DeploymentProgress>, CancellationToken, Task<T>> work, out T result, bool terminating = true)
+    private protected bool TryRun<T>(
+        string activity,
+        object? target,
+        Func<IProgress<DeploymentProgress>, CancellationToken, Task<T>> work,
+        out T result,
+        bool terminating = true)
     {
         var record = new ProgressRecord(ProgressIds.Aws, activity, "Starting");
         var progress = new SyncProgress<DeploymentProgress>(p => Post(() =>

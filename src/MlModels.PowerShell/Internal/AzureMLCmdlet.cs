@@ -62,7 +62,8 @@ public abstract class AzureMLCmdlet : MLModelCmdlet
         if (string.IsNullOrEmpty(sub))
         {
             if (!required) return new AzureMLWorkspace(AzureMLWorkspace.UnknownSubscription, ResourceGroupName, WorkspaceName);
-            ThrowTerminatingError(Errors.Record(new ArgumentException("No subscription: give -SubscriptionId, or sign in with Connect-AzAccount (its context names one), or set AZURE_SUBSCRIPTION_ID."),
+            ThrowTerminatingError(Errors.Record(new ArgumentException(
+                "No subscription: give -SubscriptionId, or sign in with Connect-AzAccount (its context names one), or set AZURE_SUBSCRIPTION_ID."),
                 "AzureSubscriptionRequired", ErrorCategory.InvalidArgument, null));
         }
         return new AzureMLWorkspace(sub!, ResourceGroupName, WorkspaceName);
@@ -70,7 +71,8 @@ public abstract class AzureMLCmdlet : MLModelCmdlet
 
     /// <summary>Azure ML as a deployment target for this workspace, from the factory; the caller disposes it.</summary>
     internal AzureMLDeploymentTarget OpenTarget(AzureMLWorkspace workspace) =>
-        DeploymentTargetFactory.Default.Create<AzureMLDeploymentTarget>(AzureMLDeploymentTarget.TargetName, new AzureMLTargetSettings(ConnectionOptions(workspace)));
+        DeploymentTargetFactory.Default
+            .Create<AzureMLDeploymentTarget>(AzureMLDeploymentTarget.TargetName, new AzureMLTargetSettings(ConnectionOptions(workspace)));
 
     private AzureMLConnectionOptions ConnectionOptions(AzureMLWorkspace workspace) => new(workspace)
     {
@@ -87,7 +89,8 @@ public abstract class AzureMLCmdlet : MLModelCmdlet
     };
 
     internal IProgress<DeploymentProgress> ProgressFor(int activityId) => new SyncProgress<DeploymentProgress>(p => Post(() =>
-        WriteProgress(new ProgressRecord(activityId, p.Activity, string.IsNullOrEmpty(p.Status) ? "..." : p.Status) { PercentComplete = p.PercentComplete })));
+        WriteProgress(
+            new ProgressRecord(activityId, p.Activity, string.IsNullOrEmpty(p.Status) ? "..." : p.Status) { PercentComplete = p.PercentComplete })));
 
     /// <summary>Runs Azure work off the pipeline thread; Azure failures become terminating errors with specific ids.</summary>
     internal T RunAzure<T>(object? target, Func<CancellationToken, Task<T>> work)

@@ -14,7 +14,12 @@ public sealed class FlavorNameCompleter : IArgumentCompleter
         "fastai", "paddle", "diviner", "johnsnowlabs", "crate", "llama_index", "dspy",
     ];
 
-    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
+    public IEnumerable<CompletionResult> CompleteArgument(
+        string commandName,
+        string parameterName,
+        string wordToComplete,
+        CommandAst commandAst,
+        IDictionary fakeBoundParameters)
     {
         var prefix = wordToComplete.Trim('\'', '"');
         return KnownFlavors.Where(f => f.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))

@@ -47,7 +47,8 @@ public abstract class DockerCmdlet : MLModelCmdlet
                 WriteProgress(progress);
             }));
             var deployment = WithTarget(async (docker, ct) =>
-                await docker.DeployAsync(await docker.PlanAsync(DockerDeploymentOptions.From(options), ct).ConfigureAwait(false), report, ct).ConfigureAwait(false));
+                await docker.DeployAsync(await docker.PlanAsync(DockerDeploymentOptions.From(options), ct).ConfigureAwait(false), report, ct)
+                    .ConfigureAwait(false));
             progress.RecordType = ProgressRecordType.Completed;
             WriteProgress(progress);
             WriteObject(deployment.Own);

@@ -1,6 +1,6 @@
+using System.Management.Automation;
 using System.Reflection;
 using System.Runtime.Loader;
-using System.Management.Automation;
 
 namespace MlModels.PowerShell.Internal;
 
@@ -84,7 +84,9 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
         if (name.Name == null || !IsolatedAssemblies.Contains(name.Name)) return null;
         // A module folder that lacks the assembly (a half-copied install) fails to load it with an error; asking our
         // context would fall back to the default one, whose Resolving event is this method, until the stack overflows.
-        return File.Exists(Path.Combine(ModuleLoadContext.DependencyDir, name.Name + ".dll")) ? ModuleLoadContext.Instance.LoadFromAssemblyName(name) : null;
+        return File.Exists(Path.Combine(ModuleLoadContext.DependencyDir, name.Name + ".dll"))
+            ? ModuleLoadContext.Instance.LoadFromAssemblyName(name)
+            : null;
     }
 }
 
@@ -95,7 +97,9 @@ internal static class FrameworkAssemblies
     {
         var frameworkDir = Path.GetDirectoryName(typeof(object).Assembly.Location)!;
         var result = new Dictionary<string, Version?>(StringComparer.OrdinalIgnoreCase);
-        foreach (var path in ((AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") as string) ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        foreach (var path in ((AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") as string) ?? "").Split(
+            Path.PathSeparator,
+            StringSplitOptions.RemoveEmptyEntries))
         {
             if (!string.Equals(Path.GetDirectoryName(path), frameworkDir, StringComparison.Ordinal)) continue;
             try { result[Path.GetFileNameWithoutExtension(path)] = AssemblyName.GetAssemblyName(path).Version; }

@@ -11,26 +11,41 @@ namespace MlModels.PowerShell.Internal;
 /// </summary>
 public sealed class RegisteredModelNameCompleter : IArgumentCompleter
 {
-    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
+    public IEnumerable<CompletionResult> CompleteArgument(
+        string commandName,
+        string parameterName,
+        string wordToComplete,
+        CommandAst commandAst,
+        IDictionary fakeBoundParameters)
     {
         var prefix = wordToComplete.Trim('\'', '"');
         var names = CompleterQueries.Ask(fakeBoundParameters, (c, ct) => CompleterQueries.ModelNames(c, prefix, ct));
         return names.Select(n => new CompletionResult(Quote(n), n, CompletionResultType.ParameterValue, $"registered model {n}"));
     }
 
-    internal static string Quote(string s) => s.IndexOfAny([' ', '\'', '"', '$', '`', '@', '(', ')', '{', '}', ',', ';', '&', '|']) >= 0 ? $"'{s.Replace("'", "''")}'" : s;
+    internal static string Quote(string s)
+        => s.IndexOfAny([' ', '\'', '"', '$', '`', '@', '(', ')', '{', '}', ',', ';', '&', '|']) >= 0 ? $"'{s.Replace("'", "''")}'" : s;
 }
 
 /// <summary>Completes the aliases of the registered model named by -Name on the same line.</summary>
 public sealed class ModelAliasCompleter : IArgumentCompleter
 {
-    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
+    public IEnumerable<CompletionResult> CompleteArgument(
+        string commandName,
+        string parameterName,
+        string wordToComplete,
+        CommandAst commandAst,
+        IDictionary fakeBoundParameters)
     {
         if (fakeBoundParameters["Name"] is not string name || name.Length == 0) return [];
         var prefix = wordToComplete.Trim('\'', '"');
         var aliases = CompleterQueries.Ask(fakeBoundParameters, (c, ct) => CompleterQueries.Aliases(c, name, ct));
         return aliases.Where(a => a.Alias.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
-            .Select(a => new CompletionResult(RegisteredModelNameCompleter.Quote(a.Alias), a.Alias, CompletionResultType.ParameterValue, $"{name}@{a.Alias} → version {a.Version}"));
+            .Select(a => new CompletionResult(
+                RegisteredModelNameCompleter.Quote(a.Alias),
+                a.Alias,
+                CompletionResultType.ParameterValue,
+                $"{name}@{a.Alias} → version {a.Version}"));
     }
 }
 
@@ -41,7 +56,8 @@ internal static class CompleterQueries
         try
         {
             var uri = bound["TrackingUri"] as string;
-            if (string.IsNullOrEmpty(uri) && string.IsNullOrEmpty(Environment.GetEnvironmentVariable(TrackingSettings.TrackingUriVariable))) return [];
+            if (string.IsNullOrEmpty(uri)
+                && string.IsNullOrEmpty(Environment.GetEnvironmentVariable(TrackingSettings.TrackingUriVariable))) return [];
             var settings = TrackingSettings.Resolve(uri, azureAuth: MlModels.Deploy.AzureML.AzureMLTrackingAuth.Create);
             settings = settings with { Retry = settings.Retry with { MaxRetries = 0, Timeout = TimeSpan.FromSeconds(3) } };
             using var client = new TrackingClient(settings);

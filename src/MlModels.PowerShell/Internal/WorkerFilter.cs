@@ -13,7 +13,8 @@ internal static class WorkerFilter
     {
         if (path == null && literalPath == null) return _ => true;
         var comparison = OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
-        var patterns = (path ?? []).Select(p => WildcardPattern.Get(Full(cmdlet, p), OperatingSystem.IsWindows() ? WildcardOptions.IgnoreCase : WildcardOptions.None)).ToList();
+        var patterns = (path ?? []).Select(
+            p => WildcardPattern.Get(Full(cmdlet, p), OperatingSystem.IsWindows() ? WildcardOptions.IgnoreCase : WildcardOptions.None)).ToList();
         var literals = (literalPath ?? []).Select(p => Full(cmdlet, p)).ToList();
         return w =>
         {

@@ -61,7 +61,13 @@ public static partial class YamlReader
             // that stands alone; the scanner's InvalidOperationException has none worth showing.
             var at = builder.LastMark;
             if (ex is ArgumentException)
-                throw new MLModelFormatException($"{file ?? "YAML text"}: invalid YAML after line {at.Line}, column {at.Column}: {ex.Message.Split(" (Parameter")[0]}", file, (int)at.Line, (int)at.Column, null, ex);
+                throw new MLModelFormatException(
+                    $"{file ?? "YAML text"}: invalid YAML after line {at.Line}, column {at.Column}: {ex.Message.Split(" (Parameter")[0]}",
+                    file,
+                    (int)at.Line,
+                    (int)at.Column,
+                    null,
+                    ex);
             // The scanner gives up on some malformed input without a position; report the last good one.
             throw new MLModelFormatException($"{file ?? "YAML text"}: invalid YAML after line {at.Line}, column {at.Column}: the text there cannot be parsed (an unclosed bracket or quote?).", file, (int)at.Line, (int)at.Column, null, ex);
         }
@@ -71,7 +77,13 @@ public static partial class YamlReader
             var col = (int)ex.Start.Column;
             var reason = ex.InnerException?.Message ?? ex.Message;
             reason = StripMarkPrefix(reason);
-            throw new MLModelFormatException($"{file ?? "YAML text"}: invalid YAML at line {line}, column {col}: {reason}", file, line, col, null, ex);
+            throw new MLModelFormatException(
+                $"{file ?? "YAML text"}: invalid YAML at line {line}, column {col}: {reason}",
+                file,
+                line,
+                col,
+                null,
+                ex);
         }
     }
 
@@ -96,7 +108,11 @@ public static partial class YamlReader
         {
             _nodes += n;
             if (_nodes > limits.MaxNodes)
-                throw new MLModelFormatException($"{Where}: more than {limits.MaxNodes:N0} YAML nodes (alias expansion or sheer size) at line {at.Line}; refusing to go on.", file, (int)at.Line, (int)at.Column);
+                throw new MLModelFormatException(
+                    $"{Where}: more than {limits.MaxNodes:N0} YAML nodes (alias expansion or sheer size) at line {at.Line}; refusing to go on.",
+                    file,
+                    (int)at.Line,
+                    (int)at.Column);
         }
 
         public object? ReadNode(IParser parser, int depth, string path)
@@ -104,13 +120,21 @@ public static partial class YamlReader
             var ev = parser.Current ?? throw new MLModelFormatException($"{Where}: unexpected end of YAML.", file);
             LastMark = ev.Start;
             if (depth > limits.MaxDepth)
-                throw new MLModelFormatException($"{Where}: nesting deeper than {limits.MaxDepth} levels at line {ev.Start.Line}, column {ev.Start.Column}.", file, (int)ev.Start.Line, (int)ev.Start.Column);
+                throw new MLModelFormatException(
+                    $"{Where}: nesting deeper than {limits.MaxDepth} levels at line {ev.Start.Line}, column {ev.Start.Column}.",
+                    file,
+                    (int)ev.Start.Line,
+                    (int)ev.Start.Column);
             switch (ev)
             {
                 case AnchorAlias alias:
                     parser.MoveNext();
                     if (!_anchors.TryGetValue(alias.Value.Value, out var anchored))
-                        throw new MLModelFormatException($"{Where}: unknown alias *{alias.Value} at line {alias.Start.Line}.", file, (int)alias.Start.Line, (int)alias.Start.Column);
+                        throw new MLModelFormatException(
+                            $"{Where}: unknown alias *{alias.Value} at line {alias.Start.Line}.",
+                            file,
+                            (int)alias.Start.Line,
+                            (int)alias.Start.Column);
                     Count(anchored.Nodes, alias.Start);
                     return DeepCopy(anchored.Value);
                 case Scalar scalar:
@@ -149,14 +173,27 @@ public static partial class YamlReader
                     {
                         var keyEvent = parser.Current!;
                         if (keyEvent is Scalar { Value: "<<" } && !((Scalar)keyEvent).IsQuotedImplicit)
-                            throw new MLModelFormatException($"{Where}: merge keys (<<) are not supported (line {keyEvent.Start.Line}).", file, (int)keyEvent.Start.Line, (int)keyEvent.Start.Column);
+                            throw new MLModelFormatException(
+                                $"{Where}: merge keys (<<) are not supported (line {keyEvent.Start.Line}).",
+                                file,
+                                (int)keyEvent.Start.Line,
+                                (int)keyEvent.Start.Column);
                         var keyValue = ReadNode(parser, depth + 1, path);
                         if (keyValue is Dictionary<string, object?> or List<object?>)
-                            throw new MLModelFormatException($"{Where}: a mapping key at line {keyEvent.Start.Line}, column {keyEvent.Start.Column} is not a scalar.", file, (int)keyEvent.Start.Line, (int)keyEvent.Start.Column);
+                            throw new MLModelFormatException(
+                                $"{Where}: a mapping key at line {keyEvent.Start.Line}, column {keyEvent.Start.Column} is not a scalar.",
+                                file,
+                                (int)keyEvent.Start.Line,
+                                (int)keyEvent.Start.Column);
                         var key = ScalarToKey(keyValue, keyEvent);
                         var childPath = path.Length == 0 ? key : path + "." + key;
                         if (dict.ContainsKey(key))
-                            throw new MLModelFormatException($"{Where}: duplicate key '{childPath}' at line {keyEvent.Start.Line}, column {keyEvent.Start.Column}.", file, (int)keyEvent.Start.Line, (int)keyEvent.Start.Column, childPath);
+                            throw new MLModelFormatException(
+                                $"{Where}: duplicate key '{childPath}' at line {keyEvent.Start.Line}, column {keyEvent.Start.Column}.",
+                                file,
+                                (int)keyEvent.Start.Line,
+                                (int)keyEvent.Start.Column,
+                                childPath);
                         Positions.TryAdd(childPath, keyEvent.Start);
                         dict[key] = ReadNode(parser, depth + 1, childPath);
                     }
@@ -164,7 +201,11 @@ public static partial class YamlReader
                     return dict;
                 }
                 default:
-                    throw new MLModelFormatException($"{Where}: unexpected YAML event {ev.GetType().Name} at line {ev.Start.Line}.", file, (int)ev.Start.Line, (int)ev.Start.Column);
+                    throw new MLModelFormatException(
+                        $"{Where}: unexpected YAML event {ev.GetType().Name} at line {ev.Start.Line}.",
+                        file,
+                        (int)ev.Start.Line,
+                        (int)ev.Start.Column);
             }
         }
 

@@ -9,7 +9,13 @@ public static class OnnxPackager
     public const string DefaultPythonVersion = "3.11.9";
     public const string OnnxRuntimePythonVersion = "1.20.1";
 
-    public static MLModel Save(string onnxFile, string destination, bool force = false, string pythonVersion = DefaultPythonVersion, Action<string>? warn = null, CancellationToken ct = default)
+    public static MLModel Save(
+        string onnxFile,
+        string destination,
+        bool force = false,
+        string pythonVersion = DefaultPythonVersion,
+        Action<string>? warn = null,
+        CancellationToken ct = default)
     {
         if (!File.Exists(onnxFile)) throw new FileNotFoundException($"ONNX file {onnxFile} does not exist.", onnxFile);
         var onnxVersion = OnnxVersionFor(ReadIrVersion(onnxFile));
@@ -47,7 +53,8 @@ public static class OnnxPackager
             File.WriteAllText(Path.Combine(staging, "python_env.yaml"),
                 $"python: {pythonVersion}\nbuild_dependencies:\n- pip\n- setuptools\n- wheel\ndependencies:\n- -r requirements.txt\n");
             File.WriteAllText(Path.Combine(staging, "conda.yaml"),
-                $"channels:\n- conda-forge\ndependencies:\n- python={pythonVersion}\n- pip\n- pip:\n" + string.Concat(pins.Select(p => $"  - {p}\n")) + "name: mlflow-env\n");
+                $"channels:\n- conda-forge\ndependencies:\n- python={pythonVersion}\n- pip\n- pip:\n" + string.Concat(pins.Select(p => $"  - {p}\n"))
+                    + "name: mlflow-env\n");
             model.Path = staging;
             return ModelStore.Save(model, destination, new SaveOptions(force, warn), ct);
         }

@@ -14,7 +14,9 @@ public sealed partial record OnnxLogMessage(OnnxLogSeverity Severity, string Cat
     /// </summary>
     public bool MattersToUser => Severity >= OnnxLogSeverity.Error || (Severity == OnnxLogSeverity.Warning && Relevant().IsMatch(Text));
 
-    [GeneratedRegex(@"guarantees\* support|upgrade your model|fall(ing)? ?back|deprecated|will be removed|lose precision|not supported", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(
+        @"guarantees\* support|upgrade your model|fall(ing)? ?back|deprecated|will be removed|lose precision|not supported",
+        RegexOptions.IgnoreCase)]
     private static partial Regex Relevant();
 
     public override string ToString() => $"ONNX Runtime {Severity.ToString().ToLowerInvariant()} ({Location}): {Text}";

@@ -1,6 +1,6 @@
+using System.Text.Json;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
-using System.Text.Json;
 using MlModels.Core.Format;
 
 namespace MlModels.Core.Scoring.Onnx;
@@ -159,7 +159,8 @@ public sealed class OnnxScorer : IScorer
     {
         FrameInput f => new TablePrediction(Predict(f.Frame, ct)),
         TensorInput t => OutputsOf(Run(new Dictionary<string,
-            TensorData>(StringComparer.Ordinal) { [SoleInput().Name] = TensorConversion.RestoreEmptyShape(t.Tensor, SoleInput().Shape) }, ct)),
+            TensorData>(StringComparer.Ordinal)
+        { [SoleInput().Name] = TensorConversion.RestoreEmptyShape(t.Tensor, SoleInput().Shape) }, ct)),
         TensorDictInput d => OutputsOf(Run(d.Tensors.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal), ct)),
         JsonInput j => OutputsOf(RunJson(j.Json, ct)),
         _ => throw new ArgumentException($"Unknown model input {input.GetType().Name}."),

@@ -54,11 +54,18 @@ public sealed partial class OnnxUnsupportedException : Exception
                 "OnnxOpsetNotSupported", onnxFile, null, opset, ex);
         }
         if (ex.Message.StartsWith("[ErrorCode:NotImplemented]", StringComparison.Ordinal))
-            return new OnnxUnsupportedException($"{runtime} cannot run {name}: {Strip(ex.Message)}", "OnnxFeatureNotImplemented", onnxFile, null, null, ex);
+            return new OnnxUnsupportedException(
+                $"{runtime} cannot run {name}: {Strip(ex.Message)}",
+                "OnnxFeatureNotImplemented",
+                onnxFile,
+                null,
+                null,
+                ex);
         return new MLModelFormatException($"ONNX Runtime cannot load {onnxFile}: {ex.Message}", onnxFile, null, null, "flavors.onnx.data", ex);
     }
 
-    private static string Strip(string message) => message.StartsWith('[') && message.IndexOf(']') is var i and > 0 ? message[(i + 1)..].Trim() : message;
+    private static string Strip(string message)
+        => message.StartsWith('[') && message.IndexOf(']') is var i and > 0 ? message[(i + 1)..].Trim() : message;
 
     private static string RuntimeVersion()
     {
@@ -69,6 +76,8 @@ public sealed partial class OnnxUnsupportedException : Exception
     [GeneratedRegex(@"Could not find an implementation for (?<op>[\w.]+)\((?<ver>\d+)\) node with name '(?<node>[^']*)'")]
     private static partial Regex MissingKernel();
 
-    [GeneratedRegex(@"Opset (?<opset>\d+) is under development.*?official support for domain (?<domain>[\w.]+) is till opset (?<max>\d+)", RegexOptions.Singleline)]
+    [GeneratedRegex(
+        @"Opset (?<opset>\d+) is under development.*?official support for domain (?<domain>[\w.]+) is till opset (?<max>\d+)",
+        RegexOptions.Singleline)]
     private static partial Regex OpsetTooNew();
 }

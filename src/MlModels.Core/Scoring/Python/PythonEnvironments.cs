@@ -99,8 +99,11 @@ public static class PythonEnvironments
         try
         {
             using var proc = Process.Start(new ProcessStartInfo(p,
-                ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"]) { RedirectStandardOutput = true, RedirectStandardError = true,
-                UseShellExecute = false });
+                ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
+            {
+                RedirectStandardOutput = true, RedirectStandardError = true,
+                UseShellExecute = false
+            });
             if (proc == null) return null;
             var text = proc.StandardOutput.ReadToEnd().Trim();
             if (!proc.WaitForExit(30_000)) { proc.Kill(true); return null; }

@@ -57,7 +57,8 @@ public static partial class PythonPackages
             catch (Exception ex) when (ex is MLModelFormatException or IOException or UnauthorizedAccessException) { }
             var lists = new (IReadOnlyList<string>? Lines, string File)[]
             {
-                (env?.Requirements, "requirements.txt"), (env?.PythonEnv?.Dependencies, "python_env.yaml"), (env?.Conda?.PipDependencies, "conda.yaml"),
+                (env?.Requirements, "requirements.txt"), (env?.PythonEnv?.Dependencies, "python_env.yaml"), (env?.Conda?
+                    .PipDependencies, "conda.yaml"),
             };
             foreach (var (lines, file) in lists)
             {

@@ -8,7 +8,11 @@ namespace MlModels.Core.Scoring.Python;
 
 public enum EnvManager { Local, VirtualEnv, Conda }
 
-public sealed record PythonOptions(string? PythonPath = null, EnvManager EnvManager = EnvManager.Local, TimeSpan? PredictTimeout = null, TimeSpan? LoadTimeout = null)
+public sealed record PythonOptions(
+    string? PythonPath = null,
+    EnvManager EnvManager = EnvManager.Local,
+    TimeSpan? PredictTimeout = null,
+    TimeSpan? LoadTimeout = null)
 {
     public TimeSpan Predict => PredictTimeout ?? TimeSpan.FromSeconds(60);
     public TimeSpan Load => LoadTimeout ?? TimeSpan.FromSeconds(300);
@@ -42,7 +46,13 @@ public sealed class PythonScorer : IScorer
     public bool Reused => WaitReady(CancellationToken.None).Reused;
 
     /// <summary>Starts a worker of its own for the model and waits until it has loaded the model; Dispose waits for the worker to exit.</summary>
-    public static PythonScorer Start(MLModel model, PythonOptions? options = null, Action<string>? stderr = null, Action<string>? warn = null, IProgress<string>? envProgress = null, CancellationToken ct = default)
+    public static PythonScorer Start(
+        MLModel model,
+        PythonOptions? options = null,
+        Action<string>? stderr = null,
+        Action<string>? warn = null,
+        IProgress<string>? envProgress = null,
+        CancellationToken ct = default)
     {
         var scorer = Begin(model, options, stderr, warn, envProgress, null, null, ct, stopInBackground: false);
         try
@@ -63,12 +73,27 @@ public sealed class PythonScorer : IScorer
     /// overlaps it. Start failures surface at <see cref="WaitReady"/> or the first <see cref="Predict"/>.
     /// <paramref name="info"/> gets one line saying which worker scores, on the thread that first waits for it.
     /// </summary>
-    public static PythonScorer Begin(MLModel model, PythonOptions? options, Action<string>? stderr, Action<string>? warn, IProgress<string>? envProgress,
-        PythonWorkerCache? cache, Action<string>? info, CancellationToken ct = default) =>
+    public static PythonScorer Begin(
+        MLModel model,
+        PythonOptions? options,
+        Action<string>? stderr,
+        Action<string>? warn,
+        IProgress<string>? envProgress,
+        PythonWorkerCache? cache,
+        Action<string>? info,
+        CancellationToken ct = default) =>
         Begin(model, options, stderr, warn, envProgress, cache, info, ct, stopInBackground: true);
 
-    private static PythonScorer Begin(MLModel model, PythonOptions? options, Action<string>? stderr, Action<string>? warn, IProgress<string>? envProgress,
-        PythonWorkerCache? cache, Action<string>? info, CancellationToken ct, bool stopInBackground)
+    private static PythonScorer Begin(
+        MLModel model,
+        PythonOptions? options,
+        Action<string>? stderr,
+        Action<string>? warn,
+        IProgress<string>? envProgress,
+        PythonWorkerCache? cache,
+        Action<string>? info,
+        CancellationToken ct,
+        bool stopInBackground)
     {
         options ??= new PythonOptions();
         var lease = Task.Factory.StartNew(() =>
@@ -168,7 +193,11 @@ public sealed class PythonScorer : IScorer
             case TensorInput { Tensor: var t }:
                 return Tensor(t, payload);
             case TensorDictInput { Tensors: var ts }:
-                return new JsonObject { ["kind"] = "dict", ["items"] = new JsonArray(ts.Select(kv => (JsonNode)new JsonObject { ["key"] = kv.Key, ["value"] = Tensor(kv.Value, payload) }).ToArray()) };
+                return new JsonObject
+                {
+                    ["kind"] = "dict", ["items"] = new JsonArray(
+                    ts.Select(kv => (JsonNode)new JsonObject { ["key"] = kv.Key, ["value"] = Tensor(kv.Value, payload) }).ToArray())
+                };
             case JsonInput j:
             {
                 var blob = Encoding.UTF8.GetBytes(j.Json);
@@ -364,7 +393,9 @@ public static class PyJsonValues
                 continue;
             }
             if (c == '"') { inString = true; sb.Append(c); continue; }
-            var token = text.AsSpan(i).StartsWith("-Infinity") ? "-Infinity" : text.AsSpan(i).StartsWith("Infinity") ? "Infinity" : text.AsSpan(i).StartsWith("NaN") ? "NaN" : null;
+            var token = text.AsSpan(i).StartsWith("-Infinity")
+                ? "-Infinity"
+                : text.AsSpan(i).StartsWith("Infinity") ? "Infinity" : text.AsSpan(i).StartsWith("NaN") ? "NaN" : null;
             if (token == null) { sb.Append(c); continue; }
             sb.Append('"').Append(Marker).Append(token).Append('"');
             i += token.Length - 1;

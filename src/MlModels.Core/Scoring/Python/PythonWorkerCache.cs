@@ -8,8 +8,18 @@ using MlModels.Core.Format;
 namespace MlModels.Core.Scoring.Python;
 
 /// <summary>A warm worker as the cache holds it, for listing and clearing.</summary>
-public sealed record CachedPythonWorker(string ModelName, string ModelPath, int ProcessId, string PythonPath, string? PythonVersion, EnvManager EnvManager,
-    string? LoadedBy, bool InUse, int Calls, DateTime LastUsedUtc, DateTime StartedUtc);
+public sealed record CachedPythonWorker(
+    string ModelName,
+    string ModelPath,
+    int ProcessId,
+    string PythonPath,
+    string? PythonVersion,
+    EnvManager EnvManager,
+    string? LoadedBy,
+    bool InUse,
+    int Calls,
+    DateTime LastUsedUtc,
+    DateTime StartedUtc);
 
 /// <summary>
 /// A worker held for one call: disposing it hands a cached worker back to its cache (warm for the next call), and
@@ -122,7 +132,13 @@ public sealed class PythonWorkerCache : IDisposable
     /// one (kept warm afterwards when there is room). A worker busy with another call is not shared: this call gets
     /// one of its own.
     /// </summary>
-    public PythonWorkerLease Acquire(MLModel model, string basePython, string python, EnvManager manager, Action<string>? stderr, TimeSpan loadTimeout)
+    public PythonWorkerLease Acquire(
+        MLModel model,
+        string basePython,
+        string python,
+        EnvManager manager,
+        Action<string>? stderr,
+        TimeSpan loadTimeout)
     {
         if (model.Path == null) throw new InvalidOperationException("Save the model before scoring it.");
         var key = (Path.GetFullPath(model.Path), basePython, manager);
@@ -173,7 +189,9 @@ public sealed class PythonWorkerCache : IDisposable
     {
         while (_entries.Count >= Math.Max(0, Capacity))
         {
-            var idle = _entries.Where(kv => !kv.Value.InUse).OrderBy(kv => kv.Value.LastUsedUtc).Select(kv => (KeyValuePair<(string, string, EnvManager), Entry>?)kv).FirstOrDefault();
+            var idle = _entries.Where(kv => !kv.Value.InUse).OrderBy(kv => kv.Value.LastUsedUtc)
+                .Select(kv => (KeyValuePair<(string, string, EnvManager), Entry>?)kv)
+                .FirstOrDefault();
             if (idle == null) return false; // every cached worker is busy: this call's worker stays private
             Remove(idle.Value.Key, idle.Value.Value, stale);
         }
@@ -236,7 +254,18 @@ public sealed class PythonWorkerCache : IDisposable
     }
 
     private static CachedPythonWorker Describe((string Folder, string BasePython, EnvManager Manager) key, Entry e) =>
-        new(e.Model.Name, key.Folder, e.Worker!.ProcessId, e.Worker.PythonPath, e.Worker.PythonVersion, key.Manager, e.Worker.LoadedBy, e.InUse, e.Calls, e.LastUsedUtc, e.StartedUtc);
+        new(
+            e.Model.Name,
+            key.Folder,
+            e.Worker!.ProcessId,
+            e.Worker.PythonPath,
+            e.Worker.PythonVersion,
+            key.Manager,
+            e.Worker.LoadedBy,
+            e.InUse,
+            e.Calls,
+            e.LastUsedUtc,
+            e.StartedUtc);
 
     /// <summary>
     /// Stops the warm workers that <paramref name="match"/> selects (all when null) and waits for them to exit; a

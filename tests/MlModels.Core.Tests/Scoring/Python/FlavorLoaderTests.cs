@@ -124,7 +124,8 @@ public sealed class FlavorLoaderTests : IDisposable
                    $"torch.save(fixture_net.Doubler(), {System.Text.Json.JsonSerializer.Serialize(Path.Combine(dir, "data", "model.pth"))}, " +
                        $"pickle_module=cloudpickle)\n";
         using (var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(Prerequisites.DebianPython,
-            ["-c", save]) { RedirectStandardError = true })!)
+            ["-c", save])
+        { RedirectStandardError = true })!)
         {
             var err = p.StandardError.ReadToEnd();
             p.WaitForExit();
