@@ -42,7 +42,8 @@ public interface IDeploymentTarget : IDisposable
     Task<PredictionResponse> PredictAsync(string name, PredictionRequest request, string? variant, CancellationToken cancellationToken);
 }
 
-/// <summary>What to deploy, as one target's typed options (<c>DockerDeploymentOptions</c>, <c>SageMakerDeployOptions</c>, <c>AzureMLPublishRequest</c>).</summary>
+/// <summary>What to deploy, as one target's typed options (<c>DockerDeploymentOptions</c>,
+/// <c>SageMakerDeployOptions</c>, <c>AzureMLPublishRequest</c>).</summary>
 public abstract record DeploymentOptions
 {
     /// <summary>The deployment's name as the target knows it (container, SageMaker app, Azure ML endpoint).</summary>

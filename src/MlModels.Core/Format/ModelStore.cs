@@ -103,7 +103,8 @@ public static class ModelStore
         {
             int? line = pos.TryGetValue(field, out var m) ? (int)m.Line : null;
             throw new MLModelFormatException(
-                $"{file ?? "MLmodel"}: field '{field}' must be {expected}, but it is a {ModelSignature.YamlTypeName(f.GetValueOrDefault(field) ?? Lookup(f, field))}{(line != null ? $" (line {line})" : "")}.",
+                $"{file ?? "MLmodel"}: field '{field}' must be {expected}, but it is a " +
+                    $"{ModelSignature.YamlTypeName(f.GetValueOrDefault(field) ?? Lookup(f, field))}{(line != null ? $" (line {line})" : "")}.",
                 file, line, null, field);
         }
         if (!f.TryGetValue("flavors", out var flavors) || flavors == null)

@@ -78,7 +78,8 @@ public static partial class ModelValidator
 
         if (model.IsFirstPyfuncLayout)
             Add(FindingSeverity.Info, "LegacyPyfuncLayout",
-                "The MLmodel is in MLflow's first pyfunc layout: python_function at the top level and no flavors map. It is read as a model whose one flavor is python_function" +
+                "The MLmodel is in MLflow's first pyfunc layout: python_function at the top level and no flavors map. It is read as a " +
+                    "model whose one flavor is python_function" +
                 (flavors.TryGetValue("python_function", out var first) && first.LoaderModule is { } lm ? $" (loader module '{lm}')" : "") +
                 "; Save-MLModel writes the current layout.", "flavors.python_function");
         if (flavors.TryGetValue("python_function", out var pyfunc))

@@ -27,7 +27,8 @@ public static class PlainValues
             char c => c.ToString(),
             IDictionary dict => FromDictionary(dict, field, depth),
             IEnumerable list => list.Cast<object?>().Select((v, i) => From(v, $"{field}[{i}]", depth + 1)).ToList(),
-            _ => throw new ArgumentException($"{field}: a value of type {value.GetType().FullName} cannot be written to an MLmodel file; use text, numbers, booleans, lists or hashtables."),
+            _ => throw new ArgumentException($"{field}: a value of type {value.GetType().FullName} cannot be written to an MLmodel " +
+                $"file; use text, numbers, booleans, lists or hashtables."),
         };
     }
 

@@ -33,7 +33,8 @@ public static class SchemaSpecs
                 {
                     var typeName = Get(d, "type") as string;
                     if (!DataTypes.TryParse(typeName, out var type))
-                        throw new ArgumentException($"{part}[{i}]: '{typeName}' is not an MLflow column type (boolean, integer, long, float, double, string, binary, datetime).");
+                        throw new ArgumentException($"{part}[{i}]: '{typeName}' is not an MLflow column type (boolean, integer, long, " +
+                            $"float, double, string, binary, datetime).");
                     var required = Get(d, "required") is not bool r || r;
                     cols.Add(new ColumnSpec(Get(d, "name")?.ToString(), type, required));
                     break;

@@ -232,7 +232,8 @@ public static class ParamsEnforcement
             return result;
         }
         if (givenValue != null && givenValue is not IDictionary<string, object?>)
-            throw new SchemaViolationException($"Parameters must be a dictionary. Got type '{(givenValue is JsonElement je ? JsonTable.PyTypeName(je).Replace("dictionary", "dict") : givenValue.GetType().Name)}'.");
+            throw new SchemaViolationException($"Parameters must be a dictionary. Got type " +
+                $"'{(givenValue is JsonElement je ? JsonTable.PyTypeName(je).Replace("dictionary", "dict") : givenValue.GetType().Name)}'.");
         var given = givenValue as IDictionary<string, object?> ?? new Dictionary<string, object?>();
         foreach (var spec in schema.Params)
         {
@@ -282,7 +283,9 @@ public static class ParamsEnforcement
         }
         catch (SchemaViolationException)
         {
-            throw new SchemaViolationException($"Invalid parameters found: incompatible types for param '{spec.Name}': {spec.Type.ToName()} (default: {spec.Default}). Can not safely convert {(value is JsonElement je ? je.GetRawText() : value)} to {spec.Type.ToName()}.", spec.Name);
+            throw new SchemaViolationException($"Invalid parameters found: incompatible types for param '{spec.Name}': " +
+                $"{spec.Type.ToName()} (default: {spec.Default}). Can not safely convert " +
+                    $"{(value is JsonElement je ? je.GetRawText() : value)} to {spec.Type.ToName()}.", spec.Name);
         }
         return dest.GetValue(0)!;
     }

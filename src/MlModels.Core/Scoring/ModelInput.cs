@@ -48,7 +48,8 @@ public static class TensorConversion
             if (depth == shape.Count)
             {
                 if (node.ValueKind == JsonValueKind.Array || node.ValueKind == JsonValueKind.Object)
-                    throw SchemaViolationException.BadInput($"Invalid input. Input '{name}' is not rectangular (setting an array element with a sequence): a {JsonTable.PyTypeName(node)} appears where a value was expected.", name);
+                    throw SchemaViolationException.BadInput($"Invalid input. Input '{name}' is not rectangular (setting an array " +
+                        $"element with a sequence): a {JsonTable.PyTypeName(node)} appears where a value was expected.", name);
                 if (node.ValueKind == JsonValueKind.Null)
                 {
                     if (kind == ElementKind.Float32) ((float[])data)[index++] = float.NaN;
@@ -64,7 +65,8 @@ public static class TensorConversion
                 return;
             }
             if (node.ValueKind != JsonValueKind.Array || node.GetArrayLength() != shape[depth])
-                throw SchemaViolationException.BadInput($"Invalid input. Input '{name}' is not rectangular (the requested array has an inhomogeneous shape): expected a list of {shape[depth]} at depth {depth + 1}.", name);
+                throw SchemaViolationException.BadInput($"Invalid input. Input '{name}' is not rectangular (the requested array has an " +
+                    $"inhomogeneous shape): expected a list of {shape[depth]} at depth {depth + 1}.", name);
             foreach (var child in node.EnumerateArray()) Fill(child, depth + 1);
         }
     }
@@ -87,7 +89,8 @@ public static class TensorConversion
         var shape = spec.Shape;
         bool ok = shape.Length == t.Shape.Length && shape.Zip(t.Shape).All(p => p.First == -1 || p.First == p.Second);
         if (!ok)
-            throw new SchemaViolationException($"Failed to enforce schema of data with schema '{spec}'. Error: Shape of input {ShapeText(t.Shape)} does not match expected shape {ShapeText(shape)}.", name);
+            throw new SchemaViolationException($"Failed to enforce schema of data with schema '{spec}'. Error: Shape of input " +
+                $"{ShapeText(t.Shape)} does not match expected shape {ShapeText(shape)}.", name);
     }
 
     public static string ShapeText(long[] shape) => "(" + string.Join(", ", shape) + (shape.Length == 1 ? ",)" : ")");
@@ -106,7 +109,9 @@ public static class TensorConversion
             var kind = KindOf(spec);
             int rows = f.RowCount, cols = f.Columns.Count;
             if (cols != 1 && !(spec.Shape.Length == 2 && (spec.Shape[1] == -1 || spec.Shape[1] == cols)))
-                throw new SchemaViolationException($"Failed to enforce schema of data with schema '{spec}'. Error: This model contains a tensor-based model signature with no input names, which suggests a numpy array input with shape {ShapeText(spec.Shape)}, but an input of shape {ShapeText([rows, cols])} was provided.");
+                throw new SchemaViolationException($"Failed to enforce schema of data with schema '{spec}'. Error: This model contains " +
+                    $"a tensor-based model signature with no input names, which suggests a numpy array input with shape " +
+                        $"{ShapeText(spec.Shape)}, but an input of shape {ShapeText([rows, cols])} was provided.");
             var data = ElementKinds.NewArray(kind, rows * cols);
             for (int c = 0; c < cols; c++)
                 for (int r = 0; r < rows; r++) Store(f.Columns[c].Get(r), kind, data, r * cols + c, f.Names[c], r + 1);

@@ -256,7 +256,8 @@ public static class ValueConversion
                 if (value is decimal m && kind.IsFloat()) { TryStoreNumber((double)m, kind, dest, i, false); return; }
                 break;
         }
-        throw Violation(column, row, $"Incompatible input types for column {column}. Can not safely convert {(source?.NumpyName() ?? value.GetType().Name)} to {kind.NumpyName()}.");
+        throw Violation(column, row, $"Incompatible input types for column {column}. Can not safely convert " +
+            $"{(source?.NumpyName() ?? value.GetType().Name)} to {kind.NumpyName()}.");
     }
 
     /// <summary>numpy kind/itemsize rules of MLflow's <c>_enforce_mlflow_datatype</c>.</summary>

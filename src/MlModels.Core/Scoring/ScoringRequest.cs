@@ -15,7 +15,8 @@ public sealed partial class ScoringRequest : IDisposable
     public static readonly string[] UnifiedKeys = ["messages", "prompt", "input"];
     public const string UnifiedFormat = "unified";
 
-    private const string RequiredFormat = "Invalid input. The input must be a JSON dictionary with exactly one of the input fields {'dataframe_split', 'dataframe_records', 'instances', 'inputs'}";
+    private const string RequiredFormat = "Invalid input. The input must be a JSON dictionary with exactly one of the input fields " +
+        "{'dataframe_split', 'dataframe_records', 'instances', 'inputs'}";
 
     private readonly JsonDocument _doc;
 
@@ -49,7 +50,8 @@ public sealed partial class ScoringRequest : IDisposable
         try { doc = JsonDocument.Parse(utf8, new JsonDocumentOptions { MaxDepth = 64 }); }
         catch (JsonException ex)
         {
-            throw SchemaViolationException.BadInput($"Invalid input. Ensure that input is a valid JSON formatted string. {source} is not valid JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}): {ex.Message}", null, null, ex);
+            throw SchemaViolationException.BadInput($"Invalid input. Ensure that input is a valid JSON formatted string. {source} is " +
+                $"not valid JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}): {ex.Message}", null, null, ex);
         }
         return FromDocument(doc, source);
     }
@@ -88,7 +90,8 @@ public sealed partial class ScoringRequest : IDisposable
         try
         {
             if (root.ValueKind != JsonValueKind.Object)
-                throw SchemaViolationException.BadInput($"{RequiredFormat}. {source} holds a JSON {(root.ValueKind == JsonValueKind.Array ? "list" : root.ValueKind.ToString().ToLowerInvariant())}.");
+                throw SchemaViolationException.BadInput($"{RequiredFormat}. {source} holds a JSON " +
+                    $"{(root.ValueKind == JsonValueKind.Array ? "list" : root.ValueKind.ToString().ToLowerInvariant())}.");
             JsonElement? ps = root.TryGetProperty("params", out var p) && p.ValueKind != JsonValueKind.Null ? p : null;
             if (UnifiedKeys.Any(k => root.TryGetProperty(k, out _)))
                 return new ScoringRequest(doc, UnifiedFormat, root, null, source);
@@ -154,7 +157,8 @@ public sealed record JsonTable(IReadOnlyList<string> Names, IReadOnlyList<JsonEl
             throw SchemaViolationException.BadInput($"Invalid input. Dataframe split format must be a dictionary. Got {PyTypeName(split)}.");
         var keys = split.EnumerateObject().Select(p => p.Name).ToList();
         if (!keys.Contains("data") || keys.Any(k => k is not ("columns" or "data" or "index")))
-            throw SchemaViolationException.BadInput($"Invalid input. Dataframe split format must have 'data' field and optionally 'columns' and 'index' fields. Got {ColumnPlan.PyList(keys)}.");
+            throw SchemaViolationException.BadInput($"Invalid input. Dataframe split format must have 'data' field and optionally " +
+                $"'columns' and 'index' fields. Got {ColumnPlan.PyList(keys)}.");
         var data = split.GetProperty("data");
         if (data.ValueKind != JsonValueKind.Array)
             throw SchemaViolationException.BadInput(
@@ -179,7 +183,8 @@ public sealed record JsonTable(IReadOnlyList<string> Names, IReadOnlyList<JsonEl
                 .ToList();
         for (int r = 0; r < rows.Count; r++)
             if (rows[r].Length != names.Count)
-                throw SchemaViolationException.BadInput($"Provided dataframe_split field is not a valid dataframe representation in 'split' format: data row {r + 1} has {rows[r].Length} values for {names.Count} columns.", null, r + 1);
+                throw SchemaViolationException.BadInput($"Provided dataframe_split field is not a valid dataframe representation in " +
+                    $"'split' format: data row {r + 1} has {rows[r].Length} values for {names.Count} columns.", null, r + 1);
         return new JsonTable(names, rows, positional);
     }
 
@@ -225,7 +230,9 @@ public sealed record JsonTable(IReadOnlyList<string> Names, IReadOnlyList<JsonEl
         var lengths = columns.Where(c => c.Value.ValueKind == JsonValueKind.Array).Select(c => c.Value.GetArrayLength()).Distinct().ToList();
         if (lengths.Count > 1)
         {
-            var message = $"The length of values for each input/column name are not the same: {string.Join(", ", columns.Where(c => c.Value.ValueKind == JsonValueKind.Array).Select(c => $"'{c.Key}' has {c.Value.GetArrayLength()}"))}.";
+            var message = $"The length of values for each input/column name are not the same: " +
+                $"{string.Join(", ", columns.Where(c => c.Value.ValueKind == JsonValueKind.Array)
+                    .Select(c => $"'{c.Key}' has {c.Value.GetArrayLength()}"))}.";
             // MLflow checks the row form (instances) while parsing; the column form fails when the DataFrame is built.
             throw instances
                 ? SchemaViolationException.BadInput("Invalid input. " + message)

@@ -26,7 +26,8 @@ public static class AzureMLContract
         try { root = JsonNode.Parse(body, documentOptions: new JsonDocumentOptions { MaxDepth = 256 }); }
         catch (JsonException ex) { return (null, BadRequest($"The request body is not valid JSON: {ex.Message}")); }
         if (root is not JsonObject request || !request.TryGetPropertyValue("input_data", out var input) || input == null)
-            return (null, BadRequest("The request must be a JSON object with the key \"input_data\": {\"columns\": [...], \"index\": [...], \"data\": [[...]]} for a table, or a list (or a dictionary of named lists) for tensors."));
+            return (null, BadRequest("The request must be a JSON object with the key \"input_data\": {\"columns\": [...], \"index\": " +
+                "[...], \"data\": [[...]]} for a table, or a list (or a dictionary of named lists) for tensors."));
         foreach (var (key, _) in request)
             if (key is not ("input_data" or "params"))
                 return (null, BadRequest(

@@ -71,7 +71,8 @@ public static class ServerCommandLine
         : 8080;
     public const string SageMakerModelPath = "/opt/ml/model";
 
-    private const string Usage = "Usage: MlModels.Server --model DIR [--host H] [--port N] [--timeout S] [--workers N] [--max-body-mb N] [--threads N] [--python PATH] [--env-manager local|virtualenv|conda] [--watch-stdin] [--log-file PATH] [--detach] | serve";
+    private const string Usage = "Usage: MlModels.Server --model DIR [--host H] [--port N] [--timeout S] [--workers N] [--max-body-mb " +
+        "N] [--threads N] [--python PATH] [--env-manager local|virtualenv|conda] [--watch-stdin] [--log-file PATH] [--detach] | serve";
 
     /// <summary>
     /// The environment manager <c>serve</c> uses: a generic Python image sets virtualenv, so a mounted model's missing
@@ -114,7 +115,8 @@ public static class ServerCommandLine
     public static IReadOnlyList<string> Command(string serverAssembly, ServerSettings s, string dotnetHost = "dotnet") =>
         [dotnetHost, serverAssembly, .. For(s)];
 
-    /// <summary>Reads the server's arguments back into settings; an unknown or malformed argument is an ArgumentException that shows the usage.</summary>
+    /// <summary>Reads the server's arguments back into settings; an unknown or malformed argument is an
+    /// ArgumentException that shows the usage.</summary>
     public static ServerSettings Parse(IReadOnlyList<string> args)
     {
         var s = new ServerSettings();

@@ -78,7 +78,8 @@ public static class ServerRegistry
         try { File.Delete(StatePath(processId)); } catch (IOException) { }
     }
 
-    /// <summary>Servers still running. State files of servers that are gone are removed, and their logs once past <see cref="LogRetention"/>.</summary>
+    /// <summary>Servers still running. State files of servers that are gone are removed, and their logs once past <see
+    /// cref="LogRetention"/>.</summary>
     public static IReadOnlyList<MLModelServerInfo> List()
     {
         var result = new List<MLModelServerInfo>();

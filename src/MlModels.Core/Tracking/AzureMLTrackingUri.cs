@@ -4,13 +4,15 @@ namespace MlModels.Core.Tracking;
 
 /// <summary>
 /// An Azure ML workspace's MLflow tracking URI
-/// (<c>azureml://&lt;region&gt;.api.azureml.ms/mlflow/v1.0/subscriptions/&lt;id&gt;/resourceGroups/&lt;rg&gt;/providers/Microsoft.MachineLearningServices/workspaces/&lt;name&gt;</c>,
+/// (<c>azureml://&lt;region&gt;.api.azureml.ms/mlflow/v1.0/subscriptions/&lt;id&gt;/resourceGroups/&lt;rg&gt;</c>
+/// <c>/providers/Microsoft.MachineLearningServices/workspaces/&lt;name&gt;</c>,
 /// what <c>(Get-AzMLWorkspace).MlflowTrackingUri</c> and the workspace's portal page show): the REST API is the same
 /// path under https (the azureml-mlflow plugin's rule), signed with an Azure Resource Manager token.
 /// </summary>
 public static partial class AzureMLTrackingUri
 {
-    [GeneratedRegex(@"^/mlflow/v[0-9.]+/subscriptions/(?<sub>[^/]+)/resourceGroups/(?<rg>[^/]+)/providers/Microsoft\.MachineLearningServices/workspaces/(?<ws>[^/]+)/?$", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"^/mlflow/v[0-9.]+/subscriptions/(?<sub>[^/]+)/resourceGroups/(?<rg>[^/]+)" +
+        @"/providers/Microsoft\.MachineLearningServices/workspaces/(?<ws>[^/]+)/?$", RegexOptions.IgnoreCase)]
     private static partial Regex WorkspacePath();
 
     /// <summary>The https base for REST calls; the URI's path is kept (the calls go to &lt;base&gt;/api/2.0/mlflow/...).</summary>
@@ -31,7 +33,8 @@ public static partial class AzureMLTrackingUri
 
     private static (string Host, string Path) Split(string azuremlUri)
     {
-        const string Expected = "azureml://<region>.api.azureml.ms/mlflow/v1.0/subscriptions/<subscription id>/resourceGroups/<group>/providers/Microsoft.MachineLearningServices/workspaces/<workspace>";
+        const string Expected = "azureml://<region>.api.azureml.ms/mlflow/v1.0/subscriptions/<subscription " +
+            "id>/resourceGroups/<group>/providers/Microsoft.MachineLearningServices/workspaces/<workspace>";
         if (!azuremlUri.StartsWith("azureml://", StringComparison.OrdinalIgnoreCase))
             throw new ArgumentException($"'{azuremlUri}' is not an Azure ML tracking URI; expected {Expected}.");
         var rest = azuremlUri["azureml://".Length..];

@@ -43,7 +43,10 @@ public sealed record PublishResult(string RunId, string ArtifactUri, string Mode
 public sealed class ModelPublisher(TrackingClient client, Action<string>? warn = null)
 {
     private static readonly string[] ModelJsonOrder =
-        ["run_id", "artifact_path", "utc_time_created", "flavors", "model_uuid", "mlflow_version", "metadata", "signature", "saved_input_example_info", "model_size_bytes"];
+        [
+            "run_id", "artifact_path", "utc_time_created", "flavors", "model_uuid", "mlflow_version", "metadata", "signature",
+            "saved_input_example_info", "model_size_bytes",
+        ];
 
     /// <summary>The calls <see cref="PublishAsync"/> would make, in order (the run's artifact root is known only once it exists).</summary>
     public static IReadOnlyList<PlannedCall> Plan(PublishRequest r)
@@ -196,7 +199,9 @@ public sealed class ModelPublisher(TrackingClient client, Action<string>? warn =
             while (version.Status == "PENDING_REGISTRATION")
             {
                 if (DateTime.UtcNow >= deadline)
-                    throw new TimeoutException($"Version {version.Version} of '{name}' was still PENDING_REGISTRATION after {r.RegistrationTimeout.TotalSeconds:0} s; it may still become READY (Get-MLModelVersion -Name '{name}' -Version {version.Version}).");
+                    throw new TimeoutException($"Version {version.Version} of '{name}' was still PENDING_REGISTRATION after " +
+                        $"{r.RegistrationTimeout.TotalSeconds:0} s; it may still become READY (Get-MLModelVersion -Name '{name}' " +
+                            $"-Version {version.Version}).");
                 progress?.Report(
                     new PublishProgress($"Waiting for version {version.Version} of '{name}' to be READY", null, files.Count, files.Count));
                 await Task.Delay(r.RegistrationPoll, ct).ConfigureAwait(false);

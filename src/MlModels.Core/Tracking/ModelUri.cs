@@ -11,7 +11,8 @@ public sealed record ModelUri(string Text, ModelUriKind Kind, string? RunId = nu
     string? Alias = null, string? Stage = null, string Path = "", string? ArtifactUri = null)
 {
     public const string Accepted =
-        "runs:/<run_id>/<path>, models:/<name>/<version>, models:/<name>@<alias>, models:/<name>/<stage>, models:/<name>/latest, mlflow-artifacts:/<path>";
+        "runs:/<run_id>/<path>, models:/<name>/<version>, models:/<name>@<alias>, models:/<name>/<stage>, models:/<name>/latest, " +
+            "mlflow-artifacts:/<path>";
 
     public static ModelUri Parse(string text)
     {
@@ -38,7 +39,8 @@ public sealed record ModelUri(string Text, ModelUriKind Kind, string? RunId = nu
     {
         var rest = uri["models:".Length..];
         if (rest.StartsWith("//", StringComparison.Ordinal))
-            throw new ModelUriException($"'{uri}' names a registry by profile (models://<profile>/...), which this client does not read; set MLFLOW_REGISTRY_URI or -TrackingUri and use models:/<name>/<version>.", uri);
+            throw new ModelUriException($"'{uri}' names a registry by profile (models://<profile>/...), which this client does not " +
+                $"read; set MLFLOW_REGISTRY_URI or -TrackingUri and use models:/<name>/<version>.", uri);
         if (!rest.StartsWith('/') || rest.Length <= 1)
             throw new ModelUriException(
                 $"'{uri}' is not a valid models URI; expected models:/<name>/<version>, models:/<name>/<stage> or models:/<name>@<alias>.",
@@ -56,7 +58,8 @@ public sealed record ModelUri(string Text, ModelUriKind Kind, string? RunId = nu
             return new ModelUri(uri, ModelUriKind.ModelAlias, Name: name, Alias: alias, Path: CheckPath(string.Join('/', parts.Skip(1)), uri));
         }
         if (parts.Length < 2 || parts[1].Trim().Length == 0)
-            throw new ModelUriException($"'{uri}' names a registered model but no version, stage or alias; expected models:/{parts[0]}/<version>, models:/{parts[0]}/<stage> or models:/{parts[0]}@<alias>.", uri);
+            throw new ModelUriException($"'{uri}' names a registered model but no version, stage or alias; expected " +
+                $"models:/{parts[0]}/<version>, models:/{parts[0]}/<stage> or models:/{parts[0]}@<alias>.", uri);
         var suffix = parts[1];
         var sub = CheckPath(string.Join('/', parts.Skip(2)), uri);
         if (suffix.All(char.IsAsciiDigit)) return new ModelUri(uri, ModelUriKind.ModelVersion, Name: parts[0], Version: suffix, Path: sub);

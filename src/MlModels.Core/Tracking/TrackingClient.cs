@@ -155,7 +155,8 @@ public sealed class TrackingClient : IDisposable
         {
             var scheme = artifactUri.Contains(':') ? artifactUri[..artifactUri.IndexOf(':')] : "a local path";
             throw new ArtifactLocationNotSupportedException(
-                $"The artifacts are stored at '{artifactUri}' ({scheme}), which this client cannot read: it downloads through the tracking server's artifact proxy "
+                $"The artifacts are stored at '{artifactUri}' ({scheme}), which this client cannot read: it downloads through the " +
+                    $"tracking server's artifact proxy "
                 + "(mlflow-artifacts:/ URIs; start the server with --serve-artifacts, the default since MLflow 2.0).", artifactUri);
         }
         var rest = artifactUri[Scheme.Length..];
@@ -412,7 +413,8 @@ public static class ArtifactContentType
 {
     private static readonly HashSet<string> TextExtensions = new(StringComparer.Ordinal)
     {
-        "txt", "log", "err", "cfg", "conf", "cnf", "cf", "ini", "properties", "prop", "hocon", "toml", "yaml", "yml", "xml", "json", "js", "py", "py3", "csv", "tsv", "md", "rst", "MLmodel", "MLproject",
+        "txt", "log", "err", "cfg", "conf", "cnf", "cf", "ini", "properties", "prop", "hocon", "toml", "yaml", "yml", "xml", "json",
+        "js", "py", "py3", "csv", "tsv", "md", "rst", "MLmodel", "MLproject",
     };
 
     private static readonly Dictionary<string, string> Known = new(StringComparer.OrdinalIgnoreCase)

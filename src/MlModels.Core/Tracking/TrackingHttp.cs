@@ -141,7 +141,8 @@ public sealed class TrackingHttp : IDisposable
                     ? $"no answer within {retry.Timeout.TotalSeconds:0} s (MLFLOW_HTTP_REQUEST_TIMEOUT)"
                     : Innermost(ex).Message;
                 throw new TrackingConnectionException(
-                    $"The tracking server at {ServerOf(request.RequestUri!)} (from {SourceOf(request.RequestUri!)}) did not answer {request.Method} {request.RequestUri!.AbsolutePath}: {why}. "
+                    $"The tracking server at {ServerOf(request.RequestUri!)} (from {SourceOf(request.RequestUri!)}) did not answer " +
+                        $"{request.Method} {request.RequestUri!.AbsolutePath}: {why}. "
                     + $"Tried {attempt + 1} time(s) (MLFLOW_HTTP_REQUEST_MAX_RETRIES={retry.MaxRetries}).", request.RequestUri!.ToString(), ex);
             }
 
@@ -197,7 +198,8 @@ public sealed class TrackingHttp : IDisposable
         var prefix = resource != null ? $"{resource}: " : "";
         if (code == null)
             return new MlflowException(response.StatusCode == HttpStatusCode.NotFound ? "ENDPOINT_NOT_FOUND" : "INTERNAL_ERROR",
-                $"{prefix}API request to endpoint {url.AbsolutePath} failed with error code {(int)response.StatusCode} != 200. Response body: '{Truncate(text)}'",
+                $"{prefix}API request to endpoint {url.AbsolutePath} failed with error code {(int)response.StatusCode} != 200. " +
+                    $"Response body: '{Truncate(text)}'",
                 response.StatusCode, method, url.ToString(), resource);
         return new MlflowException(code, $"{prefix}{message} ({code})", response.StatusCode, method, url.ToString(), resource);
     }

@@ -97,14 +97,16 @@ public sealed record TrackingSettings
         else auth = AuthFromEnvironment(env, homeDirectory);
         if (auth == null && (isAzure || registryAzure))
         {
-            if (azureAuth == null) throw new InvalidOperationException($"'{raw}' is an Azure ML workspace, which needs an Azure sign-in that this host does not provide; set MLFLOW_TRACKING_TOKEN to an Azure access token.");
+            if (azureAuth == null) throw new InvalidOperationException($"'{raw}' is an Azure ML workspace, which needs an Azure " +
+                $"sign-in that this host does not provide; set MLFLOW_TRACKING_TOKEN to an Azure access token.");
             auth = azureAuth(isAzure ? tracking : registry);
         }
 
         var insecure = ParseBool(env("MLFLOW_TRACKING_INSECURE_TLS"), "MLFLOW_TRACKING_INSECURE_TLS");
         var certPath = NullIfEmpty(env("MLFLOW_TRACKING_SERVER_CERT_PATH"));
         if (insecure && certPath != null)
-            throw new InvalidOperationException("MLFLOW_TRACKING_INSECURE_TLS and MLFLOW_TRACKING_SERVER_CERT_PATH cannot both be set: one turns certificate checks off, the other sets the CA to check with.");
+            throw new InvalidOperationException("MLFLOW_TRACKING_INSECURE_TLS and MLFLOW_TRACKING_SERVER_CERT_PATH cannot both be set: " +
+                "one turns certificate checks off, the other sets the CA to check with.");
 
         return new TrackingSettings
         {

@@ -93,7 +93,8 @@ public sealed class AwsJsonClient
     private static readonly ResiliencePropertyKey<string> OperationKey = new("aws.operation");
 
     private async Task<HttpResponseMessage> SendOnceAsync(
-        HttpMethod method, string path, byte[] body, string contentType, IReadOnlyDictionary<string, string> headers, CancellationToken cancellationToken)
+        HttpMethod method, string path, byte[] body, string contentType, IReadOnlyDictionary<string, string> headers,
+        CancellationToken cancellationToken)
     {
         var uri = new Uri(_endpoint, path);
         var immutable = await _connection.Credentials.GetCredentialsAsync().ConfigureAwait(false);

@@ -24,7 +24,8 @@ public sealed class AwsServiceException(
         string message,
         HttpStatusCode status,
         string? requestId) =>
-        $"{service} {operation}{(resource != null ? $" on '{resource}'" : "")} failed: {code}: {message} (HTTP {(int)status}{(requestId != null ? $", request id {requestId}" : "")}).";
+        $"{service} {operation}{(resource != null ? $" on '{resource}'" : "")} failed: {code}: {message} (HTTP " +
+            $"{(int)status}{(requestId != null ? $", request id {requestId}" : "")}).";
 }
 
 /// <summary>No credentials, no region, an unknown region or profile: settings problems found before any call.</summary>

@@ -34,7 +34,8 @@ public sealed record AzureCloud(string Name, Uri ResourceManagerUrl, Uri Authori
 
     public static AzureCloud FromName(string name) =>
         Known.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase))
-        ?? throw new ArgumentException($"Unknown Azure environment '{name}'. Known: {string.Join(", ", Known.Select(c => c.Name))}; or give the Resource Manager URL and the authority.", nameof(name));
+        ?? throw new ArgumentException($"Unknown Azure environment '{name}'. Known: {string.Join(", ", Known.Select(c => c.Name))}; or " +
+            $"give the Resource Manager URL and the authority.", nameof(name));
 
     public static AzureCloud Custom(Uri resourceManagerUrl, Uri authorityHost)
     {
@@ -115,7 +116,8 @@ public static class AzureCredentialFactory
         string[] pipelineVars
             = ["AZURESUBSCRIPTION_SERVICE_CONNECTION_ID", "AZURESUBSCRIPTION_CLIENT_ID", "AZURESUBSCRIPTION_TENANT_ID", "SYSTEM_ACCESSTOKEN"];
         var missing = pipelineVars.Where(v => string.IsNullOrEmpty(env(v))).ToList();
-        sources.Add(new CredentialSource("AzurePipelines", "in Azure DevOps, run in an AzureCLI@2 or AzurePowerShell@5 task with a workload identity service connection and map SYSTEM_ACCESSTOKEN",
+        sources.Add(new CredentialSource("AzurePipelines", "in Azure DevOps, run in an AzureCLI@2 or AzurePowerShell@5 task with a " +
+            "workload identity service connection and map SYSTEM_ACCESSTOKEN",
             missing.Count == pipelineVars.Length ? new UnavailableCredential("not in an Azure Pipelines task with a service connection")
             : missing.Count > 0 ? new UnavailableCredential("Azure Pipelines variables missing: " + string.Join(", ", missing))
             : new AzurePipelinesCredential(options.TenantId ?? env("AZURESUBSCRIPTION_TENANT_ID")!, env("AZURESUBSCRIPTION_CLIENT_ID")!,
@@ -124,7 +126,8 @@ public static class AzureCredentialFactory
 
         var hasEnvSecret = !string.IsNullOrEmpty(env("AZURE_CLIENT_ID")) && !string.IsNullOrEmpty(env("AZURE_TENANT_ID"))
             && (!string.IsNullOrEmpty(env("AZURE_CLIENT_SECRET")) || !string.IsNullOrEmpty(env("AZURE_CLIENT_CERTIFICATE_PATH")));
-        sources.Add(new CredentialSource("Environment", "set AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH)",
+        sources.Add(new CredentialSource("Environment", "set AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_CLIENT_SECRET (or " +
+            "AZURE_CLIENT_CERTIFICATE_PATH)",
             hasEnvSecret ? new EnvironmentCredential(new EnvironmentCredentialOptions { AuthorityHost = options.Cloud.AuthorityHost })
             : new UnavailableCredential("AZURE_CLIENT_ID, AZURE_TENANT_ID and a secret or certificate are not all set")));
 

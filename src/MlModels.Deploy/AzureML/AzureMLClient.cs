@@ -30,14 +30,17 @@ public static partial class AzureMLNames
     public static void CheckResource(string kind, string name)
     {
         if (string.IsNullOrEmpty(name) || !ResourceName().IsMatch(name))
-            throw new ArgumentException($"The {kind} name '{name}' is not one Azure ML accepts: it must match ^[a-zA-Z0-9][a-zA-Z0-9\\-_]{{0,254}}$ (a letter or digit, then letters, digits, '-' or '_', at most 255 characters).");
+            throw new ArgumentException($"The {kind} name '{name}' is not one Azure ML accepts: it must match " +
+                $"^[a-zA-Z0-9][a-zA-Z0-9\\-_]{{0,254}}$ (a letter or digit, then letters, digits, '-' or '_', at most 255 characters).");
     }
 
     public static void CheckEndpoint(string name)
     {
         CheckResource("endpoint", name);
         if (!EndpointName().IsMatch(name))
-            throw new ArgumentException($"The endpoint name '{name}' is not one Azure ML accepts for an endpoint: it becomes part of the scoring host name, so it must start with a letter, hold only letters, digits and '-', not end with '-', and have 3 to 32 characters.");
+            throw new ArgumentException($"The endpoint name '{name}' is not one Azure ML accepts for an endpoint: it becomes part of " +
+                $"the scoring host name, so it must start with a letter, hold only letters, digits and '-', not end with '-', and have " +
+                    $"3 to 32 characters.");
     }
 }
 

@@ -24,7 +24,8 @@ public sealed record AzureMLPublishRequest(string ModelPath, string EndpointName
     public int MiniBatchSize { get; init; } = 10;
     /// <summary>Deploys score.py with its environment (a code version and an environment version) instead of no-code.</summary>
     public bool ScoringScript { get; init; }
-    /// <summary>A folder with the score.py to deploy (an Export-MLModelAzureML folder, perhaps edited) and environment/conda.yaml; default: the module's score.py and the model's environment.</summary>
+    /// <summary>A folder with the score.py to deploy (an Export-MLModelAzureML folder, perhaps edited) and
+    /// environment/conda.yaml; default: the module's score.py and the model's environment.</summary>
     public string? CodePath { get; init; }
     /// <summary>The base image of the scoring script's environment.</summary>
     public string EnvironmentImage { get; init; } = AzureMLExportOptions.DefaultImage;
@@ -98,10 +99,15 @@ public sealed class AzureMLDeployer(
                     $"The code folder '{r.CodePath}' has no {ScoringScriptFile}.",
                     Path.Combine(r.CodePath, ScoringScriptFile));
             if (r.CodePath == null && !model.Flavors.ContainsKey("python_function"))
-                throw new NotSupportedException($"The model at '{r.ModelPath}' has no python_function flavor, and the module's score.py loads models with mlflow.pyfunc. Export it with Export-MLModelAzureML, make the folder's score.py load this model, and deploy that folder: Publish-MLModelAzureML -ScoringScript -CodePath <folder>.");
+                throw new NotSupportedException($"The model at '{r.ModelPath}' has no python_function flavor, and the module's " +
+                    $"score.py loads models with mlflow.pyfunc. Export it with Export-MLModelAzureML, make the folder's score.py load " +
+                        $"this model, and deploy that folder: Publish-MLModelAzureML -ScoringScript -CodePath <folder>.");
         }
         else if (!model.Flavors.ContainsKey("python_function"))
-            throw new NotSupportedException($"The model at '{r.ModelPath}' has no python_function flavor, so Azure ML cannot serve it without a scoring script (no-code deployment). Deploy it with a scoring script instead: Export-MLModelAzureML writes score.py with its environment (deployment-scoring-script.yml for the az CLI); make score.py load this model and run Publish-MLModelAzureML -ScoringScript -CodePath <that folder>.");
+            throw new NotSupportedException($"The model at '{r.ModelPath}' has no python_function flavor, so Azure ML cannot serve it " +
+                $"without a scoring script (no-code deployment). Deploy it with a scoring script instead: Export-MLModelAzureML writes " +
+                    $"score.py with its environment (deployment-scoring-script.yml for the az CLI); make score.py load this model " +
+                    "and run Publish-MLModelAzureML -ScoringScript -CodePath <that folder>.");
     }
 
     public static void CheckTraffic(IReadOnlyDictionary<string, int> traffic)
@@ -140,7 +146,8 @@ public sealed class AzureMLDeployer(
             $"GET {U("")} (Workspaces_Get)",
             $"GET {U("/datastores", "isDefault=true")} (Datastores_List)",
             $"POST {U("/datastores/{default}/listSecrets")} (Datastores_ListSecrets, only where the datastore holds a key)",
-            $"PUT blobs LocalUpload/{{content hash}}/{Path.GetFileName(Path.TrimEndingDirectorySeparator(r.ModelPath))}/* (Azure Storage, the model folder)",
+            $"PUT blobs LocalUpload/{{content hash}}/{Path.GetFileName(Path.TrimEndingDirectorySeparator(r.ModelPath))}/* (Azure " +
+                $"Storage, the model folder)",
         };
         if (r.ModelVersion == null) calls.Add($"GET {U($"/models/{model}/versions")} (ModelVersions_List, for the next version)");
         var version = Uri.EscapeDataString(r.ModelVersion ?? "{next}");
@@ -149,7 +156,8 @@ public sealed class AzureMLDeployer(
         {
             calls.Add($"PUT blobs LocalUpload/{{content hash}}/code/{ScoringScriptFile} (Azure Storage, the scoring script)");
             calls.Add($"PUT {U($"/codes/{model}-code/versions/{version}")} (CodeVersions_CreateOrUpdate)");
-            calls.Add($"PUT {U($"/environments/{model}-env/versions/{version}")} (EnvironmentVersions_CreateOrUpdate, {r.EnvironmentImage} with the conda file)");
+            calls.Add($"PUT {U($"/environments/{model}-env/versions/{version}")} (EnvironmentVersions_CreateOrUpdate, " +
+                $"{r.EnvironmentImage} with the conda file)");
         }
         calls.Add($"GET {U($"/{kind}/{ep}")} ({(r.Batch ? "BatchEndpoints_Get" : "OnlineEndpoints_Get")})");
         calls.Add(
@@ -158,7 +166,8 @@ public sealed class AzureMLDeployer(
             $"PUT {U($"/{kind}/{ep}/deployments/{dep}")} ({(r.Batch ? "BatchDeployments_CreateOrUpdate" : "OnlineDeployments_CreateOrUpdate")})");
         calls.Add(r.Batch
             ? $"PUT {U($"/{kind}/{ep}")} (BatchEndpoints_CreateOrUpdate, default deployment '{r.DeploymentName}')"
-            : $"PUT {U($"/{kind}/{ep}")} (OnlineEndpoints_CreateOrUpdate, traffic {TrafficText(r.Traffic ?? new Dictionary<string, int> { [r.DeploymentName] = 100 })})");
+            : $"PUT {U($"/{kind}/{ep}")} (OnlineEndpoints_CreateOrUpdate, traffic " +
+                $"{TrafficText(r.Traffic ?? new Dictionary<string, int> { [r.DeploymentName] = 100 })})");
         return calls;
     }
 
@@ -321,7 +330,9 @@ public sealed class AzureMLDeployer(
             : $"Nothing was deployed" + (endpointCreated
                 ? $"; endpoint '{r.EndpointName}' was created by this command and is left with no deployment"
                 : "") + $"; the model version {modelId} stays registered.";
-        var message = $"Deploying '{r.DeploymentName}' to '{r.EndpointName}' failed: {ex.Code}: {ex.ArmMessage}{Environment.NewLine}{left} Fix the cause and run Publish-MLModelAzureML again (it updates them), or remove them with Remove-MLModelAzureMLEndpoint -Name {r.EndpointName}."
+        var message = $"Deploying '{r.DeploymentName}' to '{r.EndpointName}' failed: {ex.Code}: " +
+            $"{ex.ArmMessage}{Environment.NewLine}{left} Fix the cause and run Publish-MLModelAzureML again (it updates them), or " +
+                $"remove them with Remove-MLModelAzureMLEndpoint -Name {r.EndpointName}."
             + (string.IsNullOrWhiteSpace(logs) ? "" : $"{Environment.NewLine}Last lines of the deployment's log:{Environment.NewLine}{logs}");
         return new AzureMLDeploymentFailedException(message, logs, ex);
     }
@@ -354,7 +365,8 @@ public sealed class AzureMLDeployer(
             var left = existing == null
                 ? $"Batch endpoint '{r.EndpointName}' was created by this command and is left with no deployment"
                 : "Nothing else was changed";
-            throw new AzureMLDeploymentFailedException($"Batch deployment '{r.DeploymentName}' of '{r.EndpointName}' failed: {ex.Code}: {ex.ArmMessage}{Environment.NewLine}{left}; the model version {modelId} stays registered.", null, ex);
+            throw new AzureMLDeploymentFailedException($"Batch deployment '{r.DeploymentName}' of '{r.EndpointName}' failed: " +
+                $"{ex.Code}: {ex.ArmMessage}{Environment.NewLine}{left}; the model version {modelId} stays registered.", null, ex);
         }
         endpoint = await client.PutBatchEndpointAsync(r.EndpointName, endpoint with
         {

@@ -35,7 +35,8 @@ public static class AzureMLLocal
     public static ImageReference ImageFor(AzureMLLocalRequest r) =>
         ImageReference.Parse($"mlmodels-azureml/{r.EndpointName.ToLowerInvariant()}:{r.DeploymentName.ToLowerInvariant()}");
 
-    /// <summary>The container: the server on 5001 (<c>serve</c> with MLMODELS_SERVE_PORT), the model at /opt/ml/model, labelled with the endpoint.</summary>
+    /// <summary>The container: the server on 5001 (<c>serve</c> with MLMODELS_SERVE_PORT), the model at /opt/ml/model,
+    /// labelled with the endpoint.</summary>
     public static ContainerRunOptions RunOptions(MLModel model, string image, AzureMLLocalRequest r)
     {
         if (model.Path == null) throw new ArgumentException("Save the model before deploying it.");

@@ -29,7 +29,8 @@ public static class AzureMLTrackingAuth
                 return token.Value.Token;
             }
             finally { gate.Release(); }
-        }, $"an Azure token for {workspaceUri.Host} (Azure sign-in: Connect-AzAccount, az login, a service principal in AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET, or managed identity)");
+        }, $"an Azure token for {workspaceUri.Host} (Azure sign-in: Connect-AzAccount, az login, a service principal in " +
+            $"AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET, or managed identity)");
     }
 
     /// <summary>The Azure cloud a workspace's API host belongs to (api.azureml.ms, api.ml.azure.cn, api.ml.azure.us).</summary>

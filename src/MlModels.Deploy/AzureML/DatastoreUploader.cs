@@ -61,7 +61,8 @@ public sealed class DatastoreUploader(AzureMLClient client, TokenCredential cred
         }
         progress?.Report(new DeploymentProgress("Uploading the model to the datastore", $"{files.Count} files", 100));
         var ws = client.Workspace;
-        var uri = $"azureml://subscriptions/{ws.SubscriptionId}/resourcegroups/{ws.ResourceGroupName}/workspaces/{ws.WorkspaceName}/datastores/{datastore.Name}/paths/{prefix}";
+        var uri = $"azureml://subscriptions/{ws.SubscriptionId}/resourcegroups/{ws.ResourceGroupName}/workspaces/{ws.WorkspaceName}" +
+            $"/datastores/{datastore.Name}/paths/{prefix}";
         return new DatastoreUpload(datastore.Name!, prefix, uri, files.Count, total);
     }
 

@@ -64,7 +64,8 @@ public sealed class ContainerRunner(DockerEngine engine, HttpMessageHandler? htt
 
     public DockerEngine Engine => engine;
 
-    /// <summary>Creates and starts the container, then waits until it answers /ping. A container that fails to start is removed, and the error shows its last log lines.</summary>
+    /// <summary>Creates and starts the container, then waits until it answers /ping. A container that fails to start is
+    /// removed, and the error shows its last log lines.</summary>
     public async Task<MLModelContainer> StartAsync(
         ContainerRunOptions options,
         IProgress<DeploymentProgress>? progress,
@@ -171,7 +172,8 @@ public sealed class ContainerRunner(DockerEngine engine, HttpMessageHandler? htt
                 {
                     var tail = await LogsAsync(container.Id, 20, ct).ConfigureAwait(false);
                     throw new ContainerStartException(
-                        $"The container {container.Name} from {container.Image} exited (code {inspect.State?.ExitCode}) before answering /ping. Its last log lines:{Environment.NewLine}{string.Join(Environment.NewLine, tail)}",
+                        $"The container {container.Name} from {container.Image} exited (code {inspect.State?.ExitCode}) before " +
+                            $"answering /ping. Its last log lines:{Environment.NewLine}{string.Join(Environment.NewLine, tail)}",
                         container.Id, tail);
                 }
                 try
@@ -188,7 +190,8 @@ public sealed class ContainerRunner(DockerEngine engine, HttpMessageHandler? htt
         {
             var tail = await LogsAsync(container.Id, 20, CancellationToken.None).ConfigureAwait(false);
             throw new ContainerStartException(
-                $"The container {container.Name} did not answer {ping} within {timeout.TotalSeconds:0} s. Its last log lines:{Environment.NewLine}{string.Join(Environment.NewLine, tail)}",
+                $"The container {container.Name} did not answer {ping} within {timeout.TotalSeconds:0} s. Its last log " +
+                    $"lines:{Environment.NewLine}{string.Join(Environment.NewLine, tail)}",
                 container.Id, tail);
         }
     }

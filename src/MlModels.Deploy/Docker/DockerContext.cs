@@ -20,7 +20,8 @@ public sealed record DockerContextOptions
     /// </summary>
     public const string DefaultDotnetImage = "mcr.microsoft.com/dotnet/aspnet:8.0-noble-chiseled";
 
-    /// <summary>The final stage's base. Default: the .NET image for ONNX models, python:&lt;major.minor&gt;-slim for python_function models.</summary>
+    /// <summary>The final stage's base. Default: the .NET image for ONNX models, python:&lt;major.minor&gt;-slim for
+    /// python_function models.</summary>
     public string? BaseImage { get; init; }
 
     /// <summary>The image the ASP.NET Core runtime is copied from (its /usr/share/dotnet) when the base is another image.</summary>
@@ -99,7 +100,8 @@ public static partial class DockerContextWriter
     /// <summary>The official .NET images' non-root user (app, 1654); numeric so bases without that user work too.</summary>
     public const string User = "1654:1654";
 
-    /// <summary>The container's command line: the server assembly on the image's dotnet; its arguments (CMD) are ServerCommandLine's <c>serve</c>.</summary>
+    /// <summary>The container's command line: the server assembly on the image's dotnet; its arguments (CMD) are
+    /// ServerCommandLine's <c>serve</c>.</summary>
     public static IReadOnlyList<string> Entrypoint => [$"{DotnetRoot}/dotnet", $"{ServerDir}/{ServerFiles.Assembly}"];
 
     public static DockerContext Write(MLModel? model, string outputPath, DockerContextOptions options, CancellationToken cancellationToken = default)
@@ -214,7 +216,8 @@ public static partial class DockerContextWriter
         if (model == null) return options.PythonVersion != null ? ImageKind.GenericPython : ImageKind.GenericOnnx;
         if (model.Flavors.ContainsKey("onnx")) return ImageKind.Onnx;
         if (model.Flavors.ContainsKey("python_function")) return ImageKind.Python;
-        throw new ArgumentException($"Model '{model.Name}' has neither an onnx nor a python_function flavor ({string.Join(", ", model.FlavorNames)}), so no server can score it.");
+        throw new ArgumentException($"Model '{model.Name}' has neither an onnx nor a python_function flavor " +
+            $"({string.Join(", ", model.FlavorNames)}), so no server can score it.");
     }
 
     /// <summary>The loader modules the worker carries its own loader for; any other mlflow.* module needs MLflow.</summary>
@@ -231,9 +234,11 @@ public static partial class DockerContextWriter
     {
         var conf = model.Flavors.TryGetValue("python_function", out var f) ? f : null;
         var module = conf?["loader_module"] as string ?? conf?["main"] as string;
-        if (installMlflow) return (PythonLoader.Mlflow, $"MLflow is installed as asked (-InstallMlflow); the model's loader is {module ?? "(none)"}.");
+        if (installMlflow) return (PythonLoader.Mlflow, $"MLflow is installed as asked (-InstallMlflow); the model's loader is " +
+            $"{module ?? "(none)"}.");
         if (module == null || !module.StartsWith("mlflow.", StringComparison.Ordinal))
-            return (PythonLoader.Builtin, $"the model's own loader module {(module == null ? "(none named)" : $"'{module}'")} is imported by the worker; MLflow is left out.");
+            return (PythonLoader.Builtin, $"the model's own loader module {(module == null ? "(none named)" : $"'{module}'")} is " +
+                $"imported by the worker; MLflow is left out.");
         if (BuiltinLoaders.Contains(
             module)) return (PythonLoader.Builtin, $"the worker's own loader for {module} scores it as MLflow does; MLflow is left out.");
         return (PythonLoader.Mlflow, $"{module} has no loader in the worker, so MLflow is installed to load it.");
@@ -259,8 +264,11 @@ public static partial class DockerContextWriter
         if (requirements.Any(r => Normalize(RequirementName().Match(r).Value) == Normalize(lib.Distribution))) return;
         var version = model.Flavors.TryGetValue(lib.Flavor, out var fl) ? fl[lib.VersionKey]?.ToString()?.Split('+')[0] : null;
         var pin = version == null ? lib.Distribution : $"{lib.Distribution}=={version}";
-        throw new ArgumentException($"Model '{model.Name}' is loaded by {module}, which needs the {lib.Distribution} distribution, but the model's requirements do not list it, " +
-            $"so its image would build and then fail at start. Add \"{pin}\"{(version == null ? "" : " (the version the model was saved with)")} to the model's requirements.txt, or give a -BaseImage that has it.");
+        throw new ArgumentException($"Model '{model.Name}' is loaded by {module}, which needs the {lib.Distribution} distribution, but " +
+            $"the model's requirements do not list it, " +
+            $"so its image would build and then fail at start. Add " +
+                $"\"{pin}\"{(version == null ? "" : " (the version the model was saved with)")} to the model's requirements.txt, or " +
+                    $"give a -BaseImage that has it.");
     }
 
     private static string Normalize(string name) => Regex.Replace(name, "[-_.]+", "-").ToLowerInvariant();
@@ -315,12 +323,17 @@ public static partial class DockerContextWriter
         var labels = new SortedDictionary<string, string>(StringComparer.Ordinal)
         {
             ["org.opencontainers.image.title"] = model != null ? $"MLflow model {model.Name}" : "MLflow model server",
-            [
-                "org.opencontainers.image.description"] = "Serves MLflow's scoring protocol (/ping, /invocations) on port 8080; SageMaker's 'serve' contract with the model at /opt/ml/model.",
+            ["org.opencontainers.image.description"] =
+                "Serves MLflow's scoring protocol (/ping, /invocations) on port 8080; SageMaker's 'serve' contract with the model at /opt/ml/model.",
             ["org.opencontainers.image.version"] = version,
             [LabelPrefix + "version"] = version,
-            [
-                LabelPrefix + "kind"] = kind switch { ImageKind.Onnx => "onnx", ImageKind.Python => "python", ImageKind.GenericOnnx => "generic-onnx", _ => "generic-python" },
+            [LabelPrefix + "kind"] = kind switch
+            {
+                ImageKind.Onnx => "onnx",
+                ImageKind.Python => "python",
+                ImageKind.GenericOnnx => "generic-onnx",
+                _ => "generic-python",
+            },
         };
         if (model != null)
         {

@@ -90,7 +90,8 @@ public sealed class DockerDeploymentTarget(DockerTargetSettings settings) : IDep
         var o = Options(options);
         var calls = new List<string>();
         if (o.Image == null) calls.Add($"POST /build (the image {TagOf(o)} from {o.ModelPath})");
-        calls.Add($"POST /containers/create ({o.Image ?? TagOf(o).ToString()}{(o.Image != null && o.ModelPath != null ? ", " + o.ModelPath + " mounted" : "")})");
+        calls.Add($"POST /containers/create " +
+            $"({o.Image ?? TagOf(o).ToString()}{(o.Image != null && o.ModelPath != null ? ", " + o.ModelPath + " mounted" : "")})");
         calls.Add("POST /containers/{id}/start, then GET /ping until it answers");
         return Task.FromResult(new DeploymentPlan(o, calls));
     }

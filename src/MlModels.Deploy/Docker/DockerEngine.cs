@@ -66,7 +66,8 @@ public sealed class DockerEngine : IDisposable
         return uri;
     }
 
-    /// <summary>Connects and negotiates the API version; an unreachable engine is a <see cref="DockerEngineException"/> naming the endpoint.</summary>
+    /// <summary>Connects and negotiates the API version; an unreachable engine is a <see cref="DockerEngineException"/>
+    /// naming the endpoint.</summary>
     public static async Task<DockerEngine> ConnectAsync(string? host, CancellationToken cancellationToken)
     {
         var (endpoint, source) = ResolveEndpoint(host);
@@ -88,7 +89,8 @@ public sealed class DockerEngine : IDisposable
         if (!Version.TryParse(version.APIVersion, out var engineApi))
             throw new DockerEngineException($"The Docker engine at {endpoint} reported an API version '{version.APIVersion}' that cannot be read.");
         if (engineApi < MinimumApiVersion)
-            throw new DockerEngineException($"The Docker engine at {endpoint} speaks API {engineApi} (Docker {version.Version}); MlModels needs {MinimumApiVersion} (Docker 20.10) or later.");
+            throw new DockerEngineException($"The Docker engine at {endpoint} speaks API {engineApi} (Docker {version.Version}); " +
+                $"MlModels needs {MinimumApiVersion} (Docker 20.10) or later.");
         var api = engineApi < ClientApiVersion ? engineApi : ClientApiVersion;
         var client = new DockerClientBuilder().WithEndpoint(endpoint).WithApiVersion(api).WithTimeout(Timeout.InfiniteTimeSpan).Build();
         return new DockerEngine(client, endpoint, source, version, api);

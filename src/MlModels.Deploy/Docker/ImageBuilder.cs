@@ -107,9 +107,11 @@ public sealed partial class ImageBuilder(DockerEngine engine)
     /// <summary>What fixes a pip step that cannot reach its packages.</summary>
     public const string PipHint
         = "pip could not install the model's requirements in the image. Where the build cannot reach PyPI, give -Wheelhouse <folder of wheels> " +
-        "(installed with pip --no-index --find-links), or set PIP_INDEX_URL (and PIP_TRUSTED_HOST for plain HTTP) to an index the build can reach; those go to the build as arguments.";
+        "(installed with pip --no-index --find-links), or set PIP_INDEX_URL (and PIP_TRUSTED_HOST for plain HTTP) to an index the " +
+            "build can reach; those go to the build as arguments.";
 
-    /// <summary>The pip index settings of this environment, passed to the build where set (they show in docker history: no secrets in them).</summary>
+    /// <summary>The pip index settings of this environment, passed to the build where set (they show in docker history:
+    /// no secrets in them).</summary>
     public static IDictionary<string, string> PipBuildArgs()
     {
         var args = new Dictionary<string, string>(StringComparer.Ordinal);

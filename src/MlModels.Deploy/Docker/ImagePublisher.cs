@@ -58,7 +58,8 @@ public sealed class ImagePublisher(DockerEngine engine)
         {
             auth.ServerAddress ??= server;
             try { await engine.Client.System.AuthenticateAsync(auth, cancellationToken).ConfigureAwait(false); }
-            catch (DockerApiException ex) when (ex.StatusCode is System.Net.HttpStatusCode.Unauthorized or System.Net.HttpStatusCode.Forbidden or System.Net.HttpStatusCode.InternalServerError)
+            catch (DockerApiException ex) when (ex.StatusCode is System.Net.HttpStatusCode.Unauthorized or System.Net.HttpStatusCode.Forbidden
+                or System.Net.HttpStatusCode.InternalServerError)
             {
                 throw new RegistryAuthException(
                     $"The registry {target.Registry ?? "docker.io"} refused the credentials for '{auth.Username}': {ContainerRunner.Message(ex)}",
@@ -92,7 +93,8 @@ public sealed class ImagePublisher(DockerEngine engine)
                 || text.Contains("authentication required", StringComparison.OrdinalIgnoreCase)
                 || text.Contains("denied", StringComparison.OrdinalIgnoreCase)
                 || text.Contains("no basic auth credentials", StringComparison.OrdinalIgnoreCase))
-                throw new RegistryAuthException($"The registry {target.Registry ?? "docker.io"} refused the push of {target}: {text}. Give -Credential, or log in with 'docker login' so the engine's stored credentials are used.");
+                throw new RegistryAuthException($"The registry {target.Registry ?? "docker.io"} refused the push of {target}: {text}. " +
+                    $"Give -Credential, or log in with 'docker login' so the engine's stored credentials are used.");
             throw new DockerEngineException($"The push of {target} failed: {text}");
         }
         return new PublishedImage(target.ToString(), digest, image.Id);

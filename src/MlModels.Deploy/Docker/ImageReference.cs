@@ -69,7 +69,8 @@ public sealed partial record ImageReference(string? Registry, string Repository,
         {
             if (!ComponentPattern().IsMatch(component))
             {
-                error = $"'{component}' in image name '{reference}' is not valid: use lowercase letters, digits and separators ('.', '_', '__', '-'), starting and ending with a letter or digit.";
+                error = $"'{component}' in image name '{reference}' is not valid: use lowercase letters, digits and separators ('.', " +
+                    $"'_', '__', '-'), starting and ending with a letter or digit.";
                 return false;
             }
         }
@@ -85,7 +86,8 @@ public sealed partial record ImageReference(string? Registry, string Repository,
     [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")]
     private static partial Regex TagPattern();
 
-    [GeneratedRegex(@"^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?$|^\[[0-9a-fA-F:]+\](?::[0-9]+)?$")]
+    [GeneratedRegex(@"^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?$" +
+        @"|^\[[0-9a-fA-F:]+\](?::[0-9]+)?$")]
     private static partial Regex RegistryPattern();
 
     [GeneratedRegex(@"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$")]

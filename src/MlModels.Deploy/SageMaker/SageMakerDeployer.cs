@@ -39,7 +39,8 @@ public sealed class SageMakerDeployer(AwsConnection connection, TimeProvider? ti
             return flavor;
         }
         return SupportedFlavors.FirstOrDefault(model.Flavors.ContainsKey)
-            ?? throw new ArgumentException($"The model '{model.Name}' has no flavor the serving image can serve (it has: {(has.Length > 0 ? has : "none")}; supported: {string.Join(", ", SupportedFlavors)}).");
+            ?? throw new ArgumentException($"The model '{model.Name}' has no flavor the serving image can serve (it has: " +
+                $"{(has.Length > 0 ? has : "none")}; supported: {string.Join(", ", SupportedFlavors)}).");
     }
 
     /// <summary>Checks that need no call; everything here is refused before anything is sent.</summary>
@@ -69,7 +70,8 @@ public sealed class SageMakerDeployer(AwsConnection connection, TimeProvider? ti
             throw new InvalidOperationException(
                 $"An endpoint named '{o.AppName}' already exists in {connection.RegionName}; deploy with -Mode Replace or Add to update it.");
         if (existing == null && o.Mode != SageMakerDeployMode.Create)
-            throw new InvalidOperationException($"There is no endpoint named '{o.AppName}' in {connection.RegionName} to {o.Mode.ToString().ToLowerInvariant()} a model in; deploy with -Mode Create.");
+            throw new InvalidOperationException($"There is no endpoint named '{o.AppName}' in {connection.RegionName} to " +
+                $"{o.Mode.ToString().ToLowerInvariant()} a model in; deploy with -Mode Create.");
 
         DescribeEndpointResponse? endpoint = null;
         DescribeEndpointConfigResponse? config = null;
@@ -117,7 +119,8 @@ public sealed class SageMakerDeployer(AwsConnection connection, TimeProvider? ti
     private async Task<string> DefaultImageAsync(CancellationToken ct)
     {
         var repo = await new EcrClient(connection).FindRepositoryAsync(SageMakerNames.DefaultImageRepository, ct).ConfigureAwait(false)
-            ?? throw new ArgumentException($"No -ImageUrl was given and there is no '{SageMakerNames.DefaultImageRepository}' ECR repository in {connection.RegionName}; run Publish-MLModelSageMakerImage first.");
+            ?? throw new ArgumentException($"No -ImageUrl was given and there is no '{SageMakerNames.DefaultImageRepository}' ECR " +
+                $"repository in {connection.RegionName}; run Publish-MLModelSageMakerImage first.");
         return $"{repo.RepositoryUri}:{ImageTag}";
     }
 

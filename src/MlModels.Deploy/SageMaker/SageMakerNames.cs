@@ -32,7 +32,8 @@ public static partial class SageMakerNames
             $"The {what} '{name}' is {name.Length} characters long; SageMaker allows at most {MaxLength}.");
         if (!EntityName().IsMatch(name))
             throw new ArgumentException(
-                $"The {what} '{name}' has characters SageMaker refuses: use letters, digits and hyphens, starting and ending with a letter or digit.");
+                $"The {what} '{name}' has characters SageMaker refuses: use letters, digits and hyphens, starting and ending with a " +
+                    $"letter or digit.");
     }
 
     public static void ValidateRoleArn(string arn)

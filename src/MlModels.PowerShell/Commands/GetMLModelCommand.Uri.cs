@@ -52,7 +52,8 @@ public sealed partial class GetMLModelCommand
                         TrackingConnection.Describe(progress, p);
                         WriteProgress(progress);
                     })), ct).GetAwaiter().GetResult());
-                    WriteVerbose($"{uri}: {(downloaded.Origin.FromCache ? "from the model cache" : "downloaded")} at {downloaded.Path} ({downloaded.Origin.ArtifactUri}).");
+                    WriteVerbose($"{uri}: {(downloaded.Origin.FromCache ? "from the model cache" : "downloaded")} at {downloaded.Path} " +
+                        $"({downloaded.Origin.ArtifactUri}).");
                     var model = ModelStore.Load(downloaded.Path);
                     model.Origin = downloaded.Origin;
                     WriteObject(model);

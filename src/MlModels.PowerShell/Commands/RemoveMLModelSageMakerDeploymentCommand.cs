@@ -4,7 +4,8 @@ using MlModels.PowerShell.Internal;
 
 namespace MlModels.PowerShell.Commands;
 
-/// <summary>MLflow's <c>mlflow sagemaker delete</c>: the endpoint, then its configuration and models (-Archive keeps them; -IncludeModelData also deletes their model.tar.gz).</summary>
+/// <summary>MLflow's <c>mlflow sagemaker delete</c>: the endpoint, then its configuration and models (-Archive keeps
+/// them; -IncludeModelData also deletes their model.tar.gz).</summary>
 [Cmdlet(VerbsCommon.Remove, "MLModelSageMakerDeployment", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(SageMakerRemoval))]
 public sealed class RemoveMLModelSageMakerDeploymentCommand : AwsCmdlet
@@ -33,7 +34,8 @@ public sealed class RemoveMLModelSageMakerDeploymentCommand : AwsCmdlet
     protected override void ProcessRecord()
     {
         var what = Archive ? "Delete the endpoint (keeping its configuration and models)" : IncludeModelData
-            ? "Delete the endpoint, its configuration, its models and their model data in S3" : "Delete the endpoint, its configuration and its models";
+            ? "Delete the endpoint, its configuration, its models and their model data in S3" : "Delete the endpoint, its " +
+                "configuration and its models";
         if (!ShouldProcess($"SageMaker endpoint '{AppName}'", what)) return;
         using var target = OpenTarget();
         var options = new SageMakerDeleteOptions(AppName)

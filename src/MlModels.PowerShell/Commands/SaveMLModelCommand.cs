@@ -24,7 +24,8 @@ public sealed class SaveMLModelCommand : MLModelCmdlet
     [Parameter(ParameterSetName = OnnxSet, Position = 0, Mandatory = true)]
     public string? Path { get; set; }
 
-    /// <summary>A bare .onnx file to wrap as an MLflow model (onnx and python_function flavors, signature from the graph, environment files).</summary>
+    /// <summary>A bare .onnx file to wrap as an MLflow model (onnx and python_function flavors, signature from the
+    /// graph, environment files).</summary>
     [Parameter(ParameterSetName = OnnxSet, Mandatory = true)]
     public string OnnxModel { get; set; } = "";
 

@@ -35,7 +35,8 @@ public sealed class SetMLModelSignatureCommand : MLModelCmdlet
     [Parameter(ParameterSetName = InferSet)]
     public object[]? Params { get; set; }
 
-    /// <summary>A CSV file path, or objects/hashtables whose properties are the columns; types are inferred as MLflow's infer_signature does.</summary>
+    /// <summary>A CSV file path, or objects/hashtables whose properties are the columns; types are inferred as MLflow's
+    /// infer_signature does.</summary>
     [Parameter(Mandatory = true, ParameterSetName = InferSet)]
     public object[] InferFrom { get; set; } = [];
 

@@ -4,7 +4,8 @@ using MlModels.PowerShell.Internal;
 
 namespace MlModels.PowerShell.Commands;
 
-/// <summary>Stops scoring servers started from any session: gracefully (requests in flight finish), ending the process only past the grace period.</summary>
+/// <summary>Stops scoring servers started from any session: gracefully (requests in flight finish), ending the process
+/// only past the grace period.</summary>
 [Cmdlet(VerbsLifecycle.Stop, "MLModelServer", SupportsShouldProcess = true, DefaultParameterSetName = "Object")]
 [OutputType(typeof(MLModelServerInfo))]
 public sealed class StopMLModelServerCommand : MLModelCmdlet

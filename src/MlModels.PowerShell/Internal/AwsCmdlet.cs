@@ -105,7 +105,8 @@ public abstract class AwsCmdlet : MLModelCmdlet
         SageMakerDeploymentException => Errors.Record(ex, "SageMakerDeploymentFailed", ErrorCategory.InvalidResult, target),
         AwsServiceException aws => Errors.Record(ex, "Aws" + aws.ErrorCode, aws.ErrorCode switch
         {
-            "AccessDeniedException" or "AccessDenied" or "UnrecognizedClientException" or "InvalidSignatureException" or "ExpiredTokenException" => ErrorCategory.PermissionDenied,
+            "AccessDeniedException" or "AccessDenied" or "UnrecognizedClientException" or "InvalidSignatureException"
+                or "ExpiredTokenException" => ErrorCategory.PermissionDenied,
             "ResourceNotFound" or "RepositoryNotFoundException" or "NoSuchBucket" or "NoSuchKey" => ErrorCategory.ObjectNotFound,
             "ResourceLimitExceeded" or "ThrottlingException" => ErrorCategory.LimitsExceeded,
             "ValidationException" => ErrorCategory.InvalidArgument,

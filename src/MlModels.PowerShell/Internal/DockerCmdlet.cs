@@ -10,7 +10,8 @@ namespace MlModels.PowerShell.Internal;
 /// </summary>
 public abstract class DockerCmdlet : MLModelCmdlet
 {
-    /// <summary>The engine's endpoint (unix:///path, npipe://./pipe/name, tcp://host:port); default DOCKER_HOST, then the platform's socket.</summary>
+    /// <summary>The engine's endpoint (unix:///path, npipe://./pipe/name, tcp://host:port); default DOCKER_HOST, then
+    /// the platform's socket.</summary>
     [Parameter]
     public string? DockerHost { get; set; }
 
@@ -35,7 +36,8 @@ public abstract class DockerCmdlet : MLModelCmdlet
             return work(target, ct).GetAwaiter().GetResult();
         });
 
-    /// <summary>Starts a container through the Docker target with progress until it answers /ping and writes it; failures become ErrorRecords naming <paramref name="target"/>.</summary>
+    /// <summary>Starts a container through the Docker target with progress until it answers /ping and writes it;
+    /// failures become ErrorRecords naming <paramref name="target"/>.</summary>
     internal void StartContainer(ContainerRunOptions options, int progressId, string activity, object? target)
     {
         var progress = new ProgressRecord(progressId, activity, $"Starting {options.Image}");

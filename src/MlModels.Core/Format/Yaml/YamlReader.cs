@@ -69,7 +69,8 @@ public static partial class YamlReader
                     null,
                     ex);
             // The scanner gives up on some malformed input without a position; report the last good one.
-            throw new MLModelFormatException($"{file ?? "YAML text"}: invalid YAML after line {at.Line}, column {at.Column}: the text there cannot be parsed (an unclosed bracket or quote?).", file, (int)at.Line, (int)at.Column, null, ex);
+            throw new MLModelFormatException($"{file ?? "YAML text"}: invalid YAML after line {at.Line}, column {at.Column}: the text " +
+                $"there cannot be parsed (an unclosed bracket or quote?).", file, (int)at.Line, (int)at.Column, null, ex);
         }
         catch (YamlException ex)
         {
@@ -146,7 +147,9 @@ public static partial class YamlReader
                     catch (Exception ex) when (ex is FormatException or ArgumentException)
                     {
                         // "._" matches YAML 1.1's float pattern but is no number; PyYAML fails on it too.
-                        throw new MLModelFormatException($"{Where}: '{scalar.Value}' at line {scalar.Start.Line}, column {scalar.Start.Column} has the form of a number but is not one; quote it to make it text.", file, (int)scalar.Start.Line, (int)scalar.Start.Column, path.Length > 0 ? path : null);
+                        throw new MLModelFormatException($"{Where}: '{scalar.Value}' at line {scalar.Start.Line}, column " +
+                            $"{scalar.Start.Column} has the form of a number but is not one; quote it to make it " +
+                                $"text.", file, (int)scalar.Start.Line, (int)scalar.Start.Column, path.Length > 0 ? path : null);
                     }
                     if (!scalar.Anchor.IsEmpty) _anchors[scalar.Anchor.Value] = (value, 1);
                     return value;
@@ -234,7 +237,8 @@ public static partial class YamlReader
         return ResolvePlain(scalar.Value);
     }
 
-    [GeneratedRegex(@"^([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(\.[0-9]*)?([ \t]*(Z|[-+][0-9]{1,2}(:[0-9]{2})?))?)$")]
+    [GeneratedRegex(@"^([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(\.[0-9]*)?" +
+        @"([ \t]*(Z|[-+][0-9]{1,2}(:[0-9]{2})?))?)$")]
     private static partial Regex PyYamlTimestamp();
 
     private static object? ApplyTag(Scalar scalar, string text)
@@ -318,7 +322,8 @@ public static partial class YamlReader
             return ResolvePlain(text) is not string || TimestampPattern().IsMatch(text) || SexagesimalPattern().IsMatch(text)
                 || Yaml12Number().IsMatch(text);
         }
-        catch (Exception ex) when (ex is FormatException or ArgumentException) { return true; } // number-shaped but unreadable ("._"): quoted, so it stays text
+        // Number-shaped but unreadable ("._"): quoted, so it stays text.
+        catch (Exception ex) when (ex is FormatException or ArgumentException) { return true; }
     }
 
     // Numbers a YAML 1.2 reader would take (1e5, 0o17) are quoted too, so every reader agrees the value is text.

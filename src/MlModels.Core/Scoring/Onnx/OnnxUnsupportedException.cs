@@ -38,7 +38,8 @@ public sealed partial class OnnxUnsupportedException : Exception
             var opset = int.Parse(m.Groups["ver"].Value, System.Globalization.CultureInfo.InvariantCulture);
             var node = m.Groups["node"].Value;
             return new OnnxUnsupportedException(
-                $"{runtime} has no implementation of the operator {op} as defined in opset {opset} (node '{node}' in {name}), for the input types the model gives it. " +
+                $"{runtime} has no implementation of the operator {op} as defined in opset {opset} (node '{node}' in {name}), for the " +
+                    $"input types the model gives it. " +
                 $"The model file is valid; re-export the model with a newer ONNX opset (for example torch.onnx.export(..., opset_version=17), " +
                 $"tf2onnx --opset 17, skl2onnx target_opset=17), or convert it with onnx.version_converter.convert_version.",
                 "OnnxOperatorNotImplemented", onnxFile, op, opset, ex);

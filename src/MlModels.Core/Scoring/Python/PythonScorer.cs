@@ -320,7 +320,13 @@ public sealed class PythonScorer : IScorer
         offset += n;
         if (ElementKinds.TryFromNumpy(dtype, out var kind) && (kind.IsNumeric() || kind == ElementKind.Bool))
         {
-            int size = kind switch { ElementKind.Bool or ElementKind.Int8 or ElementKind.UInt8 => 1, ElementKind.Int16 or ElementKind.UInt16 or ElementKind.Float16 => 2, ElementKind.Int32 or ElementKind.UInt32 or ElementKind.Float32 => 4, _ => 8 };
+            int size = kind switch
+            {
+                ElementKind.Bool or ElementKind.Int8 or ElementKind.UInt8 => 1,
+                ElementKind.Int16 or ElementKind.UInt16 or ElementKind.Float16 => 2,
+                ElementKind.Int32 or ElementKind.UInt32 or ElementKind.Float32 => 4,
+                _ => 8,
+            };
             var arr = ElementKinds.NewArray(kind, count ?? n / size);
             if (arr is bool[] b) for (int i = 0; i < b.Length; i++) b[i] = blob[i] != 0;
             else blob.CopyTo(MemoryMarshal.AsBytes(ArraySpan(arr)));
