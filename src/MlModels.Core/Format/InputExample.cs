@@ -59,7 +59,8 @@ public sealed class InputExample
                         : x?.ToJsonString() ?? "").ToList() : null;
                 var list = rows.Select((r, i) => r is JsonArray ra ? ra.Select(PyJson.ToPlain).ToArray()
                     : throw new MLModelFormatException($"{file}: data row {i} is not a list.", file)).ToList();
-                cols ??= Enumerable.Range(0, list.FirstOrDefault()?.Length ?? 0).Select(i => i.ToString()).ToList();
+                cols ??= Enumerable.Range(0, list.FirstOrDefault()?.Length ?? 0)
+                    .Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
                 return new InputExample { Type = type, Columns = cols, Rows = list, Data = data, File = file };
             }
             if (node is JsonArray records && records.All(r => r is JsonObject))

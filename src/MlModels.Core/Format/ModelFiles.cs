@@ -22,7 +22,7 @@ public static class ModelFiles
         if (string.IsNullOrEmpty(relative))
             throw new PathOutsideModelException($"{field} is empty.", field, relative);
         if (Path.IsPathRooted(relative) || relative.StartsWith('\\') || (relative.Length >= 2 && relative[1] == ':') || relative.Contains("://")
-            || relative.StartsWith("file:"))
+            || relative.StartsWith("file:", StringComparison.Ordinal))
             throw new PathOutsideModelException(
                 $"{field} is an absolute path or URI ('{relative}'); paths in a model must be relative to its folder.",
                 field,

@@ -65,7 +65,7 @@ public sealed class ColumnSpec
         JsonNode n => n.ToJsonString(),
     };
 
-    public DataType Type { get { DataTypes.TryParse(Raw["type"]!.GetValue<string>(), out var t); return t; } }
+    public DataType Type { get { _ = DataTypes.TryParse(Raw["type"]!.GetValue<string>(), out var t); return t; } }
     public bool Required => Raw["required"]?.GetValueKind() != JsonValueKind.False;
 
     /// <summary>The full type, e.g. <c>array&lt;double&gt;</c> or <c>object{label: string}</c>.</summary>
@@ -192,7 +192,7 @@ public sealed class ParamSpec
     }
 
     public string Name => Raw["name"]!.GetValue<string>();
-    public DataType Type { get { DataTypes.TryParse(TypeText(Raw), out var t); return t; } }
+    public DataType Type { get { _ = DataTypes.TryParse(TypeText(Raw), out var t); return t; } }
 
     // MLflow 2.5 and 2.6 wrote the param type under "dtype".
     private static string? TypeText(JsonObject raw) =>

@@ -49,7 +49,7 @@ public static class SignatureInference
             foreach (var (name, value) in row)
             {
                 seen.Add(name);
-                if (!types.ContainsKey(name)) { order.Add(name); types[name] = null; if (count > 1) missing.Add(name); }
+                if (types.TryAdd(name, null)) { order.Add(name); if (count > 1) missing.Add(name); }
                 if (value == null || value is DBNull || (value is string s && s.Length == 0)) { missing.Add(name); continue; }
                 types[name] = MergeType(types[name], TypeOf(value));
             }

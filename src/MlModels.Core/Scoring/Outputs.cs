@@ -17,7 +17,7 @@ public abstract class PredictionFileWriter : IDisposable
     private readonly string _temp;
     private readonly bool _overwrite;
     private bool _committed;
-    protected readonly StreamWriter Writer;
+    protected StreamWriter Writer { get; }
 
     protected PredictionFileWriter(string path, bool overwrite)
     {
@@ -72,17 +72,17 @@ public sealed class CsvPredictionWriter(string path, bool includeInput, bool ove
     private readonly byte[] _bytes = new byte[1 << 16];
     private int _pos;
 
-    public override void Write(Frame? input, Prediction prediction)
+    public override void Write(Frame? input, Prediction output)
     {
-        var output = prediction.ToTable()
+        var table = output.ToTable()
             ?? throw new PredictionShapeException(
-                $"The model returned a {prediction.Kind}, not one value per row, which has no CSV form; write it as JSON.",
+                $"The model returned a {output.Kind}, not one value per row, which has no CSV form; write it as JSON.",
                 PredictionShapeProblem.NoTableForm);
         var cols = new List<ColumnData>();
         var names = new List<string>();
         if (includeInput && input != null) { cols.AddRange(input.Columns); names.AddRange(input.Names); }
-        cols.AddRange(output.Columns);
-        names.AddRange(output.Names);
+        cols.AddRange(table.Columns);
+        names.AddRange(table.Names);
         Writer.Flush();
         var stream = Writer.BaseStream;
         if (!_header)
@@ -91,7 +91,7 @@ public sealed class CsvPredictionWriter(string path, bool includeInput, bool ove
             _header = true;
         }
         var inv = CultureInfo.InvariantCulture;
-        for (int r = 0; r < output.RowCount; r++)
+        for (int r = 0; r < table.RowCount; r++)
         {
             for (int c = 0; c < cols.Count; c++)
             {
@@ -160,6 +160,8 @@ public sealed class JsonPredictionWriter : PredictionFileWriter
 /// DataFrames, lists) append to one list as they come; other results (dicts) are combined at the end.
 /// With <paramref name="includeInput"/>, each row is a record of the input's columns and the prediction's table columns.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001",
+    Justification = "Complete() disposes the writer; one abandoned on a failure must not write its half-made JSON to the response.")]
 public sealed class PredictionJsonWriter(Stream output, bool includeInput = false, bool unwrapped = false)
 {
     private readonly PyJsonWriter _w = new(output);

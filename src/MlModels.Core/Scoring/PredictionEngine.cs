@@ -372,7 +372,7 @@ public static class PredictionEngine
             catch (OperationCanceledException) when (stop.IsCancellationRequested && !ct.IsCancellationRequested) { }
             catch (Exception ex) { failure = ex; }
             finally { queue.CompleteAdding(); }
-        });
+        }, CancellationToken.None); // the producer always runs, so that CompleteAdding ends the consumer
         try
         {
             foreach (var item in queue.GetConsumingEnumerable(ct)) yield return item;
@@ -382,7 +382,7 @@ public static class PredictionEngine
         finally
         {
             stop.Cancel();
-            try { producer.Wait(); } catch (AggregateException) { }
+            try { producer.Wait(CancellationToken.None); } catch (AggregateException) { }
         }
     }
 }

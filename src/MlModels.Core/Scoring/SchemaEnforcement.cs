@@ -37,7 +37,7 @@ public sealed class SchemaViolationException(
 /// <summary>The model itself failed while predicting (it raised, or its runtime refused the data): MLflow's 400 BAD_REQUEST.</summary>
 public sealed class ModelPredictionException(string message, Exception? inner = null, string? traceback = null) : Exception(message, inner)
 {
-    public string ErrorCode => ScoringErrorCodes.BadRequest;
+    public string ErrorCode { get; } = ScoringErrorCodes.BadRequest;
     /// <summary>The Python traceback, when a Python model raised.</summary>
     public string? Traceback { get; } = traceback;
 }

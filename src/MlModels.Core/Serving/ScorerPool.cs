@@ -23,7 +23,7 @@ public sealed class ScorerPool : IDisposable
         for (int i = 0; i < Math.Max(1, options.Workers); i++) _idle.Add(Start());
     }
 
-    public bool Ready => true;
+    public bool Ready { get; } = true;
 
     // Making the model's environment (VirtualEnv or Conda) is logged line by line: what pip installs shows in the log.
     private PythonScorer Start() => PythonScorer.Start(_model, _options.Python, line => _log?.Invoke("worker: " + line), _log,

@@ -290,7 +290,7 @@ public sealed class ModelDownloader(TrackingClient client, string? cacheRoot = n
         {
             char c = (char)b;
             if (char.IsAsciiLetterOrDigit(c) || c is '-' or '_' || (c == '.' && sb.Length > 0)) sb.Append(c);
-            else sb.Append('%').Append(b.ToString("X2"));
+            else sb.Append('%').Append(b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
         }
         return sb.Length == 0 ? "%" : sb.ToString();
     }

@@ -32,7 +32,12 @@ public sealed class TrackingHttp : IDisposable
     {
         var h = new SocketsHttpHandler { AutomaticDecompression = DecompressionMethods.All, PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
         if (s.InsecureTls)
+        {
+            // MLFLOW_TRACKING_INSECURE_TLS: the user asked, as MLflow's client allows, to skip verification.
+#pragma warning disable CA5359
             h.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+#pragma warning restore CA5359
+        }
         else if (s.ServerCertPath != null)
         {
             var roots = new X509Certificate2Collection();

@@ -68,7 +68,7 @@ public sealed class AzureMLClient(ArmClient arm, AzureMLWorkspace workspace)
     public async Task<DatastoreResource> GetDefaultDatastoreAsync(CancellationToken ct)
     {
         var list = await Arm.GetAsync(P + "/datastores", AzureMLJson.Default.DatastoreList, ct, "isDefault=true").ConfigureAwait(false);
-        var store = list.Value?.FirstOrDefault(d => d.Properties?.IsDefault != false) ?? list.Value?.FirstOrDefault()
+        var store = list.Value?.FirstOrDefault(d => d.Properties?.IsDefault != false) ?? (list.Value is { Count: > 0 } all ? all[0] : null)
             ?? throw new AzureMLResourceNotFoundException($"The workspace {Workspace} has no default datastore.", null);
         if (!string.Equals(store.Properties?.DatastoreType, "AzureBlob", StringComparison.OrdinalIgnoreCase))
             throw new InvalidOperationException(

@@ -1,4 +1,5 @@
 using System.Formats.Tar;
+using System.Globalization;
 using System.Text.RegularExpressions;
 using Docker.DotNet;
 using Docker.DotNet.Models;
@@ -70,8 +71,8 @@ public sealed partial class ImageBuilder(DockerEngine engine)
                 if (s.Success)
                 {
                     step = line;
-                    stepNo = int.Parse(s.Groups[1].Value);
-                    steps = int.Parse(s.Groups[2].Value);
+                    stepNo = int.Parse(s.Groups[1].Value, CultureInfo.InvariantCulture);
+                    steps = int.Parse(s.Groups[2].Value, CultureInfo.InvariantCulture);
                     output.Clear();
                 }
                 else output.Add(line);

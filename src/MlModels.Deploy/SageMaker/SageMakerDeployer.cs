@@ -306,7 +306,8 @@ public sealed class SageMakerDeployer(AwsConnection connection, TimeProvider? ti
         {
             // An endpoint mid-update keeps using the new configuration; it and its model must stay until it settles.
             string? status = null;
-            try { status = (await _sagemaker.DescribeEndpointAsync(name, ct).ConfigureAwait(false)).EndpointStatus; } catch (Exception) { }
+            try { status = (await _sagemaker.DescribeEndpointAsync(name, ct).ConfigureAwait(false)).EndpointStatus; }
+            catch (Exception ex) when (ex is AwsServiceException or HttpRequestException or InvalidDataException) { status = null; }
             if (status is "Updating" or "SystemUpdating" or null)
             {
                 remaining.Add($"endpoint {name} is {status ?? "in an unknown state"}, moving to configuration {plan.ConfigName}");

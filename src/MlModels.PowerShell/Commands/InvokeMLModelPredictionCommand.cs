@@ -270,7 +270,7 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
         using var request = _input == JsonSet ? ScoringRequest.ParseFile(_inputFile!) : PredictionEngine.ExampleRequest(model);
         // A file is read as mlflow models predict reads it (without the schema); the input example as the server would.
         var input = PredictionEngine.FromRequest(scorer, request, warn, asPredictCommand: _input == JsonSet);
-        var prediction = scorer.Predict(input, PredictionEngine.ParamsFor(model, request, _params, warn));
+        var prediction = scorer.Predict(input, PredictionEngine.ParamsFor(model, request, _params, warn), ct);
         if (OutputPath != null)
         {
             using var writer = CreateWriter(request.IsUnified);

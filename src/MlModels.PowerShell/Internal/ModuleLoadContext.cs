@@ -77,7 +77,7 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
 
     public void OnImport() => AssemblyLoadContext.Default.Resolving += Resolve;
 
-    public void OnRemove(PSModuleInfo module) => AssemblyLoadContext.Default.Resolving -= Resolve;
+    public void OnRemove(PSModuleInfo psModuleInfo) => AssemblyLoadContext.Default.Resolving -= Resolve;
 
     private static Assembly? Resolve(AssemblyLoadContext context, AssemblyName name)
     {

@@ -94,7 +94,7 @@ public class SchemaSpecsTests
     public void Params_KeepTheirShape_AndANamelessParamIsRefused()
     {
         var p = Assert.Single(SchemaSpecs.ToParams([new Dictionary<string, object?> { ["name"] = "v", ["type"] = "double", ["default"] = new[] { 1.0 }, ["shape"] = new[] { -1 } }])!.Params);
-        Assert.Equal([-1L], p.Shape);
+        Assert.Equal([-1L], p.Shape!);
         Assert.Equal("params[0]: a param spec needs a name.",
             Assert.Throws<ArgumentException>(() => SchemaSpecs.ToParams([new Dictionary<string, object?> { ["type"] = "long", ["default"] = 1 }])).Message);
         Assert.Equal("params[0]: a shape is a list of integers, such as [-1, 4].",

@@ -95,7 +95,7 @@ public class ScoringTests
     {
         var o = Assert.Single(ScoreCsv(Wrap("multi.onnx"), Csv("name,b,a\nx,2,1.5\ny,1,1\n")));
         Assert.Equal([5.5, 3.0], (double[])o.Columns[o.IndexOf("total")].Values);
-        Assert.Equal(["x", "y"], (string?[])o.Columns[o.IndexOf("name_out")].Values);
+        Assert.Equal(new string?[] { "x", "y" }, (string?[])o.Columns[o.IndexOf("name_out")].Values);
     }
 
     private static MLModel LinearWithColumns() => Wrap("linear.onnx", m => m.Signature = new ModelSignature(new Schema(

@@ -267,8 +267,8 @@ public static partial class YamlReader
             bool neg = t.StartsWith('-');
             var body = t.TrimStart('+', '-');
             BigInteger v;
-            if (body.StartsWith("0x")) v = ParseDigits(body[2..], 16);
-            else if (body.StartsWith("0b")) v = ParseDigits(body[2..], 2);
+            if (body.StartsWith("0x", StringComparison.Ordinal)) v = ParseDigits(body[2..], 16);
+            else if (body.StartsWith("0b", StringComparison.Ordinal)) v = ParseDigits(body[2..], 2);
             else if (body.Length > 1 && body[0] == '0') v = ParseDigits(body[1..], 8);
             else v = BigInteger.Parse(body, NumberStyles.None, CultureInfo.InvariantCulture);
             return Narrow(neg ? -v : v);

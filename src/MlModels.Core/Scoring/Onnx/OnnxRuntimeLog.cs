@@ -44,7 +44,10 @@ public static class OnnxRuntimeLog
     internal static void Deliver(OnnxLogMessage message)
     {
         try { (Sink.Value ?? Unrouted)?.Invoke(message); }
-        catch (Exception) { } // called from native code: an exception must never cross back into ONNX Runtime
+        // Called from native code: an exception must never cross back into ONNX Runtime, whatever it is.
+#pragma warning disable RCS1075
+        catch (Exception) { }
+#pragma warning restore RCS1075
     }
 
     private sealed class Restore(Action<OnnxLogMessage>? previous) : IDisposable

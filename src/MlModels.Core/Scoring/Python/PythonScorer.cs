@@ -259,7 +259,7 @@ public sealed class PythonScorer : IScorer
     }
 
     /// <summary>The worker's description of the result, with the kind and names of what the model returned.</summary>
-    private Prediction Decode(JsonObject node, byte[] body, ref int offset)
+    private static Prediction Decode(JsonObject node, byte[] body, ref int offset)
     {
         var kind = node["kind"]!.GetValue<string>();
         switch (kind)
