@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using MlModels.Core.Artifacts;
 using MlModels.Core.Format;
 
 namespace MlModels.Core.Tracking;
@@ -16,12 +17,24 @@ public sealed record DownloadedModel(string Path, ModelOrigin Origin);
 /// what the server said (registered version, run, artifact path). A finished entry is reused; a download is staged
 /// beside the cache and renamed into place when complete, so an interrupted one leaves no entry.
 /// </summary>
-public sealed class ModelDownloader(TrackingClient client, string? cacheRoot = null)
+public sealed class ModelDownloader(TrackingClient? client, string? cacheRoot = null)
 {
     public const string CacheVariable = "MLMODELS_MODEL_CACHE";
     private const string OriginFile = "origin.json";
 
     public string CacheRoot { get; } = cacheRoot ?? DefaultCacheRoot;
+
+    /// <summary>
+    /// The stores artifacts are read from, by scheme: Core's own (local paths, the tracking server's proxy) unless the
+    /// caller gives more (the cloud stores of MlModels.Deploy).
+    /// </summary>
+    public ArtifactRepositories Repositories { get; init; } = ArtifactRepositories.WithBuiltIns(client);
+
+    /// <summary>How many files download at once: MLflow's pool, two per CPU up to 20.</summary>
+    public int Parallelism { get; init; } = Math.Min(Environment.ProcessorCount * 2, 20);
+
+    private TrackingClient Client => client
+        ?? throw new InvalidOperationException("A runs:/ or models:/ URI needs a tracking server: set MLFLOW_TRACKING_URI.");
 
     public static string DefaultCacheRoot =>
         Environment.GetEnvironmentVariable(CacheVariable) is { Length: > 0 } v ? v
@@ -36,18 +49,18 @@ public sealed class ModelDownloader(TrackingClient client, string? cacheRoot = n
     {
         var uri = ModelUri.Parse(uriText);
         _bytesDone = 0; _filesDone = 0; _bytesListed = 0;
-        var origin = new ModelOrigin(uri.Text, client.Settings.OriginalTrackingUri, uri.Name, uri.Version, uri.Alias, uri.Stage, uri.RunId);
+        var origin = new ModelOrigin(uri.Text, client?.Settings.OriginalTrackingUri, uri.Name, uri.Version, uri.Alias, uri.Stage, uri.RunId);
 
         // Aliases and stages move, so they are asked every time; what they point at is cached like any version.
         switch (uri.Kind)
         {
             case ModelUriKind.ModelAlias:
-                var byAlias = await client.GetModelVersionByAliasAsync(uri.Name!, uri.Alias!, ct).ConfigureAwait(false);
+                var byAlias = await Client.GetModelVersionByAliasAsync(uri.Name!, uri.Alias!, ct).ConfigureAwait(false);
                 origin = origin with { Version = byAlias.Version, RunId = NullIfEmpty(byAlias.RunId) };
                 break;
             case ModelUriKind.ModelStage:
             case ModelUriKind.ModelLatest:
-                var latest = await client.GetLatestVersionsAsync(uri.Name!, uri.Kind == ModelUriKind.ModelStage ? [uri.Stage!] : null, ct)
+                var latest = await Client.GetLatestVersionsAsync(uri.Name!, uri.Kind == ModelUriKind.ModelStage ? [uri.Stage!] : null, ct)
                     .ConfigureAwait(false);
                 var top = latest.MaxBy(v => long.TryParse(v.Version, out var n) ? n : -1)
                     ?? throw new MlflowException("RESOURCE_DOES_NOT_EXIST",
@@ -69,22 +82,23 @@ public sealed class ModelDownloader(TrackingClient client, string? cacheRoot = n
         switch (uri.Kind)
         {
             case ModelUriKind.Run:
-                artifactUri = await client.GetRunArtifactUriAsync(uri.RunId!, ct).ConfigureAwait(false);
+                artifactUri = await Client.GetRunArtifactUriAsync(uri.RunId!, ct).ConfigureAwait(false);
                 path = uri.Path;
                 break;
             case ModelUriKind.Artifacts:
+            case ModelUriKind.Store:
                 var cut = uri.ArtifactUri!.LastIndexOf('/');
                 artifactUri = uri.ArtifactUri[..cut];
                 path = uri.ArtifactUri[(cut + 1)..];
                 break;
             default:
-                artifactUri = await client.GetModelVersionDownloadUriAsync(uri.Name!, origin.Version!, ct).ConfigureAwait(false);
+                artifactUri = await Client.GetModelVersionDownloadUriAsync(uri.Name!, origin.Version!, ct).ConfigureAwait(false);
                 if (artifactUri.StartsWith("runs:", StringComparison.Ordinal))
                 {
                     // A version registered from a runs:/ source: the server hands the URI back; it resolves like one.
                     var source = ModelUri.Parse(artifactUri);
                     origin = origin with { RunId = origin.RunId ?? source.RunId };
-                    var runRoot = await client.GetRunArtifactUriAsync(source.RunId!, ct).ConfigureAwait(false);
+                    var runRoot = await Client.GetRunArtifactUriAsync(source.RunId!, ct).ConfigureAwait(false);
                     artifactUri = source.Path.Length > 0 ? $"{runRoot.TrimEnd('/')}/{source.Path}" : runRoot;
                 }
                 path = uri.Path;
@@ -98,38 +112,40 @@ public sealed class ModelDownloader(TrackingClient client, string? cacheRoot = n
             RunId = origin.RunId ?? RunIdOf(artifactUri)
         };
 
-        var (server, rootPath) = client.ResolveArtifactUri(artifactUri);
-        var full = Join(rootPath, path);
-        var serverDir = System.IO.Path.Combine(CacheRoot, ServerKey(client.Settings));
+        using var repository = Repositories.Open(artifactUri);
+        var serverDir = System.IO.Path.Combine(CacheRoot, ServerKey(uri.Kind == ModelUriKind.Store ? null : client?.Settings));
         RemoveStaleStaging(System.IO.Path.Combine(serverDir, ".staging"));
         var staging = System.IO.Path.Combine(serverDir, ".staging", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(staging);
         try
         {
             var target = System.IO.Path.Combine(staging, folderName);
-            var listing = await client.ListArtifactsAsync(server, full, ct).ConfigureAwait(false);
+            var listing = await ListAsync(repository, path, ct).ConfigureAwait(false);
             string resultPath;
+            var files = new List<(string Remote, string Local, long Size)>();
             if (listing.Count == 0)
             {
-                // An empty listing means a file (MLflow's _is_directory); a missing one fails on the GET, naming it.
-                var fileName = SafeName(path.Length > 0 ? path[(path.LastIndexOf('/') + 1)..] : rootPath[(rootPath.LastIndexOf('/') + 1)..], full);
+                // An empty listing means a file (MLflow's _is_directory); a missing one fails on the download, naming it.
+                var last = path.Length > 0 ? path : artifactUri;
+                var fileName = SafeName(last[(last.LastIndexOf('/') + 1)..], path);
                 target = System.IO.Path.Combine(staging, "file");
                 Directory.CreateDirectory(target);
                 resultPath = System.IO.Path.Combine("file", fileName);
-                await FetchOneAsync(server, full, System.IO.Path.Combine(target, fileName), -1, uri.Text, progress, ct).ConfigureAwait(false);
+                files.Add((path, System.IO.Path.Combine(target, fileName), -1));
             }
             else
             {
-                await WalkAsync(server, full, target, uri.Text, progress, ct).ConfigureAwait(false);
+                await CollectAsync(repository, path, listing, target, files, ct).ConfigureAwait(false);
                 resultPath = folderName;
-                if (uri.Kind is ModelUriKind.ModelVersion or ModelUriKind.ModelAlias or ModelUriKind.ModelStage or ModelUriKind.ModelLatest
-                    && File.Exists(System.IO.Path.Combine(target, "MLmodel")))
-                {
-                    // What mlflow.artifacts.download_artifacts leaves beside a registered model's files.
-                    File.WriteAllText(System.IO.Path.Combine(target, "registered_model_meta"),
-                        Format.Yaml.YamlWriter
-                            .Write(new Dictionary<string, object?> { ["model_name"] = uri.Name, ["model_version"] = origin.Version }));
-                }
+            }
+            await FetchAllAsync(repository, files, uri.Text, progress, ct).ConfigureAwait(false);
+            if (listing.Count > 0 && uri.Kind is ModelUriKind.ModelVersion or ModelUriKind.ModelAlias or ModelUriKind.ModelStage or ModelUriKind.ModelLatest
+                && File.Exists(System.IO.Path.Combine(target, "MLmodel")))
+            {
+                // What mlflow.artifacts.download_artifacts leaves beside a registered model's files.
+                File.WriteAllText(System.IO.Path.Combine(target, "registered_model_meta"),
+                    Format.Yaml.YamlWriter
+                        .Write(new Dictionary<string, object?> { ["model_name"] = uri.Name, ["model_version"] = origin.Version }));
             }
             File.WriteAllText(
                 System.IO.Path.Combine(staging, OriginFile),
@@ -143,82 +159,138 @@ public sealed class ModelDownloader(TrackingClient client, string? cacheRoot = n
         }
     }
 
-    /// <summary>MLflow's walk: list a folder, take its entries in name order, fetch each file, descend into each folder.</summary>
-    private async Task WalkAsync(
-        Uri server,
-        string remoteDir,
-        string localDir,
-        string uri,
-        IProgress<DownloadProgress>? progress,
-        CancellationToken ct)
+    private static async Task<IReadOnlyList<ArtifactEntry>> ListAsync(IArtifactRepository repository, string path, CancellationToken ct)
     {
-        async Task Walk(string remote, string local)
+        try { return await repository.ListAsync(path, ct).ConfigureAwait(false); }
+        catch (MlflowException ex) when (ex is not TrackingAuthException)
         {
-            Directory.CreateDirectory(local);
-            var entries = await client.ListArtifactsAsync(server, remote, ct).ConfigureAwait(false);
-            foreach (var e in entries.OrderBy(e => e.Path, StringComparer.Ordinal))
-            {
-                var name = SafeName(e.Path[(e.Path.LastIndexOf('/') + 1)..], Join(remote, e.Path));
-                var childRemote = Join(remote, name);
-                var childLocal = System.IO.Path.Combine(local, name);
-                if (e.IsDir) await Walk(childRemote, childLocal).ConfigureAwait(false);
-                else await FetchOneAsync(server, childRemote, childLocal, e.FileSize ?? -1, uri, progress, ct).ConfigureAwait(false);
-            }
+            throw new ArtifactDownloadException($"{repository.RootUri}: '{path}' could not be listed: {ex.Message}", path, ex);
         }
-        await Walk(remoteDir, localDir).ConfigureAwait(false);
+    }
+
+    /// <summary>MLflow's walk: list a folder, take its entries in name order, note each file, descend into each folder.</summary>
+    private async Task CollectAsync(IArtifactRepository repository, string remoteDir, IReadOnlyList<ArtifactEntry> entries, string localDir,
+        List<(string Remote, string Local, long Size)> files, CancellationToken ct)
+    {
+        Directory.CreateDirectory(localDir);
+        foreach (var e in entries.OrderBy(e => e.Path, StringComparer.Ordinal))
+        {
+            var name = SafeName(e.Name, Join(remoteDir, e.Name));
+            if (name == remoteDir[(remoteDir.LastIndexOf('/') + 1)..] && e.Path == remoteDir) continue; // a folder marker listed as itself
+            var childRemote = Join(remoteDir, name);
+            var childLocal = System.IO.Path.Combine(localDir, name);
+            if (e.IsDir)
+            {
+                var children = await ListAsync(repository, childRemote, ct).ConfigureAwait(false);
+                await CollectAsync(repository, childRemote, children, childLocal, files, ct).ConfigureAwait(false);
+            }
+            else files.Add((childRemote, childLocal, e.Size ?? -1));
+        }
     }
 
     private long _bytesDone;
     private int _filesDone;
     private long _bytesListed;
 
-    private async Task FetchOneAsync(
-        Uri server,
-        string remote,
-        string local,
-        long size,
-        string uri,
-        IProgress<DownloadProgress>? progress,
-        CancellationToken ct)
+    /// <summary>The files, several at once (as MLflow's thread pool); the first failure stops the rest and nothing is cached.</summary>
+    private async Task FetchAllAsync(IArtifactRepository repository, List<(string Remote, string Local, long Size)> files, string uri,
+        IProgress<DownloadProgress>? progress, CancellationToken ct)
     {
-        if (size > 0) _bytesListed += size;
-        progress?.Report(new DownloadProgress(uri, remote, _filesDone, _filesDone + 1, _bytesDone, _bytesListed));
+        _bytesListed = files.Where(f => f.Size > 0).Sum(f => f.Size);
+        var total = files.Count;
+        progress?.Report(new DownloadProgress(uri, files.FirstOrDefault().Remote, 0, total, 0, _bytesListed));
+        var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Parallelism), CancellationToken = ct };
+        await Parallel.ForEachAsync(files, options, (f, token) => new ValueTask(FetchOneAsync(repository, f.Remote, f.Local, f.Size, uri, total, progress, token)))
+            .ConfigureAwait(false);
+    }
+
+    private async Task FetchOneAsync(IArtifactRepository repository, string remote, string local, long size, string uri, int total,
+        IProgress<DownloadProgress>? progress, CancellationToken ct)
+    {
         try
         {
-            using var response = await client.DownloadArtifactAsync(server, remote, ct).ConfigureAwait(false);
-            await using var body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
             await using var output = new FileStream(local, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true);
-            var buffer = new byte[81920];
-            int n;
-            long got = 0;
-            var lastReport = Environment.TickCount64;
-            while ((n = await body.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+            var counting = new CountingStream(output, n =>
             {
-                await output.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
-                got += n;
-                _bytesDone += n;
-                if (Environment.TickCount64 - lastReport > 250)
-                {
-                    lastReport = Environment.TickCount64;
-                    progress?.Report(new DownloadProgress(uri, remote, _filesDone, _filesDone + 1, _bytesDone, _bytesListed));
-                }
-            }
-            if (size >= 0 && got != size)
+                var done = Interlocked.Add(ref _bytesDone, n);
+                progress?.Report(new DownloadProgress(uri, remote, Volatile.Read(ref _filesDone), total, done, _bytesListed));
+            });
+            await repository.DownloadAsync(remote, counting, ct).ConfigureAwait(false);
+            if (size >= 0 && counting.Written != size)
                 throw new ArtifactDownloadException(
-                    $"{uri}: the artifact '{remote}' arrived with {got} bytes; the server listed {size}. Nothing was cached; run the command again.",
+                    $"{uri}: the artifact '{remote}' arrived with {counting.Written} bytes; the store listed {size}. Nothing was cached; run the command again.",
                     remote);
-            _filesDone++;
+            Interlocked.Increment(ref _filesDone);
         }
-        catch (MlflowException ex)
+        catch (MlflowException ex) when (ex is not TrackingAuthException)
         {
             throw new ArtifactDownloadException($"{uri}: the artifact '{remote}' could not be downloaded: {ex.Message}", remote, ex);
         }
-        catch (Exception ex) when ((ex is IOException and not ArtifactDownloadException) || ex is HttpRequestException)
+        catch (ArtifactNotFoundException ex)
+        {
+            throw new ArtifactDownloadException($"{uri}: the artifact '{remote}' could not be downloaded: {ex.Message}", remote, ex);
+        }
+        catch (Exception ex) when ((ex is IOException and not ArtifactDownloadException and not ArtifactAccessException) || ex is HttpRequestException)
         {
             throw new ArtifactDownloadException(
                 $"{uri}: the download of '{remote}' was cut off ({ex.Message}). Nothing was cached; run the command again.",
                 remote,
                 ex);
+        }
+    }
+
+    /// <summary>A write-only stream over the file that counts what passes, for progress and the size check.</summary>
+    private sealed class CountingStream(Stream inner, Action<int> wrote) : Stream
+    {
+        private long _lastReport = Environment.TickCount64;
+        private int _unreported;
+
+        public long Written { get; private set; }
+
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => Written;
+        public override long Position { get => Written; set => throw new NotSupportedException(); }
+        public override void Flush() => inner.Flush();
+        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            inner.Write(buffer, offset, count);
+            Count(count);
+        }
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+            Count(buffer.Length);
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        private void Count(int n)
+        {
+            Written += n;
+            _unreported += n;
+            // Progress four times a second at most; bytes are added to the total as they come.
+            if (Environment.TickCount64 - _lastReport > 250)
+            {
+                _lastReport = Environment.TickCount64;
+                wrote(_unreported);
+                _unreported = 0;
+            }
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (_unreported > 0) wrote(_unreported);
+            _unreported = 0;
+            base.Dispose(disposing);
         }
     }
 
@@ -258,11 +330,16 @@ public sealed class ModelDownloader(TrackingClient client, string? cacheRoot = n
     /// <summary>The cache entry: per server, then what the server said the URI is.</summary>
     private string EntryFor(ModelUri uri, ModelOrigin origin)
     {
-        var parts = new List<string> { ServerKey(client.Settings) };
+        var parts = new List<string> { ServerKey(uri.Kind == ModelUriKind.Store ? null : client?.Settings) };
         switch (uri.Kind)
         {
             case ModelUriKind.Run: parts.AddRange(["runs", Escape(uri.RunId!)]); break;
             case ModelUriKind.Artifacts: parts.Add("artifacts"); break;
+            case ModelUriKind.Store:
+                var authority = uri.ArtifactUri![(uri.ArtifactUri.IndexOf("://", StringComparison.Ordinal) + 3)..];
+                authority = authority.Contains('/') ? authority[..authority.IndexOf('/')] : authority;
+                parts.AddRange([ArtifactRepositories.SchemeOf(uri.ArtifactUri), Escape(authority.Length == 0 ? "_" : authority)]);
+                break;
             default: parts.AddRange(["models", Escape(uri.Name!), Escape(origin.Version!)]); break;
         }
         parts.AddRange(uri.Path.Length == 0 ? ["_"] : uri.Path.Split('/').Select(Escape).Prepend("_"));
@@ -275,8 +352,10 @@ public sealed class ModelDownloader(TrackingClient client, string? cacheRoot = n
         return Escape(p);
     }
 
-    internal static string ServerKey(TrackingSettings s)
+    internal static string ServerKey(TrackingSettings? s)
     {
+        // A store's own URI needs no server: its entries sit under "stores", by scheme and bucket.
+        if (s == null) return "stores";
         var u = s.TrackingUri;
         var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(u.ToString() + "|" + s.RegistryUri))).ToLowerInvariant()[..10];
         return Escape($"{u.Host}_{u.Port}") + "-" + hash;

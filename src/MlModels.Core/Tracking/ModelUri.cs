@@ -1,6 +1,6 @@
 namespace MlModels.Core.Tracking;
 
-public enum ModelUriKind { Run, ModelVersion, ModelAlias, ModelStage, ModelLatest, Artifacts }
+public enum ModelUriKind { Run, ModelVersion, ModelAlias, ModelStage, ModelLatest, Artifacts, Store }
 
 /// <summary>
 /// A model URI as MLflow's client parses it (mlflow/store/artifact/utils/models.py, runs_artifact_repo.py):
@@ -12,7 +12,7 @@ public sealed record ModelUri(string Text, ModelUriKind Kind, string? RunId = nu
 {
     public const string Accepted =
         "runs:/<run_id>/<path>, models:/<name>/<version>, models:/<name>@<alias>, models:/<name>/<stage>, models:/<name>/latest, " +
-            "mlflow-artifacts:/<path>";
+            "mlflow-artifacts:/<path>, and a store's own URI (s3://, wasbs://, abfss://, gs://, file://)";
 
     public static ModelUri Parse(string text)
     {
@@ -21,6 +21,7 @@ public sealed record ModelUri(string Text, ModelUriKind Kind, string? RunId = nu
         if (uri.StartsWith("runs:", StringComparison.Ordinal)) return ParseRuns(uri);
         if (uri.StartsWith("models:", StringComparison.Ordinal)) return ParseModels(uri);
         if (uri.StartsWith("mlflow-artifacts:", StringComparison.Ordinal)) return ParseArtifacts(uri);
+        if (Artifacts.ArtifactRepositories.SchemeOf(uri) is { Length: > 1 } && uri.Contains("://", StringComparison.Ordinal)) return ParseStore(uri);
         throw new ModelUriException($"'{text}' is not a model URI. The kinds accepted are {Accepted}; for a folder, use -Path.", text);
     }
 
@@ -75,6 +76,16 @@ public sealed record ModelUri(string Text, ModelUriKind Kind, string? RunId = nu
         path = CheckPath(path.Trim('/'), uri);
         if (path.Length == 0) throw new ModelUriException($"'{uri}' names no artifact; expected mlflow-artifacts:/<path>.", uri);
         return new ModelUri(uri, ModelUriKind.Artifacts, ArtifactUri: uri.TrimEnd('/'), Path: path);
+    }
+
+    /// <summary>A store's own URI (s3://bucket/path, wasbs://container@account.../path, gs://, file:///path): the folder itself.</summary>
+    private static ModelUri ParseStore(string uri)
+    {
+        var trimmed = uri.TrimEnd('/');
+        var afterAuthority = trimmed.IndexOf('/', trimmed.IndexOf("://", StringComparison.Ordinal) + 3);
+        var path = afterAuthority < 0 ? "" : CheckPath(trimmed[(afterAuthority + 1)..], uri);
+        if (path.Length == 0) throw new ModelUriException($"'{uri}' names no folder inside its store; expected e.g. s3://<bucket>/<path>.", uri);
+        return new ModelUri(uri, ModelUriKind.Store, ArtifactUri: trimmed, Path: path);
     }
 
     /// <summary>Artifact paths stay below their root: no '..' or '.' segments, no backslashes.</summary>
