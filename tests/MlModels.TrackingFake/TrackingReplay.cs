@@ -28,6 +28,12 @@ public sealed class ReplayOptions
     /// <summary>Downloads whose path ends with this are cut off after half their bytes (the first <see cref="CutOffTimes"/> times).</summary>
     public string? CutOffDownloadEndingWith { get; set; }
     public int CutOffTimes { get; set; } = 1;
+    /// <summary>
+    /// A server started with <c>--default-artifact-root &lt;root&gt; --no-serve-artifacts</c>: every answer is the recorded
+    /// one field for field, with the recorded <c>mlflow-artifacts:/</c> locations under this root instead
+    /// (<c>mlflow-artifacts:/1/&lt;run&gt;/artifacts</c> becomes <c>&lt;root&gt;/1/&lt;run&gt;/artifacts</c>, as MLflow's store names them).
+    /// </summary>
+    public string? ArtifactRoot { get; set; }
 }
 
 /// <summary>
@@ -141,7 +147,11 @@ public sealed class TrackingReplay
         byte[] bytes;
         var ct = e.ResponseContentType;
         if (ct != null && ct.StartsWith("application/json", StringComparison.Ordinal))
-            bytes = Encoding.UTF8.GetBytes(FillNode(e.ResponseBody)?.ToJsonString() ?? "null");
+        {
+            var json = FillNode(e.ResponseBody)?.ToJsonString() ?? "null";
+            if (_options.ArtifactRoot != null) json = json.Replace("\"mlflow-artifacts:/", "\"" + _options.ArtifactRoot.TrimEnd('/') + "/", StringComparison.Ordinal);
+            bytes = Encoding.UTF8.GetBytes(json);
+        }
         else if (e.ResponseBody is JsonObject o && o["base64"] is JsonValue b64)
             bytes = Convert.FromBase64String(b64.GetValue<string>());
         else

@@ -135,7 +135,7 @@ public sealed class ModelDownloader(TrackingClient? client, string? cacheRoot = 
             }
             else
             {
-                await CollectAsync(repository, path, listing, target, files, ct).ConfigureAwait(false);
+                await CollectAsync(repository, path, target, files, ct).ConfigureAwait(false);
                 resultPath = folderName;
             }
             await FetchAllAsync(repository, files, uri.Text, progress, ct).ConfigureAwait(false);
@@ -169,21 +169,19 @@ public sealed class ModelDownloader(TrackingClient? client, string? cacheRoot = 
     }
 
     /// <summary>MLflow's walk: list a folder, take its entries in name order, note each file, descend into each folder.</summary>
-    private async Task CollectAsync(IArtifactRepository repository, string remoteDir, IReadOnlyList<ArtifactEntry> entries, string localDir,
+    private async Task CollectAsync(IArtifactRepository repository, string remoteDir, string localDir,
         List<(string Remote, string Local, long Size)> files, CancellationToken ct)
     {
         Directory.CreateDirectory(localDir);
+        // Listed again, as MLflow's walk lists the folder its is-a-folder check already listed.
+        var entries = await ListAsync(repository, remoteDir, ct).ConfigureAwait(false);
         foreach (var e in entries.OrderBy(e => e.Path, StringComparer.Ordinal))
         {
             var name = SafeName(e.Name, Join(remoteDir, e.Name));
             if (name == remoteDir[(remoteDir.LastIndexOf('/') + 1)..] && e.Path == remoteDir) continue; // a folder marker listed as itself
             var childRemote = Join(remoteDir, name);
             var childLocal = System.IO.Path.Combine(localDir, name);
-            if (e.IsDir)
-            {
-                var children = await ListAsync(repository, childRemote, ct).ConfigureAwait(false);
-                await CollectAsync(repository, childRemote, children, childLocal, files, ct).ConfigureAwait(false);
-            }
+            if (e.IsDir) await CollectAsync(repository, childRemote, childLocal, files, ct).ConfigureAwait(false);
             else files.Add((childRemote, childLocal, e.Size ?? -1));
         }
     }
@@ -207,6 +205,7 @@ public sealed class ModelDownloader(TrackingClient? client, string? cacheRoot = 
     private async Task FetchOneAsync(IArtifactRepository repository, string remote, string local, long size, string uri, int total,
         IProgress<DownloadProgress>? progress, CancellationToken ct)
     {
+        var named = Join(repository.RootUri, remote);
         try
         {
             await using var output = new FileStream(local, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true);
@@ -218,23 +217,23 @@ public sealed class ModelDownloader(TrackingClient? client, string? cacheRoot = 
             await repository.DownloadAsync(remote, counting, ct).ConfigureAwait(false);
             if (size >= 0 && counting.Written != size)
                 throw new ArtifactDownloadException(
-                    $"{uri}: the artifact '{remote}' arrived with {counting.Written} bytes; the store listed {size}. Nothing was cached; run the command again.",
-                    remote);
+                    $"{uri}: the artifact '{named}' arrived with {counting.Written} bytes; the store listed {size}. Nothing was cached; run the command again.",
+                    named);
             Interlocked.Increment(ref _filesDone);
         }
         catch (MlflowException ex) when (ex is not TrackingAuthException)
         {
-            throw new ArtifactDownloadException($"{uri}: the artifact '{remote}' could not be downloaded: {ex.Message}", remote, ex);
+            throw new ArtifactDownloadException($"{uri}: the artifact '{named}' could not be downloaded: {ex.Message}", named, ex);
         }
         catch (ArtifactNotFoundException ex)
         {
-            throw new ArtifactDownloadException($"{uri}: the artifact '{remote}' could not be downloaded: {ex.Message}", remote, ex);
+            throw new ArtifactDownloadException($"{uri}: the artifact '{named}' could not be downloaded: {ex.Message}", named, ex);
         }
         catch (Exception ex) when ((ex is IOException and not ArtifactDownloadException and not ArtifactAccessException) || ex is HttpRequestException)
         {
             throw new ArtifactDownloadException(
-                $"{uri}: the download of '{remote}' was cut off ({ex.Message}). Nothing was cached; run the command again.",
-                remote,
+                $"{uri}: the download of '{named}' was cut off ({ex.Message}). Nothing was cached; run the command again.",
+                named,
                 ex);
         }
     }

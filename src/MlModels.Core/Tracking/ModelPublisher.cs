@@ -42,6 +42,12 @@ public sealed record PublishResult(string RunId, string ArtifactUri, string Mode
 /// </summary>
 public sealed class ModelPublisher(TrackingClient client, Action<string>? warn = null)
 {
+    /// <summary>
+    /// Where a run's artifacts are written, by the scheme of its artifact_uri: the server's proxy, or (when the server does
+    /// not proxy) the store itself, as MLflow's client writes there (S3 and the others registered by MlModels.Deploy).
+    /// </summary>
+    public Artifacts.ArtifactRepositories Repositories { get; init; } = Artifacts.ArtifactRepositories.WithBuiltIns(client);
+
     private static readonly string[] ModelJsonOrder =
         [
             "run_id", "artifact_path", "utc_time_created", "flavors", "model_uuid", "mlflow_version", "metadata", "signature",
@@ -134,7 +140,7 @@ public sealed class ModelPublisher(TrackingClient client, Action<string>? warn =
                 "GET",
                 "runs/get",
                 $"run {runId}");
-        var (server, rootPath) = client.ResolveArtifactUri(runRoot);
+        using var repository = Repositories.Open(runRoot);
 
         // The MLmodel logged names this run and artifact path, as log_model writes it.
         var logged = r.Model.Clone();
@@ -160,7 +166,7 @@ public sealed class ModelPublisher(TrackingClient client, Action<string>? warn =
                 var source = rel == ModelFiles.MLmodelFileName
                     || (rel == "metadata/MLmodel" && onDisk != null && File.ReadAllBytes(full).AsSpan().SequenceEqual(onDisk))
                     ? mlmodelFile : full;
-                var remote = $"{rootPath.TrimEnd('/')}/{r.ArtifactPath}/{rel}";
+                var remote = $"{r.ArtifactPath}/{rel}";
                 // Upload under the file's own name so the Content-Type is guessed from it.
                 if (source != full)
                 {
@@ -169,7 +175,7 @@ public sealed class ModelPublisher(TrackingClient client, Action<string>? warn =
                     if (!File.Exists(named)) File.Copy(mlmodelFile, named);
                     source = named;
                 }
-                await client.UploadArtifactAsync(server, remote, source, ct).ConfigureAwait(false);
+                await repository.UploadAsync(source, remote, ct).ConfigureAwait(false);
             }
         }
         finally

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using MlModels.Core.Format;
 using MlModels.Core.Tracking;
+using MlModels.Deploy.Artifacts;
 using MlModels.PowerShell.Internal;
 
 namespace MlModels.PowerShell.Commands;
@@ -10,7 +11,10 @@ public sealed partial class GetMLModelCommand
 {
     private const string UriSet = "Uri";
 
-    /// <summary>A model URI: runs:/, models:/name/version, models:/name@alias, models:/name/stage, mlflow-artifacts:/.</summary>
+    /// <summary>
+    /// A model URI: runs:/, models:/name/version, models:/name@alias, models:/name/stage, mlflow-artifacts:/, or a store's own
+    /// URI (s3://bucket/path, wasbs://container@account.blob.core.windows.net/path, abfss://, gs://bucket/path, file:///path).
+    /// </summary>
     [Parameter(ParameterSetName = UriSet, Mandatory = true, ValueFromPipelineByPropertyName = true)]
     [Alias("ModelUri")]
     [ValidateNotNullOrEmpty]
@@ -31,16 +35,21 @@ public sealed partial class GetMLModelCommand
 
     private void ReadUris()
     {
-        TrackingClient client;
-        try { client = TrackingConnection.Open(TrackingUri, Credential); }
-        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or IOException)
+        // A store's own URI (s3://, wasbs://, gs://, file://) needs no tracking server; runs:/ and models:/ do.
+        var needsServer = Uri.Any(u => !IsStoreUri(u));
+        TrackingClient? client = null;
+        if (needsServer)
         {
-            ThrowTerminatingError(Errors.Record(ex, "TrackingNotConfigured", ErrorCategory.InvalidArgument, TrackingUri));
-            return;
+            try { client = TrackingConnection.Open(TrackingUri, Credential); }
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or IOException)
+            {
+                ThrowTerminatingError(Errors.Record(ex, "TrackingNotConfigured", ErrorCategory.InvalidArgument, TrackingUri));
+                return;
+            }
         }
         using (client)
         {
-            var downloader = new ModelDownloader(client);
+            var downloader = new ModelDownloader(client) { Repositories = CloudArtifactStores.All(client) };
             foreach (var uri in Uri)
             {
                 var progress = new ProgressRecord(ProgressIds.ResolveModelUri, "Get-MLModel", $"Resolving {uri}");
@@ -69,5 +78,11 @@ public sealed partial class GetMLModelCommand
                 }
             }
         }
+    }
+
+    private static bool IsStoreUri(string uri)
+    {
+        try { return ModelUri.Parse(uri).Kind == ModelUriKind.Store; }
+        catch (ModelUriException) { return false; }
     }
 }

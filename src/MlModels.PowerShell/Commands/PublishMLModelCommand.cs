@@ -96,7 +96,10 @@ public sealed class PublishMLModelCommand : TrackingCmdlet
         }
 
         var progress = new ProgressRecord(ProgressIds.PublishModel, "Publish-MLModel", what);
-        var publisher = new ModelPublisher(Client, msg => Post(() => WriteWarning(msg)));
+        var publisher = new ModelPublisher(Client, msg => Post(() => WriteWarning(msg)))
+        {
+            Repositories = MlModels.Deploy.Artifacts.CloudArtifactStores.All(Client),
+        };
         var result = Call(model, (_, ct) => publisher.PublishAsync(request, new SyncProgress<PublishProgress>(p => Post(() =>
         {
             progress.StatusDescription = p.File == null ? p.Step : $"{p.Step}: {p.File}";

@@ -61,6 +61,8 @@ internal static class Errors
         MlModels.Core.Tracking.ArtifactLocationNotSupportedException =>
             Record(ex, "ArtifactLocationNotSupported", ErrorCategory.NotImplemented, target),
         PathOutsideModelException => Record(ex, "PathOutsideModel", ErrorCategory.SecurityError, target),
+        MlModels.Core.Artifacts.ArtifactAccessException => Record(ex, "ArtifactAccessDenied", ErrorCategory.PermissionDenied, target),
+        MlModels.Core.Artifacts.ArtifactNotFoundException => Record(ex, "ArtifactNotFound", ErrorCategory.ObjectNotFound, target),
         // A valid model this ONNX Runtime cannot run (an operator version or opset it lacks) is not a format error.
         MlModels.Core.Scoring.Onnx.OnnxUnsupportedException u => Record(ex, u.ErrorId, ErrorCategory.NotImplemented, target),
         MLModelFormatException => Record(ex, "MLModelFormatInvalid", ErrorCategory.InvalidData, target),

@@ -27,8 +27,8 @@ public class ModelUriTests
     }
 
     [Theory]
-    [InlineData("s3://bucket/model")]
     [InlineData("./model")]
+    [InlineData("hdfs://namenode/model")]
     [InlineData("https://example.com/model")]
     public void Parse_OtherKinds_ListsTheKindsAccepted(string text)
     {
