@@ -13,5 +13,6 @@ public static class CloudArtifactStores
     public static ArtifactRepositories All(TrackingClient? client = null) => Register(ArtifactRepositories.WithBuiltIns(client));
 
     public static ArtifactRepositories Register(ArtifactRepositories repositories) => repositories
-        .Register("s3", root => new S3ArtifactRepository(root));
+        .Register("s3", root => new S3ArtifactRepository(root))
+        .Register("gs", root => new GcsArtifactRepository(root));
 }
