@@ -15,5 +15,6 @@ public static class CloudArtifactStores
     public static ArtifactRepositories Register(ArtifactRepositories repositories) => repositories
         .Register("s3", root => new S3ArtifactRepository(root))
         .Register("wasbs", root => new AzureBlobArtifactRepository(root))
-        .Register("abfss", root => new AzureBlobArtifactRepository(root));
+        .Register("abfss", root => new AzureBlobArtifactRepository(root))
+        .Register("gs", root => new GcsArtifactRepository(root));
 }
