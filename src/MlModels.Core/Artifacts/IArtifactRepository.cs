@@ -26,7 +26,9 @@ public interface IArtifactRepository : IDisposable
     /// </summary>
     Task<IReadOnlyList<ArtifactEntry>> ListAsync(string path, CancellationToken ct);
 
-    /// <summary>Writes the file at <paramref name="path"/> to <paramref name="destination"/>; a missing file is <see cref="ArtifactNotFoundException"/>.</summary>
+    /// <summary>
+    /// Writes the file at <paramref name="path"/> to <paramref name="destination"/>; a missing file is <see cref="ArtifactNotFoundException"/>.
+    /// </summary>
     Task DownloadAsync(string path, Stream destination, CancellationToken ct);
 
     /// <summary>Uploads a local file to <paramref name="path"/>, replacing what is there.</summary>

@@ -72,7 +72,9 @@ public sealed class LocalArtifactRepository : IArtifactRepository
         if (System.IO.Path.IsPathRooted(path) || path.Split('/').Any(s => s is ".." || s.Contains('\\')) || path.Contains(':'))
             throw new ArgumentException($"The artifact path '{path}' would leave {RootUri}.", nameof(path));
         var full = System.IO.Path.GetFullPath(System.IO.Path.Combine(_root, path.Replace('/', System.IO.Path.DirectorySeparatorChar)));
-        if (!full.StartsWith(_root, StringComparison.Ordinal)) throw new ArgumentException($"The artifact path '{path}' would leave {RootUri}.", nameof(path));
+        if (!full.StartsWith(_root, StringComparison.Ordinal)) throw new ArgumentException(
+            $"The artifact path '{path}' would leave {RootUri}.",
+            nameof(path));
         return full;
     }
 

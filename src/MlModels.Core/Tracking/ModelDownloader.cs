@@ -139,7 +139,8 @@ public sealed class ModelDownloader(TrackingClient? client, string? cacheRoot = 
                 resultPath = folderName;
             }
             await FetchAllAsync(repository, files, uri.Text, progress, ct).ConfigureAwait(false);
-            if (listing.Count > 0 && uri.Kind is ModelUriKind.ModelVersion or ModelUriKind.ModelAlias or ModelUriKind.ModelStage or ModelUriKind.ModelLatest
+            if (listing.Count > 0
+                && uri.Kind is ModelUriKind.ModelVersion or ModelUriKind.ModelAlias or ModelUriKind.ModelStage or ModelUriKind.ModelLatest
                 && File.Exists(System.IO.Path.Combine(target, "MLmodel")))
             {
                 // What mlflow.artifacts.download_artifacts leaves beside a registered model's files.
@@ -169,7 +170,7 @@ public sealed class ModelDownloader(TrackingClient? client, string? cacheRoot = 
     }
 
     /// <summary>MLflow's walk: list a folder, take its entries in name order, note each file, descend into each folder.</summary>
-    private async Task CollectAsync(IArtifactRepository repository, string remoteDir, string localDir,
+    private static async Task CollectAsync(IArtifactRepository repository, string remoteDir, string localDir,
         List<(string Remote, string Local, long Size)> files, CancellationToken ct)
     {
         Directory.CreateDirectory(localDir);
@@ -198,7 +199,10 @@ public sealed class ModelDownloader(TrackingClient? client, string? cacheRoot = 
         var total = files.Count;
         progress?.Report(new DownloadProgress(uri, files.FirstOrDefault().Remote, 0, total, 0, _bytesListed));
         var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Parallelism), CancellationToken = ct };
-        await Parallel.ForEachAsync(files, options, (f, token) => new ValueTask(FetchOneAsync(repository, f.Remote, f.Local, f.Size, uri, total, progress, token)))
+        await Parallel.ForEachAsync(
+            files,
+            options,
+            (f, token) => new ValueTask(FetchOneAsync(repository, f.Remote, f.Local, f.Size, uri, total, progress, token)))
             .ConfigureAwait(false);
     }
 
@@ -217,7 +221,8 @@ public sealed class ModelDownloader(TrackingClient? client, string? cacheRoot = 
             await repository.DownloadAsync(remote, counting, ct).ConfigureAwait(false);
             if (size >= 0 && counting.Written != size)
                 throw new ArtifactDownloadException(
-                    $"{uri}: the artifact '{named}' arrived with {counting.Written} bytes; the store listed {size}. Nothing was cached; run the command again.",
+                    $"{uri}: the artifact '{named}' arrived with {counting.Written} bytes; the store listed {size}. " +
+                    "Nothing was cached; run the command again.",
                     named);
             Interlocked.Increment(ref _filesDone);
         }
@@ -229,7 +234,8 @@ public sealed class ModelDownloader(TrackingClient? client, string? cacheRoot = 
         {
             throw new ArtifactDownloadException($"{uri}: the artifact '{named}' could not be downloaded: {ex.Message}", named, ex);
         }
-        catch (Exception ex) when ((ex is IOException and not ArtifactDownloadException and not ArtifactAccessException) || ex is HttpRequestException)
+        catch (Exception ex) when ((ex is IOException and not ArtifactDownloadException and not ArtifactAccessException)
+            || ex is HttpRequestException)
         {
             throw new ArtifactDownloadException(
                 $"{uri}: the download of '{named}' was cut off ({ex.Message}). Nothing was cached; run the command again.",
@@ -335,9 +341,10 @@ public sealed class ModelDownloader(TrackingClient? client, string? cacheRoot = 
             case ModelUriKind.Run: parts.AddRange(["runs", Escape(uri.RunId!)]); break;
             case ModelUriKind.Artifacts: parts.Add("artifacts"); break;
             case ModelUriKind.Store:
-                var authority = uri.ArtifactUri![(uri.ArtifactUri.IndexOf("://", StringComparison.Ordinal) + 3)..];
+                var store = uri.ArtifactUri!;
+                var authority = store[(store.IndexOf("://", StringComparison.Ordinal) + 3)..];
                 authority = authority.Contains('/') ? authority[..authority.IndexOf('/')] : authority;
-                parts.AddRange([ArtifactRepositories.SchemeOf(uri.ArtifactUri), Escape(authority.Length == 0 ? "_" : authority)]);
+                parts.AddRange([ArtifactRepositories.SchemeOf(store), Escape(authority.Length == 0 ? "_" : authority)]);
                 break;
             default: parts.AddRange(["models", Escape(uri.Name!), Escape(origin.Version!)]); break;
         }

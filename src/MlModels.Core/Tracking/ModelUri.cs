@@ -21,7 +21,8 @@ public sealed record ModelUri(string Text, ModelUriKind Kind, string? RunId = nu
         if (uri.StartsWith("runs:", StringComparison.Ordinal)) return ParseRuns(uri);
         if (uri.StartsWith("models:", StringComparison.Ordinal)) return ParseModels(uri);
         if (uri.StartsWith("mlflow-artifacts:", StringComparison.Ordinal)) return ParseArtifacts(uri);
-        if (Artifacts.ArtifactRepositories.SchemeOf(uri) is "s3" or "gs" or "wasbs" or "abfss" or "file" && uri.Contains("://", StringComparison.Ordinal))
+        if (Artifacts.ArtifactRepositories.SchemeOf(uri) is "s3" or "gs" or "wasbs" or "abfss" or "file"
+            && uri.Contains("://", StringComparison.Ordinal))
             return ParseStore(uri);
         throw new ModelUriException($"'{text}' is not a model URI. The kinds accepted are {Accepted}; for a folder, use -Path.", text);
     }

@@ -207,7 +207,8 @@ internal static class MimeTypes
     {
         // Only the types Python's own table gives on every platform; others (.pkl, .yaml, MLmodel) get none, as from MLflow.
         [".txt"] = "text/plain", [".json"] = "application/json", [".csv"] = "text/csv", [".html"] = "text/html",
-        [".xml"] = "application/xml", [".md"] = "text/markdown", [".py"] = "text/x-python", [".tar"] = "application/x-tar", [".zip"] = "application/zip",
+        [".xml"] = "application/xml", [".md"] = "text/markdown", [".py"] = "text/x-python", [".tar"] = "application/x-tar", [".zip"]
+            = "application/zip",
         [".png"] = "image/png",
     };
 
