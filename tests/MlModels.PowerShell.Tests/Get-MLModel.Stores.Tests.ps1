@@ -63,4 +63,30 @@ Get-MLModel -Uri 's3://no-such-bucket-mlmodels/m' -ErrorVariable e -ErrorAction 
         $text = ($lines | ForEach-Object ToString) -join "`n"
         $text | Should -Match 'ERR1 ArtifactNotFound,.*s3://no-such-bucket-mlmodels'
     }
+
+    It 'hands a model read from S3 to Publish-MLModelSageMaker in place; -Upload packs it as MLflow does' {
+        if (Skip-WithoutMoto) { return }
+        $bucket = 'mlmodels-' + [guid]::NewGuid().ToString('N').Substring(0, 10)
+        Copy-ToS3 (Join-Path $Examples 'pyfunc-custom') $bucket 'mlartifacts/1/run1/artifacts/model'
+        $lines = Invoke-FreshPwsh @"
+`$env:MLFLOW_S3_ENDPOINT_URL = '$moto'; `$env:AWS_ENDPOINT_URL = '$moto'; `$env:AWS_REGION = 'us-east-1'
+`$env:AWS_ACCESS_KEY_ID = 'testing'; `$env:AWS_SECRET_ACCESS_KEY = 'testing'; `$env:AWS_EC2_METADATA_DISABLED = 'true'
+`$env:MLMODELS_MODEL_CACHE = '$(Join-Path $TestDrive 'cache3')'
+Import-Module '$ModulePath'
+`$m = Get-MLModel -Uri 's3://$bucket/mlartifacts/1/run1/artifacts/model' -ErrorAction Stop
+`$role = 'arn:aws:iam::123456789012:role/sagemaker-execution'; `$image = '123456789012.dkr.ecr.us-east-1.amazonaws.com/mlflow-pyfunc:1'
+'@@INPLACE@@'
+`$m | Publish-MLModelSageMaker -AppName inplace-app -ExecutionRoleArn `$role -ImageUrl `$image -WhatIf
+'@@UPLOAD@@'
+`$m | Publish-MLModelSageMaker -AppName inplace-app -ExecutionRoleArn `$role -ImageUrl `$image -Upload -WhatIf
+'@@END@@'
+"@
+        # What if: goes to the host, so the fresh pwsh's output is cut at the markers.
+        $text = ($lines | ForEach-Object ToString) -join ' '
+        $inPlace = ($text -split '@@INPLACE@@')[1] -split '@@UPLOAD@@' | Select-Object -First 1
+        $upload = (($text -split '@@UPLOAD@@')[1] -split '@@END@@')[0]
+        $inPlace | Should -Match ([regex]::Escape("read in place from s3://$bucket/mlartifacts/1/run1/artifacts/model/"))
+        $inPlace | Should -Not -Match 'PutObject'
+        $upload | Should -Match 'PutObject \(multipart\) s3://mlflow-sagemaker-us-east-1-123456789012/'
+    }
 }

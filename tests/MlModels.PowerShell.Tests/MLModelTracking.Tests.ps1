@@ -125,7 +125,7 @@ Describe 'Get-MLModel -Uri' {
 
     It 'lists the accepted kinds for a URI that is none of them' -Tag 'Fast' {
         $env:MLFLOW_TRACKING_URI = 'http://127.0.0.1:9'
-        $null = Get-MLModel -Uri 's3://bucket/model' -ErrorVariable errs -ErrorAction SilentlyContinue
+        $null = Get-MLModel -Uri 'hdfs://namenode/model' -ErrorVariable errs -ErrorAction SilentlyContinue
         ($errs[0].FullyQualifiedErrorId -split ',')[0] | Should -BeExactly 'InvalidModelUri'
         $errs[0].Exception.Message | Should -Match ([regex]::Escape('models:/<name>@<alias>'))
     }

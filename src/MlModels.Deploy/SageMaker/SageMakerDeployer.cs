@@ -99,7 +99,8 @@ public sealed class SageMakerDeployer(AwsConnection connection, TimeProvider? ti
         {
             Options = o, Flavor = flavor, Region = connection.RegionName, RoleArn = role, ImageUrl = image, Bucket = bucket,
             BucketExists = bucketExists, ModelName = modelName, ConfigName = SageMakerNames.ConfigName(o.AppName),
-            ModelDataUrl = $"s3://{bucket}/{modelName}/model.tar.gz", Endpoint = endpoint, EndpointConfig = config,
+            ModelDataUrl = o.ModelDataS3Uri is { } inPlace ? inPlace.TrimEnd('/') + "/" : $"s3://{bucket}/{modelName}/model.tar.gz",
+            Endpoint = endpoint, EndpointConfig = config,
         };
     }
 
@@ -200,6 +201,21 @@ public sealed class SageMakerDeployer(AwsConnection connection, TimeProvider? ti
         CancellationToken ct)
     {
         var o = plan.Options;
+        // Model data read in place is the user's: nothing to pack, upload, or roll back.
+        if (!plan.InPlace) await UploadModelDataAsync(plan, made, progress, ct).ConfigureAwait(false);
+        progress?.Report(new DeploymentProgress("Deploying " + o.AppName, $"Creating model {plan.ModelName}"));
+        await _sagemaker.CreateModelAsync(plan.CreateModelRequest(), ct).ConfigureAwait(false);
+        made.Add(("model", plan.ModelName));
+    }
+
+    /// <summary>The bucket when missing, then model.tar.gz packed and uploaded, each noted for the rollback.</summary>
+    private async Task UploadModelDataAsync(
+        SageMakerDeploymentPlan plan,
+        List<(string Kind, string Name)> made,
+        IProgress<DeploymentProgress>? progress,
+        CancellationToken ct)
+    {
+        var o = plan.Options;
         var tmp = Path.Combine(Path.GetTempPath(), "mlmodels-sagemaker-" + Guid.NewGuid().ToString("N"));
         try
         {
@@ -222,9 +238,6 @@ public sealed class SageMakerDeployer(AwsConnection connection, TimeProvider? ti
         {
             try { if (Directory.Exists(tmp)) Directory.Delete(tmp, recursive: true); } catch (IOException) { }
         }
-        progress?.Report(new DeploymentProgress("Deploying " + o.AppName, $"Creating model {plan.ModelName}"));
-        await _sagemaker.CreateModelAsync(plan.CreateModelRequest(), ct).ConfigureAwait(false);
-        made.Add(("model", plan.ModelName));
     }
 
     /// <summary>The model part, then <paramref name="then"/> (a transform job); on failure the model part is rolled back.</summary>
@@ -462,6 +475,8 @@ public sealed record SageMakerDeploymentPlan
     public required string ModelName { get; init; }
     public required string ConfigName { get; init; }
     public required string ModelDataUrl { get; init; }
+    /// <summary>The model data is the folder's own S3 prefix, read in place (<see cref="SageMakerDeployOptions.ModelDataS3Uri"/>).</summary>
+    public bool InPlace => Options.ModelDataS3Uri != null;
     public DescribeEndpointResponse? Endpoint { get; init; }
     public DescribeEndpointConfigResponse? EndpointConfig { get; init; }
 
@@ -481,7 +496,13 @@ public sealed record SageMakerDeploymentPlan
         return new CreateModelRequest
         {
             ModelName = ModelName,
-            PrimaryContainer = new ContainerDefinition { Image = ImageUrl, ModelDataUrl = ModelDataUrl, Environment = env },
+            PrimaryContainer = InPlace
+                ? new ContainerDefinition
+                {
+                    Image = ImageUrl, Environment = env,
+                    ModelDataSource = new ModelDataSource(new S3ModelDataSource(ModelDataUrl, "S3Prefix", "None")),
+                }
+                : new ContainerDefinition { Image = ImageUrl, ModelDataUrl = ModelDataUrl, Environment = env },
             ExecutionRoleArn = RoleArn,
             Tags = tags,
             VpcConfig = Options.VpcConfig,
@@ -526,9 +547,13 @@ public sealed record SageMakerDeploymentPlan
         get
         {
             var calls = new List<SageMakerCall>();
-            if (!BucketExists) calls.Add(new("S3", "CreateBucket", Bucket));
-            calls.Add(new("S3", "PutObject (multipart)", ModelDataUrl));
-            calls.Add(new("SageMaker", "CreateModel", $"{ModelName} (image {ImageUrl}, role {RoleArn}, flavor {Flavor})"));
+            if (!InPlace)
+            {
+                if (!BucketExists) calls.Add(new("S3", "CreateBucket", Bucket));
+                calls.Add(new("S3", "PutObject (multipart)", ModelDataUrl));
+            }
+            calls.Add(new("SageMaker", "CreateModel", $"{ModelName} (image {ImageUrl}, role {RoleArn}, flavor {Flavor}" +
+                (InPlace ? $", model data read in place from {ModelDataUrl}" : "") + ")"));
             var variants = CreateEndpointConfigRequest().ProductionVariants;
             calls.Add(new(
                 "SageMaker",

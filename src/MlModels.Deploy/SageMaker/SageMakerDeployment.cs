@@ -16,6 +16,11 @@ public sealed record SageMakerDeployOptions : DeploymentOptions
     public required string AppName { get; init; }
     public required string ModelPath { get; init; }
     public override string TargetName => AppName;
+    /// <summary>
+    /// The model folder's own S3 location (a model read from an S3-rooted run or registry): SageMaker reads it in place
+    /// (ModelDataSource, uncompressed) and nothing is packed or uploaded. Null packs and uploads model.tar.gz as MLflow does.
+    /// </summary>
+    public string? ModelDataS3Uri { get; init; }
     public SageMakerDeployMode Mode { get; init; } = SageMakerDeployMode.Create;
     public string? ExecutionRoleArn { get; init; }
     public string? ImageUrl { get; init; }

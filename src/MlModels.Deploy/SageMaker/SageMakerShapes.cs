@@ -13,8 +13,15 @@ public sealed record ContainerDefinition
 {
     public string? Image { get; init; }
     public string? ModelDataUrl { get; init; }
+    /// <summary>Model data read in place from S3 (uncompressed files under a prefix) instead of a model.tar.gz.</summary>
+    public ModelDataSource? ModelDataSource { get; init; }
     public Dictionary<string, string>? Environment { get; init; }
 }
+
+public sealed record ModelDataSource(S3ModelDataSource S3DataSource);
+
+/// <summary>S3DataType S3Prefix with CompressionType None: the files under the prefix are the model folder, as they are.</summary>
+public sealed record S3ModelDataSource(string S3Uri, string S3DataType, string CompressionType);
 
 public sealed record VpcConfig
 {

@@ -87,6 +87,13 @@ public sealed class PublishMLModelSageMakerCommand : AwsCmdlet
     [Parameter]
     public SwitchParameter NoWait { get; set; }
 
+    /// <summary>
+    /// Pack and upload model.tar.gz even when the model came from S3 (Get-MLModel -Uri s3://... or an S3-rooted registry),
+    /// whose folder SageMaker otherwise reads in place.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter Upload { get; set; }
+
     /// <summary>Seconds to wait for InService before rolling back.</summary>
     [Parameter]
     [Alias("TimeoutSeconds")]
@@ -118,8 +125,11 @@ public sealed class PublishMLModelSageMakerCommand : AwsCmdlet
                     "-DataCaptureConfig"),
                 AsyncInferenceConfig = Shape<AsyncInferenceConfig>(AsyncInferenceConfig, "-AsyncInferenceConfig"),
                 ServerlessConfig = Shape<ServerlessConfig>(ServerlessConfig, "-ServerlessConfig"),
-                Environment = StringMap(Environment), Tags = StringMap(Tag), Archive = Archive, Synchronous = !NoWait, Timeout = TimeSpan.FromSeconds(
-                    Timeout),
+                Environment = StringMap(Environment), Tags = StringMap(Tag), Archive = Archive, Synchronous = !NoWait,
+                Timeout = TimeSpan.FromSeconds(Timeout),
+                // A folder that already lives in S3 is read there, as it is; -Upload packs it as MLflow does.
+                ModelDataS3Uri = !Upload && model.Origin?.ArtifactUri is { } origin && origin.StartsWith("s3://", StringComparison.OrdinalIgnoreCase)
+                    ? origin : null,
             };
             SageMakerDeployer.Validate(options);
         }

@@ -76,6 +76,28 @@ public class SageMakerDeployerTests(MotoServer moto)
     }
 
     [SkippableFact]
+    public async Task AModelAlreadyInS3_IsReadInPlace_NothingPackedOrUploaded()
+    {
+        using var s = new MotoSession(moto.Require());
+        var app = Unique("inplace");
+        const string folder = "s3://team-models/mlartifacts/1/5d1f0c0e6b4a4f8e9a3b2c1d0e9f8a01/artifacts/model";
+        var o = Options(app) with { ModelDataS3Uri = folder };
+        var d = new SageMakerDeployer(s.Connection);
+        var plan = await d.PlanAsync(o, CancellationToken.None);
+        Assert.DoesNotContain(plan.Calls, c => c.Service == "S3");
+        Assert.Contains(plan.Calls, c => c.Operation == "CreateModel" && c.Target.Contains("read in place from " + folder + "/", StringComparison.Ordinal));
+        var deployment = await d.DeployAsync(plan, null, CancellationToken.None);
+
+        Assert.Equal("InService", deployment.Status);
+        var model = await new SageMakerClient(s.Connection).DescribeModelAsync(Assert.Single(deployment.Variants).ModelName!, CancellationToken.None);
+        Assert.Null(model.PrimaryContainer!.ModelDataUrl);
+        Assert.Equal(new S3ModelDataSource(folder + "/", "S3Prefix", "None"), model.PrimaryContainer.ModelDataSource!.S3DataSource);
+        // The request matched SageMaker's service model, and no object was written anywhere.
+        s.AssertShapesValid();
+        Assert.DoesNotContain(s.Validator.Calls, c => c.Contains("PutObject", StringComparison.Ordinal) || c.Contains("Multipart", StringComparison.Ordinal));
+    }
+
+    [SkippableFact]
     public async Task Replace_SwitchesTheEndpointToTheNewModel_AndDeletesTheOldOnes_UnlessArchived()
     {
         using var s = new MotoSession(moto.Require());
