@@ -40,7 +40,7 @@ public sealed class LocalArtifactRepository : IArtifactRepository
         var dir = Resolve(path);
         if (!Directory.Exists(dir)) return Task.FromResult<IReadOnlyList<ArtifactEntry>>([]);
         var entries = new DirectoryInfo(dir).EnumerateFileSystemInfos()
-            .Select(i => new ArtifactEntry(Join(path, i.Name), i is DirectoryInfo, i is FileInfo f ? f.Length : null))
+            .Select(i => new ArtifactEntry(ArtifactPaths.Join(path, i.Name), i is DirectoryInfo, i is FileInfo f ? f.Length : null))
             .OrderBy(e => e.Path, StringComparer.Ordinal)
             .ToList();
         return Task.FromResult<IReadOnlyList<ArtifactEntry>>(entries);
@@ -49,7 +49,7 @@ public sealed class LocalArtifactRepository : IArtifactRepository
     public async Task DownloadAsync(string path, Stream destination, CancellationToken ct)
     {
         var file = Resolve(path);
-        if (!File.Exists(file)) throw new ArtifactNotFoundException($"There is no file '{path}' under {RootUri}.", Join(RootUri, path));
+        if (!File.Exists(file)) throw new ArtifactNotFoundException($"There is no file '{path}' under {RootUri}.", ArtifactPaths.Join(RootUri, path));
         await using var source = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, useAsync: true);
         await source.CopyToAsync(destination, ct).ConfigureAwait(false);
     }
@@ -78,5 +78,4 @@ public sealed class LocalArtifactRepository : IArtifactRepository
         return full;
     }
 
-    internal static string Join(string a, string b) => a.Length == 0 ? b : b.Length == 0 ? a : $"{a.TrimEnd('/')}/{b.TrimStart('/')}";
 }

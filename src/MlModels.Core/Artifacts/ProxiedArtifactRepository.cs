@@ -33,21 +33,21 @@ public sealed class ProxiedArtifactRepository : IArtifactRepository
 
     public async Task<IReadOnlyList<ArtifactEntry>> ListAsync(string path, CancellationToken ct)
     {
-        var listed = await _client.ListArtifactsAsync(_server, LocalArtifactRepository.Join(_rootPath, path), ct).ConfigureAwait(false);
+        var listed = await _client.ListArtifactsAsync(_server, ArtifactPaths.Join(_rootPath, path), ct).ConfigureAwait(false);
         // The proxy lists names (or paths whose last segment is the name): relative to the root, they sit under path.
-        return listed.Select(f => new ArtifactEntry(LocalArtifactRepository.Join(path, f.Path[(f.Path.LastIndexOf('/') + 1)..]), f.IsDir, f.FileSize))
+        return listed.Select(f => new ArtifactEntry(ArtifactPaths.Join(path, f.Path[(f.Path.LastIndexOf('/') + 1)..]), f.IsDir, f.FileSize))
             .OrderBy(e => e.Path, StringComparer.Ordinal).ToList();
     }
 
     public async Task DownloadAsync(string path, Stream destination, CancellationToken ct)
     {
-        using var response = await _client.DownloadArtifactAsync(_server, LocalArtifactRepository.Join(_rootPath, path), ct).ConfigureAwait(false);
+        using var response = await _client.DownloadArtifactAsync(_server, ArtifactPaths.Join(_rootPath, path), ct).ConfigureAwait(false);
         await using var body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
         await body.CopyToAsync(destination, ct).ConfigureAwait(false);
     }
 
     public Task UploadAsync(string localFile, string path, CancellationToken ct) =>
-        _client.UploadArtifactAsync(_server, LocalArtifactRepository.Join(_rootPath, path), localFile, ct);
+        _client.UploadArtifactAsync(_server, ArtifactPaths.Join(_rootPath, path), localFile, ct);
 
     public void Dispose() { }
 }

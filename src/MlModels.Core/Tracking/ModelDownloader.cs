@@ -178,9 +178,8 @@ public sealed class ModelDownloader(TrackingClient? client, string? cacheRoot = 
         var entries = await ListAsync(repository, remoteDir, ct).ConfigureAwait(false);
         foreach (var e in entries.OrderBy(e => e.Path, StringComparer.Ordinal))
         {
-            var name = SafeName(e.Name, Join(remoteDir, e.Name));
-            if (name == remoteDir[(remoteDir.LastIndexOf('/') + 1)..] && e.Path == remoteDir) continue; // a folder marker listed as itself
-            var childRemote = Join(remoteDir, name);
+            var name = SafeName(e.Name, ArtifactPaths.Join(remoteDir, e.Name));
+            var childRemote = ArtifactPaths.Join(remoteDir, name);
             var childLocal = System.IO.Path.Combine(localDir, name);
             if (e.IsDir) await CollectAsync(repository, childRemote, childLocal, files, ct).ConfigureAwait(false);
             else files.Add((childRemote, childLocal, e.Size ?? -1));
@@ -209,7 +208,7 @@ public sealed class ModelDownloader(TrackingClient? client, string? cacheRoot = 
     private async Task FetchOneAsync(IArtifactRepository repository, string remote, string local, long size, string uri, int total,
         IProgress<DownloadProgress>? progress, CancellationToken ct)
     {
-        var named = Join(repository.RootUri, remote);
+        var named = ArtifactPaths.Join(repository.RootUri, remote);
         try
         {
             await using var output = new FileStream(local, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true);
@@ -388,7 +387,6 @@ public sealed class ModelDownloader(TrackingClient? client, string? cacheRoot = 
         return name;
     }
 
-    private static string Join(string a, string b) => a.Length == 0 ? b : b.Length == 0 ? a : $"{a.TrimEnd('/')}/{b.TrimStart('/')}";
 
     /// <summary>The run id in a proxied run artifact URI (mlflow-artifacts:/&lt;experiment&gt;/&lt;run&gt;/artifacts/...).</summary>
     private static string? RunIdOf(string artifactUri)

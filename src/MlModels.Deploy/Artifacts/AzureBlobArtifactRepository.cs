@@ -142,7 +142,7 @@ public sealed partial class AzureBlobArtifactRepository : IArtifactRepository
         : host.EndsWith(".usgovcloudapi.net", StringComparison.OrdinalIgnoreCase) ? AzureCloud.USGovernment
         : AzureCloud.Public;
 
-    private string BlobOf(string path) => Join(Location.Prefix, path);
+    private string BlobOf(string path) => ArtifactPaths.Join(Location.Prefix, path);
 
     private string UriOf(string path) => $"{Location.Scheme}://{Location.Container}@{Location.Host}/{BlobOf(path)}";
 
@@ -236,7 +236,6 @@ public sealed partial class AzureBlobArtifactRepository : IArtifactRepository
 
     private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
 
-    private static string Join(string a, string b) => a.Length == 0 ? b : b.Length == 0 ? a : $"{a.TrimEnd('/')}/{b.TrimStart('/')}";
 
     // The SDK's clients hold no resources of their own to release.
     public void Dispose() { }

@@ -100,7 +100,7 @@ public sealed class GcsArtifactRepository : IArtifactRepository
         return new Connection(client, noCredentials);
     }
 
-    private string NameOf(string path) => Join(Prefix, path);
+    private string NameOf(string path) => ArtifactPaths.Join(Prefix, path);
 
     private string UriOf(string path) => $"gs://{Bucket}/{NameOf(path)}";
 
@@ -186,7 +186,6 @@ public sealed class GcsArtifactRepository : IArtifactRepository
         }
     }
 
-    private static string Join(string a, string b) => a.Length == 0 ? b : b.Length == 0 ? a : $"{a.TrimEnd('/')}/{b.TrimStart('/')}";
 
     public void Dispose()
     {

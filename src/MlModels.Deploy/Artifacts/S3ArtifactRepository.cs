@@ -94,7 +94,7 @@ public sealed class S3ArtifactRepository : IArtifactRepository
         return h;
     }
 
-    private string KeyOf(string path) => Join(Prefix, path);
+    private string KeyOf(string path) => ArtifactPaths.Join(Prefix, path);
 
     private string UriOf(string path) => $"s3://{Bucket}/{KeyOf(path)}";
 
@@ -191,7 +191,6 @@ public sealed class S3ArtifactRepository : IArtifactRepository
         _ => new IOException($"{uri}: S3 {operation} failed ({ex.ErrorCode}, HTTP {(int)ex.StatusCode}: {ex.Message})", ex),
     };
 
-    private static string Join(string a, string b) => a.Length == 0 ? b : b.Length == 0 ? a : $"{a.TrimEnd('/')}/{b.TrimStart('/')}";
 
     public void Dispose()
     {

@@ -41,14 +41,17 @@ public sealed class AzureMLDeploymentTarget(AzureMLDeployer deployer, IDisposabl
     public Task<DeploymentPlan> PlanAsync(DeploymentOptions options, CancellationToken cancellationToken)
     {
         var r = Options(options);
-        AzureMLDeployer.Check(r, ModelStore.Load(r.ModelPath));
-        return Task.FromResult(new DeploymentPlan(r, deployer.Plan(r)));
+        var model = ModelStore.Load(r.ModelPath);
+        AzureMLDeployer.Check(r, model);
+        // The model read here is the one deployed: the folder is read once.
+        return Task.FromResult(new DeploymentPlan(r, deployer.Plan(r)) { State = model });
     }
 
     public async Task<Deployment> DeployAsync(DeploymentPlan plan, IProgress<DeploymentProgress>? progress, CancellationToken cancellationToken)
     {
         var r = Options(plan.Options);
-        return ToDeployment(await deployer.PublishAsync(r, ModelStore.Load(r.ModelPath), progress, cancellationToken).ConfigureAwait(false));
+        var model = plan.State as MLModel ?? ModelStore.Load(r.ModelPath);
+        return ToDeployment(await deployer.PublishAsync(r, model, progress, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>Azure ML's create-or-update: a new model version, the endpoint made where missing, the deployment made or updated.</summary>

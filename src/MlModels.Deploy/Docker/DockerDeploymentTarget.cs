@@ -89,9 +89,9 @@ public sealed class DockerDeploymentTarget(DockerTargetSettings settings) : IDep
     {
         var o = Options(options);
         var calls = new List<string>();
-        if (o.Image == null) calls.Add($"POST /build (the image {TagOf(o)} from {o.ModelPath})");
-        calls.Add($"POST /containers/create " +
-            $"({o.Image ?? TagOf(o).ToString()}{(o.Image != null && o.ModelPath != null ? ", " + o.ModelPath + " mounted" : "")})");
+        var image = o.Image ?? TagOf(o, null).ToString();
+        if (o.Image == null) calls.Add($"POST /build (the image {image} from {o.ModelPath})");
+        calls.Add($"POST /containers/create ({image}{(o.Image != null && o.ModelPath != null ? ", " + o.ModelPath + " mounted" : "")})");
         calls.Add("POST /containers/{id}/start, then GET /ping until it answers");
         return Task.FromResult(new DeploymentPlan(o, calls));
     }
@@ -207,15 +207,16 @@ public sealed class DockerDeploymentTarget(DockerTargetSettings settings) : IDep
     private static DockerDeploymentOptions Options(DeploymentOptions options) => options as DockerDeploymentOptions
         ?? throw new ArgumentException($"The docker target takes {nameof(DockerDeploymentOptions)}.", nameof(options));
 
-    private static ImageReference TagOf(DockerDeploymentOptions o) =>
-        ImageReference.Parse(o.Tag ?? $"mlmodels/{(o.Name ?? ModelStore.Load(o.ModelPath!).Name).ToLowerInvariant()}:latest");
+    /// <summary>The tag a built image gets; the model is read for its name only where neither a tag nor a name is given.</summary>
+    private static ImageReference TagOf(DockerDeploymentOptions o, MLModel? model) =>
+        ImageReference.Parse(o.Tag ?? $"mlmodels/{(o.Name ?? (model ?? ModelStore.Load(o.ModelPath!)).Name).ToLowerInvariant()}:latest");
 
     private static async Task<MLModelImage> BuildAsync(DockerEngine engine, DockerDeploymentOptions o, IProgress<DeploymentProgress>? progress,
         CancellationToken cancellationToken)
     {
         if (o.ModelPath == null) throw new ArgumentException("A container deployment needs an image or the model folder to build one from.");
         var model = ModelStore.Load(o.ModelPath);
-        var tag = TagOf(o);
+        var tag = TagOf(o, model);
         var temp = Path.Combine(Path.GetTempPath(), "mlmodels-build-" + Guid.NewGuid().ToString("N"));
         try
         {

@@ -62,10 +62,9 @@ public sealed class SageMakerDeploymentTarget : IDeploymentTarget
     /// <summary>The names, bucket, role and image worked out with read-only calls, and each call the deployment would make.</summary>
     public async Task<DeploymentPlan> PlanAsync(DeploymentOptions options, CancellationToken cancellationToken)
     {
-        var o = Options(options);
-        SageMakerDeployer.Validate(o);
-        var plan = await _deployer.PlanAsync(o, cancellationToken).ConfigureAwait(false);
-        return new DeploymentPlan(o, plan.Calls.Select(c => c.ToString()).ToList()) { State = plan };
+        // The deployer's plan validates the options (model, flavor, names) before its first call.
+        var plan = await _deployer.PlanAsync(Options(options), cancellationToken).ConfigureAwait(false);
+        return new DeploymentPlan(plan.Options, plan.Calls.Select(c => c.ToString()).ToList()) { State = plan };
     }
 
     public async Task<Deployment> DeployAsync(DeploymentPlan plan, IProgress<DeploymentProgress>? progress, CancellationToken cancellationToken)

@@ -38,6 +38,13 @@ public class S3ArtifactRepositoryTests(MotoServer moto)
         await s3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = key, InputStream = new MemoryStream(bytes) });
     }
 
+    /// <summary>A tracking client over the replaying fake.</summary>
+    private static TrackingClient ReplayClient(TrackingReplay replay) => new(new TrackingSettings
+    {
+        TrackingUri = new Uri("http://127.0.0.1:5000"), TrackingUriSource = "test", RegistryUri = new Uri("http://127.0.0.1:5000"),
+        RegistryUriSource = "test", OriginalTrackingUri = "http://127.0.0.1:5000",
+    }, new ReplayHandler(replay));
+
     private static ModelDownloader Downloader(MotoSession s, string cache, TrackingClient? client = null) => new(client, cache)
     {
         Repositories = ArtifactRepositories.WithBuiltIns(client).Register("s3", root => new S3ArtifactRepository(root, s.Connection)),
@@ -122,12 +129,7 @@ public class S3ArtifactRepositoryTests(MotoServer moto)
         var runRoot = $"mlartifacts/{TrackingReplay.ExperimentId(1)}/{TrackingReplay.RunId(1)}/artifacts/model";
         foreach (var rel in FixtureFiles) await PutAsync(s, bucket, $"{runRoot}/{rel}", replay.FixtureBytes(rel));
 
-        var settings = new TrackingSettings
-        {
-            TrackingUri = new Uri("http://127.0.0.1:5000"), TrackingUriSource = "test", RegistryUri = new Uri("http://127.0.0.1:5000"),
-            RegistryUriSource = "test", OriginalTrackingUri = "http://127.0.0.1:5000",
-        };
-        using var client = new TrackingClient(settings, new ReplayHandler(replay));
+        using var client = ReplayClient(replay);
         var downloaded = await Downloader(s, TestPaths.NewTempDir(), client).DownloadAsync("models:/sk-ridge@champion");
 
         Assert.Empty(replay.Mismatches);
@@ -152,12 +154,7 @@ public class S3ArtifactRepositoryTests(MotoServer moto)
             Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(folder, rel))!);
             File.WriteAllBytes(Path.Combine(folder, rel), replay.FixtureBytes(rel));
         }
-        var settings = new TrackingSettings
-        {
-            TrackingUri = new Uri("http://127.0.0.1:5000"), TrackingUriSource = "test", RegistryUri = new Uri("http://127.0.0.1:5000"),
-            RegistryUriSource = "test", OriginalTrackingUri = "http://127.0.0.1:5000",
-        };
-        using var client = new TrackingClient(settings, new ReplayHandler(replay));
+        using var client = ReplayClient(replay);
         var publisher = new ModelPublisher(client)
         {
             Repositories = ArtifactRepositories.WithBuiltIns(client).Register("s3", root => new S3ArtifactRepository(root, s.Connection)),
