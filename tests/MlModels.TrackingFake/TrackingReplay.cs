@@ -10,8 +10,13 @@ namespace MlModels.TrackingFake;
 public sealed record Exchange(int Index, string Flow, string Step, string Method, string Path, string? RequestContentType,
     JsonNode? RequestBody, int Status, string? ResponseContentType, JsonNode? ResponseBody);
 
-/// <summary>A request the fake received: what was sent, and the recorded exchange it matched (null: none did).</summary>
-public sealed record ReceivedCall(string Method, string PathAndQuery, string NormalisedPath, string? Authorization, string? UserAgent, string? ContentType, Exchange? Matched);
+/// <summary>
+/// A request the fake received: what was sent, and the recorded exchange it matched (null: none did), or the endpoint
+/// whose written answer it got (<see cref="ReplayOptions.AcceptLogging"/>).
+/// </summary>
+public sealed record ReceivedCall(
+    string Method, string PathAndQuery, string NormalisedPath, string? Authorization, string? UserAgent, string? ContentType, Exchange? Matched,
+    string? Written = null);
 
 public sealed record ReplayResponse(int Status, string? ContentType, byte[] Body, IReadOnlyDictionary<string, string> Headers, int CutAfterBytes = -1);
 
@@ -34,6 +39,14 @@ public sealed class ReplayOptions
     /// (<c>mlflow-artifacts:/1/&lt;run&gt;/artifacts</c> becomes <c>&lt;root&gt;/1/&lt;run&gt;/artifacts</c>, as MLflow's store names them).
     /// </summary>
     public string? ArtifactRoot { get; set; }
+    /// <summary>
+    /// Beside the replay, take what a client logs to the runs the served flows know, answered as MLflow's REST API
+    /// documents it where no recording matches (see <see cref="TrackingReplay"/>): runs/log-batch, uploads to and
+    /// listings of a run's artifact root through the proxy, runs/update of a run created through the fake. What was logged
+    /// is kept (<see cref="TrackingReplay.LoggedMetrics"/>, <see cref="TrackingReplay.UploadedArtifacts"/>, ...) and shows
+    /// in later runs/get answers and listings. Off (the default), the replay is strict.
+    /// </summary>
+    public bool AcceptLogging { get; set; }
 }
 
 /// <summary>
@@ -42,8 +55,29 @@ public sealed class ReplayOptions
 /// path with query, JSON body; uploads byte-equal to the fixture file); the answer is the recorded one with the
 /// placeholders filled in, errors included. A request that matches nothing is answered 501 and recorded in
 /// <see cref="Mismatches"/>.
+/// <para>
+/// Recorded answers: every answer of the replay is one recorded in tests/conformance/tracking (exchanges.jsonl, MLflow
+/// 2.12.2's server answering MLflow 2.12.2's client; its README describes the flows).
+/// </para>
+/// <para>
+/// Written answers, only with <see cref="ReplayOptions.AcceptLogging"/> and only for requests no recording matches,
+/// are not recorded: they are written from MLflow's REST API documentation and, for the exact error texts, the
+/// server's code of MLflow 2.x (mlflow/server/handlers.py, mlflow/utils/validation.py, the SQL store's log_batch; read,
+/// not run against 2.12.2, so a message may differ from 2.12.2's in its wording), for these endpoints:
+/// <c>POST /api/2.0/mlflow/runs/log-batch</c> (200 <c>{}</c> for a run the served flows know; 400
+/// INVALID_PARAMETER_VALUE for a missing run_id, a metric without key, value or timestamp, a param or tag without key,
+/// a name MLflow refuses, more than MLflow's batch limits or a param key twice; 404 RESOURCE_DOES_NOT_EXIST
+/// "Run with id=... not found" for another run), <c>PUT /api/2.0/mlflow-artifacts/artifacts/&lt;path&gt;</c> (200
+/// <c>{}</c> for a file under a known run's artifact root when its artifacts are proxied; 400 "Invalid path" for '..'),
+/// <c>GET /api/2.0/mlflow-artifacts/artifacts?path=&lt;folder&gt;</c> (the files uploaded, for a folder under a known
+/// run's artifact root; <c>{}</c> when none) and <c>POST /api/2.0/mlflow/runs/update</c> (run_info, for a run created
+/// through the fake, to FINISHED, FAILED or KILLED). What was logged also amends recorded answers: runs/get shows the
+/// run's latest metric value per key (highest step, then timestamp, then value; NaN as "NaN", infinities as the
+/// largest doubles, as the SQL store keeps them), the params and tags logged and the status set, and the proxy's
+/// listings show the files uploaded. Recorded log-batch requests, uploads and updates are kept the same way.
+/// </para>
 /// </summary>
-public sealed class TrackingReplay
+public sealed partial class TrackingReplay
 {
     private readonly List<Exchange> _exchanges;
     private readonly HashSet<int> _consumed = [];
@@ -69,6 +103,7 @@ public sealed class TrackingReplay
             Bind($"<run_name:{n}>", $"brave-fox-{n}");
         }
         Bind("<server_dir>", "/srv/mlflow-replay");
+        InitRuns();
     }
 
     public string CorpusDir { get; }
@@ -121,6 +156,11 @@ public sealed class TrackingReplay
 
         var candidates = _exchanges.Where(e => e.Method == method && e.Path == normPath && BodyMatches(e, body)).ToList();
         var match = candidates.FirstOrDefault(e => !_consumed.Contains(e.Index)) ?? candidates.LastOrDefault();
+        if (match == null && _options.AcceptLogging && Written(method, pathAndQuery, body) is { } written)
+        {
+            Calls.Add(new ReceivedCall(method, pathAndQuery, normPath, authorization, userAgent, contentType, null, written.Endpoint));
+            return written.Response;
+        }
         Calls.Add(new ReceivedCall(method, pathAndQuery, normPath, authorization, userAgent, contentType, match));
         if (match == null)
         {
@@ -130,6 +170,7 @@ public sealed class TrackingReplay
             return Json(501, JsonSerializer.Serialize(new Dictionary<string, string> { ["error_code"] = "REPLAY_MISMATCH", ["message"] = "No recorded exchange matches " + detail }));
         }
         _consumed.Add(match.Index);
+        if (_options.AcceptLogging) Observe(match, pathAndQuery, body);
 
         var cut = -1;
         if (_options.CutOffDownloadEndingWith != null && method == "GET" && match.Status == 200 && IsArtifactPath(normPath) && !normPath.Contains('?')
@@ -138,25 +179,33 @@ public sealed class TrackingReplay
             _cutOff++;
             cut = 0;
         }
-        var response = Answer(match);
+        var response = Answer(match, pathAndQuery);
         return cut == 0 ? response with { CutAfterBytes = response.Body.Length / 2 } : response;
     }
 
-    private ReplayResponse Answer(Exchange e)
+    private ReplayResponse Answer(Exchange e, string pathAndQuery)
     {
         byte[] bytes;
         var ct = e.ResponseContentType;
         if (ct != null && ct.StartsWith("application/json", StringComparison.Ordinal))
         {
-            var json = FillNode(e.ResponseBody)?.ToJsonString() ?? "null";
-            if (_options.ArtifactRoot != null) json = json.Replace("\"mlflow-artifacts:/", "\"" + _options.ArtifactRoot.TrimEnd('/') + "/", StringComparison.Ordinal);
-            bytes = Encoding.UTF8.GetBytes(json);
+            var node = FillNode(e.ResponseBody);
+            if (_options.AcceptLogging) node = Amend(e, pathAndQuery, node);
+            bytes = Encoding.UTF8.GetBytes(JsonText(node));
         }
         else if (e.ResponseBody is JsonObject o && o["base64"] is JsonValue b64)
             bytes = Convert.FromBase64String(b64.GetValue<string>());
         else
             bytes = Encoding.UTF8.GetBytes(FillText(e.ResponseBody?.GetValue<string>() ?? ""));
         return new ReplayResponse(e.Status, ct, bytes, new Dictionary<string, string>());
+    }
+
+    /// <summary>An answer's JSON text; the recorded mlflow-artifacts:/ locations under <see cref="ReplayOptions.ArtifactRoot"/> when set.</summary>
+    private string JsonText(JsonNode? node)
+    {
+        var json = node?.ToJsonString() ?? "null";
+        if (_options.ArtifactRoot == null) return json;
+        return json.Replace("\"mlflow-artifacts:/", "\"" + _options.ArtifactRoot.TrimEnd('/') + "/", StringComparison.Ordinal);
     }
 
     private static ReplayResponse Json(int status, string json, Dictionary<string, string>? headers = null) =>

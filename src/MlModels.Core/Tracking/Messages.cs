@@ -15,7 +15,25 @@ public sealed record RunInfo(
     string RunId, string ExperimentId, string? RunUuid = null, string? RunName = null, string? UserId = null, string? Status = null,
     long? StartTime = null, long? EndTime = null, string? ArtifactUri = null, string? LifecycleStage = null);
 
-public sealed record Metric(string Key, double Value, long? Timestamp = null, long? Step = null);
+/// <summary>A run's metric as the server answers it; NaN as "NaN" (protobuf's JSON mapping, as MLflow writes it).</summary>
+public sealed record Metric(
+    string Key,
+    [property: JsonNumberHandling(JsonNumberHandling.AllowReadingFromString | JsonNumberHandling.AllowNamedFloatingPointLiterals)]
+    double Value,
+    long? Timestamp = null,
+    long? Step = null);
+
+/// <summary>
+/// One metric value to log (runs/log-batch): its key, value, time in milliseconds since the epoch and step. NaN and the
+/// infinities go as "NaN", "Infinity" and "-Infinity", as MLflow's client sends them (protobuf's JSON mapping of a double).
+/// </summary>
+public sealed record MetricValue(
+    string Key,
+    [property: JsonNumberHandling(JsonNumberHandling.AllowReadingFromString | JsonNumberHandling.AllowNamedFloatingPointLiterals)]
+    double Value,
+    long Timestamp,
+    long Step = 0);
+
 public sealed record Param(string Key, string Value);
 public sealed record RunData(IReadOnlyList<Metric>? Metrics = null, IReadOnlyList<Param>? Params = null, IReadOnlyList<TagEntry>? Tags = null);
 public sealed record Run(RunInfo Info, RunData? Data = null);
@@ -48,6 +66,10 @@ public sealed record CreateExperimentRequest(string Name);
 public sealed record CreateRunRequest(string ExperimentId, string? UserId, string? RunName, long StartTime, IReadOnlyList<TagEntry> Tags);
 public sealed record UpdateRunRequest(string RunUuid, string Status, long EndTime, string RunId);
 public sealed record LogModelRequest(string RunId, string ModelJson);
+
+/// <summary>runs/log-batch; an empty list is left out, as MLflow's client (protobuf's JSON) leaves it out.</summary>
+public sealed record LogBatchRequest(
+    string RunId, IReadOnlyList<MetricValue>? Metrics = null, IReadOnlyList<Param>? Params = null, IReadOnlyList<TagEntry>? Tags = null);
 public sealed record CreateRegisteredModelRequest(string Name);
 public sealed record CreateModelVersionRequest(string Name, string Source, string? RunId);
 public sealed record SetAliasRequest(string Name, string Alias, string Version);
@@ -96,6 +118,7 @@ public sealed record EmptyResponse;
 [JsonSerializable(typeof(CreateRunRequest))]
 [JsonSerializable(typeof(UpdateRunRequest))]
 [JsonSerializable(typeof(LogModelRequest))]
+[JsonSerializable(typeof(LogBatchRequest))]
 [JsonSerializable(typeof(CreateRegisteredModelRequest))]
 [JsonSerializable(typeof(CreateModelVersionRequest))]
 [JsonSerializable(typeof(SetAliasRequest))]

@@ -91,19 +91,7 @@ public sealed class ModelPublisher(TrackingClient client, Action<string>? warn =
         else
         {
             progress?.Report(new PublishProgress($"Creating a run in experiment '{r.ExperimentName}'", null, 0, 0));
-            var experiment = await client.GetExperimentByNameAsync(r.ExperimentName!, ct).ConfigureAwait(false);
-            var experimentId = experiment?.ExperimentId;
-            if (experimentId == null)
-            {
-                experimentId = await client.CreateExperimentAsync(r.ExperimentName!, ct).ConfigureAwait(false);
-                await client.GetExperimentAsync(experimentId, ct).ConfigureAwait(false);
-            }
-            var tags = new List<TagEntry>();
-            if (r.UserId != null) tags.Add(new TagEntry("mlflow.user", r.UserId));
-            if (r.SourceName != null) tags.Add(new TagEntry("mlflow.source.name", r.SourceName));
-            tags.Add(new TagEntry("mlflow.source.type", "LOCAL"));
-            if (r.RunName != null) tags.Add(new TagEntry("mlflow.runName", r.RunName));
-            runId = (await client.CreateRunAsync(experimentId, r.UserId, r.RunName, tags, ct).ConfigureAwait(false)).Info.RunId;
+            runId = (await StartRunAsync(client, r.ExperimentName!, r.RunName, r.UserId, r.SourceName, ct).ConfigureAwait(false)).Info.RunId;
             created = true;
         }
 
@@ -123,6 +111,33 @@ public sealed class ModelPublisher(TrackingClient client, Action<string>? warn =
             }
             throw;
         }
+    }
+
+    /// <summary>
+    /// mlflow.set_experiment then mlflow.start_run: the experiment by name (created, then read back, when missing) and a
+    /// new run in it with the tags MLflow's fluent API sets (mlflow.user, mlflow.source.name, mlflow.source.type, mlflow.runName).
+    /// </summary>
+    internal static async Task<Run> StartRunAsync(
+        TrackingClient client,
+        string experimentName,
+        string? runName,
+        string? userId,
+        string? sourceName,
+        CancellationToken ct)
+    {
+        var experiment = await client.GetExperimentByNameAsync(experimentName, ct).ConfigureAwait(false);
+        var experimentId = experiment?.ExperimentId;
+        if (experimentId == null)
+        {
+            experimentId = await client.CreateExperimentAsync(experimentName, ct).ConfigureAwait(false);
+            await client.GetExperimentAsync(experimentId, ct).ConfigureAwait(false);
+        }
+        var tags = new List<TagEntry>();
+        if (userId != null) tags.Add(new TagEntry("mlflow.user", userId));
+        if (sourceName != null) tags.Add(new TagEntry("mlflow.source.name", sourceName));
+        tags.Add(new TagEntry("mlflow.source.type", "LOCAL"));
+        if (runName != null) tags.Add(new TagEntry("mlflow.runName", runName));
+        return await client.CreateRunAsync(experimentId, userId, runName, tags, ct).ConfigureAwait(false);
     }
 
     private async Task<PublishResult> LogAndRegisterAsync(
@@ -250,12 +265,23 @@ public sealed class ModelPublisher(TrackingClient client, Action<string>? warn =
         catch (MLModelFormatException) { return false; }
     }
 
-    /// <summary>The files uploaded, as os.walk lists them: a folder's files, then its subfolders; links leading out are left out.</summary>
+    /// <summary>The files uploaded: the model folder's (<see cref="FolderFiles"/>), MLmodel among them.</summary>
     private static IReadOnlyList<(string Relative, string Full)> Files(MLModel model)
     {
         if (model.Path == null || !Directory.Exists(model.Path))
             return [(ModelFiles.MLmodelFileName, "")];
-        var root = Path.GetFullPath(model.Path);
+        var result = FolderFiles(model.Path).ToList();
+        if (!result.Any(f => f.Relative == ModelFiles.MLmodelFileName)) result.Insert(0, (ModelFiles.MLmodelFileName, ""));
+        return result;
+    }
+
+    /// <summary>
+    /// A folder's files as log_artifacts uploads them, walked as os.walk lists them: a folder's files, then its subfolders
+    /// (each in name order); relative paths with '/'; links leading out of the folder are left out.
+    /// </summary>
+    internal static IReadOnlyList<(string Relative, string Full)> FolderFiles(string folder)
+    {
+        var root = Path.GetFullPath(folder);
         var result = new List<(string, string)>();
         void Walk(DirectoryInfo d)
         {
@@ -270,7 +296,6 @@ public sealed class ModelPublisher(TrackingClient client, Action<string>? warn =
                 if (sub.LinkTarget == null) Walk(sub);
         }
         Walk(new DirectoryInfo(root));
-        if (!result.Any(f => f.Item1 == ModelFiles.MLmodelFileName)) result.Insert(0, (ModelFiles.MLmodelFileName, ""));
         return result;
     }
 

@@ -145,6 +145,69 @@ public sealed class TrackingClient : IDisposable
             $"run {runId}",
             ct);
 
+    /// <summary>The most metrics one runs/log-batch takes (mlflow.utils.validation.MAX_METRICS_PER_BATCH).</summary>
+    public const int MaxMetricsPerBatch = 1000;
+
+    /// <summary>The most params, and the most tags, one runs/log-batch takes (MAX_PARAMS_TAGS_PER_BATCH).</summary>
+    public const int MaxParamsTagsPerBatch = 100;
+
+    /// <summary>The most metrics, params and tags together one runs/log-batch takes (MAX_ENTITIES_PER_BATCH).</summary>
+    public const int MaxEntitiesPerBatch = 1000;
+
+    /// <summary>
+    /// runs/log-batch, split as MlflowClient.log_batch splits it: params and tags in chunks of 100, side by side, each
+    /// request filled up with metrics to 1000 entities, then the metrics left in requests of 1000. Nothing is sent when
+    /// there is nothing to log.
+    /// </summary>
+    public async Task LogBatchAsync(
+        string runId,
+        IReadOnlyList<MetricValue> metrics,
+        IReadOnlyList<KeyValuePair<string, string>>? parameters = null,
+        IReadOnlyList<KeyValuePair<string, string>>? tags = null,
+        CancellationToken ct = default)
+    {
+        foreach (var request in SplitLogBatch(runId, metrics, parameters, tags))
+        {
+            await Send(
+                Tracking,
+                HttpMethod.Post,
+                $"{Api}/runs/log-batch",
+                request,
+                TrackingJson.Default.LogBatchRequest,
+                TrackingJson.Default.EmptyResponse,
+                $"run {runId}",
+                ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The runs/log-batch requests <see cref="LogBatchAsync"/> sends, in order.</summary>
+    public static IReadOnlyList<LogBatchRequest> SplitLogBatch(
+        string runId,
+        IReadOnlyList<MetricValue> metrics,
+        IReadOnlyList<KeyValuePair<string, string>>? parameters = null,
+        IReadOnlyList<KeyValuePair<string, string>>? tags = null)
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        var paramChunks = (parameters ?? []).Select(p => new Param(p.Key, p.Value)).Chunk(MaxParamsTagsPerBatch).ToList();
+        var tagChunks = (tags ?? []).Select(t => new TagEntry(t.Key, t.Value)).Chunk(MaxParamsTagsPerBatch).ToList();
+        var requests = new List<LogBatchRequest>();
+        int next = 0;
+        for (int i = 0; i < Math.Max(paramChunks.Count, tagChunks.Count); i++)
+        {
+            Param[] p = i < paramChunks.Count ? paramChunks[i] : [];
+            TagEntry[] t = i < tagChunks.Count ? tagChunks[i] : [];
+            var size = Math.Max(Math.Min(MaxEntitiesPerBatch - p.Length - t.Length, MaxMetricsPerBatch), 0);
+            var m = metrics.Skip(next).Take(size).ToArray();
+            next += m.Length;
+            requests.Add(new LogBatchRequest(runId, NullIfEmpty(m), NullIfEmpty(p), NullIfEmpty(t)));
+        }
+        for (; next < metrics.Count; next += MaxMetricsPerBatch)
+            requests.Add(new LogBatchRequest(runId, metrics.Skip(next).Take(MaxMetricsPerBatch).ToArray()));
+        return requests;
+
+        static IReadOnlyList<T>? NullIfEmpty<T>(T[] items) => items.Length == 0 ? null : items;
+    }
+
     // Artifacts, through the server's proxy.
 
     /// <summary>Where an artifact URI's files are served: the proxy's server and the path below it.</summary>
