@@ -20,6 +20,7 @@
         'Get-MLModelInputExample'
         'Get-MLModelEnvironment'
         'Invoke-MLModelPrediction'
+        'Measure-MLModel'
         'Initialize-MLModelEnvironment'
         'Get-MLModelWorker'
         'Clear-MLModelWorkerCache'

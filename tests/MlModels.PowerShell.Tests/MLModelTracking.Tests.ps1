@@ -307,13 +307,35 @@ Describe 'docs/examples/Promote-Champion.ps1' -Tag 'Python', 'Cloud' -Skip:$skip
         "a,b,c,y`n0.5,1.0,-2.0,0.1`n1.5,-0.25,0.75,0.4`n-1,0,1,-0.2" | Set-Content $csv
         $script = Join-Path $RepoRoot 'docs/examples/Promote-Champion.ps1'
         # What-if lines go to the host, so the script runs in a fresh pwsh whose output is captured.
-        $out = Invoke-FreshPwsh "Import-Module '$ModulePath'; `$env:MLFLOW_TRACKING_URI = '$($Fake.Uri)'; & '$script' -ModelName sk-ridge -CandidateVersion 2 -SampleCsv '$csv' -LabelColumn y -WhatIf | ConvertTo-Json -Compress"
+        $evidence = Join-Path $TestDrive 'evaluation'
+        $out = Invoke-FreshPwsh "Import-Module '$ModulePath'; `$env:MLFLOW_TRACKING_URI = '$($Fake.Uri)'; & '$script' -ModelName sk-ridge -CandidateVersion 2 -SampleCsv '$csv' -LabelColumn y -OutputPath '$evidence' -WhatIf | ConvertTo-Json -Compress"
         ($out | Out-String) | Should -Match "Move alias 'champion' from version 1"
         $result = $out | Where-Object { "$_".StartsWith('{') } | ConvertFrom-Json
         $result.ChampionVersion | Should -Be '1'
-        $result.CandidateRmse | Should -Be $result.ChampionRmse # version 2 is the same model
-        $result.ChampionRmse | Should -BeGreaterThan 0
+        $result.Metric | Should -Be 'root_mean_squared_error'
+        $result.CandidateValue | Should -Be $result.ChampionValue # version 2 is the same model
+        $result.ChampionValue | Should -BeGreaterThan 0
         $result.Promoted | Should -BeFalse
+        (Get-Content (Join-Path $evidence 'metrics.json') -Raw | ConvertFrom-Json).example_count | Should -Be 3
         Assert-AllMatched
+    }
+
+    It 'stops with ModelValidationFailed when the candidate is not better by -MinAbsoluteChange, keeping the evidence' {
+        $env:MLMODELS_MODEL_CACHE = Join-Path $TestDrive 'example-cache-gate'
+        Start-Fake 'download-models-alias-uri', 'download-models-version-runs-source'
+        $csv = Join-Path $TestDrive 'holdout-gate.csv'
+        "a,b,c,y`n0.5,1.0,-2.0,0.1`n1.5,-0.25,0.75,0.4`n-1,0,1,-0.2" | Set-Content $csv
+        $evidence = Join-Path $TestDrive 'evaluation-gate'
+        $script = Join-Path $RepoRoot 'docs/examples/Promote-Champion.ps1'
+        $failure = $null
+        try { & $script -ModelName sk-ridge -CandidateVersion 2 -SampleCsv $csv -LabelColumn y -MinAbsoluteChange 0.01 -OutputPath $evidence -TrackingUri $Fake.Uri }
+        catch { $failure = $_ }
+        $failure | Should -Not -BeNullOrEmpty
+        ($failure.FullyQualifiedErrorId -split ',')[0] | Should -BeExactly 'ModelValidationFailed'
+        $failure.Exception.Message | Should -Match 'Metric root_mean_squared_error minimum absolute change check failed: candidate model root_mean_squared_error = [0-9.]+, baseline model root_mean_squared_error = [0-9.]+, root_mean_squared_error minimum absolute change threshold = 0.01\.'
+        Join-Path $evidence 'metrics.json' | Should -Exist
+        Join-Path $evidence 'artifacts/residuals_plot.png' | Should -Exist
+        Join-Path $evidence 'artifacts/predicted_vs_actual_plot.png' | Should -Exist
+        $Fake.Replay.Calls | Where-Object { $_.Method -eq 'POST' -and $_.PathAndQuery -match 'alias' } | Should -BeNullOrEmpty
     }
 }

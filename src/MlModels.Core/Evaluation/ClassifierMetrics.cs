@@ -350,7 +350,8 @@ public sealed class ClassifierMetrics
             var (fpr, tpr) = curves.Roc();
             metrics.Add("roc_auc", BinaryCurves.Auc(fpr, tpr));
             var (precision, recall) = curves.PrecisionRecall();
-            metrics.Add("precision_recall_auc", BinaryCurves.Auc(recall, precision));
+            // MLflow 2.12 logs its precision-recall curve's "auc", which is average_precision_score (the curve's AP label).
+            metrics.Add("precision_recall_auc", BinaryCurves.AveragePrecision(precision, recall));
             return;
         }
 

@@ -24,4 +24,5 @@ internal static class ProgressIds
     /// <summary>Layers of a push are children of <see cref="PublishImage"/>: 22, 23, ...</summary>
     public const int PublishImageLayers = 22;
     public const int StartContainer = 31;
+    public const int Evaluation = 15;
 }

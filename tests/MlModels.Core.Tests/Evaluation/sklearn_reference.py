@@ -115,8 +115,8 @@ def classification(case):
 
     if binary:
         def pr_auc():
-            precision, recall, _ = sk.precision_recall_curve(y == pos, column(pos))
-            return sk.auc(recall, precision)
+            # MLflow 2.12's precision_recall_auc is its precision-recall curve's "auc": average_precision_score.
+            return sk.average_precision_score(y == pos, column(pos))
 
         call(a, "roc_auc", lambda: sk.roc_auc_score(y == pos, column(pos)))
         call(a, "precision_recall_auc", pr_auc)

@@ -22,7 +22,7 @@ public sealed record PythonOptions(
 /// Scores a python_function model in a Python worker. Schema enforcement happens here, in C#, before data is sent,
 /// with the same rules as ONNX scoring; the worker receives typed columns.
 /// </summary>
-public sealed class PythonScorer : IScorer
+public sealed class PythonScorer : IScorer, IProbabilityScorer
 {
     private readonly Task<PythonWorkerLease> _lease;
     private readonly PythonOptions _options;
@@ -140,12 +140,24 @@ public sealed class PythonScorer : IScorer
     public IReadOnlyList<ColumnTarget> PlanColumns(IReadOnlyList<string> sourceNames, Action<string>? warn) =>
         ColumnPlan.Create(Model.Signature?.Inputs is { IsTensorBased: false } s ? s : null, sourceNames, _ => ElementKind.Object, warn);
 
-    public Prediction Predict(ModelInput input, IReadOnlyDictionary<string, object?>? parameters)
+    public Prediction Predict(ModelInput input, IReadOnlyDictionary<string, object?>? parameters) =>
+        Call(input, parameters, probabilities: false).Prediction;
+
+    /// <inheritdoc/>
+    public ScoredWithProbabilities PredictWithProbabilities(ModelInput input, IReadOnlyDictionary<string, object?>? parameters,
+        CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        return Call(input, parameters, probabilities: true);
+    }
+
+    private ScoredWithProbabilities Call(ModelInput input, IReadOnlyDictionary<string, object?>? parameters, bool probabilities)
     {
         // Sized up front: a growing stream re-allocates (on the large object heap) as it doubles, per batch.
         using var payload = new MemoryStream(PayloadSize(input));
         var node = Encode(input, payload);
         var header = new JsonObject { ["op"] = "predict", ["input"] = node, ["params"] = Params(parameters) };
+        if (probabilities) header["proba"] = true;
         var what = input is FrameInput { Frame: var f } && f.RowCount > 0
             ? $"scoring rows {f.FirstRow:N0} to {f.FirstRow + f.RowCount - 1:N0}" : "scoring the input";
         JsonObject reply;
@@ -160,8 +172,18 @@ public sealed class PythonScorer : IScorer
         {
             throw new ModelPredictionException(ex.Message, ex, ex.PythonTraceback);
         }
+        catch (PythonWorkerException ex) when (ex.Stage == "probabilities")
+        {
+            throw new ModelPredictionException("predict_proba failed: " + ex.Message, ex, ex.PythonTraceback);
+        }
         int offset = 0;
-        return Decode(reply["result"]!.AsObject(), body, ref offset);
+        var prediction = Decode(reply["result"]!.AsObject(), body, ref offset);
+        if (!probabilities) return new ScoredWithProbabilities(prediction, null, null);
+        if (reply["proba"] is not JsonObject proba)
+            return new ScoredWithProbabilities(prediction, null, reply["proba_missing"]?.GetValue<string>() ?? "the model gave no probabilities");
+        var values = Decode(proba, body, ref offset);
+        var classes = PyJsonValues.Parse(System.Text.Encoding.UTF8.GetBytes(reply["classes"]?.ToJsonString() ?? "[]")) as IEnumerable<object?>;
+        return new ScoredWithProbabilities(prediction, ClassProbabilities.From(values, classes?.ToList() ?? []), null);
     }
 
     /// <summary>The payload's size where the input is numeric (8 bytes a value at most), else a small start.</summary>

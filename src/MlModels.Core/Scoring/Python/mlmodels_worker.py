@@ -114,8 +114,9 @@ def _accepts(fn, name):
 
 
 class _Wrapped:
-    def __init__(self, predict):
+    def __init__(self, predict, estimator=None):
         self._predict = predict
+        self.estimator = estimator
 
     def predict(self, data, params=None):
         return self._predict(data, params)
@@ -136,7 +137,7 @@ def _load_sklearn(path, conf, flavors):
             import pickle
             model = pickle.load(f)
     fn = getattr(model, conf.get("predict_fn") or "predict")
-    return _Wrapped(lambda data, params: fn(data, **params) if params and _accepts(fn, next(iter(params))) else fn(data))
+    return _Wrapped(lambda data, params: fn(data, **params) if params and _accepts(fn, next(iter(params))) else fn(data), model)
 
 
 def _load_python_model(path, conf, flavors):
@@ -342,7 +343,13 @@ BUILTIN = {"mlflow.sklearn": _load_sklearn, "mlflow.pyfunc.model": _load_python_
            "mlflow.xgboost": _load_xgboost, "mlflow.pytorch": _load_pytorch, "mlflow.statsmodels": _load_statsmodels}
 
 
+# The raw scikit-learn estimator of an mlflow.sklearn model, for predict_proba (MLflow's evaluator takes class
+# probabilities from the raw model, never through pyfunc); None for other loaders.
+ESTIMATOR = {}
+
+
 def load(path, conf, flavors, mlflow_can_load=True):
+    ESTIMATOR.clear()
     code = conf.get("code")
     if code:
         sys.path.insert(0, os.path.join(path, code))
@@ -350,12 +357,18 @@ def load(path, conf, flavors, mlflow_can_load=True):
         import mlflow.pyfunc  # noqa: F401 - full fidelity when MLflow is installed
         if mlflow_can_load and not getattr(sys.modules.get("mlflow"), "__mlmodels_stub__", False):
             model = mlflow.pyfunc.load_model(path)
+            if conf.get("loader_module") == "mlflow.sklearn":
+                raw = getattr(model, "_model_impl", None)
+                ESTIMATOR["model"] = getattr(raw, "sklearn_model", raw)
             return (lambda data, params: model.predict(data, params=params) if params else model.predict(data)), "mlflow"
     except ImportError:
         pass
     loader = conf.get("loader_module") or conf.get("main")
     if loader in BUILTIN:
-        return BUILTIN[loader](path, conf, flavors).predict, "builtin:" + loader
+        wrapped = BUILTIN[loader](path, conf, flavors)
+        if loader == "mlflow.sklearn":
+            ESTIMATOR["model"] = wrapped.estimator
+        return wrapped.predict, "builtin:" + loader
     data = conf.get("data") or conf.get("model_path")
     module = importlib.import_module(loader)
     # MLflow's first pyfunc layout named the model module's function load_pyfunc; later ones _load_pyfunc.
@@ -516,6 +529,28 @@ def _plain(v):
     return v
 
 
+def probabilities(data):
+    """(float64 array, classes) of predict_proba on the raw estimator, or (None, reason) when there is none."""
+    import numpy as np
+    model = ESTIMATOR.get("model")
+    if model is None:
+        return None, "the model is not an mlflow.sklearn model, so its class probabilities are not known"
+    fn = getattr(model, "predict_proba", None)
+    if fn is None:
+        return None, "the model (%s) has no predict_proba" % type(model).__name__
+    try:
+        import xgboost
+        if isinstance(model, xgboost.XGBModel):
+            # MLflow's evaluator passes validate_features=False to xgboost's sklearn API as well.
+            return np.asarray(fn(data, validate_features=False), dtype="float64"), _plain(list(getattr(model, "classes_", [])))
+    except ImportError:
+        pass
+    classes = getattr(model, "classes_", None)
+    if classes is None and hasattr(model, "steps"):
+        classes = getattr(model.steps[-1][1], "classes_", None)
+    return np.asarray(fn(data), dtype="float64"), _plain(list(classes) if classes is not None else [])
+
+
 def _failure(e, stage):
     return {"ok": False, "error": str(e), "type": type(e).__name__, "module": getattr(e, "name", None),
             "traceback": traceback.format_exc(), "stage": stage}
@@ -542,8 +577,16 @@ def main():
                 result = predict(data, header.get("params") or None)
                 stage = "output"
                 blobs = []
-                node = encode(result, blobs)
-                send({"ok": True, "result": node}, b"".join(blobs))
+                reply = {"ok": True, "result": encode(result, blobs)}
+                if header.get("proba"):
+                    stage = "probabilities"
+                    values, classes = probabilities(data)
+                    if values is None:
+                        reply["proba_missing"] = classes
+                    else:
+                        reply["proba"] = encode(values, blobs)
+                        reply["classes"] = classes
+                send(reply, b"".join(blobs))
             elif op == "ping":
                 send({"ok": True})
             else:
