@@ -130,7 +130,9 @@ r={"true_negatives":tn,"false_positives":fp,"false_negatives":fn,"true_positives
             $weak = Get-Expected 'sk-binary-weak'
             $lines = $failure.Exception.Message -split "`n"
             $lines.Count | Should -Be 2
-            $failure.Exception.Message | Should -Match ([regex]::Escape("Metric accuracy_score value threshold check failed: candidate model accuracy_score = $($weak.accuracy_score), accuracy_score threshold = 0.99."))
+            # Python prints floats as repr does: the shortest text that reads back the same ('R').
+            $accuracy = ([double]$weak.accuracy_score).ToString('R', [cultureinfo]::InvariantCulture)
+            $failure.Exception.Message | Should -Match ([regex]::Escape("Metric accuracy_score value threshold check failed: candidate model accuracy_score = $accuracy, accuracy_score threshold = 0.99."))
             $failure.Exception.Message | Should -Match 'Metric log_loss minimum relative change check failed: candidate model log_loss = [0-9.]+, baseline model log_loss = [0-9.]+, log_loss minimum relative change threshold = 0.05\.'
             $failure.TargetObject.Passed | Should -BeFalse
             $metrics = Get-Content (Join-Path $out 'metrics.json') -Raw | ConvertFrom-Json -AsHashtable
@@ -184,8 +186,7 @@ r={"true_negatives":tn,"false_positives":fp,"false_negatives":fn,"true_positives
             $csv = Join-Path $TestDrive 'text-target.csv'
             "x1,x2,x3,y`n1,2,3,0.5`n1,1,1,abc" | Set-Content $csv
             $err = { Measure-MLModel -Path (Join-Path $Data 'sk-regressor') -InputCsv $csv -Target y -ModelType Regressor -ErrorAction Stop } | Should -Throw -PassThru
-            $err.Exception.Message | Should -Match "'y'"
-            $err.Exception.Message | Should -Match 'row 2'
+            $err.Exception.Message | Should -Match "line 3, column 'y': cannot convert 'abc' to float64"
         }
 
         It 'leaves out what one class cannot give, with a warning' {
@@ -215,6 +216,47 @@ r={"true_negatives":tn,"false_positives":fp,"false_negatives":fn,"true_positives
             $out = Join-Path $TestDrive 'whatif'
             Measure-MLModel -Path (Join-Path $Data 'sk-regressor') -InputCsv (Join-Path $Data 'regression.csv') -Target y -ModelType Regressor -OutputPath $out -WhatIf
             $out | Should -Not -Exist
+        }
+    }
+
+    Context 'logged to an MLflow run' -Tag 'Cloud' {
+        BeforeAll {
+            # The replaying fake of MLflow's tracking server (tests/MlModels.TrackingFake) with logging accepted, over HTTP.
+            $fakeProject = Join-Path $RepoRoot 'tests/MlModels.TrackingFake'
+            $fakeDll = Join-Path $fakeProject 'bin/Release/net8.0/MlModels.TrackingFake.dll'
+            if (-not (Test-Path $fakeDll)) { dotnet build $fakeProject -c Release --nologo -v quiet | Out-Null }
+            Add-Type -Path $fakeDll
+            $script:Run1 = [MlModels.TrackingFake.TrackingReplay]::RunId(1)
+        }
+        AfterEach { if ($script:Fake) { $script:Fake.Dispose(); $script:Fake = $null } }
+
+        It 'logs the metrics at step 0 and the plots to the run''s artifact root (-RunId)' {
+            $o = [MlModels.TrackingFake.ReplayOptions]::new()
+            $o.Flows = [string[]]@('log-model')
+            $o.AcceptLogging = $true
+            $script:Fake = [MlModels.TrackingFake.ReplayHttpServer]::Start((Join-Path $RepoRoot 'tests/conformance/tracking'), $o)
+            $out = Join-Path $TestDrive 'logged'
+            $e = Measure-MLModel -Path (Join-Path $Data 'sk-binary') -InputCsv (Join-Path $Data 'binary.csv') -Target label -ModelType Classifier `
+                -RunId $Run1 -TrackingUri $Fake.Uri -OutputPath $out
+            $e.RunId | Should -Be $Run1
+            $Fake.Replay.Mismatches | Should -BeNullOrEmpty
+            $logged = $Fake.Replay.LoggedMetrics($Run1)
+            @($logged.Key) | Should -Be @($e.Metrics.Keys)
+            foreach ($m in $logged) { $m.Value | Should -Be $e.Metrics[$m.Key]; $m.Step | Should -Be 0 }
+            @($logged.Timestamp | Select-Object -Unique).Count | Should -Be 1
+            $files = $Fake.Replay.UploadedArtifacts($Run1)
+            foreach ($name in 'confusion_matrix.png', 'roc_curve_plot.png', 'precision_recall_curve_plot.png', 'lift_curve_plot.png', 'eval_results_table.json') {
+                $files.Keys | Should -Contain $name
+                [Convert]::ToBase64String($files[$name]) | Should -Be ([Convert]::ToBase64String([IO.File]::ReadAllBytes((Join-Path $out "artifacts/$name"))))
+            }
+            $Fake.Replay.RunStatus($Run1) | Should -Not -Be 'FINISHED' # a run given by id is left as it was
+            $meta = Get-Content (Join-Path $out 'artifacts_metadata.json') -Raw | ConvertFrom-Json -AsHashtable
+            $meta.roc_curve_plot.uri | Should -BeLike 'mlflow-artifacts:/*/artifacts/roc_curve_plot.png'
+        }
+
+        It 'refuses -RunId and -Experiment together' {
+            { Measure-MLModel -Path (Join-Path $Data 'sk-binary') -InputCsv (Join-Path $Data 'binary.csv') -Target label -ModelType Classifier -RunId x -Experiment y -ErrorAction Stop } |
+                Should -Throw -ErrorId 'AmbiguousRun*'
         }
     }
 }
