@@ -33,7 +33,7 @@ public sealed class EvaluationFolder : IDisposable
     /// <summary>The artifact files written so far, by file name, in order.</summary>
     public IReadOnlyList<string> Artifacts => _artifacts;
 
-    /// <summary>A folder that becomes <paramref name="target"/> on commit; refused when it exists and <paramref name="overwrite"/> is false.</summary>
+    /// <summary>A folder that becomes <paramref name="target"/> on commit; refused when it exists, unless <paramref name="overwrite"/>.</summary>
     public static EvaluationFolder Create(string target, bool overwrite)
     {
         var full = Path.GetFullPath(target);
@@ -121,7 +121,7 @@ public sealed class EvaluationFolder : IDisposable
         var names = rows[0].Metrics.Keys.ToList();
         using (var w = new StreamWriter(Path.Combine(ArtifactsDir, "per_class_metrics.csv")) { NewLine = "\n" })
         {
-            w.WriteLine(string.Join(",", new[] { "positive_class" }.Concat(names)));
+            w.WriteLine("positive_class," + string.Join(",", names));
             foreach (var row in rows)
                 w.WriteLine(string.Join(",", new[] { Csv(row.Label) }.Concat(names.Select(n =>
                     MetricText.Of(n, row.Metrics.TryGetValue(n, out var v) ? v : null) is var s && s == "None" ? "" : s))));

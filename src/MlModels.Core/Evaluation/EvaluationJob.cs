@@ -72,11 +72,13 @@ public static class EvaluationJob
         {
             if (!known.Contains(name))
                 throw new EvaluationException($"There is no metric '{name}' for a {type.ToString().ToLowerInvariant()}; the metrics are " +
-                    $"{string.Join(", ", known)}.") { Column = name };
+                    $"{string.Join(", ", known)}.")
+                { Column = name };
             t.Check(name);
             if (!hasBaseline && (t.MinAbsoluteChange != null || t.MinRelativeChange != null))
                 throw new EvaluationException($"The threshold for metric '{name}' sets a minimum change, which is measured against a baseline " +
-                    "model, and none was given.") { Column = name };
+                    "model, and none was given.")
+                { Column = name };
         }
     }
 

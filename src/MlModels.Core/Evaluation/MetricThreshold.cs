@@ -23,7 +23,10 @@ public sealed record MetricThreshold
         else if (Threshold is double t && double.IsNaN(t)) problem = "`threshold` parameter must be a number.";
         else if (Threshold == null && MinAbsoluteChange == null && MinRelativeChange == null) problem = "no threshold was specified.";
         if (problem != null)
-            throw new EvaluationException($"The threshold for metric '{metric}': could not instantiate MetricThreshold class: {problem}") { Column = metric };
+            throw new EvaluationException($"The threshold for metric '{metric}': could not instantiate MetricThreshold class: {problem}")
+            {
+                Column = metric
+            };
     }
 
     /// <summary>MLflow's text of a threshold ("Threshold: 0.8. Higher value is better.").</summary>

@@ -53,7 +53,8 @@ public static class ModelEvaluator
             if (rows == 0) foreach (var m in models) PredictionEngine.WaitReady(m.Scorer, ct);
             int ti = batch.IndexOf(options.Target);
             var features = new Frame(batch.Names.Where((_, i) => i != ti).ToList(), batch.Columns.Where((_, i) => i != ti).ToList(),
-                batch.RowCount, batch.FirstRow) { PositionalNames = batch.PositionalNames };
+                batch.RowCount, batch.FirstRow)
+            { PositionalNames = batch.PositionalNames };
             var target = batch.Columns[ti];
             CheckTargets(target, options, batch.FirstRow);
             Frame? candidatePredictions = null;
@@ -117,7 +118,8 @@ public static class ModelEvaluator
                 ?? throw new EvaluationException($"Model '{Scorer.Model.Name}' returned a {scored.Prediction.Kind} that is not one value per " +
                     "row, so it cannot be evaluated.");
             if (table.RowCount != features.RowCount)
-                throw new EvaluationException($"Model '{Scorer.Model.Name}' returned {table.RowCount:N0} predictions for {features.RowCount:N0} rows.")
+                throw new EvaluationException(
+                    $"Model '{Scorer.Model.Name}' returned {table.RowCount:N0} predictions for {features.RowCount:N0} rows.")
                 {
                     Row = features.FirstRow,
                 };
@@ -150,7 +152,8 @@ public static class ModelEvaluator
             string s when double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) => d,
             IConvertible c when value is not string and not bool => c.ToDouble(CultureInfo.InvariantCulture),
             _ => throw new EvaluationException($"Model '{Scorer.Model.Name}' predicted {value} for row {row:N0}, which is not a number, so it " +
-                "cannot be evaluated as a regressor.") { Row = row, Column = "prediction" },
+                "cannot be evaluated as a regressor.")
+            { Row = row, Column = "prediction" },
         };
 
         private void AddClassification(long firstRow, ColumnData target, ColumnData predictions, Frame table, ScoredWithProbabilities scored)
@@ -207,8 +210,10 @@ public static class ModelEvaluator
                 }
             }
             if (options.ProbabilityOutput != null)
-                throw new EvaluationException($"Model '{Scorer.Model.Name}' has no output '{options.ProbabilityOutput}' of class probabilities; its " +
-                    $"outputs are {ColumnPlan.PyList(table.Names)}.") { Column = options.ProbabilityOutput };
+                throw new EvaluationException($"Model '{Scorer.Model.Name}' has no output '{options.ProbabilityOutput}' of class " +
+                    "probabilities; its " +
+                    $"outputs are {ColumnPlan.PyList(table.Names)}.")
+                { Column = options.ProbabilityOutput };
             return null;
         }
 
@@ -217,8 +222,11 @@ public static class ModelEvaluator
             if (options.PredictionColumn != null)
             {
                 int i = table.IndexOf(options.PredictionColumn);
-                return i >= 0 ? i : throw new EvaluationException($"Model '{Scorer.Model.Name}' returned no column '{options.PredictionColumn}'; its " +
-                    $"columns are {ColumnPlan.PyList(table.Names)}.") { Column = options.PredictionColumn };
+                return i >= 0
+                    ? i
+                    : throw new EvaluationException($"Model '{Scorer.Model.Name}' returned no column '{options.PredictionColumn}'; its " +
+                    $"columns are {ColumnPlan.PyList(table.Names)}.")
+                    { Column = options.PredictionColumn };
             }
             if (table.Columns.Count == 1) return 0;
             foreach (var name in new[] { "prediction", "label", "output_label", "predicted_label" })
@@ -239,7 +247,9 @@ public static class ModelEvaluator
             if (_noProbabilities != null)
                 Warn($"log_loss, roc_auc and precision_recall_auc are left out, as MLflow leaves them out: {_noProbabilities}.");
             if (classifier.UnknownPredictionLabels.Count > 0)
-                Warn($"it predicted labels that no target has: {ColumnPlan.PyList(classifier.UnknownPredictionLabels.Order(StringComparer.Ordinal))}.");
+                Warn(
+                    "it predicted labels that no target has: " +
+                    $"{ColumnPlan.PyList(classifier.UnknownPredictionLabels.Order(StringComparer.Ordinal))}.");
             var computed = classifier.Compute(Warn);
             return new ModelMetrics(Scorer.Model, WithScore(computed, "accuracy_score"), classifier, null);
         }

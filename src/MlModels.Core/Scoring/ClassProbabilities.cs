@@ -21,7 +21,9 @@ public sealed class ClassProbabilities(IReadOnlyList<object?> classes, double[] 
                 PredictionShapeProblem.OutputNotPerRow);
         int rows = (int)t.Shape[0], k = (int)t.Shape[1];
         if (classes.Count != k)
-            throw new PredictionShapeException($"predict_proba returned {k} columns for {classes.Count} classes.", PredictionShapeProblem.OutputNotPerRow);
+            throw new PredictionShapeException(
+                $"predict_proba returned {k} columns for {classes.Count} classes.",
+                PredictionShapeProblem.OutputNotPerRow);
         var data = new double[rows * k];
         for (int i = 0; i < data.Length; i++) data[i] = Convert.ToDouble(t.Data.GetValue(i), System.Globalization.CultureInfo.InvariantCulture);
         return new ClassProbabilities(classes, data, rows);

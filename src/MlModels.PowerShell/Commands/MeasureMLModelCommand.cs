@@ -183,9 +183,16 @@ public sealed class MeasureMLModelCommand : TrackingCmdlet
         var output = OutputPath == null ? null : ResolveTarget(OutputPath);
         if (output != null && !ShouldProcess(output, $"Write the evaluation of model '{model.Name}'")) return;
         bool logging = RunId != null || Experiment != null;
-        var logger = logging ? new RunLogger(Client, msg => Post(() => WriteWarning(msg))) { Repositories = MlModels.Deploy.Artifacts.CloudArtifactStores.All(Client) } : null;
+        var logger = logging
+            ? new RunLogger(Client, msg => Post(() => WriteWarning(msg))) { Repositories = MlModels.Deploy.Artifacts.CloudArtifactStores.All(Client) }
+            : null;
         if (logger != null && !ShouldProcessCalls($"Log the evaluation of model '{model.Name}'",
-            RunLogger.Plan(RunId, Experiment, RunName, EvaluationJob.KnownMetrics(type).ToDictionary(n => n, _ => 0.0), null), "Log the evaluation to MLflow?", "Measure-MLModel")) return;
+            RunLogger.Plan(
+                RunId,
+                Experiment,
+                RunName,
+                EvaluationJob.KnownMetrics(type).ToDictionary(n => n, _ => 0.0),
+                null), "Log the evaluation to MLflow?", "Measure-MLModel")) return;
 
         ModelEvaluation? evaluation = null;
         try
@@ -340,9 +347,10 @@ public sealed class MeasureMLModelCommand : TrackingCmdlet
             var unknown = keys.Keys.Where(k => k is not ("Threshold" or "MinAbsoluteChange" or "MinRelativeChange" or "GreaterIsBetter"))
                 .ToList();
             if (unknown.Count > 0)
-                ThrowTerminatingError(Errors.Record(new ArgumentException($"The threshold for '{name}' has unknown keys {string.Join(", ", unknown)}; " +
-                    "the keys are Threshold, MinAbsoluteChange, MinRelativeChange and GreaterIsBetter."), "InvalidThreshold",
-                    ErrorCategory.InvalidArgument, name));
+                ThrowTerminatingError(Errors
+                    .Record(new ArgumentException($"The threshold for '{name}' has unknown keys {string.Join(", ", unknown)}; " +
+                        "the keys are Threshold, MinAbsoluteChange, MinRelativeChange and GreaterIsBetter."), "InvalidThreshold",
+                        ErrorCategory.InvalidArgument, name));
             if (keys.GetValueOrDefault("GreaterIsBetter") is not bool greater)
             {
                 ThrowTerminatingError(Errors.Record(new ArgumentException($"The threshold for '{name}' needs GreaterIsBetter ($true or $false), " +

@@ -121,7 +121,10 @@ public class LineChartTests
 
         var auto = Chart(series, new Series("only NaN", [double.NaN], [1])) with
         {
-            XRange = null, YRange = null, Style = LineStyle.StepsPost, Legend = true,
+            XRange = null,
+            YRange = null,
+            Style = LineStyle.StepsPost,
+            Legend = true,
         };
         var rendered = LineChartRenderer.Render(auto);
         Assert.True(rendered.XMin < 0 && rendered.XMax > 0.8 && rendered.XMax < 1);
@@ -223,7 +226,8 @@ public class LineChartTests
     {
         var chart = Chart(new Series("a very long series label that will not fit in a small chart at all", [0, 1], [0, 1])) with
         {
-            Title = "A title far too long for a small chart, so it is cut short with an ellipsis", Legend = true,
+            Title = "A title far too long for a small chart, so it is cut short with an ellipsis",
+            Legend = true,
         };
         Assert.Equal((160, 120), Size(PngReader.Read(Charts.Png(chart with { Width = 160, Height = 120 }))));
         Assert.Equal((2000, 1500), Size(PngReader.Read(Charts.Png(chart with { Width = 2000, Height = 1500 }))));
