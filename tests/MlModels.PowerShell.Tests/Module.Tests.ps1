@@ -76,6 +76,8 @@ Describe 'Every cmdlet the manifest exports' -Tag 'Fast' {
         $readOnlyVerbs = 'Get', 'Test', 'Find', 'Search', 'Show', 'Measure', 'Compare', 'Format', 'Resolve', 'Select', 'Watch', 'Wait', 'Read', 'Trace', 'ConvertTo', 'ConvertFrom'
         # Builds an object in memory only, as New-Guid does; nothing outside the session changes.
         $inMemoryOnly = 'New-MLModel'
+        # Reads by its verb, but writes when asked to (Measure-MLModel -OutputPath, -RunId): those writes ask first.
+        $writesWhenAsked = 'Measure-MLModel'
     }
 
     It 'are there to check' -TestCases @{ Names = $exported } {
@@ -100,7 +102,7 @@ Describe 'Every cmdlet the manifest exports' -Tag 'Fast' {
 
         It 'supports -WhatIf and -Confirm when it changes state' {
             $command = Get-Command $_
-            if ($command.Verb -in $readOnlyVerbs -or $_ -in $inMemoryOnly) {
+            if (($command.Verb -in $readOnlyVerbs -and $_ -notin $writesWhenAsked) -or $_ -in $inMemoryOnly) {
                 $command.Parameters.Keys | Should -Not -Contain 'WhatIf' -Because "a $($command.Verb) command changes nothing"
             }
             else {
