@@ -26,7 +26,7 @@ static class EvaluateBench
         if (!File.Exists(csv)) WriteLabelled(csv, opt.Rows);
         Console.WriteLine($"evaluate: Measure-MLModel -Path <linear ONNX> -InputCsv <{opt.Rows:N0} rows x 10 + y> -Target y -ModelType Regressor,");
         Console.WriteLine($"  in one warm pwsh, alternating with bench/python_evaluate_limit.py; {opt.Runs} runs after a warm-up, {Environment.ProcessorCount} cores");
-        const string command = "$e = Measure-MLModel -Path $model -InputCsv $csv -Target y -ModelType Regressor";
+        const string command = "$e = Measure-MLModel -Path $model -InputCsv $csv -Target y -ModelType Regressor 3>$null";
         using var pwsh = PwshSession.Start(repo, $"Import-Module '{module}'; $model = '{modelDir}'; $csv = '{csv}'", command);
         pwsh.Time();
         var (py0, _, pyMetrics) = Python(repo, onnx, csv);
@@ -52,7 +52,7 @@ static class EvaluateBench
             var big = Path.Combine(opt.Work, $"labelled-{opt.RssGb:0.##}gb.csv");
             if (!File.Exists(big)) WriteLabelled(big, (int)(opt.RssGb * 1e9 / 100));
             var psi = new ProcessStartInfo("dotnet", ["pwsh", "-NoProfile", "-NonInteractive", "-Command",
-                $"$ErrorActionPreference='Stop'; Import-Module '{module}'; $t = Measure-Command {{ $e = Measure-MLModel -Path '{modelDir}' -InputCsv '{big}' -Target y -ModelType Regressor }}; " +
+                $"$ErrorActionPreference='Stop'; Import-Module '{module}'; $t = Measure-Command {{ $e = Measure-MLModel -Path '{modelDir}' -InputCsv '{big}' -Target y -ModelType Regressor 3>$null }}; " +
                 "$h = (Get-Content /proc/self/status | Where-Object { $_ -like 'VmHWM*' }); \"$($e.RowCount) rows, $($t.TotalSeconds) s, $h\""])
             { RedirectStandardOutput = true, WorkingDirectory = repo };
             using var p = Process.Start(psi)!;
@@ -61,6 +61,42 @@ static class EvaluateBench
             Console.WriteLine($"peak RSS of a fresh pwsh measuring a regressor on {new FileInfo(big).Length / 1e9:F2} GB of CSV: {line} (goal < 300 MB)");
         }
         return 0;
+    }
+
+    /// <summary>Where the time goes, in this process: the CSV read alone, read and scored, the whole evaluation, the hash alone.</summary>
+    public static int Profile(string repo, Options opt)
+    {
+        var modelDir = Path.Combine(opt.Work, "model-linear-eval");
+        var csv = Path.Combine(opt.Work, $"labelled-{opt.Rows}.csv");
+        var model = MlModels.Core.Format.ModelStore.Load(modelDir);
+        var scorer = MlModels.Core.Scoring.PredictionEngine.OnnxScorerFor(model);
+        var planner = MlModels.Core.Evaluation.ModelEvaluator.Planner(scorer, "y", MlModels.Core.Evaluation.EvaluationModelType.Regressor, null);
+        var options = new MlModels.Core.Evaluation.EvaluationOptions { ModelType = MlModels.Core.Evaluation.EvaluationModelType.Regressor, Target = "y", KeepSample = false };
+        IEnumerable<MlModels.Core.Scoring.Frame> Read() =>
+            MlModels.Core.Scoring.PredictionEngine.Prefetch(MlModels.Core.Scoring.CsvInput.Read(csv, planner, 10_000), 2, default);
+        for (int run = 0; run < opt.Runs; run++)
+        {
+            var read = Time(() => { foreach (var _ in Read()) { } });
+            var scored = Time(() =>
+            {
+                foreach (var f in Read())
+                {
+                    var features = new MlModels.Core.Scoring.Frame(f.Names.Take(10).ToList(), f.Columns.Take(10).ToList(), f.RowCount, f.FirstRow);
+                    scorer.Predict(MlModels.Core.Scoring.PredictionEngine.Enforce(scorer, features, true), null).ToTable();
+                }
+            });
+            var whole = Time(() => MlModels.Core.Evaluation.ModelEvaluator.Evaluate(scorer, null, Read(), options, null));
+            var hash = Time(() => System.Security.Cryptography.SHA256.HashData(File.OpenRead(csv)));
+            Console.WriteLine($"  read {read:F3}s, read+score {scored:F3}s, evaluate {whole:F3}s, sha256 {hash:F3}s");
+        }
+        return 0;
+    }
+
+    private static double Time(Action a)
+    {
+        var sw = Stopwatch.StartNew();
+        a();
+        return sw.Elapsed.TotalSeconds;
     }
 
     private static (double Wall, double Cpu, Dictionary<string, double> Metrics) Python(string repo, string onnx, string csv)
@@ -76,7 +112,7 @@ static class EvaluateBench
     private static Dictionary<string, double> Metrics(string repo, string module, string modelDir, string csv)
     {
         var psi = new ProcessStartInfo("dotnet", ["pwsh", "-NoProfile", "-NonInteractive", "-Command",
-            $"$ErrorActionPreference='Stop'; Import-Module '{module}'; (Measure-MLModel -Path '{modelDir}' -InputCsv '{csv}' -Target y -ModelType Regressor).Metrics | ConvertTo-Json -Compress"])
+            $"$ErrorActionPreference='Stop'; Import-Module '{module}'; (Measure-MLModel -Path '{modelDir}' -InputCsv '{csv}' -Target y -ModelType Regressor 3>$null).Metrics | ConvertTo-Json -Compress"])
         { RedirectStandardOutput = true, WorkingDirectory = repo };
         using var p = Process.Start(psi)!;
         var json = JsonDocument.Parse(p.StandardOutput.ReadToEnd());

@@ -24,6 +24,7 @@ if (args.Length > 0 && args[0] == "cmdlet") return CmdletPath(new Options(args[1
 if (args.Length > 0 && args[0] == "startup") return Startup(new Options(args[1..]));
 if (args.Length > 0 && args[0] == "flavors") return Flavors(new Options(args[1..]));
 if (args.Length > 0 && args[0] == "downloads") return Downloads.Run(args[1..]);
+if (args.Length > 0 && args[0] == "evaluate-profile") return EvaluateBench.Profile(FindRepo(), new Options(args[1..]));
 if (args.Length > 0 && args[0] == "evaluate") return EvaluateBench.Run(FindRepo(), new Options(args[1..]));
 // For a profiler (dotnet-trace collect -- ...): the in-process path alone, N times over.
 if (args.Length > 0 && args[0] == "repeat")

@@ -101,7 +101,7 @@ public static class EvaluationJob
         try
         {
             var planner = ModelEvaluator.Planner(request.Candidate, options.Target, options.ModelType, warn);
-            outcome = ModelEvaluator.Evaluate(request.Candidate, request.Baseline, openBatches(planner), options with { Table = table }, warn,
+            outcome = ModelEvaluator.Evaluate(request.Candidate, request.Baseline, openBatches(planner), options with { Table = table, KeepSample = folder != null }, warn,
                 progress, ct);
         }
         finally

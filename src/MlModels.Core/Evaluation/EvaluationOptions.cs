@@ -24,6 +24,8 @@ public sealed record EvaluationOptions
     /// </summary>
     public string? ProbabilityOutput { get; init; }
     public IReadOnlyDictionary<string, object?>? Params { get; init; }
+    /// <summary>Keep a sample of a regressor's rows for its plots (only when the plots are drawn).</summary>
+    public bool KeepSample { get; init; } = true;
     /// <summary>Where the per-row table goes (inputs, target, prediction), or null.</summary>
     public EvalTableWriter? Table { get; init; }
 }

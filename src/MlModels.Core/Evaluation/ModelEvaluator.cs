@@ -85,10 +85,12 @@ public static class ModelEvaluator
     // MLflow refuses targets with missing values before scoring (pandas' NaN in the target column).
     private static void CheckTargets(ColumnData target, EvaluationOptions options, long firstRow)
     {
+        var numbers = target.Values as double[];
         for (int r = 0; r < target.Length; r++)
         {
-            var v = target.Get(r);
-            bool missing = v == null || v is double d && double.IsNaN(d) || v is string { Length: 0 };
+            // Read without boxing where the column is float64 (a regressor's targets).
+            bool missing = numbers != null && target.Missing == null ? double.IsNaN(numbers[r])
+                : target.Get(r) is var v && (v == null || v is double d && double.IsNaN(d) || v is string { Length: 0 });
             if (missing)
                 throw new EvaluationException($"Row {firstRow + r:N0} has no target value in column '{options.Target}'; the evaluation data's " +
                     "targets must not be missing (MLflow refuses NaN targets).")
@@ -136,11 +138,19 @@ public static class ModelEvaluator
         private void AddRegression(long firstRow, ColumnData target, ColumnData predictions)
         {
             var y = (double[])target.Values;
-            for (int r = 0; r < y.Length; r++)
+            var sample = options.KeepSample ? _sample : null;
+            // Typed reads for the common outputs (float32 and float64 columns), so a million rows box nothing.
+            if (predictions.Missing == null && predictions.Values is float[] f32)
+                for (int r = 0; r < y.Length; r++) Add(y[r], f32[r]);
+            else if (predictions.Missing == null && predictions.Values is double[] f64)
+                for (int r = 0; r < y.Length; r++) Add(y[r], f64[r]);
+            else
+                for (int r = 0; r < y.Length; r++) Add(y[r], ToDouble(predictions.Get(r), firstRow + r));
+
+            void Add(double target, double prediction)
             {
-                var p = ToDouble(predictions.Get(r), firstRow + r);
-                _regression!.Add(y[r], p);
-                _sample!.Add(y[r], p);
+                _regression!.Add(target, prediction);
+                sample?.Add(target, prediction);
             }
         }
 
