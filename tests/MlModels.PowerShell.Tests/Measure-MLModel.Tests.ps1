@@ -212,6 +212,24 @@ r={"true_negatives":tn,"false_positives":fp,"false_negatives":fn,"true_positives
             @(Get-ChildItem $TestDrive -Filter '.exists.*' -Force).Count | Should -Be 0
         }
 
+        It 'stops promptly when stopped (Ctrl+C), stopping a Python worker that is busy' {
+            $models = Join-Path $TestDrive 'pym'
+            & /usr/bin/python3 (Join-Path $RepoRoot 'tests/fixtures/make_python_models.py') $models | Out-Null
+            $csv = Join-Path $TestDrive 'hang.csv'
+            # x1 = 999 makes the model sleep for an hour (tests/fixtures/make_python_models.py, custom-behaviour).
+            "x1,x2,x3,y`n999,1,1,0.5" | Set-Content $csv
+            $ps = [powershell]::Create()
+            $null = $ps.AddScript("Import-Module '$ModulePath'; `$env:MLMODELS_PYTHON = '/usr/bin/python3'; Measure-MLModel -Path '$(Join-Path $models 'custom-behaviour')' -InputCsv '$csv' -Target y -ModelType Regressor -TimeoutSec 600")
+            $handle = $ps.BeginInvoke()
+            Start-Sleep -Seconds 4 # the worker starts, loads the model and is inside predict
+            $handle.IsCompleted | Should -BeFalse
+            $watch = [Diagnostics.Stopwatch]::StartNew()
+            $ps.Stop()   # what Ctrl+C does: StopProcessing
+            $watch.Elapsed.TotalSeconds | Should -BeLessThan 5
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+            $ps.Dispose()
+        }
+
         It '-WhatIf writes nothing' {
             $out = Join-Path $TestDrive 'whatif'
             Measure-MLModel -Path (Join-Path $Data 'sk-regressor') -InputCsv (Join-Path $Data 'regression.csv') -Target y -ModelType Regressor -OutputPath $out -WhatIf
