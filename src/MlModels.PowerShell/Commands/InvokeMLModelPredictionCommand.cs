@@ -1,5 +1,4 @@
 using System.Collections;
-using System.Collections.Concurrent;
 using System.Data;
 using System.Management.Automation;
 using MlModels.Core.Format;
@@ -31,7 +30,6 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
     private MLModel? _objectModel;
     private IScorer? _objectScorer;
     private bool _objectScorerOwned;
-    private readonly ConcurrentQueue<string> _workerLines = new();
     // Decided once, in BeginProcessing: none of it depends on the pipeline item.
     private string _input = CsvSet;
     private PythonOptions _python = null!;
@@ -236,24 +234,16 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
         using var onnxLog = RouteOnnxRuntimeLog();
         var scorer = PredictionEngine.ScorerFor(model, new OnnxScorerOptions(ThrottleLimit), _python,
             msg => Post(() => WriteWarning(msg)),
-            line => { _workerLines.Enqueue(line); Post(DrainWorkerLines); },
+            QueueWorkerLine,
             new SyncProgress<string>(line => Post(() =>
             {
                 progress.StatusDescription = line.Length > 100 ? line[..100] : line;
                 WriteProgress(progress);
             })),
-            out owned, ct, NoCache ? null : PythonWorkerCache.Shared, line => { _workerLines.Enqueue(line); Post(DrainWorkerLines); });
+            out owned, ct, NoCache ? null : PythonWorkerCache.Shared, QueueWorkerLine);
         return scorer;
     }
 
-    private void DrainWorkerLines()
-    {
-        while (_workerLines.TryDequeue(out var line))
-        {
-            if (line.StartsWith("MLMODELS-WARNING: ", StringComparison.Ordinal)) WriteWarning(line["MLMODELS-WARNING: ".Length..]);
-            else WriteVerbose(line);
-        }
-    }
 
     private void ScoreFileInput(MLModel model, IScorer scorer, CancellationToken ct)
     {

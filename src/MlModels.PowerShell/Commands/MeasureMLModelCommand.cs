@@ -1,5 +1,4 @@
 using System.Collections;
-using System.Collections.Concurrent;
 using System.Management.Automation;
 using MlModels.Core.Evaluation;
 using MlModels.Core.Format;
@@ -24,7 +23,6 @@ public sealed class MeasureMLModelCommand : TrackingCmdlet
     private const string ObjectSet = "Object";
 
     private readonly List<IReadOnlyList<KeyValuePair<string, object?>>> _rows = [];
-    private readonly ConcurrentQueue<string> _workerLines = new();
     private readonly List<PythonScorer> _running = [];
     private MLModel? _pathModel;
     private string? _inputFile;
@@ -298,20 +296,12 @@ public sealed class MeasureMLModelCommand : TrackingCmdlet
     private IScorer Open(MLModel model, PythonOptions python, CancellationToken ct, out bool owned)
     {
         var scorer = PredictionEngine.ScorerFor(model, new OnnxScorerOptions(0), python, msg => Post(() => WriteWarning(msg)),
-            line => { _workerLines.Enqueue(line); Post(DrainWorkerLines); }, null, out owned, ct, PythonWorkerCache.Shared,
-            line => { _workerLines.Enqueue(line); Post(DrainWorkerLines); });
+            QueueWorkerLine, null, out owned, ct, PythonWorkerCache.Shared,
+            QueueWorkerLine);
         if (scorer is PythonScorer p) lock (_running) _running.Add(p);
         return scorer;
     }
 
-    private void DrainWorkerLines()
-    {
-        while (_workerLines.TryDequeue(out var line))
-        {
-            if (line.StartsWith("MLMODELS-WARNING: ", StringComparison.Ordinal)) WriteWarning(line["MLMODELS-WARNING: ".Length..]);
-            else WriteVerbose(line);
-        }
-    }
 
     private MLModel? BaselineModel()
     {

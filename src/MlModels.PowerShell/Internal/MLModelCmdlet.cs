@@ -163,6 +163,25 @@ public abstract class MLModelCmdlet : PSCmdlet, IDisposable
         if (Environment.CurrentManagedThreadId == _pipelineThread) action();
     }
 
+    private readonly ConcurrentQueue<string> _workerLines = new();
+
+    /// <summary>A Python worker's stderr line, from any thread; shown on the pipeline thread by <see cref="DrainWorkerLines"/>.</summary>
+    protected void QueueWorkerLine(string line)
+    {
+        _workerLines.Enqueue(line);
+        Post(DrainWorkerLines);
+    }
+
+    /// <summary>The worker's lines so far: its Python warnings as warnings, the rest (what the model prints) as Verbose.</summary>
+    protected void DrainWorkerLines()
+    {
+        while (_workerLines.TryDequeue(out var line))
+        {
+            if (line.StartsWith("MLMODELS-WARNING: ", StringComparison.Ordinal)) WriteWarning(line["MLMODELS-WARNING: ".Length..]);
+            else WriteVerbose(line);
+        }
+    }
+
     /// <summary>Unwraps PSObjects, hashtables and PSCustomObjects into plain dictionaries and lists.</summary>
     internal static object? ToPlain(object? value, int depth = 0)
     {
