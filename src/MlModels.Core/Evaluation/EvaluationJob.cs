@@ -101,8 +101,8 @@ public static class EvaluationJob
         try
         {
             var planner = ModelEvaluator.Planner(request.Candidate, options.Target, options.ModelType, warn);
-            outcome = ModelEvaluator.Evaluate(request.Candidate, request.Baseline, openBatches(planner), options with { Table = table, KeepSample = folder != null }, warn,
-                progress, ct);
+            var run = options with { Table = table, KeepSample = folder != null };
+            outcome = ModelEvaluator.Evaluate(request.Candidate, request.Baseline, openBatches(planner), run, warn, progress, ct);
         }
         finally
         {
