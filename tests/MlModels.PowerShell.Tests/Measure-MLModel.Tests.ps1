@@ -58,8 +58,21 @@ Describe 'Measure-MLModel' -Tag 'Python' -Skip:$skip {
         }
 
         It 'a three-class classifier with string labels: weighted averages and one-vs-rest roc_auc' {
-            $e = Measure-MLModel -Path (Join-Path $Data 'sk-multiclass') -InputCsv (Join-Path $Data 'multiclass.csv') -Target label -ModelType Classifier
+            $out = Join-Path $TestDrive 'multiclass'
+            $e = Measure-MLModel -Path (Join-Path $Data 'sk-multiclass') -InputCsv (Join-Path $Data 'multiclass.csv') -Target label -ModelType Classifier -OutputPath $out
             Assert-Metrics $e.Metrics (Get-Expected 'sk-multiclass')
+            # per_class_metrics.csv: each class against the rest, as scikit-learn computes it.
+            $expected = Get-Content (Join-Path $Data 'expected/sk-multiclass-per-class.json') -Raw | ConvertFrom-Json -AsHashtable
+            $actual = @(Import-Csv (Join-Path $out 'artifacts/per_class_metrics.csv'))
+            @($actual.positive_class) | Should -Be @($expected | ForEach-Object { $_.positive_class })
+            for ($i = 0; $i -lt $expected.Count; $i++) {
+                $row = @{}
+                foreach ($p in $actual[$i].PSObject.Properties) { if ($p.Name -ne 'positive_class') { $row[$p.Name] = [double]$p.Value } }
+                $want = @{} + $expected[$i]; $want.Remove('positive_class')
+                Assert-Metrics $row $want
+            }
+            foreach ($png in 'confusion_matrix', 'roc_curve_plot', 'precision_recall_curve_plot') { Join-Path $out "artifacts/$png.png" | Should -Exist }
+            Join-Path $out 'artifacts/lift_curve_plot.png' | Should -Not -Exist
         }
 
         It 'an ONNX regressor natively' {

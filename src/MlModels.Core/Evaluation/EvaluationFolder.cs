@@ -55,13 +55,16 @@ public sealed class EvaluationFolder : IDisposable
     }
 
     /// <summary>The plots MLflow's default evaluator draws for the candidate, and this module's regressor plots.</summary>
-    public void WritePlots(ModelMetrics metrics)
+    public void WritePlots(ModelMetrics metrics, Action<string>? warn = null)
     {
-        if (metrics.Classifier is ClassifierMetrics c) WriteClassifierPlots(c);
+        if (metrics.Classifier is ClassifierMetrics c) WriteClassifierPlots(c, warn);
         else if (metrics.Regression is RegressionSample s) WriteRegressorPlots(s);
     }
 
-    private void WriteClassifierPlots(ClassifierMetrics c)
+    /// <summary>MLflow's <c>max_classes_for_multiclass_roc_pr</c> default: more classes than this get no one-vs-rest curves.</summary>
+    public const int MaxClassesForCurves = 10;
+
+    private void WriteClassifierPlots(ClassifierMetrics c, Action<string>? warn)
     {
         var cm = c.ConfusionMatrix();
         var labels = cm.Labels;
@@ -73,7 +76,11 @@ public sealed class EvaluationFolder : IDisposable
             Values = cm.Normalized(),
         });
         var pos = c.IsBinary ? c.PositiveLabel : null;
-        var roc = c.RocCurves();
+        bool curves = c.IsBinary || c.Labels.Count <= MaxClassesForCurves;
+        if (!curves)
+            warn?.Invoke($"The classifier has {c.Labels.Count} classes, more than {MaxClassesForCurves}: the ROC and precision-recall curves " +
+                "are not drawn, as MLflow does not draw them.");
+        var roc = curves ? c.RocCurves() : [];
         if (roc.Count > 0)
         {
             Save("roc_curve_plot.png", new LineChart
@@ -86,7 +93,7 @@ public sealed class EvaluationFolder : IDisposable
                 Reference = (0, 0, 1, 1),
             });
         }
-        var pr = c.PrecisionRecallCurves();
+        var pr = curves ? c.PrecisionRecallCurves() : [];
         if (pr.Count > 0)
         {
             Save("precision_recall_curve_plot.png", new LineChart
@@ -139,8 +146,9 @@ public sealed class EvaluationFolder : IDisposable
         int k = cm.Labels.Count;
         long n = 0;
         for (int i = 0; i < k; i++) for (int j = 0; j < k; j++) n += cm.Counts[i, j];
-        var roc = c.RocCurves();
-        var pr = c.PrecisionRecallCurves();
+        bool curves = c.Labels.Count <= MaxClassesForCurves;
+        var roc = curves ? c.RocCurves() : [];
+        var pr = curves ? c.PrecisionRecallCurves() : [];
         var rows = new List<(string, Dictionary<string, double>)>();
         var labels = c.Labels;
         for (int li = 0; li < labels.Count; li++)

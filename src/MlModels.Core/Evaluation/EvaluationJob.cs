@@ -114,7 +114,7 @@ public static class EvaluationJob
         string? output = null;
         if (folder != null)
         {
-            folder.WritePlots(outcome.Candidate);
+            folder.WritePlots(outcome.Candidate, warn);
             folder.WriteMetrics(candidate);
             folder.WriteMetadata(request.RunArtifactUri);
             if (request.OutputPath != null) output = folder.Commit();
