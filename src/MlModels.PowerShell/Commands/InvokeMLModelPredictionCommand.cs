@@ -164,7 +164,7 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
         if (model == null) return;
         try
         {
-            if (!ConfirmEnvironment(model)) return;
+            if (!ConfirmEnvironment(model, PythonPath, _python.EnvManager)) return;
             if (_outputTarget != null && !ShouldProcess(_outputTarget, $"Write predictions of model '{model.Name}'")) return;
             RunPumped(ct =>
             {
@@ -206,23 +206,6 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
     /// <summary>The piped or given model, else the one at -Path/-LiteralPath (null, already reported, when it did not load).</summary>
     private MLModel? ResolveModel() =>
         Model ?? _pathModel ?? (Path == null && LiteralPath == null ? ModelFromArguments(null, null) : null);
-
-    /// <summary>With VirtualEnv or Conda, making the environment changes the machine: ask first (-WhatIf says what it would install).</summary>
-    private bool ConfirmEnvironment(MLModel model)
-    {
-        if (EnvManager == "Local" || PredictionEngine.IsNative(model) && PythonPath == null) return true;
-        try
-        {
-            var description = PythonEnvironments.Describe(model, PythonEnvironments.ChooseForModel(model, PythonPath, _python.EnvManager),
-                _python.EnvManager);
-            return description.StartsWith("Reuse", StringComparison.Ordinal) || ShouldProcess(model.Name, description);
-        }
-        catch (PythonWorkerException ex)
-        {
-            WriteError(Errors.FromPythonWorker(ex, ex, PythonPath));
-            return false;
-        }
-    }
 
     /// <summary>Opens the model's scorer; worker stderr goes to Verbose (Python warnings to Warning) on the pipeline thread.</summary>
     private IScorer OpenScorer(MLModel model, out bool owned, CancellationToken ct)
@@ -314,7 +297,7 @@ public sealed class InvokeMLModelPredictionCommand : MLModelCmdlet
         {
             if (_objectScorer == null)
             {
-                if (!ConfirmEnvironment(model)) { _rows.Clear(); return; }
+                if (!ConfirmEnvironment(model, PythonPath, _python.EnvManager)) { _rows.Clear(); return; }
                 _objectScorer = OpenScorer(model, out _objectScorerOwned, CancelToken);
             }
             var scorer = _objectScorer;

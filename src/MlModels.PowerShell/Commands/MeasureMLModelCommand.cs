@@ -178,6 +178,8 @@ public sealed class MeasureMLModelCommand : TrackingCmdlet
         var thresholds = Thresholds();
         try { EvaluationJob.CheckThresholds(thresholds, type, baseline != null); }
         catch (EvaluationException ex) { ThrowTerminatingError(Errors.Record(ex, "InvalidThreshold", ErrorCategory.InvalidArgument, Threshold)); }
+        var envManager = Enum.Parse<MlModels.Core.Scoring.Python.EnvManager>(EnvManager);
+        if (!ConfirmEnvironment(model, PythonPath, envManager) || baseline != null && !ConfirmEnvironment(baseline, PythonPath, envManager)) return;
         var output = OutputPath == null ? null : ResolveTarget(OutputPath);
         if (output != null && !ShouldProcess(output, $"Write the evaluation of model '{model.Name}'")) return;
         bool logging = RunId != null || Experiment != null;

@@ -163,6 +163,28 @@ public abstract class MLModelCmdlet : PSCmdlet, IDisposable
         if (Environment.CurrentManagedThreadId == _pipelineThread) action();
     }
 
+    /// <summary>
+    /// With VirtualEnv or Conda, making the model's environment changes the machine: ask first (-WhatIf says what it
+    /// would install). Local, or an ONNX model scored natively, needs no question.
+    /// </summary>
+    private protected bool ConfirmEnvironment(MlModels.Core.Format.MLModel model, string? pythonPath,
+        MlModels.Core.Scoring.Python.EnvManager envManager)
+    {
+        if (envManager == MlModels.Core.Scoring.Python.EnvManager.Local
+            || MlModels.Core.Scoring.PredictionEngine.IsNative(model) && pythonPath == null) return true;
+        try
+        {
+            var description = MlModels.Core.Scoring.Python.PythonEnvironments.Describe(model,
+                MlModels.Core.Scoring.Python.PythonEnvironments.ChooseForModel(model, pythonPath, envManager), envManager);
+            return description.StartsWith("Reuse", StringComparison.Ordinal) || ShouldProcess(model.Name, description);
+        }
+        catch (MlModels.Core.Scoring.Python.PythonWorkerException ex)
+        {
+            WriteError(Errors.FromPythonWorker(ex, ex, pythonPath));
+            return false;
+        }
+    }
+
     private readonly ConcurrentQueue<string> _workerLines = new();
 
     /// <summary>A Python worker's stderr line, from any thread; shown on the pipeline thread by <see cref="DrainWorkerLines"/>.</summary>
