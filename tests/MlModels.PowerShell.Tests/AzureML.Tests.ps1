@@ -178,6 +178,20 @@ Describe 'docs/examples/azure-pipelines.yml' -Tag 'Python' {
                 foreach ($k in $h.KeyValuePairs.Item1.Value) { (Get-Command Publish-MLModelAzureML).Parameters.Keys | Should -Contain $k }
             }
         }
-        foreach ($c in 'Test-MLModel', 'Invoke-MLModelPrediction', 'Build-MLModelImage', 'Publish-MLModelAzureML', 'Invoke-MLModelAzureMLEndpoint', 'Set-MLModelAzureMLEndpoint') { $used.Keys | Should -Contain $c }
+        foreach ($c in 'Test-MLModel', 'Invoke-MLModelPrediction', 'Measure-MLModel', 'Build-MLModelImage', 'Publish-MLModelAzureML', 'Invoke-MLModelAzureMLEndpoint', 'Set-MLModelAzureMLEndpoint') { $used.Keys | Should -Contain $c }
+    }
+
+    It 'gates on Measure-MLModel thresholds and publishes the evaluation folder even when the gate fails' {
+        if (-not $HasYaml) { if ($env:CI) { throw 'CI must provide python3 with PyYAML' } else { Set-ItResult -Skipped -Because 'python3 with PyYAML is not installed here'; return } }
+        $doc = & /usr/bin/python3 -c "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))" $Pipeline | ConvertFrom-Json -AsHashtable
+        $steps = @($doc.stages.jobs.steps)
+        $gate = $steps | Where-Object { $_.inputs.Inline -match 'Measure-MLModel' }
+        $gate.inputs.Inline | Should -Match '-Threshold'
+        $gate.inputs.Inline | Should -Match '-Baseline'
+        $folder = [regex]::Match($gate.inputs.Inline, '-OutputPath (\S+)').Groups[1].Value
+        $publish = $steps | Where-Object { $_.task -like 'PublishPipelineArtifact@*' }
+        $publish.inputs.targetPath | Should -Be $folder
+        $publish.condition | Should -Be 'succeededOrFailed()'
+        [array]::IndexOf($steps, $publish) | Should -BeGreaterThan ([array]::IndexOf($steps, $gate))
     }
 }
