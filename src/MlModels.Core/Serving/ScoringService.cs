@@ -160,6 +160,34 @@ public sealed class ScoringService : IDisposable
     }
 
     /// <summary>
+    /// Runs <paramref name="predict"/> on the model's scorer for another protocol (Open Inference), under the same pool
+    /// and timeout as MLflow's requests: a Python request waits for a free worker first; past the timeout a
+    /// <see cref="TimeoutException"/>. Failures come out as themselves.
+    /// </summary>
+    public async Task<Prediction> PredictAsync(Func<IScorer, CancellationToken, Prediction> predict, CancellationToken aborted)
+    {
+        ArgumentNullException.ThrowIfNull(predict);
+        var scorer = _onnx != null ? (IScorer)_onnx : await Task.Run(() => _pool!.Rent(aborted), aborted).ConfigureAwait(false);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        timeout.CancelAfter(_options.Timeout);
+        var work = Task.Run(() =>
+        {
+            try { return predict(scorer, timeout.Token); }
+            finally { if (_pool != null) _pool.Return(scorer); }
+        }, CancellationToken.None);
+        try { return await work.WaitAsync(_options.Timeout, aborted).ConfigureAwait(false); }
+        catch (TimeoutException)
+        {
+            timeout.Cancel();
+            throw new TimeoutException($"Scoring took longer than the server's timeout of {_options.Timeout.TotalSeconds:N0} s.");
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !aborted.IsCancellationRequested)
+        {
+            throw new TimeoutException($"Scoring took longer than the server's timeout of {_options.Timeout.TotalSeconds:N0} s.");
+        }
+    }
+
+    /// <summary>
     /// What both scoring endpoints check before reading a body: the API key, then the length the client announced.
     /// Null when the request may go on.
     /// </summary>
