@@ -158,8 +158,7 @@ public static class Program
         var v2 = new OpenInferenceService(service, options.ModelName, msg => log.Message(msg));
         app.MapGet("/v2/health/live", (HttpContext ctx) => Write(ctx, OpenInferenceService.Live()));
         app.MapGet("/v2/health/ready", (HttpContext ctx) => Write(ctx, v2.Ready()));
-        app.MapGet("/v2", (HttpContext ctx) => Write(ctx, OpenInferenceService.ServerMetadata()));
-        app.MapGet("/v2/", (HttpContext ctx) => Write(ctx, OpenInferenceService.ServerMetadata()));
+        app.MapGet("/v2", (HttpContext ctx) => Write(ctx, OpenInferenceService.ServerMetadata())); // routing takes "/v2/" too
         app.MapGet("/v2/models/{name}", (HttpContext ctx, string name) => Write(ctx, v2.ModelMetadata(name, null)));
         app.MapGet("/v2/models/{name}/versions/{version}",
             (HttpContext ctx, string name, string version) => Write(ctx, v2.ModelMetadata(name, version)));
