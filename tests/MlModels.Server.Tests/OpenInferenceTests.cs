@@ -419,6 +419,72 @@ public class OpenInferenceTests
         Assert.Equal(HttpStatusCode.OK, (await Infer(s, Columns("FP64", "[1, 0]", "[2, 0]", "[3, 0]"))).Status);
     }
 
+    /// <summary>The schema check has teeth: an unknown member, a missing one, a wrong type are refused.</summary>
+    [Theory]
+    [InlineData("inference_request", "{\"inputs\": [], \"extra\": 1}")]
+    [InlineData("inference_request", "{\"inputs\": [{\"name\": \"a\", \"shape\": [1], \"datatype\": \"FP32\"}]}")]
+    [InlineData("inference_response", "{\"model_name\": \"m\", \"outputs\": [{\"name\": \"a\", \"shape\": [1], \"datatype\": \"FP32\", \"data\": [null]}]}")]
+    [InlineData("metadata_model_response", "{\"name\": \"m\", \"platform\": \"p\", \"inputs\": [{\"name\": \"a\", \"datatype\": \"FP32\", \"shape\": [1], \"parameters\": {}}]}")]
+    [InlineData("metadata_server_response", "{\"name\": \"m\", \"version\": \"1\"}")]
+    public void SchemaCheck_RefusesWhatTheSpecificationDoesNotAllow(string schema, string json) =>
+        Assert.ThrowsAny<Xunit.Sdk.XunitException>(() => AssertValid(schema, json));
+
+    // ---- a Python model, through the worker --------------------------------------------------------------------------
+
+    private static string PythonFixtures()
+    {
+        Prerequisites.Require(Prerequisites.PythonHas("sklearn, pandas, cloudpickle"), "python3-sklearn, python3-pandas and python3-cloudpickle (Debian)");
+        var dir = TestPaths.NewTempDir();
+        using var p = System.Diagnostics.Process.Start(Prerequisites.DebianPython,
+            [Path.Combine(TestPaths.RepoRoot, "tests/fixtures/make_python_models.py"), dir]);
+        p.WaitForExit();
+        Assert.Equal(0, p.ExitCode);
+        return dir;
+    }
+
+    private static ServingOptions PythonOptions() => new()
+    {
+        Timeout = TimeSpan.FromSeconds(60),
+        Python = new MlModels.Core.Scoring.Python.PythonOptions(Prerequisites.DebianPython, MlModels.Core.Scoring.Python.EnvManager.Local,
+            TimeSpan.FromSeconds(60)),
+    };
+
+    [SkippableFact]
+    [Trait("Category", "Python")]
+    public async Task PythonModels_ScoreThroughTheWorker_ArrayAndSeries_AndOneThatRaisesIs400()
+    {
+        var dir = PythonFixtures();
+        var one = Columns("FP64", "[1, 0]", "[2, 0]", "[3, 0]");
+        await using (var s = await RunningServer.StartAsync(
+            MlModels.Core.Format.ModelStore.Load(Path.Combine(dir, "sklearn-linear-pickle")), PythonOptions()))
+        {
+            var (status, body) = await Infer(s, one, "sklearn-linear-pickle");
+            Assert.True(status == HttpStatusCode.OK, body.GetRawText());
+            // An ndarray: the one output "output-1" (NumpyRequestCodec), [N] given as [N, 1].
+            var output = body.GetProperty("outputs")[0];
+            Assert.Equal("output-1", output.GetProperty("name").GetString());
+            Assert.Equal("[2,1]", output.GetProperty("shape").GetRawText());
+            Assert.Equal("FP64", output.GetProperty("datatype").GetString());
+            Assert.Equal("np", body.GetProperty("parameters").GetProperty("content_type").GetString());
+        }
+        await using (var s = await RunningServer.StartAsync(
+            MlModels.Core.Format.ModelStore.Load(Path.Combine(dir, "python-model-artifact")), PythonOptions()))
+        {
+            // (x1 + x2) * scale + 10, scale from the request's parameters.
+            var (status, body) = await Infer(s, Columns("FP64", "[1, 0]", "[2, 0]", "[3, 0]", parameters: "{\"scale\": 2.0}"),
+                "python-model-artifact");
+            Assert.True(status == HttpStatusCode.OK, body.GetRawText());
+            Assert.Equal("[16,10]", body.GetProperty("outputs")[0].GetProperty("data").GetRawText());
+        }
+        await using (var s = await RunningServer.StartAsync(
+            MlModels.Core.Format.ModelStore.Load(Path.Combine(dir, "custom-behaviour")), PythonOptions()))
+        {
+            var (status, body) = await Infer(s, Columns("FP64", "[111]", "[1]", "[1]", "[1]"), "custom-behaviour");
+            Assert.Equal(HttpStatusCode.BadRequest, status);
+            Assert.Contains("model refuses x1 == 111", Error(body));
+        }
+    }
+
     // ---- the specification's own example ----------------------------------------------------------------------------
 
     /// <summary>
