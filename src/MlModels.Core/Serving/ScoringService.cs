@@ -162,12 +162,18 @@ public sealed class ScoringService : IDisposable
     /// <summary>
     /// Runs <paramref name="predict"/> on the model's scorer for another protocol (Open Inference), under the same pool
     /// and timeout as MLflow's requests: a Python request waits for a free worker first; past the timeout a
-    /// <see cref="TimeoutException"/>. Failures come out as themselves.
+    /// <see cref="TimeoutException"/>; no worker, <see cref="ScorerUnavailableException"/>. Other failures come out as themselves.
     /// </summary>
     public async Task<Prediction> PredictAsync(Func<IScorer, CancellationToken, Prediction> predict, CancellationToken aborted)
     {
         ArgumentNullException.ThrowIfNull(predict);
-        var scorer = _onnx != null ? (IScorer)_onnx : await Task.Run(() => _pool!.Rent(aborted), aborted).ConfigureAwait(false);
+        IScorer scorer;
+        try { scorer = _onnx != null ? _onnx : await Task.Run(() => _pool!.Rent(aborted), aborted).ConfigureAwait(false); }
+        catch (Exception ex) when (ex is PythonWorkerException or InvalidOperationException)
+        {
+            _log?.Invoke($"no Python worker could be started: {ex.Message}");
+            throw new ScorerUnavailableException($"No Python worker is available: {ex.Message}", ex);
+        }
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
         timeout.CancelAfter(_options.Timeout);
         var work = Task.Run(() =>

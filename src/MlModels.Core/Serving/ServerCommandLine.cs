@@ -25,7 +25,10 @@ public sealed record ServerSettings
     public string? LogFile { get; init; }
     /// <summary>Leave the starting process's session (Unix), so a closing terminal or a finished CI step does not stop it.</summary>
     public bool Detach { get; init; }
-    /// <summary>The model's name on the Open Inference endpoints; null: <see cref="ServerCommandLine.ModelNameVariable"/>, else the folder's name.</summary>
+    /// <summary>
+    /// The model's name on the Open Inference endpoints; null: <see cref="ServerCommandLine.ModelNameVariable"/>, else the
+    /// folder's name.
+    /// </summary>
     public string? ModelName { get; init; }
 
     /// <summary>The options the scoring service runs with; the API key comes from the environment, never the command line.</summary>
@@ -78,7 +81,8 @@ public static class ServerCommandLine
     public const string SageMakerModelPath = "/opt/ml/model";
 
     private const string Usage = "Usage: MlModels.Server --model DIR [--host H] [--port N] [--timeout S] [--workers N] [--max-body-mb " +
-        "N] [--threads N] [--model-name NAME] [--python PATH] [--env-manager local|virtualenv|conda] [--watch-stdin] [--log-file PATH] [--detach] | serve";
+        "N] [--threads N] [--model-name NAME] [--python PATH] [--env-manager local|virtualenv|conda] [--watch-stdin] [--log-file PATH] " +
+        "[--detach] | serve";
 
     /// <summary>
     /// The environment manager <c>serve</c> uses: a generic Python image sets virtualenv, so a mounted model's missing

@@ -81,7 +81,8 @@ public static class InferenceDecoder
             throw OpenInferenceException.BadRequest($"The input '{name}' has the datatype '{input.Datatype}', which is not one of the " +
                 "protocol's: BOOL, UINT8, UINT16, UINT32, UINT64, INT8, INT16, INT32, INT64, FP16, FP32, FP64, BYTES.");
         if (input.Shape == null) throw OpenInferenceException.BadRequest($"The input '{name}' has no \"shape\".");
-        if (input.Shape.Any(d => d < 0)) throw OpenInferenceException.BadRequest($"The input '{name}' has a negative size in its shape {Text(input.Shape)}.");
+        if (input.Shape.Any(d => d < 0))
+            throw OpenInferenceException.BadRequest($"The input '{name}' has a negative size in its shape {Text(input.Shape)}.");
         var inputType = ContentTypeOf(input.Parameters);
         if (inputType is not (null or Numpy or "str" or "datetime"))
             throw OpenInferenceException.BadRequest($"The input '{name}' has the content type '{inputType}', which this server does not decode " +
@@ -181,7 +182,8 @@ public static class InferenceDecoder
         foreach (var (name, t) in tensors)
         {
             if (t.Shape.Length == 0 || t.Shape.Length > 2 || (t.Shape.Length == 2 && t.Shape[1] != 1))
-                throw OpenInferenceException.BadRequest($"The input '{name}' has the shape {Text(t.Shape)}; a DataFrame column ('pd') is [N] or [N, 1].");
+                throw OpenInferenceException.BadRequest(
+                    $"The input '{name}' has the shape {Text(t.Shape)}; a DataFrame column ('pd') is [N] or [N, 1].");
             if (rows != null && rows != (int)t.Shape[0])
                 throw OpenInferenceException.BadRequest($"The inputs are columns of one DataFrame ('pd') and must have as many rows: " +
                     string.Join(", ", tensors.Select(p => $"'{p.Key}' has {p.Value.Shape[0]}")) + ".");
@@ -218,7 +220,10 @@ public static class InferenceDecoder
         return PredictionEngine.Enforce(scorer, frame, false);
     }
 
-    /// <summary><c>NumpyRequestCodec</c>: the one input as an array, held to the tensor spec as <c>_enforce_tensor_spec</c> does (dtype exact, shape -1 for any size).</summary>
+    /// <summary>
+    /// <c>NumpyRequestCodec</c>: the one input as an array, held to the tensor spec as <c>_enforce_tensor_spec</c> does
+    /// (dtype exact, shape -1 for any size).
+    /// </summary>
     private static ModelInput ToArray(IScorer scorer, List<KeyValuePair<string, TensorData>> tensors)
     {
         if (tensors.Count != 1)

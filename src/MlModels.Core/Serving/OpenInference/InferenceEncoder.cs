@@ -23,7 +23,8 @@ public static class InferenceEncoder
             case TablePrediction { IsSeries: true, Unnamed: true } series:
                 return ([Column(DefaultOutput, series.Frame.Columns[0], series.Frame.RowCount)], InferenceDecoder.Pandas);
             case TablePrediction table:
-                return (table.Frame.Names.Select((n, c) => Column(n, table.Frame.Columns[c], table.Frame.RowCount)).ToList(), InferenceDecoder.Pandas);
+                var f = table.Frame;
+                return (f.Names.Select((n, c) => Column(n, f.Columns[c], f.RowCount)).ToList(), InferenceDecoder.Pandas);
             case TensorPrediction tensor:
                 return ([Tensor(DefaultOutput, tensor.Tensor)], InferenceDecoder.Numpy);
             case DictPrediction dict:

@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 
 namespace MlModels.Core.Serving.OpenInference;
 
-/// <summary>The Open Inference Protocol's <c>inference_request</c>; required members are checked by the service, so the message can say which.</summary>
+/// <summary>The protocol's <c>inference_request</c>; required members are checked by the decoder, so its message can say which.</summary>
 public sealed record InferenceRequest
 {
     public string? Id { get; init; }

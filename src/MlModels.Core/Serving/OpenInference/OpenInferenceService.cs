@@ -109,6 +109,7 @@ public sealed class OpenInferenceService
         catch (ModelPredictionException ex) { return Error(400, "The model failed on this input: " + ex.Message); }
         catch (MLModelFormatException ex) { return Error(400, ex.Message); }
         catch (TimeoutException ex) { return Error(504, ex.Message); }
+        catch (ScorerUnavailableException ex) { return Error(503, ex.Message); }
         catch (PythonWorkerException ex) when (ex.Kind == PythonWorkerFailure.Timeout) { return Error(504, ex.Message); }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested) { throw; }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -131,7 +132,10 @@ public sealed class OpenInferenceService
         return names;
     }
 
-    /// <summary>The request's parameters other than the protocol's own (<c>content_type</c>, <c>headers</c>): the model's params, as MLServer passes them.</summary>
+    /// <summary>
+    /// The request's parameters other than the protocol's own (<c>content_type</c>, <c>headers</c>): the model's params,
+    /// as MLServer's MLflow runtime passes them.
+    /// </summary>
     private static Dictionary<string, object?>? Params(Dictionary<string, JsonElement>? parameters)
     {
         if (parameters == null) return null;
