@@ -326,6 +326,52 @@ public class OpenInferenceTests
         Assert.Contains("does not match expected shape (-1, 3)", Error(body));
     }
 
+    private static MlModels.Core.Format.MLModel Wrapped(string fixture) => MlModels.Core.Scoring.Onnx.OnnxPackager.Save(
+        Path.Combine(TestPaths.RepoRoot, "tests/fixtures/onnx", fixture + ".onnx"), Path.Combine(TestPaths.NewTempDir(), fixture));
+
+    /// <summary>Named tensors of several dtypes, strings among them: BYTES in, BYTES out with content type "str".</summary>
+    [Fact]
+    public async Task MultiInputModel_TakesNamedTensors_BytesIncluded()
+    {
+        await using var s = await RunningServer.StartAsync(Wrapped("multi"));
+        var (_, meta) = await Get(s, "/v2/models/multi", "metadata_model_response");
+        Assert.Equal("""[{"name":"a","datatype":"FP64","shape":[-1]},{"name":"b","datatype":"FP64","shape":[-1]},{"name":"name","datatype":"BYTES","shape":[-1]}]""",
+            meta.GetProperty("inputs").GetRawText());
+        var request = """
+            {"inputs": [{"name": "name", "shape": [2], "datatype": "BYTES", "data": ["p", "q"]},
+              {"name": "a", "shape": [2], "datatype": "FP64", "data": [1, 2]}, {"name": "b", "shape": [2], "datatype": "FP64", "data": [0.5, 1]}]}
+            """;
+        var (status, body) = await Infer(s, request, "multi");
+        Assert.True(status == HttpStatusCode.OK, body.GetRawText());
+        Assert.Equal("""
+            [{"name":"total","shape":[2,1],"datatype":"FP64","parameters":{"content_type":"np"},"data":[2,4]},{"name":"name_out","shape":[2,1],"datatype":"BYTES","parameters":{"content_type":"str"},"data":["p","q"]}]
+            """, Outputs(body));
+        // The same outputs, one asked for.
+        (status, body) = await Infer(s, request[..^1] + ", \"outputs\": [{\"name\": \"name_out\"}]}", "multi");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("name_out", Assert.Single(body.GetProperty("outputs").EnumerateArray()).GetProperty("name").GetString());
+        // A name the signature does not know, and one it needs left out.
+        (status, body) = await Infer(s, request.Replace("\"b\"", "\"c\"", StringComparison.Ordinal), "multi");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("has no input 'c'", Error(body));
+    }
+
+    /// <summary>An ONNX classifier: labels as INT64, the ZipMap's per-row dicts as JSON text (pd_json).</summary>
+    [Fact]
+    public async Task ClassifierModel_LabelsAndProbabilities()
+    {
+        await using var s = await RunningServer.StartAsync(Wrapped("classifier"));
+        var (status, body) = await Infer(s, OneTensor("FP32", "[[1, 2, 3], [0, 0, 0]]"), "classifier");
+        Assert.True(status == HttpStatusCode.OK, body.GetRawText());
+        var outputs = body.GetProperty("outputs");
+        Assert.Equal("label", outputs[0].GetProperty("name").GetString());
+        Assert.Equal("INT64", outputs[0].GetProperty("datatype").GetString());
+        Assert.Equal("[2,1]", outputs[0].GetProperty("shape").GetRawText());
+        Assert.Equal("probabilities", outputs[1].GetProperty("name").GetString());
+        Assert.Equal("BYTES", outputs[1].GetProperty("datatype").GetString());
+        Assert.Equal("pd_json", outputs[1].GetProperty("parameters").GetProperty("content_type").GetString());
+    }
+
     // ---- requested outputs ------------------------------------------------------------------------------------------
 
     [Fact]
