@@ -555,6 +555,51 @@ public class OpenInferenceTests
         Assert.Contains("has no input 'input0'", Error(body));
     }
 
+    /// <summary>
+    /// The document's example answered as it describes: a Python model with the example's inputs (input0 UINT32
+    /// [2, 2], input1 BOOL) that returns the [3, 2] FP32 "output0" of the example's response; input1's shape is
+    /// corrected to its one value, and the requested output0 is what comes back.
+    /// </summary>
+    [SkippableFact]
+    [Trait("Category", "Python")]
+    public async Task SpecificationExample_AnsweredByAModelWithItsInputs()
+    {
+        Prerequisites.Require(Prerequisites.PythonHas("numpy"), "python3-numpy (Debian)");
+        var dir = Path.Combine(TestPaths.NewTempDir(), "mymodel");
+        Directory.CreateDirectory(Path.Combine(dir, "code"));
+        File.WriteAllText(Path.Combine(dir, "code", "example.py"), """
+            import numpy as np
+            class M:
+                def predict(self, inputs, params=None):
+                    assert inputs["input0"].dtype == np.uint32 and inputs["input0"].shape == (2, 2), inputs["input0"]
+                    assert inputs["input1"].dtype == np.bool_, inputs["input1"]
+                    return {"output0": np.array([[1.0, 1.1], [2.0, 2.1], [3.0, 3.1]], dtype=np.float32),
+                            "other": np.zeros(3, dtype=np.float32)}
+            def _load_pyfunc(path):
+                return M()
+            """);
+        File.WriteAllText(Path.Combine(dir, "MLmodel"), """
+            flavors:
+              python_function:
+                loader_module: example
+                code: code
+                python_version: 3.11.2
+            signature:
+              inputs: '[{"type": "tensor", "tensor-spec": {"dtype": "uint32", "shape": [-1, 2]}, "name": "input0"}, {"type": "tensor", "tensor-spec": {"dtype": "bool", "shape": [-1]}, "name": "input1"}]'
+            utc_time_created: '2025-01-01 00:00:00.000001'
+            """);
+        var doc = File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "tests/specs/open-inference/inference_rest.md"));
+        var request = Balanced(doc, doc.IndexOf('{', doc.IndexOf("POST /v2/models/mymodel/infer", StringComparison.Ordinal)))
+            .Replace("\"shape\" : [ 3 ]", "\"shape\" : [ 1 ]", StringComparison.Ordinal);
+        await using var s = await RunningServer.StartAsync(MlModels.Core.Format.ModelStore.Load(dir), PythonOptions());
+        var (status, body) = await Infer(s, request, "mymodel");
+        Assert.True(status == HttpStatusCode.OK, body.GetRawText());
+        Assert.Equal("42", body.GetProperty("id").GetString());
+        Assert.Equal("""
+            [{"name":"output0","shape":[3,2],"datatype":"FP32","parameters":{"content_type":"np"},"data":[1,1.1,2,2.1,3,3.1]}]
+            """, Outputs(body));
+    }
+
     /// <summary>The example response, with the comma the document leaves out after "id", is a valid inference_response.</summary>
     [Fact]
     public void SpecificationExample_Response_IsSchemaValid()
