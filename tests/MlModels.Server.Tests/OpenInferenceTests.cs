@@ -456,6 +456,21 @@ public class OpenInferenceTests
     }
 
     [Fact]
+    public async Task ChunkedBodyOverTheLimit_Is413()
+    {
+        await using var s = await RunningServer.StartAsync(RunningServer.LinearModel(), new ServingOptions { MaxBodyBytes = 1024 });
+        var big = "[" + string.Join(", ", Enumerable.Repeat("1.0", 600)) + "]";
+        // No Content-Length: Kestrel stops the body at the limit while it is read.
+        using var content = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(Columns("FP64", big, big, big, "[600]"))));
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v2/models/linear/infer") { Content = content };
+        request.Headers.TransferEncodingChunked = true;
+        var r = await s.Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, r.StatusCode);
+        AssertValid("inference_error_response", await r.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task ApiKey_IsRequiredWhenSet_401()
     {
         await using var s = await RunningServer.StartAsync(RunningServer.LinearModel(), new ServingOptions { ApiKey = "k1" });
