@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using MlModels.Core.Format;
 using MlModels.Core.Scoring.Python;
 using MlModels.Core.Serving;
+using MlModels.Core.Serving.OpenInference;
 
 namespace MlModels.Server;
 
@@ -153,6 +154,20 @@ public static class Program
             var response = await service.InvokeAsync("application/json", new MemoryStream(mlflow!), ctx.RequestAborted);
             await Write(ctx, AzureMLContract.TranslateResponse(response));
         });
+        // The Open Inference Protocol's REST endpoints (KServe V2), beside MLflow's; the work is OpenInferenceService's.
+        var v2 = new OpenInferenceService(service, options.ModelName, msg => log.Message(msg));
+        app.MapGet("/v2/health/live", (HttpContext ctx) => Write(ctx, OpenInferenceService.Live()));
+        app.MapGet("/v2/health/ready", (HttpContext ctx) => Write(ctx, v2.Ready()));
+        app.MapGet("/v2", (HttpContext ctx) => Write(ctx, OpenInferenceService.ServerMetadata())); // routing takes "/v2/" too
+        app.MapGet("/v2/models/{name}", (HttpContext ctx, string name) => Write(ctx, v2.ModelMetadata(name, null)));
+        app.MapGet("/v2/models/{name}/versions/{version}",
+            (HttpContext ctx, string name, string version) => Write(ctx, v2.ModelMetadata(name, version)));
+        app.MapGet("/v2/models/{name}/ready", (HttpContext ctx, string name) => Write(ctx, v2.ModelReady(name, null)));
+        app.MapGet("/v2/models/{name}/versions/{version}/ready",
+            (HttpContext ctx, string name, string version) => Write(ctx, v2.ModelReady(name, version)));
+        app.MapPost("/v2/models/{name}/infer", (HttpContext ctx, string name) => Infer(ctx, v2, name, null));
+        app.MapPost("/v2/models/{name}/versions/{version}/infer",
+            (HttpContext ctx, string name, string version) => Infer(ctx, v2, name, version));
         app.MapFallback((HttpContext ctx) => Write(ctx,
             ServingResponse.Error(404, "ENDPOINT_NOT_FOUND", $"No endpoint {ctx.Request.Method} {ctx.Request.Path}.")));
 
@@ -183,6 +198,14 @@ public static class Program
         var key = request.Headers["X-API-Key"];
         var authorization = request.Headers.Authorization;
         return service.Refusal(key.Count > 0 ? key[0] : null, authorization.Count > 0 ? authorization[0] : null, request.ContentLength);
+    }
+
+    private static async Task Infer(HttpContext ctx, OpenInferenceService v2, string name, string? version)
+    {
+        var key = ctx.Request.Headers["X-API-Key"];
+        var authorization = ctx.Request.Headers.Authorization;
+        await Write(ctx, await v2.InferAsync(name, version, new KestrelBody(ctx.Request.Body), ctx.Request.ContentLength,
+            key.Count > 0 ? key[0] : null, authorization.Count > 0 ? authorization[0] : null, ctx.RequestAborted));
     }
 
     private static Task Write(HttpContext ctx, ServingResponse r)

@@ -160,6 +160,40 @@ public sealed class ScoringService : IDisposable
     }
 
     /// <summary>
+    /// Runs <paramref name="predict"/> on the model's scorer for another protocol (Open Inference), under the same pool
+    /// and timeout as MLflow's requests: a Python request waits for a free worker first; past the timeout a
+    /// <see cref="TimeoutException"/>; no worker, <see cref="ScorerUnavailableException"/>. Other failures come out as themselves.
+    /// </summary>
+    public async Task<Prediction> PredictAsync(Func<IScorer, CancellationToken, Prediction> predict, CancellationToken aborted)
+    {
+        ArgumentNullException.ThrowIfNull(predict);
+        IScorer scorer;
+        try { scorer = _onnx != null ? _onnx : await Task.Run(() => _pool!.Rent(aborted), aborted).ConfigureAwait(false); }
+        catch (Exception ex) when (ex is PythonWorkerException or InvalidOperationException)
+        {
+            _log?.Invoke($"no Python worker could be started: {ex.Message}");
+            throw new ScorerUnavailableException($"No Python worker is available: {ex.Message}", ex);
+        }
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        timeout.CancelAfter(_options.Timeout);
+        var work = Task.Run(() =>
+        {
+            try { return predict(scorer, timeout.Token); }
+            finally { if (_pool != null) _pool.Return(scorer); }
+        }, CancellationToken.None);
+        try { return await work.WaitAsync(_options.Timeout, aborted).ConfigureAwait(false); }
+        catch (TimeoutException)
+        {
+            timeout.Cancel();
+            throw new TimeoutException($"Scoring took longer than the server's timeout of {_options.Timeout.TotalSeconds:N0} s.");
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !aborted.IsCancellationRequested)
+        {
+            throw new TimeoutException($"Scoring took longer than the server's timeout of {_options.Timeout.TotalSeconds:N0} s.");
+        }
+    }
+
+    /// <summary>
     /// What both scoring endpoints check before reading a body: the API key, then the length the client announced.
     /// Null when the request may go on.
     /// </summary>

@@ -25,6 +25,11 @@ public sealed record ServerSettings
     public string? LogFile { get; init; }
     /// <summary>Leave the starting process's session (Unix), so a closing terminal or a finished CI step does not stop it.</summary>
     public bool Detach { get; init; }
+    /// <summary>
+    /// The model's name on the Open Inference endpoints; null: <see cref="ServerCommandLine.ModelNameVariable"/>, else the
+    /// folder's name.
+    /// </summary>
+    public string? ModelName { get; init; }
 
     /// <summary>The options the scoring service runs with; the API key comes from the environment, never the command line.</summary>
     public ServingOptions ToServingOptions(string? apiKey) => new()
@@ -37,6 +42,7 @@ public sealed record ServerSettings
         Threads = Threads,
         ApiKey = string.IsNullOrEmpty(apiKey) ? null : apiKey,
         Python = new PythonOptions(PythonPath, EnvManager, Timeout),
+        ModelName = ModelName ?? (Environment.GetEnvironmentVariable(ServerCommandLine.ModelNameVariable) is { Length: > 0 } name ? name : null),
     };
 }
 
@@ -49,6 +55,9 @@ public static class ServerCommandLine
 {
     /// <summary>The environment variable that carries the API key (kept off the command line, where any user could read it).</summary>
     public const string ApiKeyVariable = "MLMODELS_API_KEY";
+
+    /// <summary>The model's name on the Open Inference endpoints when <c>--model-name</c> does not give one.</summary>
+    public const string ModelNameVariable = "MLMODELS_MODEL_NAME";
 
     /// <summary>
     /// The runtime's gen0 budget for the server: sized from the CPU's cache by default, which on large-cache hosts makes
@@ -72,7 +81,8 @@ public static class ServerCommandLine
     public const string SageMakerModelPath = "/opt/ml/model";
 
     private const string Usage = "Usage: MlModels.Server --model DIR [--host H] [--port N] [--timeout S] [--workers N] [--max-body-mb " +
-        "N] [--threads N] [--python PATH] [--env-manager local|virtualenv|conda] [--watch-stdin] [--log-file PATH] [--detach] | serve";
+        "N] [--threads N] [--model-name NAME] [--python PATH] [--env-manager local|virtualenv|conda] [--watch-stdin] [--log-file PATH] " +
+        "[--detach] | serve";
 
     /// <summary>
     /// The environment manager <c>serve</c> uses: a generic Python image sets virtualenv, so a mounted model's missing
@@ -103,6 +113,7 @@ public static class ServerCommandLine
             "--max-body-mb", s.MaxBodyMB.ToString("R", CultureInfo.InvariantCulture),
         };
         if (s.Threads > 0) args.AddRange(["--threads", Text(s.Threads)]);
+        if (s.ModelName != null) args.AddRange(["--model-name", s.ModelName]);
         if (s.PythonPath != null) args.AddRange(["--python", s.PythonPath]);
         if (s.EnvManager != EnvManager.Local) args.AddRange(["--env-manager", s.EnvManager.ToString().ToLowerInvariant()]);
         if (s.WatchStdin) args.Add("--watch-stdin");
@@ -152,6 +163,7 @@ public static class ServerCommandLine
                 case "--workers" or "-w": s = s with { Workers = Math.Max(1, Int()) }; break;
                 case "--max-body-mb": s = s with { MaxBodyMB = Number() }; break;
                 case "--threads": s = s with { Threads = Int() }; break;
+                case "--model-name": s = s with { ModelName = Next() }; break;
                 case "--python": s = s with { PythonPath = Next() }; break;
                 case "--env-manager": s = s with { EnvManager = ParseEnvManager(Next()) }; break;
                 case "--watch-stdin": s = s with { WatchStdin = true }; break;

@@ -15,4 +15,6 @@ public sealed record ServingOptions
     public string? ApiKey { get; init; }
     public PythonOptions? Python { get; init; }
     public int Threads { get; init; }
+    /// <summary>The model's name on the Open Inference endpoints (<c>/v2/models/NAME</c>); null: the model folder's name.</summary>
+    public string? ModelName { get; init; }
 }
