@@ -25,6 +25,24 @@ Describe 'Start-MLModelServer, Get-MLModelServer, Stop-MLModelServer' -Tag 'Fast
         $log.status | Should -Be @(200, 200)
     }
 
+    It 'answers the Open Inference Protocol (V2) under -ModelName beside MLflow''s routes' {
+        $s = $linear | Start-MLModelServer -Background -Port $ports[8] -ModelName churn
+        try {
+            (Invoke-RestMethod "$($s.Url)/v2/health/ready").ready | Should -BeTrue
+            $meta = Invoke-RestMethod "$($s.Url)/v2/models/churn"
+            $meta.name | Should -Be 'churn'
+            $meta.versions | Should -Be @('1')
+            $body = '{"inputs": [{"name": "input", "datatype": "FP32", "shape": [2, 3], "data": [1, 2, 3, 0, 0, 0]}]}'
+            $r = Invoke-RestMethod -Method Post -Uri "$($s.Url)/v2/models/churn/infer" -ContentType 'application/json' -Body $body
+            $r.model_name | Should -Be 'churn'
+            $r.outputs[0].data | Should -Be @(4.75, 0.25)
+            $missing = Invoke-WebRequest "$($s.Url)/v2/models/linear" -SkipHttpErrorCheck
+            $missing.StatusCode | Should -Be 404
+            ($missing.Content | ConvertFrom-Json).error | Should -Not -BeNullOrEmpty
+        }
+        finally { $s | Stop-MLModelServer }
+    }
+
     It 'writes ONNX Runtime''s own log lines to its log as JSON, not raw to the console' {
         $old = Save-MLModel -OnnxModel (Join-Path $RepoRoot 'tests/fixtures/onnx/old-opset.onnx') -Path (Join-Path $TestDrive 'old-opset') -PassThru 3>$null
         $s = $old | Start-MLModelServer -Background -Port $ports[11]

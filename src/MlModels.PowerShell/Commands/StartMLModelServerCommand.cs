@@ -40,6 +40,11 @@ public sealed class StartMLModelServerCommand : MLModelCmdlet
     [ValidateRange(1, 100_000)]
     public int MaxRequestBodyMB { get; set; } = 100;
 
+    /// <summary>The model's name on the Open Inference (V2) endpoints; default MLMODELS_MODEL_NAME, else the model folder's name.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ModelName { get; set; }
+
     /// <summary>Requests must then send it in the X-API-Key header (or as a Bearer token). It reaches the server through its environment, not
     /// its command line.</summary>
     [Parameter]
@@ -98,7 +103,7 @@ public sealed class StartMLModelServerCommand : MLModelCmdlet
         var settings = new ServerSettings
         {
             ModelPath = model.Path, Host = HostName, Port = Port, Timeout = TimeSpan.FromSeconds(TimeoutSec), Workers = Workers,
-            MaxBodyMB = MaxRequestBodyMB, PythonPath = python,
+            MaxBodyMB = MaxRequestBodyMB, PythonPath = python, ModelName = ModelName,
         };
         var lifetime = Detached ? ServerLifetime.Detached : Background ? ServerLifetime.Session : ServerLifetime.Foreground;
         var apiKey = ApiKey == null ? null : new System.Net.NetworkCredential("", ApiKey).Password;
