@@ -163,10 +163,28 @@ public sealed class ScoringService : IDisposable
     /// Runs <paramref name="predict"/> on the model's scorer for another protocol (Open Inference), under the same pool
     /// and timeout as MLflow's requests: a Python request waits for a free worker first; past the timeout a
     /// <see cref="TimeoutException"/>; no worker, <see cref="ScorerUnavailableException"/>. Other failures come out as themselves.
+    /// An ONNX request whose body is at most <see cref="InlineBodyLimit"/> (<paramref name="bodyLength"/>) is scored on the
+    /// caller's thread, as /invocations scores it, with ONNX Runtime stopping the run at the timeout.
     /// </summary>
-    public async Task<Prediction> PredictAsync(Func<IScorer, CancellationToken, Prediction> predict, CancellationToken aborted)
+    public async Task<Prediction> PredictAsync(Func<IScorer, CancellationToken, Prediction> predict, CancellationToken aborted,
+        long bodyLength = long.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(predict);
+        if (_onnx != null && bodyLength <= InlineBodyLimit)
+        {
+            var inline = _timeouts.TryTake(out var spare) && !spare.IsCancellationRequested ? spare : new CancellationTokenSource();
+            inline.CancelAfter(_options.Timeout);
+            try { return predict(_onnx, inline.Token); }
+            catch (OperationCanceledException) when (inline.IsCancellationRequested)
+            {
+                throw new TimeoutException($"Scoring took longer than the server's timeout of {_options.Timeout.TotalSeconds:N0} s.");
+            }
+            finally
+            {
+                if (inline.TryReset()) _timeouts.Add(inline);
+                else inline.Dispose();
+            }
+        }
         IScorer scorer;
         try { scorer = _onnx != null ? _onnx : await Task.Run(() => _pool!.Rent(aborted), aborted).ConfigureAwait(false); }
         catch (Exception ex) when (ex is PythonWorkerException or InvalidOperationException)

@@ -90,7 +90,7 @@ public sealed class OpenInferenceService
             {
                 var input = InferenceDecoder.Decode(scorer, request, _log);
                 return scorer.Predict(input, PredictionEngine.ParamsFor(scorer.Model, null, parameters, _log), ct);
-            }, aborted).ConfigureAwait(false);
+            }, aborted, buffer.Length).ConfigureAwait(false);
             var (outputs, contentType) = InferenceEncoder.Encode(prediction);
             if (wanted != null)
             {
