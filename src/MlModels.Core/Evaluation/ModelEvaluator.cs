@@ -105,6 +105,7 @@ public static class ModelEvaluator
         private readonly RegressorMetrics? _regression = options.ModelType == EvaluationModelType.Regressor ? new RegressorMetrics() : null;
         private readonly RegressionSample? _sample = options.ModelType == EvaluationModelType.Regressor ? new RegressionSample(20_000) : null;
         private ClassifierMetrics? _classifier;
+        private IReadOnlyDictionary<string, object?>? _parameters;
         private string? _noProbabilities;
         private int _predictionIndex = -1;
         private List<int>? _probabilityColumns;
@@ -112,7 +113,8 @@ public static class ModelEvaluator
         public Frame Score(Frame features, ColumnData target, CancellationToken ct)
         {
             var input = PredictionEngine.Enforce(Scorer, features, fromText: true);
-            var parameters = PredictionEngine.ParamsFor(Scorer.Model, null, options.Params, warn);
+            // The same for every batch: enforced (and warned about) once.
+            var parameters = _parameters ??= PredictionEngine.ParamsFor(Scorer.Model, null, options.Params, warn);
             var scored = options.ModelType == EvaluationModelType.Classifier && Scorer is IProbabilityScorer ps
                 ? ps.PredictWithProbabilities(input, parameters, ct)
                 : new ScoredWithProbabilities(Scorer.Predict(input, parameters, ct), null, null);

@@ -300,7 +300,8 @@ public static class ValueConversion
         _ => null,
     };
 
-    private static bool TryStoreInteger(long v, ElementKind kind, Array dest, int i)
+    /// <summary>An integer into a typed array, when the element type holds it (no silent wrap).</summary>
+    internal static bool TryStoreInteger(long v, ElementKind kind, Array dest, int i)
     {
         switch (kind)
         {

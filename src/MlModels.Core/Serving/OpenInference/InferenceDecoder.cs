@@ -126,7 +126,7 @@ public static class InferenceDecoder
             ElementKind.Float16 or ElementKind.Float32 or ElementKind.Float64 => e.ValueKind == JsonValueKind.Null ? StoreFloat(double.NaN)
                 : e.ValueKind == JsonValueKind.Number && e.TryGetDouble(out var d) && StoreFloat(d),
             ElementKind.UInt64 => e.ValueKind == JsonValueKind.Number && e.TryGetUInt64(out var u) && Store(u),
-            _ => e.ValueKind == JsonValueKind.Number && e.TryGetInt64(out var l) && StoreInteger(l),
+            _ => e.ValueKind == JsonValueKind.Number && e.TryGetInt64(out var l) && ValueConversion.TryStoreInteger(l, kind, dest, i),
         };
         if (!ok)
             throw OpenInferenceException.BadRequest($"The input '{name}' is {datatype}, and its value {Show(e)} (element {i:N0}) is not " +
@@ -145,21 +145,6 @@ public static class InferenceDecoder
             else if (kind == ElementKind.Float32) ((float[])dest)[i] = (float)v;
             else ((double[])dest)[i] = v;
             return true;
-        }
-
-        bool StoreInteger(long v)
-        {
-            switch (kind)
-            {
-                case ElementKind.Int8 when v is >= sbyte.MinValue and <= sbyte.MaxValue: ((sbyte[])dest)[i] = (sbyte)v; return true;
-                case ElementKind.UInt8 when v is >= 0 and <= byte.MaxValue: ((byte[])dest)[i] = (byte)v; return true;
-                case ElementKind.Int16 when v is >= short.MinValue and <= short.MaxValue: ((short[])dest)[i] = (short)v; return true;
-                case ElementKind.UInt16 when v is >= 0 and <= ushort.MaxValue: ((ushort[])dest)[i] = (ushort)v; return true;
-                case ElementKind.Int32 when v is >= int.MinValue and <= int.MaxValue: ((int[])dest)[i] = (int)v; return true;
-                case ElementKind.UInt32 when v is >= 0 and <= uint.MaxValue: ((uint[])dest)[i] = (uint)v; return true;
-                case ElementKind.Int64: ((long[])dest)[i] = v; return true;
-                default: return false;
-            }
         }
     }
 
