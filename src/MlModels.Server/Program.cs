@@ -88,7 +88,10 @@ public static class Program
         {
             k.Limits.MaxRequestBodySize = options.MaxBodyBytes;
             k.AddServerHeader = false;
-            k.Listen(System.Net.IPAddress.Parse(options.Host == "localhost" ? "127.0.0.1" : options.Host), options.Port);
+            var address = System.Net.IPAddress.Parse(options.Host == "localhost" ? "127.0.0.1" : options.Host);
+            k.Listen(address, options.Port);
+            // gRPC on a port of its own, HTTP/2 without TLS (h2c), as KServe's V2 images serve it.
+            if (options.GrpcPort is { } grpcPort) k.Listen(address, grpcPort, l => l.Protocols = HttpProtocols.Http2);
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.Timeout + TimeSpan.FromSeconds(5));
         var log = new RequestLog(Console.Out);
@@ -96,11 +99,30 @@ public static class Program
         MlModels.Core.Scoring.Onnx.OnnxRuntimeLog.Unrouted = m => log.Message(m.ToString());
         var service = new ScoringService(model, options, msg => log.Message(msg));
         builder.Services.AddSingleton(service);
+        var v2 = new OpenInferenceService(service, options.ModelName, msg => log.Message(msg));
+        if (options.GrpcPort != null)
+        {
+            builder.Services.AddSingleton(v2);
+            // One body limit for both transports: a message past it is RESOURCE_EXHAUSTED, as a body past it is 413.
+            builder.Services.AddGrpc(o =>
+            {
+                o.MaxReceiveMessageSize = (int)Math.Min(options.MaxBodyBytes, int.MaxValue);
+                o.MaxSendMessageSize = null;
+            });
+            builder.Services.AddGrpcHealthChecks().AddCheck("model", () => service.Ready
+                ? Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy()
+                : Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Unhealthy("the model is not loaded"));
+        }
         var app = builder.Build();
         app.Lifetime.ApplicationStopped.Register(service.Dispose);
 
         app.Use(async (ctx, next) =>
         {
+            // A gRPC message is held to the one body limit by gRPC itself (RESOURCE_EXHAUSTED), not by Kestrel's,
+            // whose refusal a gRPC client would see only as an unknown error.
+            if (options.GrpcPort != null && ctx.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) == true
+                && ctx.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+                limit.MaxRequestBodySize = null;
             var start = System.Diagnostics.Stopwatch.GetTimestamp();
             await next();
             log.Request(ctx.Request.Method, ctx.Request.Path, ctx.Response.StatusCode,
@@ -155,7 +177,6 @@ public static class Program
             await Write(ctx, AzureMLContract.TranslateResponse(response));
         });
         // The Open Inference Protocol's REST endpoints (KServe V2), beside MLflow's; the work is OpenInferenceService's.
-        var v2 = new OpenInferenceService(service, options.ModelName, msg => log.Message(msg));
         app.MapGet("/v2/health/live", (HttpContext ctx) => Write(ctx, OpenInferenceService.Live()));
         app.MapGet("/v2/health/ready", (HttpContext ctx) => Write(ctx, v2.Ready()));
         app.MapGet("/v2", (HttpContext ctx) => Write(ctx, OpenInferenceService.ServerMetadata())); // routing takes "/v2/" too
@@ -168,6 +189,11 @@ public static class Program
         app.MapPost("/v2/models/{name}/infer", (HttpContext ctx, string name) => Infer(ctx, v2, name, null));
         app.MapPost("/v2/models/{name}/versions/{version}/infer",
             (HttpContext ctx, string name, string version) => Infer(ctx, v2, name, version));
+        if (options.GrpcPort != null)
+        {
+            app.MapGrpcService<InferenceGrpcService>();
+            app.MapGrpcHealthChecksService();
+        }
         app.MapFallback((HttpContext ctx) => Write(ctx,
             ServingResponse.Error(404, "ENDPOINT_NOT_FOUND", $"No endpoint {ctx.Request.Method} {ctx.Request.Path}.")));
 
@@ -182,7 +208,8 @@ public static class Program
             })
             { IsBackground = true, Name = "stdin-watch" }.Start();
         }
-        app.Lifetime.ApplicationStarted.Register(() => log.Message($"serving model '{model.Name}' on http://{options.Host}:{options.Port}"));
+        app.Lifetime.ApplicationStarted.Register(() => log.Message($"serving model '{model.Name}' on http://{options.Host}:{options.Port}" +
+            (options.GrpcPort is { } g ? $", Open Inference gRPC on {options.Host}:{g}" : "")));
         app.Lifetime.ApplicationStopping.Register(() => log.Message("stopping: requests in flight finish first"));
         app.Lifetime.ApplicationStopped.Register(() =>
         {

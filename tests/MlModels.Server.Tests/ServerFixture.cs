@@ -27,13 +27,31 @@ public sealed class RunningServer : IAsyncDisposable
         Http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
     }
 
+    /// <summary>The Open Inference gRPC service's address (host:port), where the options asked for one.</summary>
+    public string? GrpcAddress { get; private init; }
+
+    /// <summary>Starts the server; <c>GrpcPort = 0</c> in the options gives it a gRPC port too, a free one.</summary>
     public static async Task<RunningServer> StartAsync(MLModel model, ServingOptions? options = null)
     {
-        var app = MlModels.Server.Program.Build(model, (options ?? new ServingOptions()) with { Port = 0 });
+        options ??= new ServingOptions();
+        int? grpc = options.GrpcPort == null ? null : FreePort();
+        var app = MlModels.Server.Program.Build(model, options with { Port = 0, GrpcPort = grpc });
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new RunningServer(app, model, new Uri(address));
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        var address = addresses.First(a => grpc == null || !a.EndsWith($":{grpc}", StringComparison.Ordinal));
+        return new RunningServer(app, model, new Uri(address)) { GrpcAddress = grpc == null ? null : $"127.0.0.1:{grpc}" };
     }
+
+    private static int FreePort()
+    {
+        using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        l.Start();
+        return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    /// <summary>An ONNX fixture of tests/fixtures/onnx wrapped as a model named after it.</summary>
+    public static MLModel OnnxFixture(string name) =>
+        OnnxPackager.Save(Path.Combine(TestPaths.RepoRoot, $"tests/fixtures/onnx/{name}.onnx"), Path.Combine(TestPaths.NewTempDir(), name));
 
     /// <summary>The linear ONNX fixture wrapped as a model, with a column signature and a param schema.</summary>
     public static MLModel LinearModel()

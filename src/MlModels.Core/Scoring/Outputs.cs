@@ -104,8 +104,9 @@ public sealed class CsvPredictionWriter(string path, bool includeInput, bool ove
                 {
                     case float[] f: f[r].TryFormat(_bytes.AsSpan(_pos), out n, default, inv); _pos += n; break;
                     case double[] d: d[r].TryFormat(_bytes.AsSpan(_pos), out n, default, inv); _pos += n; break;
-                    case long[] l: l[r].TryFormat(_bytes.AsSpan(_pos), out n, default, inv); _pos += n; break;
-                    case int[] i: i[r].TryFormat(_bytes.AsSpan(_pos), out n, default, inv); _pos += n; break;
+                    // Exact types only: a ulong[] or uint[] also passes as long[] or int[] and would print negative.
+                    case long[] l when l.GetType() == typeof(long[]): l[r].TryFormat(_bytes.AsSpan(_pos), out n, default, inv); _pos += n; break;
+                    case int[] i when i.GetType() == typeof(int[]): i[r].TryFormat(_bytes.AsSpan(_pos), out n, default, inv); _pos += n; break;
                     default: WriteText(Cell(col.Values.GetValue(r)), stream); break;
                 }
             }

@@ -145,8 +145,9 @@ public sealed class PyJsonWriter : IDisposable
         {
             case double[] d: Number(d[i]); break;
             case float[] f: Number((double)f[i]); break;
-            case long[] l: Number(l[i]); break;
-            case int[] n: Number(n[i]); break;
+            // Exact types only: a ulong[] or uint[] also passes as long[] or int[] and would be written negative.
+            case long[] l when l.GetType() == typeof(long[]): Number(l[i]); break;
+            case int[] n when n.GetType() == typeof(int[]): Number(n[i]); break;
             case bool[] b: Bool(b[i]); break;
             case string?[] s: String(s[i]); break;
             default: Value(data.GetValue(i)); break;

@@ -30,6 +30,8 @@ public sealed record ServerSettings
     /// folder's name.
     /// </summary>
     public string? ModelName { get; init; }
+    /// <summary>The Open Inference Protocol's gRPC port; null: no gRPC service.</summary>
+    public int? GrpcPort { get; init; }
 
     /// <summary>The options the scoring service runs with; the API key comes from the environment, never the command line.</summary>
     public ServingOptions ToServingOptions(string? apiKey) => new()
@@ -43,6 +45,7 @@ public sealed record ServerSettings
         ApiKey = string.IsNullOrEmpty(apiKey) ? null : apiKey,
         Python = new PythonOptions(PythonPath, EnvManager, Timeout),
         ModelName = ModelName ?? (Environment.GetEnvironmentVariable(ServerCommandLine.ModelNameVariable) is { Length: > 0 } name ? name : null),
+        GrpcPort = GrpcPort,
     };
 }
 
@@ -80,9 +83,23 @@ public static class ServerCommandLine
         : 8080;
     public const string SageMakerModelPath = "/opt/ml/model";
 
+    /// <summary>The Open Inference gRPC port <c>serve</c> listens on beside the HTTP one (8081, as KServe's V2 images);
+    /// <see cref="GrpcPortVariable"/> changes it, and "off" there turns it off.</summary>
+    public const int ServeGrpcPort = 8081;
+    public const string GrpcPortVariable = "MLMODELS_GRPC_PORT";
+
+    /// <summary><c>serve</c>'s gRPC port: MLMODELS_GRPC_PORT (a port, or "off" for none), else 8081.</summary>
+    public static int? ServeGrpc() => Environment.GetEnvironmentVariable(GrpcPortVariable) switch
+    {
+        null or "" => ServeGrpcPort,
+        "off" => null,
+        var text => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var p) && p is > 0 and <= 65535 ? p
+            : throw new ArgumentException($"{GrpcPortVariable} takes a port from 1 to 65535 or 'off', not '{text}'."),
+    };
+
     private const string Usage = "Usage: MlModels.Server --model DIR [--host H] [--port N] [--timeout S] [--workers N] [--max-body-mb " +
-        "N] [--threads N] [--model-name NAME] [--python PATH] [--env-manager local|virtualenv|conda] [--watch-stdin] [--log-file PATH] " +
-        "[--detach] | serve";
+        "N] [--threads N] [--model-name NAME] [--grpc-port N] [--python PATH] [--env-manager local|virtualenv|conda] [--watch-stdin] " +
+        "[--log-file PATH] [--detach] | serve";
 
     /// <summary>
     /// The environment manager <c>serve</c> uses: a generic Python image sets virtualenv, so a mounted model's missing
@@ -114,6 +131,7 @@ public static class ServerCommandLine
         };
         if (s.Threads > 0) args.AddRange(["--threads", Text(s.Threads)]);
         if (s.ModelName != null) args.AddRange(["--model-name", s.ModelName]);
+        if (s.GrpcPort is { } grpc) args.AddRange(["--grpc-port", Text(grpc)]);
         if (s.PythonPath != null) args.AddRange(["--python", s.PythonPath]);
         if (s.EnvManager != EnvManager.Local) args.AddRange(["--env-manager", s.EnvManager.ToString().ToLowerInvariant()]);
         if (s.WatchStdin) args.Add("--watch-stdin");
@@ -146,7 +164,7 @@ public static class ServerCommandLine
             {
                 case Serve:
                     model ??= SageMakerModelPath;
-                    s = s with { Host = "0.0.0.0", Port = ServePort() };
+                    s = s with { Host = "0.0.0.0", Port = ServePort(), GrpcPort = ServeGrpc() };
                     if (Environment.GetEnvironmentVariable(ServeEnvManagerVariable) is { Length: > 0 } manager
                         && Environment.GetEnvironmentVariable(InstallRequirementsVariable) != "0")
                         s = s with { EnvManager = ParseEnvManager(manager) };
@@ -164,6 +182,12 @@ public static class ServerCommandLine
                 case "--max-body-mb": s = s with { MaxBodyMB = Number() }; break;
                 case "--threads": s = s with { Threads = Int() }; break;
                 case "--model-name": s = s with { ModelName = Next() }; break;
+                case "--grpc-port":
+                    var grpcPort = Int();
+                    s = grpcPort <= 65535
+                        ? s with { GrpcPort = grpcPort }
+                        : throw new ArgumentException($"{name} takes a port from 0 to 65535, not {grpcPort}. {Usage}");
+                    break;
                 case "--python": s = s with { PythonPath = Next() }; break;
                 case "--env-manager": s = s with { EnvManager = ParseEnvManager(Next()) }; break;
                 case "--watch-stdin": s = s with { WatchStdin = true }; break;

@@ -17,4 +17,6 @@ public sealed record ServingOptions
     public int Threads { get; init; }
     /// <summary>The model's name on the Open Inference endpoints (<c>/v2/models/NAME</c>); null: the model folder's name.</summary>
     public string? ModelName { get; init; }
+    /// <summary>The port of the Open Inference Protocol's gRPC service (h2c); null: none (0: any free port).</summary>
+    public int? GrpcPort { get; init; }
 }

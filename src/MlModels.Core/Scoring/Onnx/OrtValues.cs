@@ -30,23 +30,25 @@ internal static class OrtValues
         if (t.Kind != port.Kind && port.Kind != ElementKind.Object)
             throw new SchemaViolationException($"Input '{port.Name}' must be {port.Kind.NumpyName()}, but it is {t.Kind.NumpyName()}.", port.Name);
         var n = (int)t.ElementCount;
-        return t.Data switch
+        // By kind, not by array type: the runtime lets a byte[] pass as an sbyte[] (and ushort[] as short[], and so on),
+        // so an array-type switch would feed a uint8 tensor as int8.
+        return t.Kind switch
         {
             // Rented buffers may be longer than the tensor: only its first n elements are passed.
-            float[] a => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<float>(a, 0, n), t.Shape),
-            double[] a => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<double>(a, 0, n), t.Shape),
-            long[] a => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<long>(a, 0, n), t.Shape),
-            int[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
-            short[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
-            sbyte[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
-            byte[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
-            ushort[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
-            uint[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
-            ulong[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
-            bool[] a => OrtValue.CreateTensorValueFromMemory(a, t.Shape),
-            Half[] a => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance,
-                new Memory<Float16>(a.Select(h => (Float16)(float)h).ToArray()), t.Shape),
-            string?[] a => StringTensor(a, t.Shape),
+            ElementKind.Float32 => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<float>((float[])t.Data, 0, n), t.Shape),
+            ElementKind.Float64 => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<double>((double[])t.Data, 0, n), t.Shape),
+            ElementKind.Int64 => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<long>((long[])t.Data, 0, n), t.Shape),
+            ElementKind.Int32 => OrtValue.CreateTensorValueFromMemory((int[])t.Data, t.Shape),
+            ElementKind.Int16 => OrtValue.CreateTensorValueFromMemory((short[])t.Data, t.Shape),
+            ElementKind.Int8 => OrtValue.CreateTensorValueFromMemory((sbyte[])t.Data, t.Shape),
+            ElementKind.UInt8 => OrtValue.CreateTensorValueFromMemory((byte[])t.Data, t.Shape),
+            ElementKind.UInt16 => OrtValue.CreateTensorValueFromMemory((ushort[])t.Data, t.Shape),
+            ElementKind.UInt32 => OrtValue.CreateTensorValueFromMemory((uint[])t.Data, t.Shape),
+            ElementKind.UInt64 => OrtValue.CreateTensorValueFromMemory((ulong[])t.Data, t.Shape),
+            ElementKind.Bool => OrtValue.CreateTensorValueFromMemory((bool[])t.Data, t.Shape),
+            ElementKind.Float16 => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance,
+                new Memory<Float16>(((Half[])t.Data).Select(h => (Float16)(float)h).ToArray()), t.Shape),
+            ElementKind.String when t.Data is string?[] a => StringTensor(a, t.Shape),
             _ => throw new SchemaViolationException($"Input '{port.Name}': {t.Kind.NumpyName()} data cannot feed an ONNX tensor.", port.Name),
         };
     }

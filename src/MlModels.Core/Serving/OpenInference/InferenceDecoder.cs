@@ -39,9 +39,24 @@ public static class InferenceDecoder
         foreach (var input in inputs)
         {
             var (name, tensor) = DecodeInput(input);
-            if (tensors.Any(t => t.Key == name)) throw OpenInferenceException.BadRequest($"The input '{name}' is given twice.");
             tensors.Add(KeyValuePair.Create(name, tensor));
         }
+        return Assemble(scorer, tensors, ContentTypeOf(request.Parameters), warn);
+    }
+
+    /// <summary>
+    /// Decoded input tensors (from JSON or gRPC) as the model's input: names known to the signature, then the request's
+    /// content type, else the signature's, picks the codec.
+    /// </summary>
+    public static ModelInput Assemble(IScorer scorer, List<KeyValuePair<string, TensorData>> tensors, string? requestContentType,
+        Action<string>? warn)
+    {
+        ArgumentNullException.ThrowIfNull(scorer);
+        ArgumentNullException.ThrowIfNull(tensors);
+        if (tensors.Count == 0) throw OpenInferenceException.BadRequest("The request has no \"inputs\".");
+        for (int i = 1; i < tensors.Count; i++)
+            for (int j = 0; j < i; j++)
+                if (tensors[i].Key == tensors[j].Key) throw OpenInferenceException.BadRequest($"The input '{tensors[i].Key}' is given twice.");
         var schema = scorer.Model.Signature?.Inputs;
         if (schema is { HasNames: true })
         {
@@ -50,7 +65,7 @@ public static class InferenceDecoder
                 if (!known.Contains(name))
                     throw OpenInferenceException.BadRequest($"The model's signature has no input '{name}'; it takes {ColumnPlan.PyList(known!)}.");
         }
-        var contentType = ContentTypeOf(request.Parameters) ?? DefaultContentType(schema, tensors.Count);
+        var contentType = requestContentType ?? DefaultContentType(schema, tensors.Count);
         return contentType switch
         {
             Pandas => ToFrame(scorer, tensors, warn),
@@ -77,34 +92,50 @@ public static class InferenceDecoder
         if (string.IsNullOrEmpty(input.Name)) throw OpenInferenceException.BadRequest("An input has no \"name\".");
         var name = input.Name;
         if (input.Datatype == null) throw OpenInferenceException.BadRequest($"The input '{name}' has no \"datatype\".");
-        if (!TensorDatatypes.TryParse(input.Datatype, out var kind))
-            throw OpenInferenceException.BadRequest($"The input '{name}' has the datatype '{input.Datatype}', which is not one of the " +
-                "protocol's: BOOL, UINT8, UINT16, UINT32, UINT64, INT8, INT16, INT32, INT64, FP16, FP32, FP64, BYTES.");
+        if (!TensorDatatypes.TryParse(input.Datatype, out var kind)) throw UnknownDatatype(name, input.Datatype);
         if (input.Shape == null) throw OpenInferenceException.BadRequest($"The input '{name}' has no \"shape\".");
-        if (input.Shape.Any(d => d < 0))
-            throw OpenInferenceException.BadRequest($"The input '{name}' has a negative size in its shape {Text(input.Shape)}.");
-        var inputType = ContentTypeOf(input.Parameters);
-        if (inputType is not (null or Numpy or "str" or "datetime"))
-            throw OpenInferenceException.BadRequest($"The input '{name}' has the content type '{inputType}', which this server does not decode " +
-                "('np', 'str' or 'datetime' are).");
-        if (inputType == "str" && kind != ElementKind.String)
-            throw OpenInferenceException.BadRequest($"The input '{name}' has the content type 'str', which takes BYTES, not {input.Datatype}.");
+        long count = CheckHeader(name, input.Datatype, kind, input.Shape, ContentTypeOf(input.Parameters));
         if (input.Data.ValueKind != JsonValueKind.Array) throw OpenInferenceException.BadRequest($"The input '{name}' has no \"data\" list.");
         var leaves = new List<JsonElement>();
         Flatten(input.Data, leaves, name, 0);
-        long count = 1;
-        foreach (var d in input.Shape)
-        {
-            count *= d;
-            if (count > int.MaxValue) throw OpenInferenceException.BadRequest($"The input '{name}' is too large.");
-        }
-        if (count != leaves.Count)
-            throw OpenInferenceException.BadRequest($"The input '{name}' has the shape {Text(input.Shape)}, which holds {count:N0} values, but " +
-                $"its data has {leaves.Count:N0}.");
+        CheckCount(name, input.Shape, count, leaves.Count);
         var values = ElementKinds.NewArray(kind, leaves.Count);
         for (int i = 0; i < leaves.Count; i++) Set(leaves[i], kind, values, i, name, input.Datatype);
         return (name, new TensorData(kind, (long[])input.Shape.Clone(), values));
     }
+
+    /// <summary>An input's datatype, shape and content type, checked as every transport's input is; the number of values the shape holds.</summary>
+    public static long CheckHeader(string name, string datatype, ElementKind kind, IReadOnlyList<long> shape, string? inputContentType)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        if (shape.Any(d => d < 0))
+            throw OpenInferenceException.BadRequest($"The input '{name}' has a negative size in its shape {Text(shape)}.");
+        if (inputContentType is not (null or Numpy or "str" or "datetime"))
+            throw OpenInferenceException.BadRequest($"The input '{name}' has the content type '{inputContentType}', which this server does " +
+                "not decode ('np', 'str' or 'datetime' are).");
+        if (inputContentType == "str" && kind != ElementKind.String)
+            throw OpenInferenceException.BadRequest($"The input '{name}' has the content type 'str', which takes BYTES, not {datatype}.");
+        long count = 1;
+        foreach (var d in shape)
+        {
+            count *= d;
+            if (count > int.MaxValue) throw OpenInferenceException.BadRequest($"The input '{name}' is too large.");
+        }
+        return count;
+    }
+
+    /// <summary>The shape must hold as many values as the data gives.</summary>
+    public static void CheckCount(string name, IReadOnlyList<long> shape, long count, long given)
+    {
+        if (count != given)
+            throw OpenInferenceException.BadRequest($"The input '{name}' has the shape {Text(shape)}, which holds {count:N0} values, but " +
+                $"its data has {given:N0}.");
+    }
+
+    /// <summary>The message for a datatype the protocol does not have.</summary>
+    public static OpenInferenceException UnknownDatatype(string name, string datatype) =>
+        OpenInferenceException.BadRequest($"The input '{name}' has the datatype '{datatype}', which is not one of the " +
+            "protocol's: BOOL, UINT8, UINT16, UINT32, UINT64, INT8, INT16, INT32, INT64, FP16, FP32, FP64, BYTES.");
 
     private static void Flatten(JsonElement e, List<JsonElement> into, string name, int depth)
     {
@@ -154,7 +185,8 @@ public static class InferenceDecoder
         return raw.Length > 40 ? raw[..40] + "..." : raw;
     }
 
-    public static string Text(long[] shape) => "[" + string.Join(", ", shape.Select(d => d.ToString(CultureInfo.InvariantCulture))) + "]";
+    public static string Text(IReadOnlyList<long> shape) =>
+        "[" + string.Join(", ", shape.Select(d => d.ToString(CultureInfo.InvariantCulture))) + "]";
 
     /// <summary>
     /// <c>PandasCodec.decode_request</c>: each input a column (shape [N] or [N, 1]) of its own datatype; then MLflow's
