@@ -1,8 +1,9 @@
 namespace MlModels.Server;
 
 /// <summary>
-/// <c>MlModels.Server healthcheck [PORT]</c>: asks this container's server for /ping and exits 0 when it answers 200.
-/// Images use it as their HEALTHCHECK, so a base image needs neither a shell nor curl.
+/// <c>MlModels.Server healthcheck [PORT]</c>: asks this container's server for the Open Inference Protocol's readiness
+/// (<c>/v2/health/ready</c>, the same state as /ping) and exits 0 when it answers 200. Images use it as their
+/// HEALTHCHECK, so a base image needs neither a shell nor curl.
 /// </summary>
 internal static class HealthCheck
 {
@@ -21,7 +22,7 @@ internal static class HealthCheck
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(4) };
         try
         {
-            using var r = await http.GetAsync($"http://127.0.0.1:{p}/ping");
+            using var r = await http.GetAsync($"http://127.0.0.1:{p}/v2/health/ready");
             return r.IsSuccessStatusCode ? 0 : 1;
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)

@@ -99,7 +99,7 @@ public static class Program
         MlModels.Core.Scoring.Onnx.OnnxRuntimeLog.Unrouted = m => log.Message(m.ToString());
         var service = new ScoringService(model, options, msg => log.Message(msg));
         builder.Services.AddSingleton(service);
-        var v2 = new OpenInferenceService(service, options.ModelName, msg => log.Message(msg));
+        var v2 = new OpenInferenceService(service, options.ModelName, msg => log.Message(msg), options.ModelVersion);
         if (options.GrpcPort != null)
         {
             builder.Services.AddSingleton(v2);

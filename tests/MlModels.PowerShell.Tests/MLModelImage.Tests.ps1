@@ -92,6 +92,27 @@ Describe 'Model images on a real Docker engine' -Tag 'Docker' -Skip:$skipDocker 
         Get-MLModelContainer -All | Where-Object Id -eq $c.Id | Should -BeNullOrEmpty
     }
 
+    It 'answers the Open Inference Protocol in the image: V2 REST on 8080, gRPC on 8081 published by -GrpcPort' {
+        $onnxImage.Labels['mlmodels.protocols'] | Should -Be 'mlflow,azureml,v2-rest,v2-grpc'
+        $c = $onnxImage | Start-MLModelContainer -GrpcPort 0
+        try {
+            $c.GrpcAddress | Should -Match '^127\.0\.0\.1:\d+$'
+            # The image records the model's name: the folder it was built from, not /opt/ml/model.
+            (Invoke-RestMethod "$($c.Url)v2/models/onnx-linear").name | Should -Be 'onnx-linear'
+            (Invoke-RestMethod "$($c.Url)v2/health/ready").ready | Should -BeTrue
+        }
+        finally { $c | Stop-MLModelContainer -TimeoutSec 5 }
+        # MLMODELS_MODEL_NAME overrides the recorded name; the Node client's cases then run against the container.
+        $c = $onnxImage | Start-MLModelContainer -GrpcPort 0 -Environment @{ MLMODELS_MODEL_NAME = 'linear' }
+        try {
+            $r = Invoke-GrpcClient @{ linear = $c.GrpcAddress } '^(?!.*(params|RESOURCE_EXHAUSTED))'
+            if ($null -eq $r) { return }
+            $r.failed | Should -Be 0 -Because $r.Lines
+            $r.ran | Should -BeGreaterOrEqual 10 -Because $r.Lines
+        }
+        finally { $c | Stop-MLModelContainer -TimeoutSec 5 }
+    }
+
     It 'serves an sklearn python_function model from its image as Invoke-MLModelPrediction scores it' -Tag 'Python' {
         $models = Join-Path $TestDrive 'pym'
         & /usr/bin/python3 (Join-Path $RepoRoot 'tests/fixtures/make_python_models.py') $models | Out-Null

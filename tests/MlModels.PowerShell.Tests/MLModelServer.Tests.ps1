@@ -43,6 +43,20 @@ Describe 'Start-MLModelServer, Get-MLModelServer, Stop-MLModelServer' -Tag 'Fast
         finally { $s | Stop-MLModelServer }
     }
 
+    It 'serves the Open Inference Protocol''s gRPC service on -GrpcPort, as the Node gRPC client finds it' {
+        $s = Get-MLModel (Join-Path $Examples 'onnx-linear') | Start-MLModelServer -Background -Port $ports[9] -GrpcPort $ports[10] -ModelName linear
+        try {
+            $s.GrpcAddress | Should -Be "127.0.0.1:$($ports[10])"
+            (Get-MLModelServer | Where-Object ProcessId -eq $s.ProcessId).GrpcPort | Should -Be $ports[10]
+            # The example has no params and the default body limit: the cases that need either are left out.
+            $r = Invoke-GrpcClient @{ linear = $s.GrpcAddress } '^(?!.*(params|RESOURCE_EXHAUSTED))'
+            if ($null -eq $r) { return }
+            $r.failed | Should -Be 0 -Because $r.Lines
+            $r.ran | Should -BeGreaterOrEqual 10 -Because $r.Lines
+        }
+        finally { $s | Stop-MLModelServer }
+    }
+
     It 'writes ONNX Runtime''s own log lines to its log as JSON, not raw to the console' {
         $old = Save-MLModel -OnnxModel (Join-Path $RepoRoot 'tests/fixtures/onnx/old-opset.onnx') -Path (Join-Path $TestDrive 'old-opset') -PassThru 3>$null
         $s = $old | Start-MLModelServer -Background -Port $ports[11]

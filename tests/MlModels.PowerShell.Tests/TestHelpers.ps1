@@ -41,3 +41,18 @@ function Wait-Until([scriptblock] $Read, [scriptblock] $Done, [int] $TimeoutSec 
     } while ([DateTime]::UtcNow -lt $deadline)
     , $value
 }
+
+# Runs the Node gRPC client (tests/grpc-client, the Open Inference Protocol's cases, with @grpc/grpc-js loading the
+# specification's .proto) against the targets given (model name = host:port), the cases whose names match $Cases.
+# Returns its summary, with the lines as Lines; outside CI, a missing client skips the calling test.
+function Invoke-GrpcClient([hashtable] $Targets, [string] $Cases = '') {
+    $client = Join-Path $RepoRoot 'tests/grpc-client'
+    if (-not (Test-Path (Join-Path $client 'node_modules/@grpc/grpc-js')) -or -not (Get-Command node -ErrorAction Ignore)) {
+        if ($env:CI) { throw 'CI must provide Node.js and tests/grpc-client''s packages (npm ci --prefix tests/grpc-client).' }
+        Set-ItResult -Skipped -Because 'the Node gRPC client is not installed here (npm ci --prefix tests/grpc-client); CI installs it'
+        return
+    }
+    $lines = @(node (Join-Path $client 'v2_client.js') ($Targets | ConvertTo-Json -Compress) $Cases 2>&1 | ForEach-Object { "$_" })
+    $summary = $lines[-1] | ConvertFrom-Json
+    $summary | Add-Member -NotePropertyName Lines -NotePropertyValue ($lines -join "`n") -PassThru
+}

@@ -51,6 +51,7 @@ public class GrpcNodeClientTests(ITestOutputHelper output)
             .Select(c => c.GetProperty("case").GetString() + ": " + c.GetProperty("detail").GetString()).ToList();
         Assert.True(failed.Count == 0 && exit == 0, $"{failed.Count} of the Node client's cases failed:\n" + string.Join("\n", failed));
         Assert.True(summary.GetProperty("ran").GetInt32() >= 20, "the client ran fewer cases than it has");
+        Assert.Equal(0, summary.GetProperty("skipped").GetInt32());
     }
 
     private static async Task<(int Exit, List<string> Lines)> RunClient(string targets)

@@ -46,6 +46,7 @@ public sealed record ServerSettings
         Python = new PythonOptions(PythonPath, EnvManager, Timeout),
         ModelName = ModelName ?? (Environment.GetEnvironmentVariable(ServerCommandLine.ModelNameVariable) is { Length: > 0 } name ? name : null),
         GrpcPort = GrpcPort,
+        ModelVersion = Environment.GetEnvironmentVariable(ServerCommandLine.ModelVersionVariable) is { Length: > 0 } version ? version : null,
     };
 }
 
@@ -61,6 +62,9 @@ public static class ServerCommandLine
 
     /// <summary>The model's name on the Open Inference endpoints when <c>--model-name</c> does not give one.</summary>
     public const string ModelNameVariable = "MLMODELS_MODEL_NAME";
+
+    /// <summary>The model's version on the Open Inference endpoints where the model does not carry its registry version.</summary>
+    public const string ModelVersionVariable = "MLMODELS_MODEL_VERSION";
 
     /// <summary>
     /// The runtime's gen0 budget for the server: sized from the CPU's cache by default, which on large-cache hosts makes

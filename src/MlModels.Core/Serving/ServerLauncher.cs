@@ -117,6 +117,7 @@ public sealed class ServerLauncher
         var info = new MLModelServerInfo
         {
             ProcessId = process.Id, HostName = settings.Host, Port = settings.Port, ModelPath = settings.ModelPath, ModelName = modelName,
+            GrpcPort = settings.GrpcPort,
             StartTime = process.StartTime.ToUniversalTime(), LogPath = logPath, Detached = lifetime == ServerLifetime.Detached,
         };
         bool ready;

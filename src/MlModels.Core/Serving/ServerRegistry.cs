@@ -12,6 +12,10 @@ public sealed class MLModelServerInfo
     public string Url => $"http://{(HostName is "0.0.0.0" or "::" ? "127.0.0.1" : HostName)}:{Port}";
     public string ModelPath { get; init; } = "";
     public string ModelName { get; init; } = "";
+    /// <summary>The Open Inference gRPC service's port, where the server has one.</summary>
+    public int? GrpcPort { get; init; }
+    /// <summary>The gRPC service's address (host:port), as a gRPC client takes it.</summary>
+    public string? GrpcAddress => GrpcPort is { } g ? $"{(HostName is "0.0.0.0" or "::" ? "127.0.0.1" : HostName)}:{g}" : null;
     public DateTime StartTime { get; init; }
     /// <summary>The log of a background or detached server (JSON lines); null for one in the foreground.</summary>
     public string? LogPath { get; init; }

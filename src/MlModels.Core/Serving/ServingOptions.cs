@@ -19,4 +19,6 @@ public sealed record ServingOptions
     public string? ModelName { get; init; }
     /// <summary>The port of the Open Inference Protocol's gRPC service (h2c); null: none (0: any free port).</summary>
     public int? GrpcPort { get; init; }
+    /// <summary>The model's version on the Open Inference endpoints; null: its registry version (<c>Origin</c>), else "1".</summary>
+    public string? ModelVersion { get; init; }
 }

@@ -14,6 +14,8 @@ public sealed record ContainerRunOptions
     public int HostPort { get; init; }
     /// <summary>The port the server listens on inside the container (8080; 5001 for Azure ML's contract).</summary>
     public int ContainerPort { get; init; } = DockerContextWriter.Port;
+    /// <summary>The host port for the container's Open Inference gRPC port (8081); null: not published, 0: a free one.</summary>
+    public int? GrpcHostPort { get; init; }
     /// <summary>The host address the port is published on: 127.0.0.1 unless told otherwise.</summary>
     public string HostIp { get; init; } = "127.0.0.1";
     public string? Name { get; init; }
@@ -38,6 +40,8 @@ public sealed record MLModelContainer(
     DateTime Created,
     IReadOnlyDictionary<string, string> Labels)
 {
+    /// <summary>Where the container's Open Inference gRPC service is published (host:port), where it is.</summary>
+    public string? GrpcAddress { get; init; }
     public string ShortId => Id.Length > 12 ? Id[..12] : Id;
     public string? ModelName => Labels.GetValueOrDefault(DockerContextWriter.LabelPrefix + "model.name");
     /// <summary>The model folder mounted into it, where one was.</summary>
@@ -61,6 +65,7 @@ public sealed class ContainerRunner(DockerEngine engine, HttpMessageHandler? htt
     public const string ContainerLabel = DockerContextWriter.LabelPrefix + "container";
     public const string ModelPathLabel = DockerContextWriter.LabelPrefix + "model.path";
     private const string ServingPort = "8080/tcp";
+    private static readonly string GrpcPort = DockerContextWriter.GrpcPort.ToString(CultureInfo.InvariantCulture) + "/tcp";
 
     public DockerEngine Engine => engine;
 
@@ -101,6 +106,14 @@ public sealed class ContainerRunner(DockerEngine engine, HttpMessageHandler? htt
             Memory = options.MemoryBytes ?? 0,
             NanoCPUs = options.Cpus is double c ? (long)(c * 1_000_000_000) : 0,
         };
+        var exposed = new Dictionary<string, EmptyStruct> { [servingPort] = default };
+        if (options.GrpcHostPort is { } grpcHostPort)
+        {
+            hostConfig.PortBindings[GrpcPort] = [new PortBinding {
+                HostIP = options.HostIp,
+                HostPort = grpcHostPort == 0 ? "" : grpcHostPort.ToString(CultureInfo.InvariantCulture) }];
+            exposed[GrpcPort] = default;
+        }
         progress?.Report(new DeploymentProgress("Start-MLModelContainer", $"Creating a container from {options.Image}"));
         CreateContainerResponse created;
         try
@@ -111,7 +124,7 @@ public sealed class ContainerRunner(DockerEngine engine, HttpMessageHandler? htt
                 Name = options.Name,
                 Cmd = options.Command.ToList(),
                 Env = options.Environment?.Select(kv => $"{kv.Key}={kv.Value}").ToList() ?? [],
-                ExposedPorts = new Dictionary<string, EmptyStruct> { [servingPort] = default },
+                ExposedPorts = exposed,
                 Labels = labels,
                 HostConfig = hostConfig,
             }, cancellationToken).ConfigureAwait(false);
@@ -203,13 +216,15 @@ public sealed class ContainerRunner(DockerEngine engine, HttpMessageHandler? htt
         try { r = await engine.Client.Containers.InspectContainerAsync(idOrName, cancellationToken).ConfigureAwait(false); }
         catch (DockerContainerNotFoundException) { return null; }
         Uri? url = null;
-        // The server's published port: 8080 where it is published, else the one other (5001 for Azure ML's contract).
-        if (r.NetworkSettings?.Ports is { } ports && ports.Where(p => p.Value is { Count: > 0 }).OrderBy(p => p.Key == ServingPort ? 0 : 1)
-            .Select(p => p.Value[0])
-            .FirstOrDefault() is { } b)
+        string? grpc = null;
+        // The server's published port: 8080 where it is published, else the one other (5001 for Azure ML's contract);
+        // the gRPC port (8081) apart.
+        if (r.NetworkSettings?.Ports is { } ports)
         {
-            var hostIp = string.IsNullOrEmpty(b.HostIP) || b.HostIP is "0.0.0.0" or "::" ? "127.0.0.1" : b.HostIP;
-            url = new Uri($"http://{(hostIp.Contains(':') ? $"[{hostIp}]" : hostIp)}:{b.HostPort}/");
+            var published = ports.Where(p => p.Value is { Count: > 0 }).ToList();
+            if (published.Where(p => p.Key != GrpcPort).OrderBy(p => p.Key == ServingPort ? 0 : 1).Select(p => p.Value[0]).FirstOrDefault() is { } b)
+                url = new Uri($"http://{HostOf(b)}:{b.HostPort}/");
+            if (published.FirstOrDefault(p => p.Key == GrpcPort).Value is { } g) grpc = $"{HostOf(g[0])}:{g[0].HostPort}";
         }
         var labels = r.Config?.Labels is { } l ? new Dictionary<string, string>(l) : new Dictionary<string, string>();
         return new MLModelContainer(
@@ -220,7 +235,14 @@ public sealed class ContainerRunner(DockerEngine engine, HttpMessageHandler? htt
             r.State?.Health?.Status,
             url,
             r.Created,
-            labels);
+            labels)
+        { GrpcAddress = grpc };
+    }
+
+    private static string HostOf(PortBinding b)
+    {
+        var hostIp = string.IsNullOrEmpty(b.HostIP) || b.HostIP is "0.0.0.0" or "::" ? "127.0.0.1" : b.HostIP;
+        return hostIp.Contains(':') ? $"[{hostIp}]" : hostIp;
     }
 
     /// <summary>Containers this module started (running ones, or all with <paramref name="all"/>).</summary>

@@ -94,6 +94,9 @@ public static partial class DockerContextWriter
     public const string WheelhouseDir = "/opt/mlmodels/wheelhouse";
     public const int Port = 8080;
 
+    /// <summary>The Open Inference Protocol's gRPC port, beside the HTTP one (as KServe's V2 images serve it).</summary>
+    public const int GrpcPort = ServerCommandLine.ServeGrpcPort;
+
     /// <summary>Azure ML's inference port (liveness GET /, POST /score): the server's port when run with MLMODELS_SERVE_PORT=5001.</summary>
     public const int AzureMLPort = 5001;
 
@@ -324,9 +327,12 @@ public static partial class DockerContextWriter
         {
             ["org.opencontainers.image.title"] = model != null ? $"MLflow model {model.Name}" : "MLflow model server",
             ["org.opencontainers.image.description"] =
-                "Serves MLflow's scoring protocol (/ping, /invocations) on port 8080; SageMaker's 'serve' contract with the model at /opt/ml/model.",
+                "Serves MLflow's scoring protocol (/ping, /invocations) and the Open Inference Protocol (V2 REST, /v2) on port 8080, V2 gRPC " +
+                "on 8081; SageMaker's 'serve' contract with the model at /opt/ml/model.",
             ["org.opencontainers.image.version"] = version,
             [LabelPrefix + "version"] = version,
+            [LabelPrefix + "protocols"] = "mlflow,azureml,v2-rest,v2-grpc",
+            [LabelPrefix + "grpc.port"] = GrpcPort.ToString(CultureInfo.InvariantCulture),
             [LabelPrefix + "kind"] = kind switch
             {
                 ImageKind.Onnx => "onnx",
@@ -342,6 +348,7 @@ public static partial class DockerContextWriter
             if (model.ModelUuid != null) labels[LabelPrefix + "model.uuid"] = model.ModelUuid;
             if (model.RunId != null) labels[LabelPrefix + "model.run_id"] = model.RunId;
             if (model.MlflowVersion != null) labels[LabelPrefix + "model.mlflow_version"] = model.MlflowVersion;
+            if (model.Origin?.Version is { Length: > 0 } registryVersion) labels[LabelPrefix + "model.version"] = registryVersion;
         }
         if (loader != null) labels[LabelPrefix + "python.loader"] = loader == PythonLoader.Mlflow ? "mlflow" : "builtin";
         return labels;
@@ -362,8 +369,8 @@ public static partial class DockerContextWriter
     {
         var python = kind is ImageKind.Python or ImageKind.GenericPython;
         var sb = new StringBuilder();
-        sb.Append("# Made by MlModels (New-MLModelDockerfile). Serves MLflow's scoring protocol on port ").Append(Port)
-            .Append("; run with 'serve' (the default).\n");
+        sb.Append("# Made by MlModels (New-MLModelDockerfile). Serves MLflow's scoring protocol and the Open Inference Protocol (V2 REST) ")
+            .Append("on port ").Append(Port).Append(", V2 gRPC on ").Append(GrpcPort).Append("; run with 'serve' (the default).\n");
         var copyRuntime = !string.Equals(baseImage, dotnetImage, StringComparison.Ordinal);
         if (copyRuntime) sb.Append("FROM ").Append(dotnetImage).Append(" AS dotnet\n");
         sb.Append("FROM ").Append(baseImage).Append('\n');
@@ -376,6 +383,7 @@ public static partial class DockerContextWriter
         sb.Append('\n');
         // 5001 is Azure ML's inference port, where the server listens with MLMODELS_SERVE_PORT=5001 (Publish-MLModelAzureML -Local).
         sb.Append("EXPOSE ").Append(Port.ToString(CultureInfo.InvariantCulture)).Append(' ')
+            .Append(GrpcPort.ToString(CultureInfo.InvariantCulture)).Append(' ')
             .Append(AzureMLPort.ToString(CultureInfo.InvariantCulture))
             .Append('\n');
         sb.Append("HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ").Append(Exec([.. Entrypoint, "healthcheck"]))
@@ -408,6 +416,16 @@ public static partial class DockerContextWriter
         sb.Append("USER ").Append(User).Append('\n');
         sb.Append("COPY server ").Append(ServerDir).Append('\n');
         if (kind is ImageKind.Onnx || kind is ImageKind.Python && !hasRequirements) sb.Append("COPY model ").Append(ModelDir).Append('\n');
+        // The model's name and version on the V2 endpoints: in the image the folder is always /opt/ml/model, so the image
+        // records the ones it was built with (docker run -e overrides them). Last, with the labels, so that the layers
+        // every model shares stay cached.
+        if (labels.TryGetValue(LabelPrefix + "model.name", out var modelName))
+        {
+            sb.Append("ENV ").Append(ServerCommandLine.ModelNameVariable).Append('=').Append(Quote(modelName));
+            if (labels.TryGetValue(LabelPrefix + "model.version", out var modelVersion))
+                sb.Append(' ').Append(ServerCommandLine.ModelVersionVariable).Append('=').Append(Quote(modelVersion));
+            sb.Append('\n');
+        }
         sb.Append("LABEL");
         foreach (var (k, v) in labels) sb.Append(" \\\n    ").Append(k).Append('=').Append(Quote(v));
         sb.Append('\n');

@@ -35,6 +35,8 @@ public sealed record DockerDeploymentOptions : DeploymentOptions
     public DockerContextOptions Build { get; init; } = new();
 
     public int HostPort { get; init; }
+    /// <summary>The host port for the Open Inference gRPC port (8081); null: not published, 0: a free one.</summary>
+    public int? GrpcHostPort { get; init; }
     public string HostIp { get; init; } = "127.0.0.1";
     public long? MemoryBytes { get; init; }
     public double? Cpus { get; init; }
@@ -53,7 +55,7 @@ public sealed record DockerDeploymentOptions : DeploymentOptions
     /// <summary>A run of an existing image, as ContainerRunner takes it, as deployment options.</summary>
     public static DockerDeploymentOptions From(ContainerRunOptions run) => new()
     {
-        Name = run.Name, Image = run.Image, ModelPath = run.ModelPath, HostPort = run.HostPort, HostIp = run.HostIp,
+        Name = run.Name, Image = run.Image, ModelPath = run.ModelPath, HostPort = run.HostPort, GrpcHostPort = run.GrpcHostPort, HostIp = run.HostIp,
         MemoryBytes = run.MemoryBytes, Cpus = run.Cpus, Environment = run.Environment, StartTimeout = run.StartTimeout,
         ContainerPort = run.ContainerPort, Command = run.Command, Labels = run.Labels,
     };
@@ -249,6 +251,7 @@ public sealed class DockerDeploymentTarget(DockerTargetSettings settings) : IDep
             ModelPath = o.Image != null ? o.ModelPath : null,
             Name = o.Name,
             HostPort = o.HostPort,
+            GrpcHostPort = o.GrpcHostPort,
             HostIp = o.HostIp,
             MemoryBytes = o.MemoryBytes,
             Cpus = o.Cpus,

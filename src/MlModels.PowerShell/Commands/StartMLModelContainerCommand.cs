@@ -26,6 +26,11 @@ public sealed class StartMLModelContainerCommand : DockerCmdlet
     [ValidateRange(0, 65535)]
     public int Port { get; set; }
 
+    /// <summary>Publishes the container's Open Inference gRPC port (8081) on this host port too; 0 lets the engine choose a free one.</summary>
+    [Parameter]
+    [ValidateRange(0, 65535)]
+    public int GrpcPort { get; set; }
+
     /// <summary>The host address to publish the port on; 127.0.0.1 unless told otherwise.</summary>
     [Parameter]
     public string HostName { get; set; } = "127.0.0.1";
@@ -65,6 +70,7 @@ public sealed class StartMLModelContainerCommand : DockerCmdlet
             Image = Image,
             ModelPath = modelPath,
             HostPort = Port,
+            GrpcHostPort = MyInvocation.BoundParameters.ContainsKey(nameof(GrpcPort)) ? GrpcPort : null,
             HostIp = HostName,
             Name = Name,
             Environment = StringMap(Environment),

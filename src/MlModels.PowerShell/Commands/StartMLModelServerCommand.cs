@@ -45,6 +45,11 @@ public sealed class StartMLModelServerCommand : MLModelCmdlet
     [ValidateNotNullOrEmpty]
     public string? ModelName { get; set; }
 
+    /// <summary>Serves the Open Inference Protocol's gRPC service (HTTP/2 without TLS) on this port too; off unless given.</summary>
+    [Parameter]
+    [ValidateRange(1, 65535)]
+    public int GrpcPort { get; set; }
+
     /// <summary>Requests must then send it in the X-API-Key header (or as a Bearer token). It reaches the server through its environment, not
     /// its command line.</summary>
     [Parameter]
@@ -104,6 +109,7 @@ public sealed class StartMLModelServerCommand : MLModelCmdlet
         {
             ModelPath = model.Path, Host = HostName, Port = Port, Timeout = TimeSpan.FromSeconds(TimeoutSec), Workers = Workers,
             MaxBodyMB = MaxRequestBodyMB, PythonPath = python, ModelName = ModelName,
+            GrpcPort = MyInvocation.BoundParameters.ContainsKey(nameof(GrpcPort)) ? GrpcPort : null,
         };
         var lifetime = Detached ? ServerLifetime.Detached : Background ? ServerLifetime.Session : ServerLifetime.Foreground;
         var apiKey = ApiKey == null ? null : new System.Net.NetworkCredential("", ApiKey).Password;

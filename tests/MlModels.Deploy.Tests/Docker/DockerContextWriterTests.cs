@@ -46,7 +46,13 @@ public class DockerContextWriterTests
         Assert.Contains("CMD [\"serve\"]\n", dockerfile);
         Assert.Contains("HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD [\"/usr/share/dotnet/dotnet\", \"/opt/mlmodels/server/MlModels.Server.dll\", \"healthcheck\"]", dockerfile);
         Assert.Contains("USER 1654:1654\n", dockerfile);
-        Assert.Contains("EXPOSE 8080 5001\n", dockerfile);
+        // MLflow's protocol and V2 REST on 8080, V2 gRPC on 8081, Azure ML's contract on 5001.
+        Assert.Contains("EXPOSE 8080 8081 5001\n", dockerfile);
+        Assert.Equal("mlflow,azureml,v2-rest,v2-grpc", ctx.Labels["mlmodels.protocols"]);
+        Assert.Equal("8081", ctx.Labels["mlmodels.grpc.port"]);
+        // The V2 model name is the folder's at build time (in the image the folder is /opt/ml/model), after the shared layers.
+        Assert.Contains("ENV MLMODELS_MODEL_NAME=\"onnx-linear\"\n", dockerfile);
+        Assert.True(dockerfile.IndexOf("COPY model", StringComparison.Ordinal) < dockerfile.IndexOf("ENV MLMODELS_MODEL_NAME", StringComparison.Ordinal));
         // The server's gen0 budget is read from the environment only, so the image carries it.
         Assert.Contains(" DOTNET_GCgen0size=0x800000", dockerfile.Split('\n').Single(l => l.StartsWith("ENV HOME=", StringComparison.Ordinal)));
         Assert.Contains("COPY model /opt/ml/model\n", dockerfile);

@@ -35,9 +35,9 @@ internal static class OrtValues
         return t.Kind switch
         {
             // Rented buffers may be longer than the tensor: only its first n elements are passed.
-            ElementKind.Float32 => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<float>((float[])t.Data, 0, n), t.Shape),
-            ElementKind.Float64 => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<double>((double[])t.Data, 0, n), t.Shape),
-            ElementKind.Int64 => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<long>((long[])t.Data, 0, n), t.Shape),
+            ElementKind.Float32 => OrtValue.CreateTensorValueFromMemory(Cpu, new Memory<float>((float[])t.Data, 0, n), t.Shape),
+            ElementKind.Float64 => OrtValue.CreateTensorValueFromMemory(Cpu, new Memory<double>((double[])t.Data, 0, n), t.Shape),
+            ElementKind.Int64 => OrtValue.CreateTensorValueFromMemory(Cpu, new Memory<long>((long[])t.Data, 0, n), t.Shape),
             ElementKind.Int32 => OrtValue.CreateTensorValueFromMemory((int[])t.Data, t.Shape),
             ElementKind.Int16 => OrtValue.CreateTensorValueFromMemory((short[])t.Data, t.Shape),
             ElementKind.Int8 => OrtValue.CreateTensorValueFromMemory((sbyte[])t.Data, t.Shape),
@@ -52,6 +52,8 @@ internal static class OrtValues
             _ => throw new SchemaViolationException($"Input '{port.Name}': {t.Kind.NumpyName()} data cannot feed an ONNX tensor.", port.Name),
         };
     }
+
+    private static OrtMemoryInfo Cpu => OrtMemoryInfo.DefaultInstance;
 
     private static OrtValue StringTensor(string?[] a, long[] shape)
     {

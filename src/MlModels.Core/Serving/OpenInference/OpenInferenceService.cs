@@ -20,13 +20,13 @@ public sealed class OpenInferenceService
     private readonly ScoringService _scoring;
     private readonly Action<string>? _log;
 
-    public OpenInferenceService(ScoringService scoring, string? modelName = null, Action<string>? log = null)
+    public OpenInferenceService(ScoringService scoring, string? modelName = null, Action<string>? log = null, string? modelVersion = null)
     {
         ArgumentNullException.ThrowIfNull(scoring);
         _scoring = scoring;
         _log = log;
         ModelName = string.IsNullOrEmpty(modelName) ? scoring.Model.Name : modelName;
-        ModelVersion = scoring.Model.Origin?.Version is { Length: > 0 } v ? v : "1";
+        ModelVersion = scoring.Model.Origin?.Version is { Length: > 0 } v ? v : string.IsNullOrEmpty(modelVersion) ? "1" : modelVersion;
     }
 
     public string ModelName { get; }
