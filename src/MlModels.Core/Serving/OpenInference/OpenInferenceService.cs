@@ -37,7 +37,7 @@ public sealed class OpenInferenceService
     public ServingResponse Ready() => Json(_scoring.Ready ? 200 : 503, new ServerReady(_scoring.Ready), OpenInferenceJson.Default.ServerReady);
 
     public static ServingResponse ServerMetadata() => Json(200,
-        new ServerMetadata(ServerName, typeof(OpenInferenceService).Assembly.GetName().Version?.ToString(3) ?? "0.0.0", []),
+        new ServerMetadata(ServerName, ModuleVersion.Full, []),
         OpenInferenceJson.Default.ServerMetadata);
 
     public ServingResponse ModelMetadata(string name, string? version)
