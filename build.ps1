@@ -9,6 +9,9 @@
     coverage: the xUnit projects on .NET 10 with coverlet (line and branch), summarised by ReportGenerator in
               out/coverage/report (Summary.txt printed; index.html beside it). A number to read, not a gate.
     mutate  : Stryker.NET over one Core folder (-Folder Format|Scoring|...) against the Fast xUnit tests; never in CI.
+    package: build, then the .nupkg Publish-PSResource makes for a gallery (the module folder as out/MlModels holds it),
+             written to out/ (or -OutputPath); prints its size and what each platform's native libraries cost in it.
+    publish: package, then Publish-PSResource of that .nupkg to -Repository (a gallery or a NuGet v3 feed), with -ApiKey.
     demo  : build, then imports the module from out/ and works through the models in examples/.
     format: the mechanical formatting pass over the solution: whitespace, usings, the enforced style rules and Roslynator's
             wrapping of lines over the limit (RCS0056); changes layout only. Lists the lines still too long.
@@ -20,25 +23,39 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('build', 'test', 'coverage', 'mutate', 'demo', 'format', 'lint', 'clean')]
+    [ValidateSet('build', 'test', 'coverage', 'mutate', 'demo', 'format', 'lint', 'clean', 'package', 'publish')]
     [string] $Task = 'build',
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release',
-    # test: only the tests of these categories (xUnit Trait "Category", Pester -Tag): Fast, Python, Docker, Cloud, Node, Gpu.
-    [ValidateSet('Fast', 'Python', 'Docker', 'Cloud', 'Node', 'Gpu')]
+    # test: only the tests of these categories (xUnit Trait "Category", Pester -Tag): Fast, Python, Docker, Cloud, Node, Gpu,
+    # Package (the .nupkg installed with PSResourceGet).
+    [ValidateSet('Fast', 'Python', 'Docker', 'Cloud', 'Node', 'Gpu', 'Package')]
     [string[]] $Category,
     # test: start the services .ci/run starts (Docker engine, registry, moto, Azurite; needs root) and stop them after.
     [switch] $Services,
     # mutate: the folder of src/MlModels.Core to mutate, and Stryker's --mutate globs within it to narrow the run.
     [string] $Folder = 'Format',
-    [string[]] $Mutate
+    [string[]] $Mutate,
+    # build, package: another prerelease suffix than the manifest's (the install test's next prerelease).
+    [string] $Prerelease,
+    # build, package: the folder to build and package in instead of out/ (the module goes to <it>/MlModels).
+    [string] $OutputPath,
+    # package: the .nupkg of the module folder already built, without building again.
+    [switch] $NoBuild,
+    # publish: the PSResource repository to publish to (Get-PSResourceRepository), and its API key if it needs one.
+    [string] $Repository,
+    [string] $ApiKey
 )
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
 $root = $PSScriptRoot
-$out = Join-Path $root 'out'
+$out = if ($OutputPath) { [IO.Path]::GetFullPath($OutputPath) } else { Join-Path $root 'out' }
 $moduleOut = Join-Path $out 'MlModels'
+# The native libraries packaged: every desktop platform ONNX Runtime 1.31's package ships and PowerShell 7.4 runs on.
+$script:NativeRids = 'linux-x64', 'linux-arm64', 'osx-arm64', 'win-x64', 'win-arm64'
+# The package's budget (bytes), shared with what later work adds; past it, something ships as a module of its own.
+$script:PackageBudget = 200MB
 
 # A fresh pwsh of the same version as this one (as a dotnet tool, pwsh runs as "dotnet pwsh.dll").
 function Invoke-Pwsh {
@@ -52,9 +69,24 @@ function Invoke-Native([string] $what, [scriptblock] $command) {
     if ($LASTEXITCODE -ne 0) { throw "$what failed (exit code $LASTEXITCODE)." }
 }
 
-function Invoke-Build {
+# The version in full that MlModels.psd1 states (ModuleVersion, -Prerelease when there is one), or with -Prerelease's suffix.
+function Get-ModuleVersion([switch] $Stated) {
     $manifest = Import-PowerShellDataFile (Join-Path $root 'MlModels.psd1')
-    $version = $manifest.ModuleVersion
+    $suffix = if ($Prerelease -and -not $Stated) { $Prerelease } else { $manifest.PrivateData.PSData['Prerelease'] }
+    if ($suffix) { "$($manifest.ModuleVersion)-$suffix" } else { $manifest.ModuleVersion }
+}
+
+# The body of CHANGELOG.md's section for a version (Keep a Changelog: "## [version] - date"), trimmed.
+function Get-ChangelogSection([string] $version) {
+    $text = Get-Content (Join-Path $root 'CHANGELOG.md') -Raw
+    $m = [regex]::Match($text, "(?ms)^## \[$([regex]::Escape($version))\][^\n]*\n(.*?)(?=^## |\z)")
+    if (-not $m.Success) { throw "CHANGELOG.md has no section '## [$version]'; add one for the version MlModels.psd1 states." }
+    $m.Groups[1].Value.Trim()
+}
+
+function Invoke-Build {
+    if ($Prerelease -and $Prerelease -notmatch '^[A-Za-z][0-9A-Za-z]*$') { throw "-Prerelease '$Prerelease': letters, then letters or digits (the gallery's rule)." }
+    $version = Get-ModuleVersion
     $publish = Join-Path $out 'publish'
     if (Test-Path $moduleOut) { Remove-Item $moduleOut -Recurse -Force }
     if (Test-Path $publish) { Remove-Item $publish -Recurse -Force }
@@ -67,7 +99,7 @@ function Invoke-Build {
     Get-ChildItem $publish -File | Where-Object { $_.Name -ne 'MlModels.PowerShell.dll' -and $_.Extension -in '.dll', '.so', '.dylib' } |
         Copy-Item -Destination $deps
     # Native libraries for the platforms the module supports, loaded by absolute path from here.
-    foreach ($rid in 'win-x64', 'linux-x64', 'linux-arm64', 'osx-arm64') {
+    foreach ($rid in $NativeRids) {
         $native = Join-Path $publish "runtimes/$rid/native"
         if (-not (Test-Path $native)) { continue }
         $dest = New-Item -ItemType Directory -Path (Join-Path $deps "runtimes/$rid/native") -Force
@@ -88,10 +120,19 @@ function Invoke-Build {
         Copy-Item $file.FullName $deps -Force
     }
 
-    # The manifest is copied as it is: it is the source of the version, which the publish steps above stamped into
-    # every assembly (-p:Version); Module.Tests.ps1 checks the two agree.
+    # The manifest is the source of the version, which the publish steps above stamped into every assembly (-p:Version);
+    # Module.Tests.ps1 checks the two agree. The built copy gets the release notes of CHANGELOG.md's section for the
+    # version the manifest states, and -Prerelease's suffix where one was given.
     $psd1 = Get-Content (Join-Path $root 'MlModels.psd1') -Raw
+    $notes = (Get-ChangelogSection (Get-ModuleVersion -Stated)) -replace "'", "''"
+    $psd1 = [regex]::Replace($psd1, "ReleaseNotes(\s*)=(\s*)'(?:[^']|'')*'", { param($m) "ReleaseNotes$($m.Groups[1].Value)=$($m.Groups[2].Value)'$notes'" })
+    if ($Prerelease) { $psd1 = [regex]::Replace($psd1, "Prerelease(\s*)=(\s*)'[^']*'", { param($m) "Prerelease$($m.Groups[1].Value)=$($m.Groups[2].Value)'$Prerelease'" }) }
     Set-Content -Path (Join-Path $moduleOut 'MlModels.psd1') -Value $psd1 -NoNewline
+    # The licence and the third-party notices travel with the module (THIRD-PARTY-NOTICES.md names every bundled file).
+    Copy-Item (Join-Path $root 'LICENSE'), (Join-Path $root 'THIRD-PARTY-NOTICES.md') $moduleOut
+    # ONNX Runtime's notices for what its native libraries compile in, as its package carries them.
+    $ortNotices = Join-Path (Get-NuGetRoot) "microsoft.ml.onnxruntime/$(Get-PackageVersion 'Microsoft.ML.OnnxRuntime')/ThirdPartyNotices.txt"
+    Copy-Item $ortNotices (Join-Path $moduleOut 'ThirdPartyNotices.OnnxRuntime.txt')
 
     # Help: docs/cmdlets/*.md (platyPS layout) plus the cmdlets' own metadata, turned into MAML in a fresh pwsh.
     $helpDir = New-Item -ItemType Directory -Path (Join-Path $moduleOut 'en-US') -Force
@@ -100,6 +141,75 @@ function Invoke-Build {
         Invoke-Pwsh -NoProfile -NonInteractive -File (Join-Path $root 'build/New-MamlHelp.ps1') -ModulePath $moduleOut -DocsPath (Join-Path $root 'docs/cmdlets') -OutFile (Join-Path $helpDir 'MlModels.PowerShell.dll-Help.xml')
     }
     Write-Host "Module $version built at $moduleOut"
+}
+
+# The .nupkg of out/MlModels as Publish-PSResource makes it for a gallery, through a folder repository of its own
+# (registered under a name of this run and unregistered after), moved to out/; its path in $script:Nupkg.
+function Invoke-Package {
+    if (-not $NoBuild) { Invoke-Build }
+    if (-not (Test-Path (Join-Path $moduleOut 'MlModels.psd1'))) { throw "No module at $moduleOut; run build.ps1 build first." }
+    Import-Module Microsoft.PowerShell.PSResourceGet -ErrorAction Stop
+    $manifest = Import-PowerShellDataFile (Join-Path $moduleOut 'MlModels.psd1')
+    $version = if ($manifest.PrivateData.PSData['Prerelease']) { "$($manifest.ModuleVersion)-$($manifest.PrivateData.PSData.Prerelease)" } else { $manifest.ModuleVersion }
+    $nupkg = Join-Path $out "MlModels.$version.nupkg"
+    $staging = Join-Path $out "package-$PID"
+    $name = "MlModels-build-$PID"
+    New-Item -ItemType Directory -Path $staging -Force | Out-Null
+    Register-PSResourceRepository -Name $name -Uri $staging -Trusted
+    try {
+        # The module has no PowerShell module dependencies to look up; the check would only reach for a gallery.
+        Publish-PSResource -Path $moduleOut -Repository $name -SkipDependenciesCheck
+        Move-Item (Join-Path $staging "MlModels.$version.nupkg") $nupkg -Force
+    }
+    finally {
+        Unregister-PSResourceRepository -Name $name
+        Remove-Item $staging -Recurse -Force -ErrorAction Ignore
+    }
+    Write-PackageSize $nupkg
+    $script:Nupkg = $nupkg
+}
+
+# The package's size, and each platform's native libraries in it (compressed, as they weigh in the .nupkg).
+function Write-PackageSize([string] $nupkg) {
+    Add-Type -AssemblyName System.IO.Compression.FileSystem
+    $zip = [IO.Compression.ZipFile]::OpenRead($nupkg)
+    try {
+        $size = (Get-Item $nupkg).Length
+        Write-Host ('{0}: {1:N1} MB ({2:N1} MB unpacked), budget {3:N0} MB' -f (Split-Path $nupkg -Leaf), ($size / 1MB),
+            (($zip.Entries | Measure-Object Length -Sum).Sum / 1MB), ($PackageBudget / 1MB))
+        $natives = 0
+        foreach ($rid in $NativeRids) {
+            $entries = @($zip.Entries | Where-Object { $_.FullName -like "dependencies/runtimes/$rid/native/*" })
+            $packed = ($entries | Measure-Object CompressedLength -Sum).Sum
+            $natives += $packed
+            Write-Host ('  {0,-12} natives {1,6:N1} MB ({2:N1} MB unpacked)' -f $rid, ($packed / 1MB), (($entries | Measure-Object Length -Sum).Sum / 1MB))
+        }
+        Write-Host ('  {0,-12}         {1,6:N1} MB' -f 'the rest', (($size - $natives) / 1MB))
+        if ($size -gt $PackageBudget) { throw "The package is $([math]::Round($size / 1MB)) MB, over its budget of $($PackageBudget / 1MB) MB." }
+    }
+    finally { $zip.Dispose() }
+}
+
+function Invoke-Publish {
+    if (-not $Repository) { throw 'publish needs -Repository: a name Get-PSResourceRepository lists (Register-PSResourceRepository adds one).' }
+    Invoke-Package
+    $nupkg = $script:Nupkg
+    $publish = @{ NupkgPath = $nupkg; Repository = $Repository }
+    if ($ApiKey) { $publish.ApiKey = $ApiKey }
+    Publish-PSResource @publish
+    Write-Host "Published $(Split-Path $nupkg -Leaf) to $Repository"
+}
+
+function Get-NuGetRoot {
+    if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path ([Environment]::GetFolderPath('UserProfile')) '.nuget/packages' }
+}
+
+# A package's version as Directory.Packages.props pins it (<PackageVersion Include=... Version=...>).
+function Get-PackageVersion([string] $id) {
+    $props = [xml](Get-Content (Join-Path $root 'Directory.Packages.props') -Raw)
+    $v = @($props.Project.ItemGroup.PackageVersion | Where-Object Include -eq $id | ForEach-Object Version)[0]
+    if (-not $v) { throw "Directory.Packages.props pins no version of $id." }
+    $v
 }
 
 # A version pinned in Directory.Packages.props, the one place versions are written.
@@ -112,7 +222,7 @@ function Get-PinnedVersion([string] $property) {
 
 function Get-PesterPath {
     Invoke-Native 'restore test tools' { dotnet restore (Join-Path $root 'build/tools.proj') --nologo -v quiet }
-    $nuget = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path ([Environment]::GetFolderPath('UserProfile')) '.nuget/packages' }
+    $nuget = Get-NuGetRoot
     [pscustomobject]@{
         Pester    = Join-Path $nuget "pester/$(Get-PinnedVersion PesterVersion)/tools/Pester.psd1"
         OtherYaml = Join-Path $nuget "yamldotnet/$(Get-PinnedVersion OtherYamlDotNetVersion)/lib/netstandard2.1/YamlDotNet.dll"
@@ -126,6 +236,7 @@ $script:CategoryNeeds = [ordered]@{
     Python = "Debian's Python libraries are missing; apt-get install python3-sklearn python3-pandas python3-cloudpickle python3-onnx python3-venv python3-yaml python3-xgboost python3-torch python3-statsmodels"
     Node   = 'Node.js is missing; apt-get install nodejs npm'
     Gpu    = 'no GPU on this machine'
+    Package = 'PSResourceGet (shipped with PowerShell 7.4+) is missing'
 }
 
 # Starts .ci/services/*.sh (their stdout is `export NAME=value` lines, set here); returns the names to stop.
@@ -345,4 +456,6 @@ switch ($Task) {
     'format' { Invoke-Format }
     'lint' { Invoke-Lint }
     'clean' { if (Test-Path $out) { Remove-Item $out -Recurse -Force } }
+    'package' { Invoke-Package }
+    'publish' { Invoke-Publish }
 }

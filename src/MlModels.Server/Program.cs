@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using MlModels.Core;
 using MlModels.Core.Format;
 using MlModels.Core.Scoring.Python;
 using MlModels.Core.Serving;
@@ -130,7 +131,7 @@ public static class Program
         });
         app.MapGet("/ping", () => service.Ready ? Results.Text("\n", "application/json") : Results.StatusCode(503));
         app.MapGet("/health", () => service.Ready ? Results.Text("\n", "application/json") : Results.StatusCode(503));
-        app.MapGet("/version", () => Results.Text(typeof(ScoringService).Assembly.GetName().Version?.ToString(3) ?? "0.0.0", "application/json"));
+        app.MapGet("/version", () => Results.Text(ModuleVersion.Full, "application/json"));
         // MLflow's server answers other methods on /invocations with 405.
         app.MapMethods("/invocations", ["GET", "PUT", "DELETE", "PATCH", "HEAD"], () => Results.StatusCode(405));
         app.MapGet("/metrics", () => Results.Text(service.Metrics.Render(), "text/plain; version=0.0.4"));

@@ -14,11 +14,55 @@ Describe 'The module' -Tag 'Fast' {
         ($commands.Name | Sort-Object) | Should -Be ($manifest.CmdletsToExport | Sort-Object)
     }
 
+    It 'exports every cmdlet class of its assembly, each with a page in docs/cmdlets' {
+        # A cmdlet written but not added to the manifest, or added without help, is caught here.
+        $assembly = (Get-Command Get-MLModel).ImplementingType.Assembly
+        $classes = @($assembly.GetTypes() | Where-Object { -not $_.IsAbstract } | ForEach-Object {
+                $a = [Attribute]::GetCustomAttribute($_, [System.Management.Automation.CmdletAttribute])
+                if ($a) { "$($a.VerbName)-$($a.NounName)" }
+            })
+        $classes.Count | Should -BeGreaterThan 0
+        foreach ($name in $classes) {
+            $manifest.CmdletsToExport | Should -Contain $name -Because "the assembly has a cmdlet class for $name"
+            Join-Path $RepoRoot "docs/cmdlets/$name.md" | Should -Exist -Because "$name needs its help page"
+        }
+    }
+
     It 'carries the version of its manifest in its assemblies' {
         $version = [version] $manifest.ModuleVersion
+        $full = if ($manifest.PrivateData.PSData['Prerelease']) { "$version-$($manifest.PrivateData.PSData.Prerelease)" } else { "$version" }
         (Get-Module MlModels).Version | Should -Be $version
         foreach ($dll in (Join-Path $ModulePath 'MlModels.PowerShell.dll'), (Join-Path $ModulePath 'dependencies/MlModels.Core.dll'), (Join-Path $ModulePath 'dependencies/MlModels.Server.dll')) {
             [Reflection.AssemblyName]::GetAssemblyName($dll).Version.ToString(3) | Should -Be $version.ToString(3) -Because $dll
+            # The version in full (prerelease included) is what /version and the image labels report.
+            [Diagnostics.FileVersionInfo]::GetVersionInfo($dll).ProductVersion | Should -Be $full -Because $dll
+        }
+    }
+
+    It 'has the release notes of its version''s CHANGELOG section, the newest there' {
+        $full = if ($manifest.PrivateData.PSData['Prerelease']) { "$($manifest.ModuleVersion)-$($manifest.PrivateData.PSData.Prerelease)" } else { $manifest.ModuleVersion }
+        $changelog = Get-Content (Join-Path $RepoRoot 'CHANGELOG.md') -Raw
+        $newest = [regex]::Match($changelog, '(?m)^## \[(?!Unreleased\])([^\]]+)\]').Groups[1].Value
+        $newest | Should -Be $full -Because 'CHANGELOG.md describes the version the manifest states first'
+        $section = [regex]::Match($changelog, "(?ms)^## \[$([regex]::Escape($full))\][^\n]*\n(.*?)(?=^## |\z)").Groups[1].Value.Trim()
+        $manifest.PrivateData.PSData.ReleaseNotes | Should -Be $section
+    }
+
+    It 'describes what it does now and leaves ProjectUri and HelpInfoURI unset' {
+        foreach ($area in 'ONNX', 'Python', 'serve', 'Docker', 'SageMaker', 'Azure ML', 'tracking', 'evaluate') { $manifest.Description | Should -Match $area }
+        foreach ($tag in 'ONNX', 'SageMaker', 'AzureML', 'Docker', 'Evaluation', 'PSEdition_Core') { $manifest.PrivateData.PSData.Tags | Should -Contain $tag }
+        $manifest.PrivateData.PSData.Keys | Should -Not -Contain 'ProjectUri'
+        $manifest.Keys | Should -Not -Contain 'HelpInfoURI'
+    }
+
+    It 'ships its licence and a notice for every bundled assembly and native library' {
+        Join-Path $ModulePath 'LICENSE' | Should -Exist
+        (Get-Content (Join-Path $ModulePath 'LICENSE') -Raw) | Should -Match 'MIT License'
+        $notices = Get-Content (Join-Path $ModulePath 'THIRD-PARTY-NOTICES.md') -Raw
+        $bundled = Get-ChildItem (Join-Path $ModulePath 'dependencies') -Recurse -File | Where-Object { $_.Extension -in '.dll', '.so', '.dylib' -and $_.Name -notlike 'MlModels.*' }
+        @($bundled).Count | Should -BeGreaterThan 0
+        foreach ($f in $bundled) {
+            $notices | Should -Match "[``/]$([regex]::Escape($f.Name))``" -Because "THIRD-PARTY-NOTICES.md needs a row for $($f.Name) (its package, version, licence)"
         }
     }
 

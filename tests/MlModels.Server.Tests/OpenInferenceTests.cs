@@ -129,7 +129,7 @@ public class OpenInferenceTests
             var (status, body) = await Get(s, path, "metadata_server_response");
             Assert.Equal(HttpStatusCode.OK, status);
             Assert.Equal("mlmodels", body.GetProperty("name").GetString());
-            Assert.Matches(@"^\d+\.\d+\.\d+$", body.GetProperty("version").GetString());
+            Assert.Equal(MlModels.Core.ModuleVersion.Full, body.GetProperty("version").GetString());
             Assert.Equal("[]", body.GetProperty("extensions").GetRawText());
         }
     }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using MlModels.Core;
 using MlModels.Core.Serving;
 using MlModels.Core.Tests;
 
@@ -20,7 +21,8 @@ public class ProtocolTests
         await using var s = await RunningServer.StartAsync(RunningServer.LinearModel());
         Assert.Equal(HttpStatusCode.OK, (await s.Http.GetAsync("/ping")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await s.Http.GetAsync("/health")).StatusCode);
-        Assert.Matches(@"^\d+\.\d+\.\d+$", await s.Http.GetStringAsync("/version"));
+        Assert.Equal(ModuleVersion.Full, await s.Http.GetStringAsync("/version"));
+        Assert.Matches(@"^\d+\.\d+\.\d+(-[0-9A-Za-z]+)?$", ModuleVersion.Full);
         await s.PostAsync(OneRow);
         await s.PostAsync("{\"inputs\": [[1, 2, 3]]}");
         var metrics = await s.Http.GetStringAsync("/metrics");

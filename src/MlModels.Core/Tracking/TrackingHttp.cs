@@ -16,7 +16,7 @@ namespace MlModels.Core.Tracking;
 /// </summary>
 public sealed class TrackingHttp : IDisposable
 {
-    private static readonly string UserAgent = $"MlModels/{typeof(TrackingHttp).Assembly.GetName().Version?.ToString(3) ?? "0"}";
+    private static readonly string UserAgent = $"MlModels/{ModuleVersion.Full}";
     private readonly HttpClient _client;
 
     public TrackingHttp(TrackingSettings settings, HttpMessageHandler? handler = null)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using MlModels.Core;
 using MlModels.Core.Format;
 using MlModels.Core.Serving;
 
@@ -322,7 +323,7 @@ public static partial class DockerContextWriter
 
     public static IReadOnlyDictionary<string, string> Labels(MLModel? model, ImageKind kind, PythonLoader? loader = null)
     {
-        var version = typeof(ServerLauncher).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+        var version = ModuleVersion.Full;
         var labels = new SortedDictionary<string, string>(StringComparer.Ordinal)
         {
             ["org.opencontainers.image.title"] = model != null ? $"MLflow model {model.Name}" : "MLflow model server",

@@ -1,3 +1,4 @@
+using MlModels.Core;
 using MlModels.Core.Format;
 using MlModels.Deploy.Aws;
 
@@ -125,8 +126,8 @@ public sealed class SageMakerDeployer(AwsConnection connection, TimeProvider? ti
         return $"{repo.RepositoryUri}:{ImageTag}";
     }
 
-    /// <summary>The tag Publish-MLModelSageMakerImage pushes: the module's version.</summary>
-    public static string ImageTag => typeof(SageMakerDeployer).Assembly.GetName().Version?.ToString(3) ?? "latest";
+    /// <summary>The tag Publish-MLModelSageMakerImage pushes: the module's version in full, so a prerelease never takes a release's tag.</summary>
+    public static string ImageTag => ModuleVersion.Full;
 
     /// <summary>Carries out a plan. On failure the calls that created something are undone, newest first.</summary>
     public async Task<SageMakerDeployment> DeployAsync(SageMakerDeploymentPlan plan, IProgress<DeploymentProgress>? progress, CancellationToken ct)

@@ -41,12 +41,13 @@ internal sealed class ModuleLoadContext : AssemblyLoadContext
 
 internal static class NativeLibraries
 {
-    public static string? Find(string dependencyDir, string name)
+    /// <summary>A native library by the name a DllImport gives, for this process's runtime identifier or another one.</summary>
+    public static string? Find(string dependencyDir, string name, string? rid = null)
     {
-        var rid = RuntimeId();
+        rid ??= RuntimeId();
         var native = Path.Combine(dependencyDir, "runtimes", rid, "native");
         if (!Directory.Exists(native)) return null;
-        foreach (var candidate in Candidates(name))
+        foreach (var candidate in Candidates(name, rid))
         {
             var p = Path.Combine(native, candidate);
             if (File.Exists(p)) return p;
@@ -54,11 +55,11 @@ internal static class NativeLibraries
         return null;
     }
 
-    private static IEnumerable<string> Candidates(string name)
+    private static IEnumerable<string> Candidates(string name, string rid)
     {
         yield return name;
-        if (OperatingSystem.IsWindows()) yield return name + ".dll";
-        else if (OperatingSystem.IsMacOS()) { yield return "lib" + name + ".dylib"; yield return name + ".dylib"; }
+        if (rid.StartsWith("win-", StringComparison.Ordinal)) yield return name + ".dll";
+        else if (rid.StartsWith("osx-", StringComparison.Ordinal)) { yield return "lib" + name + ".dylib"; yield return name + ".dylib"; }
         else { yield return "lib" + name + ".so"; yield return name + ".so"; }
     }
 

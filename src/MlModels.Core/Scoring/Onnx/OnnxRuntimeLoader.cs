@@ -15,10 +15,8 @@ public static class OnnxRuntimeLoader
         {
             if (_loaded) return;
             var baseDir = Path.GetDirectoryName(typeof(InferenceSession).Assembly.Location)!;
-            var os = OperatingSystem.IsWindows() ? "win" : OperatingSystem.IsMacOS() ? "osx" : "linux";
-            var arch = RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant();
-            var file = OperatingSystem.IsWindows() ? "onnxruntime.dll" : OperatingSystem.IsMacOS() ? "libonnxruntime.dylib" : "libonnxruntime.so";
-            foreach (var candidate in new[] { Path.Combine(baseDir, "runtimes", $"{os}-{arch}", "native", file), Path.Combine(baseDir, file) })
+            var native = LibraryPath(baseDir, RuntimeId);
+            foreach (var candidate in new[] { native, Path.Combine(baseDir, Path.GetFileName(native)) })
             {
                 // Loading by full path first means a system copy (Windows ships an old one in System32) is never used.
                 if (System.IO.File.Exists(candidate)) { NativeLibrary.Load(candidate); break; }
@@ -26,5 +24,19 @@ public static class OnnxRuntimeLoader
             OnnxRuntimeEnvironment.Create(); // ORT's log goes to OnnxRuntimeLog, not the console
             _loaded = true;
         }
+    }
+
+    /// <summary>The runtime identifier whose native library this process loads: linux-x64, osx-arm64, win-arm64, ...</summary>
+    public static string RuntimeId { get; } =
+        (OperatingSystem.IsWindows() ? "win" : OperatingSystem.IsMacOS() ? "osx" : "linux") + "-" +
+        RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant();
+
+    /// <summary>Where ONNX Runtime's library for a runtime identifier lies under a dependencies folder (the package's layout).</summary>
+    public static string LibraryPath(string baseDir, string runtimeId)
+    {
+        var file = runtimeId.StartsWith("win-", StringComparison.Ordinal) ? "onnxruntime.dll"
+            : runtimeId.StartsWith("osx-", StringComparison.Ordinal) ? "libonnxruntime.dylib"
+            : "libonnxruntime.so";
+        return Path.Combine(baseDir, "runtimes", runtimeId, "native", file);
     }
 }

@@ -40,7 +40,7 @@ public sealed class OpenInferenceService
 
     /// <summary>The server's metadata: its name, version and extensions (none).</summary>
     public static ServerMetadata Server { get; } =
-        new(ServerName, typeof(OpenInferenceService).Assembly.GetName().Version?.ToString(3) ?? "0.0.0", []);
+        new(ServerName, ModuleVersion.Full, []);
 
     /// <summary>The model's metadata: its name, version, platform, and the signature's tensors with their datatypes.</summary>
     public ModelMetadata Metadata
