@@ -4,6 +4,7 @@
 // The cmdlet in a pwsh beside the in-process path and pandas (needs out/MlModels): ... -- cmdlet [--rows N] [--runs N] [--skip-python]
 // Start-up and whole commands against Python (needs out/MlModels): ... -- startup [--rows N] [--runs N]
 // S3 downloads through the module's artifact stores against boto3 (needs moto): ... -- downloads [--mb N] [--files N] [--runs N]
+// Open Inference over gRPC (typed and raw) against REST on one server (needs the server built): ... -- grpc [seconds] [rounds]
 // MLflow's xgboost and pytorch flavors through the Python worker against their predict inside Python: ... -- flavors [--rows N] [--runs N] [--python-batch N]
 using System.Diagnostics;
 using System.Globalization;
@@ -25,6 +26,7 @@ if (args.Length > 0 && args[0] == "startup") return Startup(new Options(args[1..
 if (args.Length > 0 && args[0] == "flavors") return Flavors(new Options(args[1..]));
 if (args.Length > 0 && args[0] == "downloads") return Downloads.Run(args[1..]);
 if (args.Length > 0 && args[0] == "evaluate-profile") return EvaluateBench.Profile(FindRepo(), new Options(args[1..]));
+if (args.Length > 0 && args[0] == "grpc") return GrpcBench.Run(FindRepo(), args[1..]);
 if (args.Length > 0 && args[0] == "evaluate") return EvaluateBench.Run(FindRepo(), new Options(args[1..]));
 // For a profiler (dotnet-trace collect -- ...): the in-process path alone, N times over.
 if (args.Length > 0 && args[0] == "repeat")
