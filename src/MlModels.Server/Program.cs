@@ -21,6 +21,7 @@ public static class Program
     public static async Task<int> Main(string[] args)
     {
         if (args.Length > 0 && args[0] == HealthCheck.Command) return await HealthCheck.RunAsync(args);
+        var timeline = new StartupTimeline();
         ServerSettings settings;
         try { settings = ServerCommandLine.Parse(args); }
         catch (ArgumentException ex)
@@ -32,14 +33,18 @@ public static class Program
         if (settings.LogFile != null) LogTo(settings.LogFile);
         var options = settings.ToServingOptions(Environment.GetEnvironmentVariable(ServerCommandLine.ApiKeyVariable));
         MLModel model;
-        try { model = ModelStore.Load(settings.ModelPath); }
+        try
+        {
+            model = ModelStore.Load(settings.ModelPath);
+            timeline.Mark("model read");
+        }
         catch (Exception ex) when (ex is MLModelFormatException or IOException)
         {
             await Console.Error.WriteLineAsync($"Cannot load the model: {ex.Message}");
             return 3;
         }
         WebApplication app;
-        try { app = Build(model, options, settings.WatchStdin); }
+        try { app = Build(model, options, settings.WatchStdin, timeline); }
         catch (Exception ex) when (ex is PythonWorkerException or InvalidOperationException or MLModelFormatException)
         {
             await Console.Error.WriteLineAsync($"Cannot start scoring model '{model.Name}': {ex.Message}");
@@ -77,7 +82,7 @@ public static class Program
     private static extern int setsid();
 
     /// <summary>The server as a WebApplication (tests host it in-process on a free port with <c>port: 0</c>).</summary>
-    public static WebApplication Build(MLModel model, ServingOptions options, bool watchStdin = false)
+    public static WebApplication Build(MLModel model, ServingOptions options, bool watchStdin = false, StartupTimeline? timeline = null)
     {
         // Scoring blocks a thread per request (ONNX Runtime and Python workers are synchronous); start with enough
         // pool threads that a burst of connections does not wait for the pool to grow.
@@ -99,6 +104,7 @@ public static class Program
         // ONNX Runtime's own log lines go to this log, not to the console.
         MlModels.Core.Scoring.Onnx.OnnxRuntimeLog.Unrouted = m => log.Message(m.ToString());
         var service = new ScoringService(model, options, msg => log.Message(msg));
+        timeline?.Mark("scorer");
         builder.Services.AddSingleton(service);
         var v2 = new OpenInferenceService(service, options.ModelName, msg => log.Message(msg), options.ModelVersion);
         if (options.GrpcPort != null)
@@ -126,8 +132,9 @@ public static class Program
                 limit.MaxRequestBodySize = null;
             var start = System.Diagnostics.Stopwatch.GetTimestamp();
             await next();
-            log.Request(ctx.Request.Method, ctx.Request.Path, ctx.Response.StatusCode,
-                System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            var ms = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            log.Request(ctx.Request.Method, ctx.Request.Path, ctx.Response.StatusCode, ms);
+            if (timeline?.FirstRequest(ctx.Request.Method, ctx.Request.Path, ctx.Response.StatusCode, ms) is { } first) log.Message(first);
         });
         app.MapGet("/ping", () => service.Ready ? Results.Text("\n", "application/json") : Results.StatusCode(503));
         app.MapGet("/health", () => service.Ready ? Results.Text("\n", "application/json") : Results.StatusCode(503));
@@ -209,6 +216,8 @@ public static class Program
             })
             { IsBackground = true, Name = "stdin-watch" }.Start();
         }
+        timeline?.Mark("host");
+        if (timeline != null) app.Lifetime.ApplicationStarted.Register(() => log.Message(timeline.Listening()));
         app.Lifetime.ApplicationStarted.Register(() => log.Message($"serving model '{model.Name}' on http://{options.Host}:{options.Port}" +
             (options.GrpcPort is { } g ? $", Open Inference gRPC on {options.Host}:{g}" : "")));
         app.Lifetime.ApplicationStopping.Register(() => log.Message("stopping: requests in flight finish first"));

@@ -50,6 +50,12 @@ public sealed class ServerLauncherTests : IDisposable
         Assert.Contains(lines, l => l.TryGetProperty("message", out var m) && m.GetString()!.StartsWith("serving model 'linear'"));
         Assert.Contains(lines, l => l.TryGetProperty("path", out var p) && p.GetString() == "/invocations" && l.GetProperty("status").GetInt32() == 200);
         Assert.Equal("stopped", lines[^1].GetProperty("message").GetString());
+        // Where its start went, phase by phase, and its first request, each measured from the process's start.
+        var messages = lines.Where(l => l.TryGetProperty("message", out _)).Select(l => l.GetProperty("message").GetString()!).ToList();
+        Assert.Matches(@"^startup: runtime \d+ ms, model read \d+ ms, scorer \d+ ms, host \d+ ms, listening \d+ ms; listening \d+ ms after the process started$",
+            Assert.Single(messages, m => m.StartsWith("startup:", StringComparison.Ordinal)));
+        Assert.Matches(@"^first request: GET /ping 200 in [\d]+ ms, answered \d+ ms after the process started$",
+            Assert.Single(messages, m => m.StartsWith("first request:", StringComparison.Ordinal)));
     }
 
     [Fact]
