@@ -64,6 +64,8 @@ finally { $server | Stop-MLModelServer }
         $labels.'mlmodels.base' | Should -Be $env:MLMODELS_TEST_DOTNET_BASE
         # The build's own check ran pwsh on the base's .NET and imported the module.
         $buildLog -join "`n" | Should -Match "pwsh $([regex]::Escape($pwshVersion)), MlModels \S+ in /usr/local/share/powershell/Modules/MlModels/"
+        # ONNX Runtime for Linux alone: the Windows and macOS natives of the package are left out.
+        (& docker run --rm $tag sh -c 'ls /usr/local/share/powershell/Modules/MlModels/*/dependencies/runtimes') -join ',' | Should -Be 'linux-arm64,linux-x64'
         # What an Azure Pipelines container job needs: no ENTRYPOINT, root as the image's user (the agent adds its own).
         & docker image inspect $tag --format '{{json .Config.Entrypoint}}|{{.Config.User}}' | Should -Be 'null|'
     }
