@@ -261,7 +261,8 @@ COPY Modules /usr/local/share/powershell/Modules
 COPY pwsh /usr/local/bin/pwsh
 ENV POWERSHELL_TELEMETRY_OPTOUT=1 POWERSHELL_UPDATECHECK=Off
 RUN pwsh -NoLogo -NoProfile -NonInteractive -Command 'Import-Module MlModels -ErrorAction Stop; "pwsh `$(`$PSVersionTable.PSVersion), MlModels `$((Get-Module MlModels).Version) in `$((Get-Module MlModels).ModuleBase)"' \
-    && rm -rf /root/.cache/powershell /root/.local/share/powershell
+    && rm -rf /root/.cache/powershell /root/.local/share/powershell \
+    && { command -v bash >/dev/null || echo 'warning: the base has no bash, which Azure Pipelines container jobs need'; }
 LABEL org.opencontainers.image.title="mlmodels-tools" org.opencontainers.image.version="$version" \
     org.opencontainers.image.description="pwsh $pwshVersion and the MlModels module $version" \
     mlmodels.pwsh.version="$pwshVersion" mlmodels.base="$BaseImage"
@@ -272,7 +273,8 @@ CMD ["pwsh"]
         Invoke-Native 'docker build' { docker build -t $tagName $ctx }
         $watch.Stop()
         $size = [long] (docker image inspect $tagName --format '{{.Size}}')
-        Write-Host ('Image {0} built in {1:N0} s on {2}: {3:N0} MB (pwsh {4}, MlModels {5})' -f $tagName, $watch.Elapsed.TotalSeconds, $BaseImage, ($size / 1MB), $pwshVersion, $version)
+        # In MB of 10^6 bytes, as `docker images` counts them.
+        Write-Host ('Image {0} built in {1:N0} s on {2}: {3:N0} MB (pwsh {4}, MlModels {5})' -f $tagName, $watch.Elapsed.TotalSeconds, $BaseImage, ($size / 1e6), $pwshVersion, $version)
     }
     finally { Remove-Item $ctx -Recurse -Force -ErrorAction Ignore }
 }
