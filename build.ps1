@@ -12,6 +12,9 @@
     package: build, then the .nupkg Publish-PSResource makes for a gallery (the module folder as out/MlModels holds it),
              written to out/ (or -OutputPath); prints its size and what each platform's native libraries cost in it.
     publish: package, then Publish-PSResource of that .nupkg to -Repository (a gallery or a NuGet v3 feed), with -ApiKey.
+    image-tools: package, then the image for pipelines with the Docker CLI: pwsh from the PowerShell tool package restored
+             from NuGet and the module installed from that .nupkg, on -BaseImage (an ASP.NET Core runtime image); tagged
+             -Tag (default mlmodels-tools:<version>). Nothing is downloaded inside the build; prints its build time and size.
     demo  : build, then imports the module from out/ and works through the models in examples/.
     format: the mechanical formatting pass over the solution: whitespace, usings, the enforced style rules and Roslynator's
             wrapping of lines over the limit (RCS0056); changes layout only. Lists the lines still too long.
@@ -23,7 +26,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('build', 'test', 'coverage', 'mutate', 'demo', 'format', 'lint', 'clean', 'package', 'publish')]
+    [ValidateSet('build', 'test', 'coverage', 'mutate', 'demo', 'format', 'lint', 'clean', 'package', 'publish', 'image-tools')]
     [string] $Task = 'build',
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release',
@@ -44,7 +47,11 @@ param(
     [switch] $NoBuild,
     # publish: the PSResource repository to publish to (Get-PSResourceRepository), and its API key if it needs one.
     [string] $Repository,
-    [string] $ApiKey
+    [string] $ApiKey,
+    # image-tools: the base, an image with the ASP.NET Core runtime of the .NET that pwsh needs (PowerShell 7.6: .NET 10),
+    # a shell and `dotnet` on PATH; and the tag of the image.
+    [string] $BaseImage = 'mcr.microsoft.com/dotnet/aspnet:10.0',
+    [string] $Tag
 )
 
 $ErrorActionPreference = 'Stop'
@@ -198,6 +205,78 @@ function Invoke-Publish {
     if ($ApiKey) { $publish.ApiKey = $ApiKey }
     Publish-PSResource @publish
     Write-Host "Published $(Split-Path $nupkg -Leaf) to $Repository"
+}
+
+# The image for pipelines: pwsh and the module as a user installs it, on an ASP.NET Core runtime image (the scoring
+# server needs it; pwsh, framework-dependent, runs on its .NET). Everything is copied in from this machine: no network
+# inside the build, so it builds where nothing can be pulled but the base.
+function Invoke-ImageTools {
+    if (-not (Get-Command docker -ErrorAction Ignore)) { throw 'image-tools needs the Docker CLI (docker) and an engine it reaches (DOCKER_HOST or its default).' }
+    Invoke-Package
+    $manifest = Import-PowerShellDataFile (Join-Path $moduleOut 'MlModels.psd1')
+    $version = if ($manifest.PrivateData.PSData['Prerelease']) { "$($manifest.ModuleVersion)-$($manifest.PrivateData.PSData.Prerelease)" } else { $manifest.ModuleVersion }
+    $tagName = if ($Tag) { $Tag } else { "mlmodels-tools:$version" }
+
+    # pwsh: the PowerShell tool package .config/dotnet-tools.json pins, as `dotnet tool restore` left it in the NuGet
+    # folder; its unix/ folder is the framework-dependent pwsh.dll with PowerShell's own modules.
+    $pwshVersion = (Get-Content (Join-Path $root '.config/dotnet-tools.json') -Raw | ConvertFrom-Json).tools.powershell.version
+    $pwshHome = @(Get-ChildItem (Join-Path (Get-NuGetRoot) "powershell/$pwshVersion/tools/*/any/unix") -Directory -ErrorAction Ignore)[0]
+    if (-not $pwshHome -or -not (Test-Path (Join-Path $pwshHome 'pwsh.dll'))) { throw "The PowerShell $pwshVersion tool package is not restored; run: dotnet tool restore" }
+
+    $ctx = Join-Path $out "image-tools-$PID"
+    if (Test-Path $ctx) { Remove-Item $ctx -Recurse -Force }
+    New-Item -ItemType Directory -Path $ctx | Out-Null
+    try {
+        $pwshDest = Join-Path $ctx 'powershell'
+        Copy-Item $pwshHome.FullName $pwshDest -Recurse
+        # Native helpers of platforms the image never runs on (Windows, macOS, Android): 8 MB of the 61.
+        Get-ChildItem (Join-Path $pwshDest 'runtimes') -Directory | Where-Object Name -Match '^(win|osx|maccatalyst|android)' | Remove-Item -Recurse -Force
+
+        # The module, installed from the package into the all-users module path by PSResourceGet (with its
+        # PSGetModuleInfo.xml, so Get-InstalledPSResource knows it), as Install-PSResource -Scope AllUsers would.
+        $modules = New-Item -ItemType Directory -Path (Join-Path $ctx 'Modules')
+        $feed = New-Item -ItemType Directory -Path (Join-Path $ctx 'feed')
+        Copy-Item $script:Nupkg $feed
+        $name = "MlModels-image-$PID"
+        Register-PSResourceRepository -Name $name -Uri $feed.FullName -Trusted
+        try { Save-PSResource -Name MlModels -Version $version -Prerelease -Repository $name -Path $modules.FullName -IncludeXml -SkipDependencyCheck -TrustRepository }
+        finally { Unregister-PSResourceRepository -Name $name }
+        Remove-Item $feed -Recurse -Force
+        # ONNX Runtime for Windows and macOS never loads in a Linux image: 76 MB of the package's 147 unpacked.
+        # Both Linux platforms stay, so an arm64 base works too.
+        Get-ChildItem (Join-Path $modules 'MlModels/*/dependencies/runtimes/*') -Directory | Where-Object Name -NotLike 'linux-*' | Remove-Item -Recurse -Force
+
+        # `pwsh` for every user and shell; dotnet from PATH runs pwsh.dll on any architecture the base has.
+        Set-Content (Join-Path $ctx 'pwsh') "#!/bin/sh`nexec dotnet /opt/microsoft/powershell/7/pwsh.dll `"`$@`"`n" -NoNewline
+        # COPY keeps the modes of the context: readable by all, so a container job's own user runs it.
+        if (-not $IsWindows) { Invoke-Native 'chmod' { chmod -R 'a+rX,go-w' $ctx; chmod 0755 (Join-Path $ctx 'pwsh') } }
+
+        # Azure Pipelines container jobs: no ENTRYPOINT, root as the user (the agent adds its own user with groupadd
+        # and useradd), bash and glibc for the Node.js the agent mounts; the base brings those. The build checks that
+        # pwsh runs on the base's .NET and imports the module, then drops what that left in root's home.
+        $dockerfile = @"
+FROM $BaseImage
+COPY powershell /opt/microsoft/powershell/7
+COPY Modules /usr/local/share/powershell/Modules
+COPY pwsh /usr/local/bin/pwsh
+ENV POWERSHELL_TELEMETRY_OPTOUT=1 POWERSHELL_UPDATECHECK=Off
+RUN pwsh -NoLogo -NoProfile -NonInteractive -Command 'Import-Module MlModels -ErrorAction Stop; "pwsh `$(`$PSVersionTable.PSVersion), MlModels `$((Get-Module MlModels).Version) in `$((Get-Module MlModels).ModuleBase)"' \
+    && rm -rf /root/.cache/powershell /root/.local/share/powershell \
+    && { command -v bash >/dev/null || echo 'warning: the base has no bash, which Azure Pipelines container jobs need'; }
+LABEL org.opencontainers.image.title="mlmodels-tools" org.opencontainers.image.version="$version" \
+    org.opencontainers.image.description="pwsh $pwshVersion and the MlModels module $version" \
+    mlmodels.pwsh.version="$pwshVersion" mlmodels.base="$BaseImage"
+CMD ["pwsh"]
+"@
+        Set-Content (Join-Path $ctx 'Dockerfile') $dockerfile
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        Invoke-Native 'docker build' { docker build -t $tagName $ctx }
+        $watch.Stop()
+        $size = [long] (docker image inspect $tagName --format '{{.Size}}')
+        # In MB of 10^6 bytes, as `docker images` counts them.
+        Write-Host ('Image {0} built in {1:N0} s on {2}: {3:N0} MB (pwsh {4}, MlModels {5})' -f $tagName, $watch.Elapsed.TotalSeconds, $BaseImage, ($size / 1e6), $pwshVersion, $version)
+    }
+    finally { Remove-Item $ctx -Recurse -Force -ErrorAction Ignore }
 }
 
 function Get-NuGetRoot {
@@ -458,4 +537,5 @@ switch ($Task) {
     'clean' { if (Test-Path $out) { Remove-Item $out -Recurse -Force } }
     'package' { Invoke-Package }
     'publish' { Invoke-Publish }
+    'image-tools' { Invoke-ImageTools }
 }

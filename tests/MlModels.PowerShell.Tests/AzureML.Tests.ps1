@@ -181,6 +181,18 @@ Describe 'docs/examples/azure-pipelines.yml' -Tag 'Python' {
         foreach ($c in 'Test-MLModel', 'Invoke-MLModelPrediction', 'Measure-MLModel', 'Build-MLModelImage', 'Publish-MLModelAzureML', 'Invoke-MLModelAzureMLEndpoint', 'Set-MLModelAzureMLEndpoint') { $used.Keys | Should -Contain $c }
     }
 
+    It 'runs a container job on the tools image, whose steps import nothing: the module is installed in it' {
+        if (-not $HasYaml) { if ($env:CI) { throw 'CI must provide python3 with PyYAML' } else { Set-ItResult -Skipped -Because 'python3 with PyYAML is not installed here'; return } }
+        $doc = & /usr/bin/python3 -c "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))" $Pipeline | ConvertFrom-Json -AsHashtable
+        $jobs = @($doc.stages.jobs | Where-Object { $_.container })
+        $jobs.Count | Should -Be 1
+        $jobs[0].container.image | Should -Be '${{ variables.toolsImage }}'
+        $doc.variables.toolsImage | Should -Match '/mlmodels-tools:'
+        $scripts = @($jobs[0].steps.pwsh)
+        $scripts -join "`n" | Should -Not -Match 'Import-Module'
+        $scripts -join "`n" | Should -Match 'Invoke-MLModelPrediction'
+    }
+
     It 'gates on Measure-MLModel thresholds and publishes the evaluation folder even when the gate fails' {
         if (-not $HasYaml) { if ($env:CI) { throw 'CI must provide python3 with PyYAML' } else { Set-ItResult -Skipped -Because 'python3 with PyYAML is not installed here'; return } }
         $doc = & /usr/bin/python3 -c "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))" $Pipeline | ConvertFrom-Json -AsHashtable
