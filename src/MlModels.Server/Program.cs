@@ -88,7 +88,14 @@ public static class Program
         // pool threads that a burst of connections does not wait for the pool to grow.
         ThreadPool.GetMinThreads(out var workers, out var io);
         ThreadPool.SetMinThreads(Math.Max(workers, 64), Math.Max(io, 64));
-        var builder = WebApplication.CreateSlimBuilder();
+        // The host's content root is the server's own folder, and no configuration file is watched: by default it is
+        // the working directory, watched with its whole tree for appsettings.json changes, which in a container (working
+        // directory /) or a large folder walks every directory below it before the server listens: seconds of start.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
+        });
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k =>
         {

@@ -14,7 +14,9 @@ public static class OnnxRuntimeLoader
         lock (Gate)
         {
             if (_loaded) return;
-            var baseDir = Path.GetDirectoryName(typeof(InferenceSession).Assembly.Location)!;
+            // A native (ahead-of-time compiled) server has no assembly files: its folder is the executable's.
+            var location = typeof(InferenceSession).Assembly.Location;
+            var baseDir = string.IsNullOrEmpty(location) ? AppContext.BaseDirectory : Path.GetDirectoryName(location)!;
             var native = LibraryPath(baseDir, RuntimeId);
             foreach (var candidate in new[] { native, Path.Combine(baseDir, Path.GetFileName(native)) })
             {
