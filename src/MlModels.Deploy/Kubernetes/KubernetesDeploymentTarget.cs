@@ -180,11 +180,21 @@ public sealed class KubernetesDeploymentTarget : IDeploymentTarget
         {
             case InferenceService isvc:
                 isvc.Metadata.ResourceVersion = rv;
-                await KubernetesConnection.Call(() => rv == null
-                    ? Api.CustomObjects.CreateNamespacedCustomObjectAsync(isvc, InferenceService.Group, InferenceService.Version, ns,
-                        InferenceService.Plural, cancellationToken: ct)
-                    : Api.CustomObjects.ReplaceNamespacedCustomObjectAsync(isvc, InferenceService.Group, InferenceService.Version, ns,
-                        InferenceService.Plural, x.Name, cancellationToken: ct)).ConfigureAwait(false);
+                try
+                {
+                    await KubernetesConnection.Call(() => rv == null
+                        ? Api.CustomObjects.CreateNamespacedCustomObjectAsync(isvc, InferenceService.Group, InferenceService.Version, ns,
+                            InferenceService.Plural, cancellationToken: ct)
+                        : Api.CustomObjects.ReplaceNamespacedCustomObjectAsync(isvc, InferenceService.Group, InferenceService.Version, ns,
+                            InferenceService.Plural, x.Name, cancellationToken: ct)).ConfigureAwait(false);
+                }
+                catch (KubernetesApiException ex) when (ex.StatusCode == 404 && ex.DetailsName == null)
+                {
+                    // A 404 about no object: the API server does not serve the resource type at all.
+                    throw new KubernetesApiException(404, "NotFound",
+                        $"The cluster does not serve {InferenceService.Plural}.{InferenceService.Group}/{InferenceService.Version}: KServe is not " +
+                        "installed. Install KServe, or deploy the model as a plain Deployment.", ex) { DetailsKind = InferenceService.Plural };
+                }
                 break;
             case V1Deployment d:
                 d.Metadata.ResourceVersion = rv;
