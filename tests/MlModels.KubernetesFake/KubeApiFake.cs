@@ -18,7 +18,7 @@ namespace MlModels.KubernetesFake;
 /// disagree with the path; 422 Invalid for a name that is not a DNS label or a resourceVersion set on create);
 /// GET of one object (404 NotFound naming it); PUT (404 when missing; 422 when a custom resource's update lacks
 /// metadata.resourceVersion; 409 Conflict for a stale resourceVersion; 422 for a Service whose spec.clusterIP changes;
-/// generation bumped when the spec changes, status kept); DELETE (200 Status Success; 404 when missing); list with an
+/// generation bumped when the spec changes, status kept); DELETE (200 with a Status Success, or the Service itself for a Service, as the API reference documents; 404 when missing); list with an
 /// equality labelSelector. A bearer token is required (401 otherwise). Any other path answers 404 "the server could not
 /// find the requested resource" with no details, as the server does for a resource type it does not serve (a missing CRD).
 /// Controllers are simulated only as far as readiness: after <see cref="PollsUntilReady"/> reads, a Deployment's status
@@ -75,7 +75,7 @@ public sealed partial class KubeApiFake
             var meta = (JsonObject)obj["metadata"]!;
             meta["namespace"] = ns;
             meta["resourceVersion"] = (++_version).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            meta["generation"] = 1;
+            meta["generation"] = 1L;
             _objects[Key(plural, ns, (string)meta["name"]!)] = obj;
         }
     }
@@ -126,7 +126,7 @@ public sealed partial class KubeApiFake
         meta["namespace"] = ns;
         meta["uid"] = Guid.NewGuid().ToString();
         meta["resourceVersion"] = Next();
-        meta["generation"] = 1;
+        meta["generation"] = 1L;
         meta["creationTimestamp"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
         obj["metadata"] = meta;
         if (r.Kind == "Service" && obj["spec"] is JsonObject spec && spec["clusterIP"] == null)
@@ -195,6 +195,8 @@ public sealed partial class KubeApiFake
         var key = Key(r.Plural, ns, name);
         if (!_objects.Remove(key, out var obj))
             return Status(HttpStatusCode.NotFound, "NotFound", $"{Qualified(r)} \"{name}\" not found", Details(r, name));
+        // The API reference answers a Service's DELETE with the Service, the others' with a Status.
+        if (r.Kind == "Service") return Json(HttpStatusCode.OK, obj);
         var details = Details(r, name);
         details["uid"] = obj["metadata"]?["uid"]?.DeepClone();
         return Json(HttpStatusCode.OK, new JsonObject
@@ -302,7 +304,11 @@ public sealed partial class KubeApiFake
 
     private sealed class FakeHandler(KubeApiFake fake) : DelegatingHandler
     {
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
-            fake.HandleAsync(request, cancellationToken);
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await fake.HandleAsync(request, cancellationToken).ConfigureAwait(false);
+            response.RequestMessage = request; // as HttpClientHandler sets it; the client reads it
+            return response;
+        }
     }
 }
