@@ -67,38 +67,43 @@ public sealed class KubernetesConnection : IDisposable
         if (s.InCluster || (files.Count == 0 && string.IsNullOrEmpty(s.KubeconfigPath) && KubernetesClientConfiguration.IsInCluster()))
         {
             if (!KubernetesClientConfiguration.IsInCluster())
-                throw new KubernetesConfigException(
+                throw new KubernetesConfigException(KubernetesConfigProblem.NotInCluster,
                     "This process is not running in a Kubernetes pod (no KUBERNETES_SERVICE_HOST or service account token).", null);
             try { return (KubernetesClientConfiguration.InClusterConfig(), "in-cluster"); }
             catch (KubeConfigException ex)
             {
-                throw new KubernetesConfigException("The in-cluster configuration cannot be read: " + ex.Message, null, ex);
+                throw new KubernetesConfigException(KubernetesConfigProblem.Invalid, "The in-cluster configuration cannot be read: " + ex.Message, null, ex);
             }
         }
         if (files.Count == 0)
-            throw new KubernetesConfigException(
+            throw new KubernetesConfigException(KubernetesConfigProblem.NotFound,
                 "No kubeconfig found: KUBECONFIG names no file that exists and there is no ~/.kube/config.", null);
         foreach (var f in files)
-            if (!File.Exists(f)) throw new KubernetesConfigException($"The kubeconfig '{f}' does not exist.", f);
+            if (!File.Exists(f)) throw new KubernetesConfigException(KubernetesConfigProblem.NotFound, $"The kubeconfig '{f}' does not exist.", f);
         var shown = string.Join(Path.PathSeparator, files);
         try
         {
             var kubeconfig = Load(files);
             var context = string.IsNullOrEmpty(s.Context) ? kubeconfig.CurrentContext : s.Context;
             if (string.IsNullOrEmpty(context))
-                throw new KubernetesConfigException($"The kubeconfig '{shown}' sets no current-context; name a context.", files[0]);
+                throw new KubernetesConfigException(KubernetesConfigProblem.ContextNotFound,
+                    $"The kubeconfig '{shown}' sets no current-context; name a context.", files[0]);
             var known = kubeconfig.Contexts?.Select(c => c.Name).ToList() ?? [];
             if (!known.Contains(context, StringComparer.Ordinal))
-                throw new KubernetesConfigException(
+                throw new KubernetesConfigException(KubernetesConfigProblem.ContextNotFound,
                     $"The kubeconfig '{shown}' has no context '{context}'" +
                     (known.Count == 0 ? " (it has none)." : $" (it has: {string.Join(", ", known)})."),
-                    files[0]);
+                    files[0])
+                { Context = context };
             return (KubernetesClientConfiguration.BuildConfigFromConfigObject(kubeconfig, context), $"context '{context}' ({shown})");
         }
-        catch (KubeConfigException ex) { throw new KubernetesConfigException($"The kubeconfig '{shown}' cannot be used: {ex.Message}", files[0], ex); }
+        catch (KubeConfigException ex)
+        {
+            throw new KubernetesConfigException(KubernetesConfigProblem.Invalid, $"The kubeconfig '{shown}' cannot be used: {ex.Message}", files[0], ex);
+        }
         catch (YamlDotNet.Core.YamlException ex)
         {
-            throw new KubernetesConfigException($"The kubeconfig '{shown}' is not valid YAML: {ex.Message}", files[0], ex);
+            throw new KubernetesConfigException(KubernetesConfigProblem.Invalid, $"The kubeconfig '{shown}' is not valid YAML: {ex.Message}", files[0], ex);
         }
     }
 

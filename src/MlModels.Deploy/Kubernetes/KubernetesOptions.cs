@@ -122,10 +122,28 @@ public static partial class KubernetesNames
     private static partial Regex Dns1123();
 }
 
-/// <summary>A kubeconfig that cannot be used: missing, unreadable, or without the named context.</summary>
-public sealed class KubernetesConfigException(string message, string? path, Exception? inner = null) : Exception(message, inner)
+/// <summary>Why the cluster's configuration cannot be used.</summary>
+public enum KubernetesConfigProblem
 {
+    /// <summary>No kubeconfig file (and not in a pod), or the named file does not exist.</summary>
+    NotFound,
+    /// <summary>The kubeconfig has no context of that name, or no current context.</summary>
+    ContextNotFound,
+    /// <summary>The file or the in-cluster configuration cannot be read or used.</summary>
+    Invalid,
+    /// <summary>In-cluster configuration asked for outside a pod.</summary>
+    NotInCluster,
+}
+
+/// <summary>A kubeconfig that cannot be used: missing, unreadable, or without the named context.</summary>
+public sealed class KubernetesConfigException(KubernetesConfigProblem problem, string message, string? path, Exception? inner = null)
+    : Exception(message, inner)
+{
+    public KubernetesConfigProblem Problem { get; } = problem;
     public string? Path { get; } = path;
+
+    /// <summary>The context that was asked for, where <see cref="Problem"/> is ContextNotFound.</summary>
+    public string? Context { get; init; }
 }
 
 /// <summary>

@@ -147,6 +147,7 @@ public sealed class KubernetesDeploymentTargetTests : IDisposable
         Assert.Contains(_kubeconfig, ex.Message, StringComparison.Ordinal);
         Assert.Contains("it has: fake", ex.Message, StringComparison.Ordinal);
         Assert.Equal(_kubeconfig, ex.Path);
+        Assert.Equal((KubernetesConfigProblem.ContextNotFound, "prod"), (ex.Problem, ex.Context));
     }
 
     [Fact]
