@@ -25,6 +25,18 @@ public sealed class OpenInferenceClient : IDisposable
         return new Uri(root, $"v2/models/{Uri.EscapeDataString(model)}/infer");
     }
 
+    /// <summary>
+    /// The model's input datatypes by name from its metadata (GET {base}/v2/models/{model}), or null where the server gives
+    /// none (no metadata, an error, a body without inputs): the request then types its columns from their values.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, string>?> InputTypesAsync(Uri server, string model, CancellationToken ct)
+    {
+        var root = server.AbsoluteUri.EndsWith('/') ? server : new Uri(server.AbsoluteUri + "/");
+        using var response = await _http.GetAsync(new Uri(root, $"v2/models/{Uri.EscapeDataString(model)}"), ct).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode) return null;
+        return ScoringBodies.InferenceInputTypes(await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false));
+    }
+
     /// <summary>Sends the request and returns the answer as it came, whatever its status.</summary>
     public async Task<PredictionResponse> InferAsync(Uri server, string model, PredictionRequest request, CancellationToken ct)
     {

@@ -105,10 +105,11 @@ public static class ScoringBodies
 
     /// <summary>
     /// An Open Inference (V2) request for rows of (column, value) pairs: one input per column, shape [rows], its datatype
-    /// from the values (BOOL, INT64, FP64, else BYTES for text). A column a row lacks, or a null, is refused: V2 tensors
-    /// have no missing values.
+    /// the model's where <paramref name="datatypes"/> names the column (from its metadata), else from the values (BOOL,
+    /// INT64, FP64, else BYTES for text). A column a row lacks, or a null, is refused: V2 tensors have no missing values.
     /// </summary>
-    public static byte[] InferenceRequest(IReadOnlyList<IReadOnlyList<KeyValuePair<string, object?>>> rows)
+    public static byte[] InferenceRequest(IReadOnlyList<IReadOnlyList<KeyValuePair<string, object?>>> rows,
+        IReadOnlyDictionary<string, string>? datatypes = null)
     {
         var columns = new List<string>();
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -137,6 +138,7 @@ public static class ScoringBodies
                         throw new ArgumentException($"Row {r} has no value for '{columns[c]}': Open Inference tensors have no missing values.");
                     datatype = Widen(datatype, values[r, c]!);
                 }
+                if (datatypes != null && datatypes.TryGetValue(columns[c], out var declared)) datatype = declared;
                 w.WriteStartObject();
                 w.WriteString("name", columns[c]);
                 w.WriteStartArray("shape");
@@ -147,12 +149,22 @@ public static class ScoringBodies
                 for (int r = 0; r < rows.Count; r++)
                 {
                     var v = values[r, c]!;
-                    switch (datatype)
+                    try
                     {
-                        case "BOOL": w.WriteBooleanValue((bool)v); break;
-                        case "INT64": w.WriteNumberValue(Convert.ToInt64(v, CultureInfo.InvariantCulture)); break;
-                        case "FP64": w.WriteNumberValue(Convert.ToDouble(v, CultureInfo.InvariantCulture)); break;
-                        default: w.WriteStringValue(Convert.ToString(v, CultureInfo.InvariantCulture)); break;
+                        switch (datatype)
+                        {
+                            case "BOOL": w.WriteBooleanValue(Convert.ToBoolean(v, CultureInfo.InvariantCulture)); break;
+                            case "INT8" or "INT16" or "INT32" or "INT64" or "UINT8" or "UINT16" or "UINT32":
+                                w.WriteNumberValue(Convert.ToInt64(v, CultureInfo.InvariantCulture));
+                                break;
+                            case "UINT64": w.WriteNumberValue(Convert.ToUInt64(v, CultureInfo.InvariantCulture)); break;
+                            case "FP16" or "FP32" or "FP64": w.WriteNumberValue(Convert.ToDouble(v, CultureInfo.InvariantCulture)); break;
+                            default: w.WriteStringValue(Convert.ToString(v, CultureInfo.InvariantCulture)); break;
+                        }
+                    }
+                    catch (Exception ex) when (ex is FormatException or InvalidCastException or OverflowException)
+                    {
+                        throw new ArgumentException($"Row {r}'s '{columns[c]}' ({v}) is not a {datatype} value.", ex);
                     }
                 }
                 w.WriteEndArray();
@@ -181,10 +193,10 @@ public static class ScoringBodies
     }
 
     /// <summary>
-    /// Rows of a CSV text (a header, then values) as an Open Inference request: a column whose every value is an integer is
-    /// INT64, one of numbers FP64, any other BYTES, as pandas reads a CSV's columns.
+    /// Rows of a CSV text (a header, then values) as an Open Inference request: a column the model's metadata types takes its
+    /// datatype; otherwise one whose every value is an integer is INT64, one of numbers FP64, any other BYTES, as pandas reads it.
     /// </summary>
-    public static byte[] InferenceRequestFromCsv(string csv)
+    public static byte[] InferenceRequestFromCsv(string csv, IReadOnlyDictionary<string, string>? datatypes = null)
     {
         using var reader = Sep.Reader(o => o with { Unescape = true }).FromText(csv);
         var names = reader.Header.ColNames.ToArray();
@@ -205,7 +217,23 @@ public static class ScoringBodies
             "FP64" => double.Parse(r[c], NumberStyles.Float, CultureInfo.InvariantCulture),
             _ => r[c],
         })).ToList()).ToList();
-        return InferenceRequest(rows);
+        return InferenceRequest(rows, datatypes);
+    }
+
+    /// <summary>A model metadata answer's inputs as name → datatype; null where it lists none.</summary>
+    public static IReadOnlyDictionary<string, string>? InferenceInputTypes(ReadOnlyMemory<byte> metadata)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(metadata);
+            if (!doc.RootElement.TryGetProperty("inputs", out var inputs) || inputs.ValueKind != JsonValueKind.Array) return null;
+            var types = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var i in inputs.EnumerateArray())
+                if (i.TryGetProperty("name", out var n) && i.TryGetProperty("datatype", out var d) && n.GetString() is { } name
+                    && d.GetString() is { } type) types[name] = type;
+            return types.Count == 0 ? null : types;
+        }
+        catch (JsonException) { return null; }
     }
 
     /// <summary>Checks that a body is an Open Inference request (a JSON object with an "inputs" array) before it is sent.</summary>

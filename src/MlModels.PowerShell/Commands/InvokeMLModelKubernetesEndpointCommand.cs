@@ -62,7 +62,7 @@ public sealed class InvokeMLModelKubernetesEndpointCommand : MLModelCmdlet
                 body = File.ReadAllBytes(file);
                 ScoringBodies.CheckInferenceRequest(body);
             }
-            else body = ScoringBodies.InferenceRequestFromCsv(File.ReadAllText(file));
+            else body = ScoringBodies.InferenceRequestFromCsv(File.ReadAllText(file), InputTypes());
         }
         catch (ArgumentException ex)
         {
@@ -76,13 +76,28 @@ public sealed class InvokeMLModelKubernetesEndpointCommand : MLModelCmdlet
     {
         if (ParameterSetName != ObjectSet || _rows.Count == 0) return;
         byte[] body;
-        try { body = ScoringBodies.InferenceRequest(_rows); }
+        try { body = ScoringBodies.InferenceRequest(_rows, InputTypes()); }
         catch (ArgumentException ex)
         {
             WriteError(Errors.Record(ex, "InvalidInferenceRequest", ErrorCategory.InvalidData, null));
             return;
         }
         Send(body);
+    }
+
+    /// <summary>The model's input datatypes from its metadata, so columns go as the model takes them; null where it gives none.</summary>
+    private IReadOnlyDictionary<string, string>? InputTypes()
+    {
+        try
+        {
+            using var client = new OpenInferenceClient(TimeSpan.FromSeconds(TimeoutSec));
+            return RunPumped(ct => client.InputTypesAsync(Uri, ModelName, ct).GetAwaiter().GetResult());
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            WriteVerbose($"No model metadata from {Uri}: {ex.Message}; the columns are typed from their values.");
+            return null;
+        }
     }
 
     private void Send(byte[] body)
