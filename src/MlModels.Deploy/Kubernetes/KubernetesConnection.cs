@@ -72,7 +72,11 @@ public sealed class KubernetesConnection : IDisposable
             try { return (KubernetesClientConfiguration.InClusterConfig(), "in-cluster"); }
             catch (KubeConfigException ex)
             {
-                throw new KubernetesConfigException(KubernetesConfigProblem.Invalid, "The in-cluster configuration cannot be read: " + ex.Message, null, ex);
+                throw new KubernetesConfigException(
+                    KubernetesConfigProblem.Invalid,
+                    "The in-cluster configuration cannot be read: " + ex.Message,
+                    null,
+                    ex);
             }
         }
         if (files.Count == 0)
@@ -99,11 +103,19 @@ public sealed class KubernetesConnection : IDisposable
         }
         catch (KubeConfigException ex)
         {
-            throw new KubernetesConfigException(KubernetesConfigProblem.Invalid, $"The kubeconfig '{shown}' cannot be used: {ex.Message}", files[0], ex);
+            throw new KubernetesConfigException(
+                KubernetesConfigProblem.Invalid,
+                $"The kubeconfig '{shown}' cannot be used: {ex.Message}",
+                files[0],
+                ex);
         }
         catch (YamlDotNet.Core.YamlException ex)
         {
-            throw new KubernetesConfigException(KubernetesConfigProblem.Invalid, $"The kubeconfig '{shown}' is not valid YAML: {ex.Message}", files[0], ex);
+            throw new KubernetesConfigException(
+                KubernetesConfigProblem.Invalid,
+                $"The kubeconfig '{shown}' is not valid YAML: {ex.Message}",
+                files[0],
+                ex);
         }
     }
 

@@ -88,7 +88,9 @@ public sealed class KubernetesDeploymentTarget : IDeploymentTarget
             {
                 var d = await GetAsync(p.Options.Name, ns, ct).ConfigureAwait(false);
                 var own = d?.Resource as KubernetesDeployment;
-                return own is { Ready: true } ? PollResult<Deployment>.Finished(own.Status, d!) : PollResult<Deployment>.Pending(own?.Status ?? "Not found");
+                return own is { Ready: true }
+                    ? PollResult<Deployment>.Finished(own.Status, d!)
+                    : PollResult<Deployment>.Pending(own?.Status ?? "Not found");
             },
             p.Options.PollInterval,
             p.Options.Timeout,
@@ -96,11 +98,17 @@ public sealed class KubernetesDeploymentTarget : IDeploymentTarget
             cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<Deployment> CreateAsync(DeploymentOptions options, IProgress<DeploymentProgress>? progress, CancellationToken cancellationToken) =>
+    public async Task<Deployment> CreateAsync(
+        DeploymentOptions options,
+        IProgress<DeploymentProgress>? progress,
+        CancellationToken cancellationToken) =>
         await DeployAsync(await PlanAsync(Options(options) with { Mode = KubernetesDeployMode.Create }, cancellationToken).ConfigureAwait(false),
             progress, cancellationToken).ConfigureAwait(false);
 
-    public async Task<Deployment> UpdateAsync(DeploymentOptions options, IProgress<DeploymentProgress>? progress, CancellationToken cancellationToken) =>
+    public async Task<Deployment> UpdateAsync(
+        DeploymentOptions options,
+        IProgress<DeploymentProgress>? progress,
+        CancellationToken cancellationToken) =>
         await DeployAsync(await PlanAsync(Options(options) with { Mode = KubernetesDeployMode.Replace }, cancellationToken).ConfigureAwait(false),
             progress, cancellationToken).ConfigureAwait(false);
 
@@ -150,7 +158,8 @@ public sealed class KubernetesDeploymentTarget : IDeploymentTarget
                 InferenceService.Group, InferenceService.Version, ns, InferenceService.Plural,
                 labelSelector: KubernetesManifests.ManagedSelector, cancellationToken: cancellationToken)).ConfigureAwait(false);
             if (list.TryGetProperty("items", out var items) && items.ValueKind == JsonValueKind.Array)
-                found.AddRange(items.EnumerateArray().Select(i => FromInferenceService(KubernetesJson.Deserialize<InferenceService>(i.GetRawText()))));
+                found.AddRange(
+                    items.EnumerateArray().Select(i => FromInferenceService(KubernetesJson.Deserialize<InferenceService>(i.GetRawText()))));
         }
         catch (KubernetesApiException ex) when (ex.StatusCode == 404) { } // KServe is not installed: no InferenceServices
         var deployments = await KubernetesConnection.Call(() => Api.AppsV1.ListNamespacedDeploymentAsync(
@@ -193,7 +202,8 @@ public sealed class KubernetesDeploymentTarget : IDeploymentTarget
                     // A 404 about no object: the API server does not serve the resource type at all.
                     throw new KubernetesApiException(404, "NotFound",
                         $"The cluster does not serve {InferenceService.Plural}.{InferenceService.Group}/{InferenceService.Version}: KServe is not " +
-                        "installed. Install KServe, or deploy the model as a plain Deployment.", ex) { DetailsKind = InferenceService.Plural };
+                        "installed. Install KServe, or deploy the model as a plain Deployment.", ex)
+                    { DetailsKind = InferenceService.Plural };
                 }
                 break;
             case V1Deployment d:
@@ -263,16 +273,20 @@ public sealed class KubernetesDeploymentTarget : IDeploymentTarget
             {
                 case InferenceService.ResourceKind:
                     await KubernetesConnection.Call(() => Api.CustomObjects.DeleteNamespacedCustomObjectAsync(
-                        InferenceService.Group, InferenceService.Version, ns, InferenceService.Plural, name, cancellationToken: ct)).ConfigureAwait(false);
+                        InferenceService.Group, InferenceService.Version, ns, InferenceService
+                            .Plural, name, cancellationToken: ct)).ConfigureAwait(false);
                     break;
                 case "Deployment":
-                    await KubernetesConnection.Call(() => Api.AppsV1.DeleteNamespacedDeploymentAsync(name, ns, cancellationToken: ct)).ConfigureAwait(false);
+                    await KubernetesConnection.Call(() => Api.AppsV1.DeleteNamespacedDeploymentAsync(name, ns, cancellationToken: ct))
+                        .ConfigureAwait(false);
                     break;
                 case "Service":
-                    await KubernetesConnection.Call(() => Api.CoreV1.DeleteNamespacedServiceAsync(name, ns, cancellationToken: ct)).ConfigureAwait(false);
+                    await KubernetesConnection.Call(() => Api.CoreV1.DeleteNamespacedServiceAsync(name, ns, cancellationToken: ct))
+                        .ConfigureAwait(false);
                     break;
                 default:
-                    await KubernetesConnection.Call(() => Api.AutoscalingV2.DeleteNamespacedHorizontalPodAutoscalerAsync(name, ns, cancellationToken: ct))
+                    await KubernetesConnection.Call(
+                        () => Api.AutoscalingV2.DeleteNamespacedHorizontalPodAutoscalerAsync(name, ns, cancellationToken: ct))
                         .ConfigureAwait(false);
                     break;
             }
@@ -284,7 +298,9 @@ public sealed class KubernetesDeploymentTarget : IDeploymentTarget
     {
         var ready = isvc.Status?.Conditions?.FirstOrDefault(c => c.Type == "Ready");
         var isReady = ready?.Status == "True";
-        var status = isReady ? "Ready" : ready == null ? "Pending" : string.Join(": ", new[] { ready.Reason, ready.Message }.Where(s => !string.IsNullOrEmpty(s)));
+        var status = isReady
+            ? "Ready"
+            : ready == null ? "Pending" : string.Join(": ", new[] { ready.Reason, ready.Message }.Where(s => !string.IsNullOrEmpty(s)));
         if (string.IsNullOrEmpty(status)) status = "NotReady";
         var container = isvc.Spec.Predictor.Containers.FirstOrDefault();
         var url = Uri.TryCreate(isvc.Status?.Url, UriKind.Absolute, out var u) ? u : null;

@@ -35,13 +35,14 @@ public abstract class KubernetesCmdlet : MLModelCmdlet
     {
         try
         {
-            return DeploymentTargetFactory.Default.Create<KubernetesDeploymentTarget>(KubernetesDeploymentTarget.TargetName, new KubernetesTargetSettings
-            {
-                KubeconfigPath = Kubeconfig == null ? null : ResolveTarget(Kubeconfig),
-                Context = Context,
-                Namespace = Namespace,
-                InCluster = InCluster,
-            });
+            return DeploymentTargetFactory.Default.Create<KubernetesDeploymentTarget>(KubernetesDeploymentTarget
+                .TargetName, new KubernetesTargetSettings
+                {
+                    KubeconfigPath = Kubeconfig == null ? null : ResolveTarget(Kubeconfig),
+                    Context = Context,
+                    Namespace = Namespace,
+                    InCluster = InCluster,
+                });
         }
         catch (Exception ex) when (ToRecord(ex, Context ?? Kubeconfig) is { } error)
         {
@@ -50,7 +51,9 @@ public abstract class KubernetesCmdlet : MLModelCmdlet
         }
     }
 
-    /// <summary>Runs Kubernetes work off the pipeline thread; progress is shown, errors become ErrorRecords naming <paramref name="target"/>.</summary>
+    /// <summary>
+    /// Runs Kubernetes work off the pipeline thread; progress is shown, errors become ErrorRecords naming <paramref name="target"/>.
+    /// </summary>
     private protected bool TryRun<T>(
         string activity,
         object? target,
@@ -83,7 +86,9 @@ public abstract class KubernetesCmdlet : MLModelCmdlet
     internal static ErrorRecord? ToRecord(Exception ex, object? target) => ex switch
     {
         KubernetesApiException { StatusCode: 409, Reason: "AlreadyExists" } =>
-            Errors.WithAdvice(Errors.Record(ex, "KubernetesObjectExists", ErrorCategory.ResourceExists, target), "Use -Force to replace the objects."),
+            Errors.WithAdvice(
+                Errors.Record(ex, "KubernetesObjectExists", ErrorCategory.ResourceExists, target),
+                "Use -Force to replace the objects."),
         KubernetesApiException { StatusCode: 409 } =>
             Errors.WithAdvice(Errors.Record(ex, "KubernetesConflict", ErrorCategory.ResourceBusy, target),
                 "Another client changed the object meanwhile; run the command again."),
