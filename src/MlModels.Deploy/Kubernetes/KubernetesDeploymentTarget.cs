@@ -171,15 +171,17 @@ public sealed class KubernetesDeploymentTarget : IDeploymentTarget
     /// <summary>
     /// Open Inference V2 REST (POST {url}/v2/models/{model}/infer) to the deployment's address: the InferenceService's
     /// status.url, or for a Deployment its Service's in-cluster address, which only a caller inside the cluster reaches.
+    /// The body is a V2 inference request; the model name is the container's MLMODELS_MODEL_NAME. A deployment here has one
+    /// predictor, so <paramref name="variant"/> is not used.
     /// </summary>
     public async Task<PredictionResponse> PredictAsync(string name, PredictionRequest request, string? variant, CancellationToken cancellationToken)
     {
-        var d = await GetAsync(name, cancellationToken).ConfigureAwait(false) as Deployment
+        var d = await GetAsync(name, cancellationToken).ConfigureAwait(false)
             ?? throw new KubernetesApiException(404, "NotFound", $"There is no model deployment '{name}' in namespace '{Namespace}'.");
         var own = (KubernetesDeployment)d.Resource!;
         var url = own.Url ?? own.ClusterUrl ?? throw new InvalidOperationException($"'{name}' has no address yet.");
         using var client = new OpenInferenceClient(InvocationsClient.DefaultTimeout, _scoringHandler);
-        return await client.InferAsync(url, variant ?? own.ModelName ?? name, request, cancellationToken).ConfigureAwait(false);
+        return await client.InferAsync(url, own.ModelName ?? name, request, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task ApplyAsync(KubernetesPlannedObject x, string ns, CancellationToken ct)

@@ -7,7 +7,7 @@ namespace MlModels.Deploy.Tests.Kubernetes;
 
 /// <summary>The Kubernetes target through the official client against the API server fake (tests/MlModels.KubernetesFake).</summary>
 [Trait("Category", "Fast")]
-public sealed class KubernetesDeploymentTargetTests : IDisposable
+public sealed class KubernetesDeploymentTargetTests
 {
     private readonly KubeApiFake _fake = new();
     private readonly string _dir = TestPaths.NewTempDir();
@@ -18,8 +18,6 @@ public sealed class KubernetesDeploymentTargetTests : IDisposable
         _kubeconfig = Path.Combine(_dir, "config");
         File.WriteAllText(_kubeconfig, KubeApiHttpServer.Kubeconfig(new Uri("http://kube.fake.test"), _fake.Token, "fake", "models"));
     }
-
-    public void Dispose() { }
 
     private KubernetesDeploymentTarget Target(string? context = null, string? ns = null) =>
         (KubernetesDeploymentTarget)DeploymentTargetFactory.Default.Create("kubernetes", new KubernetesTargetSettings
@@ -209,6 +207,33 @@ public sealed class KubernetesDeploymentTargetTests : IDisposable
         Assert.False((await target.DeleteAsync(new KubernetesDeleteOptions("churn"), null, default)).Found);
         Assert.False((await target.DeleteAsync(new KubernetesDeleteOptions("someone-else"), null, default)).Found);
         Assert.NotNull(_fake.Find("deployments", "models", "someone-else"));
+    }
+
+    [Fact]
+    public async Task Predict_PostsTheV2RequestToTheInferenceServicesUrl_UnderItsModelName()
+    {
+        var seen = new List<string>();
+        using var scoring = new Scoring(r => seen.Add($"{r.Method} {r.RequestUri!.AbsoluteUri}"));
+        using var target = new KubernetesDeploymentTarget(KubernetesConnection.Open(new KubernetesTargetSettings
+        {
+            KubeconfigPath = _kubeconfig,
+            Handler = _fake.CreateHandler,
+        }), scoring);
+        await target.CreateAsync(Options(KubernetesWorkloadKind.InferenceService) with { ModelName = "churn-v2" }, null, default);
+        var answer = await target.PredictAsync("churn", new PredictionRequest("""{"inputs": []}"""u8.ToArray(), "application/json"), null, default);
+        Assert.Equal(200, answer.StatusCode);
+        Assert.Equal(["POST http://churn.models.example.com/v2/models/churn-v2/infer"], seen);
+        await Assert.ThrowsAsync<KubernetesApiException>(() =>
+            target.PredictAsync("missing", new PredictionRequest("{}"u8.ToArray(), "application/json"), null, default));
+    }
+
+    private sealed class Scoring(Action<HttpRequestMessage> see) : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            see(request);
+            return Task.FromResult(new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = new StringContent("""{"outputs": []}""") });
+        }
     }
 
     [Fact]
