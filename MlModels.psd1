@@ -54,6 +54,11 @@
         'Get-MLModelAzureMLBatchJob'
         'Publish-MLModelSageMakerImage'
         'Start-MLModelSageMakerLocal'
+        'Export-MLModelKubernetes'
+        'Publish-MLModelKubernetes'
+        'Get-MLModelKubernetesDeployment'
+        'Remove-MLModelKubernetesDeployment'
+        'Invoke-MLModelKubernetesEndpoint'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -12,11 +12,12 @@ public sealed class DeploymentTargetFactory
 {
     private readonly Dictionary<string, Func<DeploymentTargetSettings, IDeploymentTarget>> _targets = new(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>Docker, SageMaker and Azure ML, as the cmdlets use them.</summary>
+    /// <summary>Docker, SageMaker, Azure ML and Kubernetes, as the cmdlets use them.</summary>
     public static DeploymentTargetFactory Default { get; } = new DeploymentTargetFactory()
         .Register(Docker.DockerDeploymentTarget.TargetName, Docker.DockerDeploymentTarget.Create)
         .Register(SageMaker.SageMakerDeploymentTarget.TargetName, SageMaker.SageMakerDeploymentTarget.Create)
-        .Register(AzureML.AzureMLDeploymentTarget.TargetName, AzureML.AzureMLDeploymentTarget.Create);
+        .Register(AzureML.AzureMLDeploymentTarget.TargetName, AzureML.AzureMLDeploymentTarget.Create)
+        .Register(Kubernetes.KubernetesDeploymentTarget.TargetName, Kubernetes.KubernetesDeploymentTarget.Create);
 
     public DeploymentTargetFactory Register(string name, Func<DeploymentTargetSettings, IDeploymentTarget> create)
     {

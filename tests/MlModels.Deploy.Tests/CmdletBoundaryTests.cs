@@ -45,7 +45,7 @@ public class CmdletBoundaryTests
     [Fact]
     public void EveryDeployCmdletBase_AsksTheFactoryForItsTarget()
     {
-        foreach (var name in new[] { "AwsCmdlet.cs", "AzureMLCmdlet.cs", "DockerCmdlet.cs" })
+        foreach (var name in new[] { "AwsCmdlet.cs", "AzureMLCmdlet.cs", "DockerCmdlet.cs", "KubernetesCmdlet.cs" })
         {
             // Whitespace aside: the formatter may wrap the call.
             var code = string.Concat(File.ReadAllText(Path.Combine(Cmdlets, "Internal", name)).Where(c => !char.IsWhiteSpace(c)));

@@ -20,7 +20,7 @@ public class DeploymentTargetFactoryTests
     [Fact]
     public void Default_KnowsEveryTarget_AndRefusesAnotherTargetsSettings()
     {
-        Assert.Equal(["azureml", "docker", "sagemaker"], DeploymentTargetFactory.Default.Names.Order());
+        Assert.Equal(["azureml", "docker", "kubernetes", "sagemaker"], DeploymentTargetFactory.Default.Names.Order());
         using var docker = DeploymentTargetFactory.Default.Create("docker", new DockerTargetSettings("unix:///nowhere.sock"));
         Assert.IsType<DockerDeploymentTarget>(docker);
         var wrong = Assert.Throws<ArgumentException>(() => DeploymentTargetFactory.Default.Create("azureml", new DockerTargetSettings()));

@@ -2,6 +2,7 @@ using System.Collections;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using nietras.SeparatedValues;
 
 namespace MlModels.Deploy.Endpoints;
 
@@ -102,6 +103,194 @@ public static class ScoringBodies
         return predictions.ValueKind == JsonValueKind.Array ? predictions.EnumerateArray().Select(FromJson).ToList() : [FromJson(predictions)];
     }
 
+    /// <summary>
+    /// An Open Inference (V2) request for rows of (column, value) pairs: one input per column, shape [rows], its datatype
+    /// the model's where <paramref name="datatypes"/> names the column (from its metadata), else from the values (BOOL,
+    /// INT64, FP64, else BYTES for text). A column a row lacks, or a null, is refused: V2 tensors have no missing values.
+    /// </summary>
+    public static byte[] InferenceRequest(IReadOnlyList<IReadOnlyList<KeyValuePair<string, object?>>> rows,
+        IReadOnlyDictionary<string, string>? datatypes = null)
+    {
+        var columns = new List<string>();
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var row in rows)
+            foreach (var (k, _) in row)
+                if (index.TryAdd(k, columns.Count)) columns.Add(k);
+        var values = new object?[rows.Count, columns.Count];
+        var present = new bool[rows.Count, columns.Count];
+        for (int r = 0; r < rows.Count; r++)
+            foreach (var (k, v) in rows[r])
+            {
+                values[r, index[k]] = v;
+                present[r, index[k]] = true;
+            }
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("inputs");
+            for (int c = 0; c < columns.Count; c++)
+            {
+                var datatype = "BOOL";
+                for (int r = 0; r < rows.Count; r++)
+                {
+                    if (!present[r, c] || values[r, c] == null)
+                        throw new ArgumentException($"Row {r} has no value for '{columns[c]}': Open Inference tensors have no missing values.");
+                    datatype = Widen(datatype, values[r, c]!);
+                }
+                if (datatypes != null && datatypes.TryGetValue(columns[c], out var declared)) datatype = declared;
+                w.WriteStartObject();
+                w.WriteString("name", columns[c]);
+                w.WriteStartArray("shape");
+                w.WriteNumberValue(rows.Count);
+                w.WriteEndArray();
+                w.WriteString("datatype", datatype);
+                w.WriteStartArray("data");
+                for (int r = 0; r < rows.Count; r++)
+                {
+                    var v = values[r, c]!;
+                    try
+                    {
+                        switch (datatype)
+                        {
+                            case "BOOL": w.WriteBooleanValue(Convert.ToBoolean(v, CultureInfo.InvariantCulture)); break;
+                            case "INT8" or "INT16" or "INT32" or "INT64" or "UINT8" or "UINT16" or "UINT32":
+                                w.WriteNumberValue(Convert.ToInt64(v, CultureInfo.InvariantCulture));
+                                break;
+                            case "UINT64": w.WriteNumberValue(Convert.ToUInt64(v, CultureInfo.InvariantCulture)); break;
+                            case "FP16" or "FP32" or "FP64": w.WriteNumberValue(Convert.ToDouble(v, CultureInfo.InvariantCulture)); break;
+                            default: w.WriteStringValue(Convert.ToString(v, CultureInfo.InvariantCulture)); break;
+                        }
+                    }
+                    catch (Exception ex) when (ex is FormatException or InvalidCastException or OverflowException)
+                    {
+                        throw new ArgumentException($"Row {r}'s '{columns[c]}' ({v}) is not a {datatype} value.", ex);
+                    }
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        return buffer.ToArray();
+    }
+
+    // The narrowest datatype that holds every value so far: BOOL < INT64 < FP64 < BYTES (a mix of bools and numbers is text).
+    private static string Widen(string so, object v)
+    {
+        var kind = v switch
+        {
+            bool => "BOOL",
+            byte or sbyte or short or ushort or int or uint or long => "INT64",
+            float or double or decimal => "FP64",
+            _ => "BYTES",
+        };
+        if (so == kind) return so;
+        if (so == "BOOL") return kind == "BOOL" ? so : kind;
+        if (so == "BYTES" || kind == "BYTES" || kind == "BOOL") return "BYTES";
+        return so == "FP64" || kind == "FP64" ? "FP64" : "INT64";
+    }
+
+    /// <summary>
+    /// Rows of a CSV text (a header, then values) as an Open Inference request: a column the model's metadata types takes its
+    /// datatype; otherwise one whose every value is an integer is INT64, one of numbers FP64, any other BYTES, as pandas reads it.
+    /// </summary>
+    public static byte[] InferenceRequestFromCsv(string csv, IReadOnlyDictionary<string, string>? datatypes = null)
+    {
+        using var reader = Sep.Reader(o => o with { Unescape = true }).FromText(csv);
+        var names = reader.Header.ColNames.ToArray();
+        var text = new List<string[]>();
+        foreach (var row in reader)
+        {
+            var cells = new string[names.Length];
+            for (int i = 0; i < names.Length; i++) cells[i] = row[i].ToString();
+            text.Add(cells);
+        }
+        var kinds = new string[names.Length];
+        for (int c = 0; c < names.Length; c++)
+            kinds[c] = text.All(r => long.TryParse(r[c], NumberStyles.Integer, CultureInfo.InvariantCulture, out _)) ? "INT64"
+                : text.All(r => double.TryParse(r[c], NumberStyles.Float, CultureInfo.InvariantCulture, out _)) ? "FP64" : "BYTES";
+        var rows = text.Select(r => (IReadOnlyList<KeyValuePair<string, object?>>)names.Select((n, c) => KeyValuePair.Create(n, kinds[c] switch
+        {
+            "INT64" => (object?)long.Parse(r[c], NumberStyles.Integer, CultureInfo.InvariantCulture),
+            "FP64" => double.Parse(r[c], NumberStyles.Float, CultureInfo.InvariantCulture),
+            _ => r[c],
+        })).ToList()).ToList();
+        return InferenceRequest(rows, datatypes);
+    }
+
+    /// <summary>A model metadata answer's inputs as name → datatype; null where it lists none.</summary>
+    public static IReadOnlyDictionary<string, string>? InferenceInputTypes(ReadOnlyMemory<byte> metadata)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(metadata);
+            if (!doc.RootElement.TryGetProperty("inputs", out var inputs) || inputs.ValueKind != JsonValueKind.Array) return null;
+            var types = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var i in inputs.EnumerateArray())
+                if (i.TryGetProperty("name", out var n) && i.TryGetProperty("datatype", out var d) && n.GetString() is { } name
+                    && d.GetString() is { } type) types[name] = type;
+            return types.Count == 0 ? null : types;
+        }
+        catch (JsonException) { return null; }
+    }
+
+    /// <summary>Checks that a body is an Open Inference request (a JSON object with an "inputs" array) before it is sent.</summary>
+    public static void CheckInferenceRequest(ReadOnlySpan<byte> body)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(body.ToArray());
+            if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("inputs", out var inputs)
+                || inputs.ValueKind != JsonValueKind.Array)
+                throw new ArgumentException("The request is not an Open Inference request: it needs an \"inputs\" array.");
+        }
+        catch (JsonException ex) { throw new ArgumentException("The request is not JSON: " + ex.Message, ex); }
+    }
+
+    /// <summary>
+    /// An Open Inference response's outputs as rows: row i holds each output's i-th element along its first dimension
+    /// (a value for shape [n], a list for shape [n, k, ...]). Outputs that disagree on n, or a scalar, give one row.
+    /// </summary>
+    public static IReadOnlyList<Dictionary<string, object?>> InferenceRows(ReadOnlyMemory<byte> body)
+    {
+        using var doc = JsonDocument.Parse(body);
+        if (!doc.RootElement.TryGetProperty("outputs", out var outputs) || outputs.ValueKind != JsonValueKind.Array)
+            throw new InvalidDataException("The answer is not an Open Inference response: it has no \"outputs\" array.");
+        var tensors = outputs.EnumerateArray().Select(o => (
+            Name: o.GetProperty("name").GetString() ?? "",
+            Shape: o.TryGetProperty("shape", out var s) ? s.EnumerateArray().Select(x => x.GetInt64()).ToArray() : [],
+            Data: Flatten(o.GetProperty("data")))).ToList();
+        var n = tensors.Count > 0 && tensors[0].Shape.Length > 0 ? tensors[0].Shape[0] : 1;
+        if (tensors.Any(t => t.Shape.Length == 0 || t.Shape[0] != n || n <= 0 || t.Data.Count % n != 0))
+            return [tensors.ToDictionary(t => t.Name, t => (object?)t.Data, StringComparer.Ordinal)];
+        var rows = new List<Dictionary<string, object?>>();
+        for (int i = 0; i < n; i++)
+        {
+            var row = new Dictionary<string, object?>(StringComparer.Ordinal);
+            foreach (var t in tensors)
+            {
+                var width = (int)(t.Data.Count / n);
+                row[t.Name] = t.Shape.Length == 1 ? t.Data[i] : t.Data.GetRange(i * width, width);
+            }
+            rows.Add(row);
+        }
+        return rows;
+    }
+
+    private static List<object?> Flatten(JsonElement data)
+    {
+        var flat = new List<object?>();
+        void Walk(JsonElement e)
+        {
+            if (e.ValueKind == JsonValueKind.Array) foreach (var x in e.EnumerateArray()) Walk(x);
+            else flat.Add(FromJson(e));
+        }
+        Walk(data);
+        return flat;
+    }
+
     /// <summary>A JSON value as plain values: objects as ordered dictionaries, arrays as lists, numbers as long or double.</summary>
     public static object? FromJson(JsonElement e) => e.ValueKind switch
     {
@@ -112,7 +301,8 @@ public static class ScoringBodies
         }),
         JsonValueKind.Array => e.EnumerateArray().Select(FromJson).ToList(),
         JsonValueKind.String => e.GetString(),
-        JsonValueKind.Number => e.TryGetInt64(out var l) ? l : e.GetDouble(),
+        // Cast, or the conditional is typed double and every integer comes back as a double.
+        JsonValueKind.Number => e.TryGetInt64(out var l) ? (object)l : e.GetDouble(),
         JsonValueKind.True => true,
         JsonValueKind.False => false,
         _ => null,

@@ -25,4 +25,5 @@ internal static class ProgressIds
     public const int PublishImageLayers = 22;
     public const int StartContainer = 31;
     public const int Evaluation = 15;
+    public const int Kubernetes = 41;
 }
