@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The Open Inference Protocol's gRPC service, tested with a client this project did not write: Node's @grpc/grpc-js
-// and @grpc/proto-loader loading the specification's open_inference_grpc.proto as it is (tests/specs/open-inference).
+// and @grpc/proto-loader loading the specification's open_inference_grpc.proto as it is.
 // Run by tests/MlModels.Server.Tests/GrpcNodeClientTests.cs against servers it starts on the fixtures:
 //   node v2_client.js '{"linear": "127.0.0.1:PORT", "identity": ..., "half": ..., "tensor": ..., "multi": ...,
 //                       "classifier": ..., "secured": ...}' [case-name-regex]
@@ -14,7 +14,8 @@ const loader = require('@grpc/proto-loader');
 
 const targets = JSON.parse(process.argv[2] || '{}');
 const filter = new RegExp(process.argv[3] || '');
-const proto = path.join(__dirname, '..', 'specs', 'open-inference', 'open_inference_grpc.proto');
+// The specification's file as the server is built from it (src/MlModels.Server/Protos/SOURCE.md says where it comes from).
+const proto = path.join(__dirname, '..', '..', 'src', 'MlModels.Server', 'Protos', 'open_inference_grpc.proto');
 const definition = loader.loadSync(proto, { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true });
 const inference = grpc.loadPackageDefinition(definition).inference;
 const clients = {};
