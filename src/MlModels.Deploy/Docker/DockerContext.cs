@@ -167,7 +167,10 @@ public static partial class DockerContextWriter
         {
             Directory.CreateDirectory(staging);
             var serverDir = options.ServerDirectory ?? ServerFiles.DefaultDirectory;
-            foreach (var rel in ServerFiles.List(serverDir, options.Platform))
+            // A python_function image scores through its Python worker only: ONNX Runtime's library (29 MB) stays out.
+            // A generic Python image keeps it, since a model mounted at run time may be an ONNX one.
+            foreach (var rel in ServerFiles.List(serverDir, options.Platform)
+                .Where(f => kind != ImageKind.Python || !ServerFiles.IsOnnxRuntimeNative(f)))
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var dest = Path.Combine(staging, "server", rel);
@@ -405,12 +408,18 @@ public static partial class DockerContextWriter
                 // An index for pip, given to the build as arguments (they are not kept in the image's environment).
                 sb.Append("ARG PIP_INDEX_URL\nARG PIP_EXTRA_INDEX_URL\nARG PIP_TRUSTED_HOST\n");
             }
-            sb.Append("RUN python3 -m venv --system-site-packages ").Append(VenvDir);
+            // pip stays in the venv only where a model's requirements are installed at start (a generic image); a
+            // model image needs it for the build alone, and a venv made without requirements needs none.
+            sb.Append("RUN python3 -m venv --system-site-packages ");
+            if (!hasRequirements && kind == ImageKind.Python) sb.Append("--without-pip ");
+            sb.Append(VenvDir);
             if (hasRequirements)
             {
                 sb.Append(" && ").Append(VenvDir).Append("/bin/python -m pip install --no-cache-dir --disable-pip-version-check");
                 if (wheelhouse) sb.Append(" --no-index --find-links ").Append(WheelhouseDir);
                 sb.Append(" -r /opt/mlmodels/requirements.txt");
+                if (kind == ImageKind.Python)
+                    sb.Append(" && ").Append(VenvDir).Append("/bin/python -m pip uninstall --yes --quiet pip");
             }
             sb.Append('\n');
         }

@@ -76,7 +76,13 @@ public class DockerContextWriterTests
         var dockerfile = File.ReadAllText(ctx.Dockerfile);
         Assert.Contains($"FROM {DockerContextOptions.DefaultDotnetImage} AS dotnet\nFROM python:3.10-slim\n", dockerfile);
         Assert.Contains("COPY --from=dotnet /usr/share/dotnet /usr/share/dotnet\n", dockerfile);
-        Assert.Contains("RUN python3 -m venv --system-site-packages /opt/mlmodels/venv && /opt/mlmodels/venv/bin/python -m pip install --no-cache-dir --disable-pip-version-check -r /opt/mlmodels/requirements.txt\n", dockerfile);
+        // pip installs the requirements and leaves: the model image needs it for the build alone.
+        Assert.Contains("RUN python3 -m venv --system-site-packages /opt/mlmodels/venv && /opt/mlmodels/venv/bin/python -m pip install " +
+            "--no-cache-dir --disable-pip-version-check -r /opt/mlmodels/requirements.txt && /opt/mlmodels/venv/bin/python -m pip uninstall " +
+            "--yes --quiet pip\n", dockerfile);
+        // A python_function image scores through Python alone: ONNX Runtime's library stays out of it.
+        Assert.DoesNotContain(Directory.EnumerateFiles(Path.Combine(ctx.Path, "server"), "*", SearchOption.AllDirectories),
+            f => Path.GetFileName(f).Contains("onnxruntime", StringComparison.Ordinal));
         Assert.Contains("MLMODELS_PYTHON=/opt/mlmodels/venv/bin/python", dockerfile);
         // Packages install as root; the server runs as the non-root user.
         Assert.True(dockerfile.IndexOf("RUN python3", StringComparison.Ordinal) < dockerfile.IndexOf("USER", StringComparison.Ordinal));
