@@ -90,9 +90,9 @@ function unraw(d, b) { const v = []; for (let i = 0; i < b.length; i += d.size) 
 
 // ---- cases ------------------------------------------------------------------------------------------------------
 const cases = [];
-// The models a case needs are the ones it calls (and the health case's 'linear').
-const test = (name, fn) => cases.push({ name, fn, models: [...new Set([...fn.toString().matchAll(/call\('(\w+)'|targets\.(\w+)|model_name: '(\w+)'/g)]
-  .map((m) => m[1] || m[2] || m[3]))] });
+// The models a case needs: those given, else the ones it calls or names in a request (and the health case's 'linear').
+const test = (name, fn, models) => cases.push({ name, fn, models: models || [...new Set([...fn.toString()
+  .matchAll(/call\('(\w+)'|targets\.(\w+)|model_name: '(\w+)'/g)].map((m) => m[1] || m[2] || m[3]))] });
 
 test('ServerLive', async () => eq(ok(await call('linear', 'ServerLive', {}), 'ServerLive').live, true, 'live'));
 test('ServerReady', async () => eq(ok(await call('linear', 'ServerReady', {}), 'ServerReady').ready, true, 'ready'));
@@ -123,7 +123,7 @@ test('NOT_FOUND: unknown model or version, every RPC that names one', async () =
     'NOT_FOUND', 'other', 'ModelInfer other');
   status(await call('linear', 'ModelInfer', Object.assign(columns('FP64', 'fp64_contents', [1], [2], [3]), { model_name: 'linear', model_version: '2' })),
     'NOT_FOUND', "'2'", 'ModelInfer v2');
-});
+}, ['linear']);
 test('ModelInfer, DataFrame (pd): one input per column, typed contents', async () => {
   const a = ok(await call('linear', 'ModelInfer', Object.assign(columns('FP64', 'fp64_contents', [1, 0], [2, 0], [3, 0]), { model_name: 'linear' })), 'infer');
   eq([a.model_name, a.model_version, a.id], ['linear', '1', 'req-1'], 'name, version, id');
