@@ -92,6 +92,51 @@ Describe 'Model images on a real Docker engine' -Tag 'Docker' -Skip:$skipDocker 
         Get-MLModelContainer -All | Where-Object Id -eq $c.Id | Should -BeNullOrEmpty
     }
 
+    It 'answers every request form and error case in the image as Start-MLModelServer answers it' {
+        # The same requests to the container and to the module's own server on the same model: status, content type and
+        # body must be the same, byte for byte, for good requests and bad ones alike.
+        $requests = @(
+            @{ M = 'POST'; P = 'invocations'; T = 'application/json'; B = '{"dataframe_split": {"columns": ["x1", "x2", "x3"], "data": [[1, 2, 3], [0.5, -1, 1e3]]}}' }
+            @{ M = 'POST'; P = 'invocations'; T = 'application/json'; B = '{"dataframe_records": [{"x1": 1, "x2": 2, "x3": 3}]}' }
+            @{ M = 'POST'; P = 'invocations'; T = 'application/json'; B = '{"instances": [{"x1": 1, "x2": 2, "x3": 3}]}' }
+            @{ M = 'POST'; P = 'invocations'; T = 'application/json'; B = '{"inputs": {"x1": [1], "x2": [2], "x3": [3]}}' }
+            @{ M = 'POST'; P = 'invocations'; T = 'text/csv'; B = "x1,x2,x3`n1,2,3`n4,5,6`n" }
+            @{ M = 'POST'; P = 'invocations'; T = 'application/json; charset=utf-8'; B = '{"dataframe_split": {"columns": ["x1", "x2", "x3"], "data": [[1, 2, 3]]}, "params": {"k": 1}}' }
+            @{ M = 'POST'; P = 'invocations'; T = 'application/json'; B = '{' }
+            @{ M = 'POST'; P = 'invocations'; T = 'application/json'; B = '{"nope": 1}' }
+            @{ M = 'POST'; P = 'invocations'; T = 'application/json'; B = '{"dataframe_split": {"columns": ["x1", "x2"], "data": [[1, 2]]}}' }
+            @{ M = 'POST'; P = 'invocations'; T = 'application/json'; B = '{"dataframe_split": {"columns": ["x1", "x2", "x3"], "data": [["a", 2, 3]]}}' }
+            @{ M = 'POST'; P = 'invocations'; T = 'text/plain'; B = 'x' }
+            @{ M = 'POST'; P = 'invocations'; T = 'text/csv'; B = "x1,x2`n1,2`n" }
+            @{ M = 'GET'; P = 'invocations' }
+            @{ M = 'GET'; P = 'ping' }
+            @{ M = 'GET'; P = 'nowhere' }
+            @{ M = 'POST'; P = 'v2/models/onnx-linear/infer'; T = 'application/json'; B = '{"inputs": [{"name": "x1", "shape": [1], "datatype": "FP64", "data": [1]}, {"name": "x2", "shape": [1], "datatype": "FP64", "data": [2]}, {"name": "x3", "shape": [1], "datatype": "FP64", "data": [3]}]}' }
+            @{ M = 'POST'; P = 'v2/models/onnx-linear/infer'; T = 'application/json'; B = '{"inputs": [{"name": "x1", "shape": [2], "datatype": "FP64", "data": [1]}]}' }
+            @{ M = 'GET'; P = 'v2/models/onnx-linear' }
+            @{ M = 'GET'; P = 'v2/models/other/ready' }
+        )
+        function Send($base, $r) {
+            $a = @{ Method = $r.M; Uri = "$base$($r.P)"; SkipHttpErrorCheck = $true }
+            if ($r.B) { $a.Body = [Text.Encoding]::UTF8.GetBytes($r.B); $a.ContentType = $r.T }
+            $w = Invoke-WebRequest @a
+            "$($w.StatusCode) $($w.Headers['Content-Type']) $([Text.Encoding]::UTF8.GetString($w.RawContentStream.ToArray()))"
+        }
+        $c = $onnxImage | Start-MLModelContainer
+        $server = $onnx | Start-MLModelServer -Background -Port (Get-FreePort)
+        try {
+            Send $c.Url $requests[0] | Should -Match '^200 application/json \{"predictions": \['
+            Send $c.Url $requests[7] | Should -Match '^400 application/json \{"error_code": "BAD_REQUEST"'
+            foreach ($r in $requests) {
+                Send $c.Url $r | Should -BeExactly (Send "$($server.Url)/" $r) -Because "$($r.M) /$($r.P) $($r.B)"
+            }
+        }
+        finally {
+            $server | Stop-MLModelServer
+            $c | Stop-MLModelContainer -TimeoutSec 5
+        }
+    }
+
     It 'answers the Open Inference Protocol in the image: V2 REST on 8080, gRPC on 8081 published by -GrpcPort' {
         $onnxImage.Labels['mlmodels.protocols'] | Should -Be 'mlflow,azureml,v2-rest,v2-grpc'
         $c = $onnxImage | Start-MLModelContainer -GrpcPort 0
