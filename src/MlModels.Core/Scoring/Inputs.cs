@@ -122,14 +122,15 @@ public static class CsvInput
                 var col = row[t.SourceIndex];
                 var span = col.Span;
                 if (span.Length == 0) { ValueConversion.SetMissing(t, batch.Arrays[c], ref batch.Masks[c], r, batchSize, rowNumber); continue; }
+                var dest = batch.Arrays[c];
                 bool ok = t.Kind switch
                 {
                     // Plain decimals first (no allocation, exact), then Sep's parsers (csFastFloat), then .NET's and pandas' spellings.
-                    ElementKind.Float32 => DecimalText.TryParse(span, out float f) ? Store(f, (float[])batch.Arrays[c], r)
-                        : Store(col.TryParse<float>(), (float[])batch.Arrays[c], r) || ValueConversion.TryParseText(span, t.Kind, batch.Arrays[c], r),
-                    ElementKind.Float64 => DecimalText.TryParse(span, out double d) ? Store(d, (double[])batch.Arrays[c], r)
-                        : Store(col.TryParse<double>(), (double[])batch.Arrays[c], r) || ValueConversion.TryParseText(span, t.Kind, batch.Arrays[c], r),
-                    _ => ValueConversion.TryParseText(span, t.Kind, batch.Arrays[c], r),
+                    ElementKind.Float32 => DecimalText.TryParse(span, out float f) ? Store(f, (float[])dest, r)
+                        : Store(col.TryParse<float>(), (float[])dest, r) || ValueConversion.TryParseText(span, t.Kind, dest, r),
+                    ElementKind.Float64 => DecimalText.TryParse(span, out double d) ? Store(d, (double[])dest, r)
+                        : Store(col.TryParse<double>(), (double[])dest, r) || ValueConversion.TryParseText(span, t.Kind, dest, r),
+                    _ => ValueConversion.TryParseText(span, t.Kind, dest, r),
                 };
                 if (!ok)
                     throw SchemaViolationException.BadInput(
