@@ -76,47 +76,61 @@ public static class CsvInput
         if (header == null || !named)
             throw SchemaViolationException.BadInput($"Input CSV file {path} has no header row naming its columns.");
         var plan = planner(header);
+        var targets = plan.ToArray(); // an array, not the planner's list, in the per-cell loop
         long rowNumber = 0;
-        var batch = new Batch(plan, batchSize);
+        bool more = true;
+        while (more)
+        {
+            var batch = new Batch(plan, batchSize);
+            more = FillBatch(reader, header.Count, targets, batch, ref rowNumber, path, ct);
+            // A header without rows is a frame of no rows, as pandas reads it; the model decides what that means.
+            if (batch.Count > 0 || rowNumber == 0) yield return batch.ToFrame(rowNumber - batch.Count + 1);
+        }
+    }
+
+    /// <summary>Reads rows into <paramref name="batch"/> until it is full (true) or the input ends (false).</summary>
+    /// <remarks>Outside the iterator, so that the per-cell loop's locals live in registers rather than in the iterator's fields.</remarks>
+    private static bool FillBatch(SepReader reader, int headerCount, ColumnTarget[] targets, Batch batch, ref long rowNumber, string path,
+        CancellationToken ct)
+    {
+        int batchSize = batch.Capacity;
         while (reader.MoveNext())
         {
             var row = reader.Current;
             if ((rowNumber & 0x3FF) == 0) ct.ThrowIfCancellationRequested();
-            if (row.ColCount != header.Count)
+            int colCount = row.ColCount;
+            if (colCount != headerCount)
             {
-                if (row.ColCount == 1 && row.Span.Length == 0) continue; // blank lines are skipped, as pandas does
+                if (colCount == 1 && row.Span.Length == 0) continue; // blank lines are skipped, as pandas does
                 // A short row's missing fields are missing values, as pandas reads them; a long row is an error.
-                if (row.ColCount > header.Count)
+                if (colCount > headerCount)
                     throw SchemaViolationException.BadInput(
-                        $"{path}, line {row.LineNumberFrom:N0}: {row.ColCount} fields, but the header has {header.Count}.",
+                        $"{path}, line {row.LineNumberFrom:N0}: {colCount} fields, but the header has {headerCount}.",
                         null,
                         row.LineNumberFrom);
             }
             rowNumber++;
             int r = batch.Count;
-            for (int c = 0; c < plan.Count; c++)
+            for (int c = 0; c < targets.Length; c++)
             {
-                var t = plan[c];
-                if (t.SourceIndex < 0 || t.SourceIndex >= row.ColCount)
+                var t = targets[c];
+                if (t.SourceIndex < 0 || t.SourceIndex >= colCount)
                 {
-                    ValueConversion.SetMissing(
-                    t,
-                    batch.Arrays[c],
-                    ref batch.Masks[c],
-                    r,
-                    batchSize,
-                    rowNumber); continue;
+                    ValueConversion.SetMissing(t, batch.Arrays[c], ref batch.Masks[c], r, batchSize, rowNumber);
+                    continue;
                 }
-                var span = row[t.SourceIndex].Span;
+                var col = row[t.SourceIndex];
+                var span = col.Span;
                 if (span.Length == 0) { ValueConversion.SetMissing(t, batch.Arrays[c], ref batch.Masks[c], r, batchSize, rowNumber); continue; }
+                var dest = batch.Arrays[c];
                 bool ok = t.Kind switch
                 {
-                    // Sep's parsers (csFastFloat) are the fast path for the common numeric columns.
-                    ElementKind.Float32 => Store(row[t.SourceIndex].TryParse<float>(), (float[])batch.Arrays[c], r)
-                        || ValueConversion.TryParseText(span, t.Kind, batch.Arrays[c], r),
-                    ElementKind.Float64 => Store(row[t.SourceIndex].TryParse<double>(), (double[])batch.Arrays[c], r)
-                        || ValueConversion.TryParseText(span, t.Kind, batch.Arrays[c], r),
-                    _ => ValueConversion.TryParseText(span, t.Kind, batch.Arrays[c], r),
+                    // Plain decimals first (no allocation, exact), then Sep's parsers (csFastFloat), then .NET's and pandas' spellings.
+                    ElementKind.Float32 => DecimalText.TryParse(span, out float f) ? Store(f, (float[])dest, r)
+                        : Store(col.TryParse<float>(), (float[])dest, r) || ValueConversion.TryParseText(span, t.Kind, dest, r),
+                    ElementKind.Float64 => DecimalText.TryParse(span, out double d) ? Store(d, (double[])dest, r)
+                        : Store(col.TryParse<double>(), (double[])dest, r) || ValueConversion.TryParseText(span, t.Kind, dest, r),
+                    _ => ValueConversion.TryParseText(span, t.Kind, dest, r),
                 };
                 if (!ok)
                     throw SchemaViolationException.BadInput(
@@ -124,15 +138,15 @@ public static class CsvInput
                         t.Name,
                         row.LineNumberFrom);
             }
-            batch.Count++;
-            if (batch.Count == batchSize)
-            {
-                yield return batch.ToFrame(rowNumber - batch.Count + 1);
-                batch = new Batch(plan, batchSize);
-            }
+            if (++batch.Count == batchSize) return true;
         }
-        // A header without rows is a frame of no rows, as pandas reads it; the model decides what that means.
-        if (batch.Count > 0 || rowNumber == 0) yield return batch.ToFrame(rowNumber - batch.Count + 1);
+        return false;
+    }
+
+    private static bool Store<T>(T value, T[] dest, int i) where T : struct
+    {
+        dest[i] = value;
+        return true;
     }
 
     private static bool Store<T>(T? value, T[] dest, int i) where T : struct
@@ -150,8 +164,11 @@ public static class CsvInput
         public readonly bool[]?[] Masks;
         public int Count;
 
+        public int Capacity { get; }
+
         public Batch(IReadOnlyList<ColumnTarget> plan, int size)
         {
+            Capacity = size;
             _plan = plan;
             Arrays = plan.Select(t => ElementKinds.NewArray(t.Kind, size)).ToArray();
             Masks = new bool[]?[plan.Count];

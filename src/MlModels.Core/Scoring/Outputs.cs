@@ -102,7 +102,10 @@ public sealed class CsvPredictionWriter(string path, bool includeInput, bool ove
                 int n;
                 switch (col.Values)
                 {
-                    case float[] f: f[r].TryFormat(_bytes.AsSpan(_pos), out n, default, inv); _pos += n; break;
+                    case float[] f:
+                        if (!FloatText.TryFormat(f[r], _bytes.AsSpan(_pos), out n)) f[r].TryFormat(_bytes.AsSpan(_pos), out n, default, inv);
+                        _pos += n;
+                        break;
                     case double[] d: d[r].TryFormat(_bytes.AsSpan(_pos), out n, default, inv); _pos += n; break;
                     // Exact types only: a ulong[] or uint[] also passes as long[] or int[] and would print negative.
                     case long[] l when l.GetType() == typeof(long[]): l[r].TryFormat(_bytes.AsSpan(_pos), out n, default, inv); _pos += n; break;
