@@ -19,7 +19,8 @@ public static class ServerFiles
 
     /// <summary>Whether a server file is ONNX Runtime's native library (which only ONNX scoring loads).</summary>
     public static bool IsOnnxRuntimeNative(string relativePath) =>
-        relativePath.StartsWith("runtimes/", StringComparison.Ordinal) && Path.GetFileName(relativePath).Contains("onnxruntime", StringComparison.Ordinal);
+        relativePath.StartsWith("runtimes/", StringComparison.Ordinal)
+        && Path.GetFileName(relativePath).Contains("onnxruntime", StringComparison.Ordinal);
 
     /// <summary>The Docker platform string ("linux/amd64") for a runtime identifier.</summary>
     public static string DockerPlatform(string rid) => rid switch
