@@ -75,6 +75,29 @@ public sealed class TensorValuesConverter : JsonConverter<TensorValues>
         ArgumentNullException.ThrowIfNull(value);
         writer.WriteStartArray();
         var values = value.Values;
+        // The commonest outputs without boxing each element; exact types only (a ulong[] also passes as a long[]).
+        if (value.Missing == null && values.GetType() == typeof(float[]))
+        {
+            foreach (var f in (float[])values) WriteFloat(writer, f);
+            writer.WriteEndArray();
+            return;
+        }
+        if (value.Missing == null && values.GetType() == typeof(double[]))
+        {
+            foreach (var d in (double[])values)
+            {
+                if (double.IsFinite(d)) writer.WriteNumberValue(d);
+                else writer.WriteNullValue();
+            }
+            writer.WriteEndArray();
+            return;
+        }
+        if (value.Missing == null && values.GetType() == typeof(long[]))
+        {
+            foreach (var l in (long[])values) writer.WriteNumberValue(l);
+            writer.WriteEndArray();
+            return;
+        }
         for (int i = 0; i < values.Length; i++)
         {
             if (value.Missing != null && value.Missing[i]) { writer.WriteNullValue(); continue; }
