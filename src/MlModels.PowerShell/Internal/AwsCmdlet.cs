@@ -76,19 +76,9 @@ public abstract class AwsCmdlet : MLModelCmdlet
         out T result,
         bool terminating = true)
     {
-        var record = new ProgressRecord(ProgressIds.Aws, activity, "Starting");
-        var progress = new SyncProgress<DeploymentProgress>(p => Post(() =>
-        {
-            record.Activity = p.Activity;
-            record.StatusDescription = string.IsNullOrEmpty(p.Status) ? "…" : p.Status;
-            record.PercentComplete = p.PercentComplete;
-            WriteProgress(record);
-        }));
         try
         {
-            result = RunPumped(ct => work(progress, ct).GetAwaiter().GetResult());
-            record.RecordType = ProgressRecordType.Completed;
-            WriteProgress(record);
+            result = RunWithProgress(ProgressIds.Aws, activity, work);
             return true;
         }
         catch (Exception ex) when (ToRecord(ex, target) is { } error)

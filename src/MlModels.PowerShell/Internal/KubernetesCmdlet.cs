@@ -60,19 +60,9 @@ public abstract class KubernetesCmdlet : MLModelCmdlet
         Func<IProgress<DeploymentProgress>, CancellationToken, Task<T>> work,
         out T result)
     {
-        var record = new ProgressRecord(ProgressIds.Kubernetes, activity, "Starting");
-        var progress = new SyncProgress<DeploymentProgress>(p => Post(() =>
-        {
-            record.Activity = p.Activity;
-            record.StatusDescription = string.IsNullOrEmpty(p.Status) ? "…" : p.Status;
-            record.PercentComplete = p.PercentComplete;
-            WriteProgress(record);
-        }));
         try
         {
-            result = RunPumped(ct => work(progress, ct).GetAwaiter().GetResult());
-            record.RecordType = ProgressRecordType.Completed;
-            WriteProgress(record);
+            result = RunWithProgress(ProgressIds.Kubernetes, activity, work);
             return true;
         }
         catch (Exception ex) when (ToRecord(ex, target) is { } error)

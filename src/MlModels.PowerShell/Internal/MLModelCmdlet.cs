@@ -107,6 +107,27 @@ public abstract class MLModelCmdlet : PSCmdlet, IDisposable
     }
 
     /// <summary>
+    /// Runs deployment work as <see cref="RunPumped"/> does, with one progress bar (<paramref name="progressId"/>) that
+    /// the work's reports update and that is completed when it succeeds.
+    /// </summary>
+    private protected T RunWithProgress<T>(int progressId, string activity,
+        Func<IProgress<MlModels.Deploy.DeploymentProgress>, CancellationToken, Task<T>> work)
+    {
+        var record = new ProgressRecord(progressId, activity, "Starting");
+        var progress = new SyncProgress<MlModels.Deploy.DeploymentProgress>(p => Post(() =>
+        {
+            record.Activity = p.Activity;
+            record.StatusDescription = string.IsNullOrEmpty(p.Status) ? "…" : p.Status;
+            record.PercentComplete = p.PercentComplete;
+            WriteProgress(record);
+        }));
+        var result = RunPumped(ct => work(progress, ct).GetAwaiter().GetResult());
+        record.RecordType = ProgressRecordType.Completed;
+        WriteProgress(record);
+        return result;
+    }
+
+    /// <summary>
     /// Runs <paramref name="work"/> on a worker thread. The work posts Write* calls through <see cref="Post"/>;
     /// they run here, on the pipeline thread, until the work finishes.
     /// </summary>
