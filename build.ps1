@@ -45,6 +45,9 @@ param(
     [string] $OutputPath,
     # package: the .nupkg of the module folder already built, without building again.
     [switch] $NoBuild,
+    # build, package: leave out the native (ahead-of-time compiled) server for images; they then carry the
+    # framework-dependent one. Saves the native compile (about 100 s) where images are not the point.
+    [switch] $NoNativeServer,
     # publish: the PSResource repository to publish to (Get-PSResourceRepository), and its API key if it needs one.
     [string] $Repository,
     [string] $ApiKey,
@@ -127,6 +130,8 @@ function Invoke-Build {
         Copy-Item $file.FullName $deps -Force
     }
 
+    if (-not $NoNativeServer) { Build-NativeServer $version $deps }
+
     # The manifest is the source of the version, which the publish steps above stamped into every assembly (-p:Version);
     # Module.Tests.ps1 checks the two agree. The built copy gets the release notes of CHANGELOG.md's section for the
     # version the manifest states, and -Prerelease's suffix where one was given.
@@ -148,6 +153,37 @@ function Invoke-Build {
         Invoke-Pwsh -NoProfile -NonInteractive -File (Join-Path $root 'build/New-MamlHelp.ps1') -ModulePath $moduleOut -DocsPath (Join-Path $root 'docs/cmdlets') -OutFile (Join-Path $helpDir 'MlModels.PowerShell.dll-Help.xml')
     }
     Write-Host "Module $version built at $moduleOut"
+}
+
+# The scoring server compiled ahead of time (Native AOT) for linux-x64 images, at dependencies/native-server/linux-x64: it
+# starts without JIT and needs no .NET runtime in the image (docs/performance.md has the numbers). It can only be made
+# on linux-x64 with a C toolchain (clang, or gcc); elsewhere the build says so and images carry the framework-dependent
+# server. Incremental: the native compile reruns only when the server or what it uses changed.
+function Build-NativeServer([string] $version, [string] $deps) {
+    $arch = [System.Runtime.InteropServices.RuntimeInformation]::OSArchitecture
+    $linker = if (Get-Command clang -ErrorAction Ignore) { $null } elseif (Get-Command gcc -ErrorAction Ignore) { 'gcc' } else { 'none' }
+    if (-not $IsLinux -or $arch -ne 'X64' -or $linker -eq 'none') {
+        Write-Warning ("No native server: it is made on linux-x64 with clang or gcc (this is $arch" + $(if ($IsLinux) { ' Linux' } else { '' }) +
+            $(if ($linker -eq 'none') { ', with neither' } else { '' }) + '). Images will carry the framework-dependent server.')
+        return
+    }
+    $publish = Join-Path $out 'publish-server-native'
+    $linkerArg = @(if ($linker) { "-p:CppCompilerAndLinker=$linker" })
+    Invoke-Native 'dotnet publish (native server)' {
+        dotnet publish (Join-Path $root 'src/MlModels.Server/MlModels.Server.csproj') -c $Configuration -r linux-x64 -p:PublishAot=true `
+            @linkerArg -o $publish -p:Version=$version --nologo -v quiet
+    }
+    $exe = Join-Path $publish 'MlModels.Server'
+    # The oldest glibc the images' bases need is ServerFiles.NativeGlibc, which the docs state; a newer build machine must not raise it.
+    $stated = [version](Select-String -Path (Join-Path $root 'src/MlModels.Deploy/Docker/ServerFiles.cs') -Pattern 'NativeGlibc = "([0-9.]+)"').Matches[0].Groups[1].Value
+    if (Get-Command objdump -ErrorAction Ignore) {
+        $needed = objdump -T $exe | Select-String -Pattern 'GLIBC_([0-9.]+)' -AllMatches | ForEach-Object { $_.Matches } |
+            ForEach-Object { [version]$_.Groups[1].Value } | Sort-Object -Descending | Select-Object -First 1
+        if ($needed -gt $stated) { throw "The native server needs glibc $needed, newer than the $stated ServerFiles.NativeGlibc states; build it on an older glibc." }
+    }
+    $dest = New-Item -ItemType Directory -Path (Join-Path $deps 'native-server/linux-x64') -Force
+    Copy-Item $exe $dest
+    Write-Host ('Native server for linux-x64: {0:N1} MB' -f ((Get-Item $exe).Length / 1MB))
 }
 
 # The .nupkg of out/MlModels as Publish-PSResource makes it for a gallery, through a folder repository of its own

@@ -1,6 +1,7 @@
 BeforeDiscovery {
     # The engine and base images come from .ci/services/dockerd.sh, the registry from .ci/services/registry.sh.
-    $hasDocker = [bool]$env:DOCKER_HOST -and [bool]$env:MLMODELS_TEST_DOTNET_BASE -and [bool]$env:MLMODELS_TEST_PYTHON_BASE
+    $hasDocker = [bool]$env:DOCKER_HOST -and [bool]$env:MLMODELS_TEST_DOTNET_BASE -and [bool]$env:MLMODELS_TEST_PYTHON_BASE -and
+        [bool]$env:MLMODELS_TEST_DEBIAN_BASE
     if (-not $hasDocker -and $env:CI) { throw 'CI must start a Docker engine with the local base images (.ci/services/dockerd.sh).' }
     $skipDocker = -not $hasDocker
     $hasRegistry = [bool]$env:MLMODELS_TEST_REGISTRY
@@ -15,7 +16,16 @@ Describe 'Docker cmdlets without an engine' -Tag 'Fast' {
         $ctx.Kind | Should -Be 'Onnx'
         (Get-ChildItem $ctx.Path).Name | Sort-Object | Should -Be @('Dockerfile', 'model', 'server')
         Get-Content $ctx.Dockerfile -Raw | Should -Match 'CMD \["serve"\]'
-        Join-Path $ctx.Path 'server/MlModels.Server.dll' | Should -Exist
+        # The native server where the module has one (linux-x64), the framework-dependent one with -ServerBuild Framework.
+        if (Test-Path (Join-Path $ModulePath 'dependencies/native-server/linux-x64/MlModels.Server')) {
+            $ctx.Server | Should -Be 'Native'
+            (Get-ChildItem (Join-Path $ctx.Path 'server')).Name | Sort-Object | Should -Be @('libonnxruntime.so', 'MlModels.Server')
+            Get-Content $ctx.Dockerfile -Raw | Should -Match 'ENTRYPOINT \["/opt/mlmodels/server/MlModels.Server"\]'
+        }
+        $framework = Get-MLModel (Join-Path $Examples 'onnx-linear') | New-MLModelDockerfile (Join-Path $TestDrive 'ctx-fw') -ServerBuild Framework
+        $framework.Server | Should -Be 'Framework'
+        Join-Path $framework.Path 'server/MlModels.Server.dll' | Should -Exist
+        Get-Content $framework.Dockerfile -Raw | Should -Match 'FROM mcr.microsoft.com/dotnet/aspnet:8.0-noble-chiseled'
     }
 
     It 'writes nothing with -WhatIf, and refuses a non-empty folder without -Force' {
@@ -50,7 +60,10 @@ Describe 'Model images on a real Docker engine' -Tag 'Docker' -Skip:$skipDocker 
         $pythonBase = $env:MLMODELS_TEST_PYTHON_BASE
         $run = [guid]::NewGuid().ToString('N').Substring(0, 8)
         $onnx = Get-MLModel (Join-Path $Examples 'onnx-linear')
-        $onnxImage = $onnx | Build-MLModelImage -Tag "mlmodels-pester/onnx-linear:$run" -DotnetImage $dotnetBase
+        # The ONNX image on Debian minbase: the native server needs no .NET runtime (on linux-x64, where build.ps1 makes it).
+        $debianBase = $env:MLMODELS_TEST_DEBIAN_BASE
+        $hasNative = Test-Path (Join-Path $ModulePath 'dependencies/native-server/linux-x64/MlModels.Server')
+        $onnxImage = $onnx | Build-MLModelImage -Tag "mlmodels-pester/onnx-linear:$run" -BaseImage $debianBase -DotnetImage $dotnetBase
 
         function Send-Json($url, $body) { (Invoke-WebRequest -Method Post -Uri "$($url)invocations" -ContentType 'application/json' -Body $body).Content }
     }
@@ -61,6 +74,10 @@ Describe 'Model images on a real Docker engine' -Tag 'Docker' -Skip:$skipDocker 
     It 'serves an ONNX model: the same JSON as Start-MLModelServer, the same values as Invoke-MLModelPrediction' {
         $onnxImage.Labels['mlmodels.model.uuid'] | Should -Be $onnx.ModelUuid
         $onnxImage.Labels['mlmodels.kind'] | Should -Be 'onnx'
+        $onnxImage.Labels['mlmodels.server'] | Should -Be $(if ($hasNative) { 'native' } else { 'framework' })
+        if ($env:CI -and $IsLinux -and [Runtime.InteropServices.RuntimeInformation]::OSArchitecture -eq 'X64') {
+            $hasNative | Should -BeTrue -Because 'build.ps1 makes the native server on linux-x64 (CI installs gcc for it)'
+        }
         $c = $onnxImage | Start-MLModelContainer
         $c.Url | Should -Match '^http://127\.0\.0\.1:\d+/$'
         $c.State | Should -Be 'running'
@@ -122,19 +139,32 @@ Describe 'Model images on a real Docker engine' -Tag 'Docker' -Skip:$skipDocker 
             $w = Invoke-WebRequest @a
             "$($w.StatusCode) $($w.Headers['Content-Type']) $([Text.Encoding]::UTF8.GetString($w.RawContentStream.ToArray()))"
         }
-        $c = $onnxImage | Start-MLModelContainer
+        # Both server builds: the image's default (native where the module has it) and the framework-dependent one.
+        $images = @($onnxImage)
+        if ($hasNative) {
+            $framework = $onnx | Build-MLModelImage -Tag "mlmodels-pester/onnx-linear-framework:$run" -DotnetImage $dotnetBase -ServerBuild Framework
+            $framework.Labels['mlmodels.server'] | Should -Be 'framework'
+            # The native image on minbase is smaller than the framework-dependent one on the ASP.NET Core base.
+            $onnxImage.Size | Should -BeLessThan $framework.Size
+            $images += $framework
+        }
         $server = $onnx | Start-MLModelServer -Background -Port (Get-FreePort)
         try {
-            Send $c.Url $requests[0] | Should -Match '^200 application/json \{"predictions": \['
-            Send $c.Url $requests[7] | Should -Match '^400 application/json \{"error_code": "BAD_REQUEST"'
-            foreach ($r in $requests) {
-                Send $c.Url $r | Should -BeExactly (Send "$($server.Url)/" $r) -Because "$($r.M) /$($r.P) $($r.B)"
+            $expected = foreach ($r in $requests) { Send "$($server.Url)/" $r }
+            foreach ($image in $images) {
+                $c = $image | Start-MLModelContainer
+                try {
+                    Send $c.Url $requests[0] | Should -Match '^200 application/json \{"predictions": \['
+                    Send $c.Url $requests[7] | Should -Match '^400 application/json \{"error_code": "BAD_REQUEST"'
+                    for ($i = 0; $i -lt $requests.Count; $i++) {
+                        $r = $requests[$i]
+                        Send $c.Url $r | Should -BeExactly $expected[$i] -Because "$($image.Labels['mlmodels.server']): $($r.M) /$($r.P) $($r.B)"
+                    }
+                }
+                finally { $c | Stop-MLModelContainer -TimeoutSec 5 }
             }
         }
-        finally {
-            $server | Stop-MLModelServer
-            $c | Stop-MLModelContainer -TimeoutSec 5
-        }
+        finally { $server | Stop-MLModelServer }
     }
 
     It 'answers the Open Inference Protocol in the image: V2 REST on 8080, gRPC on 8081 published by -GrpcPort' {
@@ -180,7 +210,7 @@ Describe 'Model images on a real Docker engine' -Tag 'Docker' -Skip:$skipDocker 
     }
 
     It 'serves a model mounted into the generic image' {
-        $generic = Build-MLModelImage -Generic -Tag "mlmodels-pester/generic:$run" -DotnetImage $dotnetBase
+        $generic = Build-MLModelImage -Generic -Tag "mlmodels-pester/generic:$run" -BaseImage $debianBase -DotnetImage $dotnetBase
         $generic.Kind | Should -Be 'generic-onnx'
         $c = Start-MLModelContainer $generic.Tag -Path (Join-Path $Examples 'onnx-linear') -Environment @{ MLMODELS_API_KEY = 'k1' }
         $c.ModelPath | Should -Be (Join-Path $Examples 'onnx-linear')

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 
 namespace MlModels.Core.Scoring;
@@ -102,6 +103,8 @@ public sealed class TensorPrediction(TensorData tensor) : Prediction
         return new Frame(["prediction"], [new ColumnData(ElementKind.Object, nested)], rows);
     }
 
+    // The element type is an existing array's, so its array code is in the native server too.
+    [UnconditionalSuppressMessage("AotAnalysis", "IL3050", Justification = "The array type already exists.")]
     private static Array Trim(Array a, int n)
     {
         if (a.Length == n) return a;

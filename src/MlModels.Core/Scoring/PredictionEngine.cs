@@ -224,7 +224,22 @@ public static class PredictionEngine
                 list.Add(rec.GetProperty(name));
             }
         }
-        return order.Select(n => KeyValuePair.Create(n, JsonSerializer.SerializeToElement(values[n]))).ToList();
+        return order.Select(n => KeyValuePair.Create(n, JsonArrayOf(values[n]))).ToList();
+    }
+
+    /// <summary>The elements as one JSON array (written out and read back: no reflection-based serializer, which the
+    /// native server lacks).</summary>
+    private static JsonElement JsonArrayOf(List<JsonElement> items)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartArray();
+            foreach (var item in items) item.WriteTo(writer);
+            writer.WriteEndArray();
+        }
+        using var doc = JsonDocument.Parse(buffer.WrittenMemory);
+        return doc.RootElement.Clone();
     }
 
     /// <summary>One MLflow JSON request, start to end: read, enforce the schema, check params, predict.</summary>

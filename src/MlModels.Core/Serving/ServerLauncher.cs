@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
 
 namespace MlModels.Core.Serving;
@@ -179,6 +180,7 @@ public sealed class ServerLauncher
     }
 
     /// <summary>The server assembly shipped beside Core (out/MlModels/dependencies/MlModels.Server.dll).</summary>
+    [UnconditionalSuppressMessage("SingleFile", "IL3000", Justification = "Runs in the module's process, whose assemblies are files.")]
     public static string ServerAssembly()
     {
         var candidate = Path.Combine(Path.GetDirectoryName(typeof(ServerLauncher).Assembly.Location)!, "MlModels.Server.dll");
@@ -188,6 +190,7 @@ public sealed class ServerLauncher
     }
 
     /// <summary>The dotnet host this process runs on, and a clear error when the ASP.NET Core runtime the server needs is not installed.</summary>
+    [UnconditionalSuppressMessage("SingleFile", "IL3000", Justification = "Runs in the module's process, whose assemblies are files.")]
     public static string DotnetHost()
     {
         var runtimeDir = Path.GetDirectoryName(typeof(object).Assembly.Location)!; // .../shared/Microsoft.NETCore.App/<version>

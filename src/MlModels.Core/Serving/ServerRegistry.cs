@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace MlModels.Core.Serving;
 
@@ -73,7 +74,7 @@ public static class ServerRegistry
         Directory.CreateDirectory(StateDirectory);
         var path = StatePath(info.ProcessId);
         var tmp = path + ".tmp";
-        File.WriteAllText(tmp, JsonSerializer.Serialize(info));
+        File.WriteAllText(tmp, JsonSerializer.Serialize(info, ServerRegistryJson.Default.MLModelServerInfo));
         File.Move(tmp, path, overwrite: true);
     }
 
@@ -91,7 +92,7 @@ public static class ServerRegistry
         foreach (var file in Directory.GetFiles(StateDirectory, "*.json"))
         {
             MLModelServerInfo? info;
-            try { info = JsonSerializer.Deserialize<MLModelServerInfo>(File.ReadAllText(file)); }
+            try { info = JsonSerializer.Deserialize(File.ReadAllText(file), ServerRegistryJson.Default.MLModelServerInfo); }
             catch (Exception ex) when (ex is JsonException or IOException) { info = null; }
             if (info is { IsRunning: true }) result.Add(info);
             else try { File.Delete(file); } catch (IOException) { }
@@ -109,3 +110,7 @@ public static class ServerRegistry
 
     private static string StatePath(int processId) => Path.Combine(StateDirectory, $"{processId}.json");
 }
+
+/// <summary>The state files' JSON, generated at compile time (the native server has no reflection-based serializer).</summary>
+[JsonSerializable(typeof(MLModelServerInfo))]
+internal sealed partial class ServerRegistryJson : JsonSerializerContext;

@@ -11,6 +11,18 @@ namespace MlModels.Deploy.Docker;
 /// <summary>What an image serves: an ONNX model on .NET alone, a python_function model (Python and .NET), or any mounted model.</summary>
 public enum ImageKind { Onnx, Python, GenericOnnx, GenericPython }
 
+/// <summary>Which build of the scoring server an image carries.</summary>
+public enum ServerBuild
+{
+    /// <summary>The native server where the module carries it for the image's platform (linux-x64), else the framework-dependent one.</summary>
+    Auto,
+    /// <summary>The server compiled ahead of time (Native AOT): no .NET runtime in the image and no JIT at start; needs glibc
+    /// 2.34 or later and zlib in the base.</summary>
+    Native,
+    /// <summary>The framework-dependent server on the ASP.NET Core runtime (the base's own, or copied from the .NET image).</summary>
+    Framework,
+}
+
 /// <summary>Choices for a build context; every one has a default that works with the official images.</summary>
 public sealed record DockerContextOptions
 {
@@ -21,11 +33,18 @@ public sealed record DockerContextOptions
     /// </summary>
     public const string DefaultDotnetImage = "mcr.microsoft.com/dotnet/aspnet:8.0-noble-chiseled";
 
-    /// <summary>The final stage's base. Default: the .NET image for ONNX models, python:&lt;major.minor&gt;-slim for
-    /// python_function models.</summary>
+    /// <summary>
+    /// The base of ONNX images that carry the native server: the official image made for self-contained and native .NET
+    /// programs (glibc, libstdc++, zlib, certificates; chiseled, no .NET runtime).
+    /// </summary>
+    public const string DefaultNativeBaseImage = "mcr.microsoft.com/dotnet/runtime-deps:8.0-noble-chiseled";
+
+    /// <summary>The final stage's base. Default: for ONNX models the runtime-deps image with the native server, the .NET
+    /// image with the framework-dependent one; python:&lt;major.minor&gt;-slim for python_function models.</summary>
     public string? BaseImage { get; init; }
 
-    /// <summary>The image the ASP.NET Core runtime is copied from (its /usr/share/dotnet) when the base is another image.</summary>
+    /// <summary>The image the ASP.NET Core runtime is copied from (its /usr/share/dotnet) when the base is another image;
+    /// unused with the native server.</summary>
     public string DotnetImage { get; init; } = DefaultDotnetImage;
 
     /// <summary>No model inside: the image serves whatever model is mounted at /opt/ml/model.</summary>
@@ -36,6 +55,9 @@ public sealed record DockerContextOptions
 
     /// <summary>The platform of the server's native libraries (linux-x64 or linux-arm64).</summary>
     public string Platform { get; init; } = "linux-x64";
+
+    /// <summary>Which build of the server the image carries (default: the native one where the module has it).</summary>
+    public ServerBuild Server { get; init; } = ServerBuild.Auto;
 
     /// <summary>Where the server's files come from; default the module's own dependencies folder.</summary>
     public string? ServerDirectory { get; init; }
@@ -74,6 +96,8 @@ public sealed record DockerContext(
     public IReadOnlyList<string> Requirements { get; init; } = [];
     /// <summary>Why the loader was chosen, for the cmdlets' verbose output.</summary>
     public string? LoaderReason { get; init; }
+    /// <summary>The server build the image carries: <see cref="ServerBuild.Native"/> or <see cref="ServerBuild.Framework"/>.</summary>
+    public ServerBuild Server { get; init; } = ServerBuild.Framework;
 
     public string Dockerfile => System.IO.Path.Combine(Path, "Dockerfile");
     public string? ModelName => Labels.GetValueOrDefault(DockerContextWriter.LabelPrefix + "model.name");
@@ -104,9 +128,11 @@ public static partial class DockerContextWriter
     /// <summary>The official .NET images' non-root user (app, 1654); numeric so bases without that user work too.</summary>
     public const string User = "1654:1654";
 
-    /// <summary>The container's command line: the server assembly on the image's dotnet; its arguments (CMD) are
-    /// ServerCommandLine's <c>serve</c>.</summary>
-    public static IReadOnlyList<string> Entrypoint => [$"{DotnetRoot}/dotnet", $"{ServerDir}/{ServerFiles.Assembly}"];
+    /// <summary>The container's command line: the native server's executable, or the server assembly on the image's
+    /// dotnet; its arguments (CMD) are ServerCommandLine's <c>serve</c>.</summary>
+    public static IReadOnlyList<string> Entrypoint(bool native) => native
+        ? [$"{ServerDir}/{ServerFiles.NativeExecutable}"]
+        : [$"{DotnetRoot}/dotnet", $"{ServerDir}/{ServerFiles.Assembly}"];
 
     public static DockerContext Write(MLModel? model, string outputPath, DockerContextOptions options, CancellationToken cancellationToken = default)
     {
@@ -145,8 +171,18 @@ public static partial class DockerContextWriter
             loader = options.InstallMlflow ? PythonLoader.Mlflow : PythonLoader.Builtin;
             if (options.InstallMlflow) requirements = ["mlflow"];
         }
+        var serverDir = options.ServerDirectory ?? ServerFiles.DefaultDirectory;
+        var native = options.Server switch
+        {
+            ServerBuild.Native => true,
+            ServerBuild.Framework => false,
+            _ => ServerFiles.HasNative(serverDir, options.Platform),
+        };
+        // A .NET image named by the caller stays the ONNX image's base with either server (a mirror, a pinned digest);
+        // only the default one gives way to the smaller runtime-deps image under the native server.
         var baseImage = options.BaseImage ?? (kind is ImageKind.Python or ImageKind.GenericPython
             ? $"python:{PythonMinor(pythonVersion)}-slim"
+            : native && options.DotnetImage == DockerContextOptions.DefaultDotnetImage ? DockerContextOptions.DefaultNativeBaseImage
             : options.DotnetImage);
 
         var target = Path.GetFullPath(outputPath);
@@ -166,16 +202,18 @@ public static partial class DockerContextWriter
         try
         {
             Directory.CreateDirectory(staging);
-            var serverDir = options.ServerDirectory ?? ServerFiles.DefaultDirectory;
             // A python_function image scores through its Python worker only: ONNX Runtime's library (29 MB) stays out.
             // A generic Python image keeps it, since a model mounted at run time may be an ONNX one.
-            foreach (var rel in ServerFiles.List(serverDir, options.Platform)
-                .Where(f => kind != ImageKind.Python || !ServerFiles.IsOnnxRuntimeNative(f)))
+            var files = native
+                ? ServerFiles.NativeList(serverDir, options.Platform, withOnnxRuntime: kind != ImageKind.Python)
+                : ServerFiles.List(serverDir, options.Platform)
+                    .Where(f => kind != ImageKind.Python || !ServerFiles.IsOnnxRuntimeNative(f)).Select(f => (f, f)).ToList();
+            foreach (var (source, rel) in files)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var dest = Path.Combine(staging, "server", rel);
                 Directory.CreateDirectory(Path.GetDirectoryName(dest)!);
-                File.Copy(Path.Combine(serverDir, rel), dest);
+                File.Copy(Path.Combine(serverDir, source), dest);
             }
             if (model != null)
             {
@@ -197,10 +235,10 @@ public static partial class DockerContextWriter
                 }
             }
 
-            var labels = Labels(model, kind, loader);
+            var labels = Labels(model, kind, loader, native);
             File.WriteAllText(
                 Path.Combine(staging, "Dockerfile"),
-                Dockerfile(kind, baseImage, options.DotnetImage, requirements.Count > 0, labels, wheelhouse != null));
+                Dockerfile(kind, baseImage, options.DotnetImage, requirements.Count > 0, labels, wheelhouse != null, native));
 
             if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
             Directory.Move(staging, target);
@@ -208,7 +246,8 @@ public static partial class DockerContextWriter
             {
                 Loader = loader,
                 Requirements = requirements,
-                LoaderReason = reason
+                LoaderReason = reason,
+                Server = native ? ServerBuild.Native : ServerBuild.Framework,
             };
         }
         finally
@@ -324,7 +363,7 @@ public static partial class DockerContextWriter
         if (!ImageReference.TryParse(image, out _, out var error)) throw new ArgumentException($"{what[..1].ToUpperInvariant()}{what[1..]}: {error}");
     }
 
-    public static IReadOnlyDictionary<string, string> Labels(MLModel? model, ImageKind kind, PythonLoader? loader = null)
+    public static IReadOnlyDictionary<string, string> Labels(MLModel? model, ImageKind kind, PythonLoader? loader = null, bool native = false)
     {
         var version = ModuleVersion.Full;
         var labels = new SortedDictionary<string, string>(StringComparer.Ordinal)
@@ -337,6 +376,7 @@ public static partial class DockerContextWriter
             [LabelPrefix + "version"] = version,
             [LabelPrefix + "protocols"] = "mlflow,azureml,v2-rest,v2-grpc",
             [LabelPrefix + "grpc.port"] = GrpcPort.ToString(CultureInfo.InvariantCulture),
+            [LabelPrefix + "server"] = native ? "native" : "framework",
             [LabelPrefix + "kind"] = kind switch
             {
                 ImageKind.Onnx => "onnx",
@@ -369,13 +409,15 @@ public static partial class DockerContextWriter
         string dotnetImage,
         bool hasRequirements,
         IReadOnlyDictionary<string, string> labels,
-        bool wheelhouse = false)
+        bool wheelhouse = false,
+        bool native = false)
     {
         var python = kind is ImageKind.Python or ImageKind.GenericPython;
         var sb = new StringBuilder();
         sb.Append("# Made by MlModels (New-MLModelDockerfile). Serves MLflow's scoring protocol and the Open Inference Protocol (V2 REST) ")
             .Append("on port ").Append(Port).Append(", V2 gRPC on ").Append(GrpcPort).Append("; run with 'serve' (the default).\n");
-        var copyRuntime = !string.Equals(baseImage, dotnetImage, StringComparison.Ordinal);
+        // The native server needs no .NET runtime; the framework-dependent one takes it from the .NET image unless the base is that image.
+        var copyRuntime = !native && !string.Equals(baseImage, dotnetImage, StringComparison.Ordinal);
         if (copyRuntime) sb.Append("FROM ").Append(dotnetImage).Append(" AS dotnet\n");
         sb.Append("FROM ").Append(baseImage).Append('\n');
         sb.Append("ENV HOME=/tmp DOTNET_RUNNING_IN_CONTAINER=true DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 ")
@@ -390,9 +432,9 @@ public static partial class DockerContextWriter
             .Append(GrpcPort.ToString(CultureInfo.InvariantCulture)).Append(' ')
             .Append(AzureMLPort.ToString(CultureInfo.InvariantCulture))
             .Append('\n');
-        sb.Append("HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ").Append(Exec([.. Entrypoint, "healthcheck"]))
+        sb.Append("HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ").Append(Exec([.. Entrypoint(native), "healthcheck"]))
             .Append('\n');
-        sb.Append("ENTRYPOINT ").Append(Exec(Entrypoint)).Append('\n');
+        sb.Append("ENTRYPOINT ").Append(Exec(Entrypoint(native))).Append('\n');
         sb.Append("CMD ").Append(Exec([ServerCommandLine.Serve])).Append('\n');
         if (copyRuntime) sb.Append("COPY --from=dotnet ").Append(DotnetRoot).Append(' ').Append(DotnetRoot).Append('\n');
         if (python)

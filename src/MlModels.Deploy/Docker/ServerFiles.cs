@@ -22,6 +22,42 @@ public static class ServerFiles
         relativePath.StartsWith("runtimes/", StringComparison.Ordinal)
         && Path.GetFileName(relativePath).Contains("onnxruntime", StringComparison.Ordinal);
 
+    /// <summary>The native server's file name: one executable, compiled ahead of time (Native AOT) by build.ps1.</summary>
+    public const string NativeExecutable = "MlModels.Server";
+
+    /// <summary>The oldest glibc the native server runs on (the newest symbol version it links; build.ps1 checks it).</summary>
+    public const string NativeGlibc = "2.34";
+
+    /// <summary>Where the module keeps the native server for a platform: native-server/&lt;rid&gt;/ under its dependencies folder.</summary>
+    public static string NativePath(string serverDirectory, string rid) => Path.Combine(serverDirectory, "native-server", rid, NativeExecutable);
+
+    /// <summary>Whether the module carries the native server for <paramref name="rid"/>.</summary>
+    public static bool HasNative(string serverDirectory, string rid) => File.Exists(NativePath(serverDirectory, rid));
+
+    /// <summary>
+    /// The native server's files as (source under <paramref name="serverDirectory"/>, name in the image's server folder):
+    /// the executable, and ONNX Runtime's library beside it where <paramref name="withOnnxRuntime"/> (the executable finds it there).
+    /// </summary>
+    public static IReadOnlyList<(string Source, string Target)> NativeList(string serverDirectory, string rid, bool withOnnxRuntime)
+    {
+        DockerPlatform(rid);
+        var exe = NativePath(serverDirectory, rid);
+        if (!File.Exists(exe))
+            throw new FileNotFoundException(
+                $"The module has no native server for {rid} ({exe}); build.ps1 makes it on linux-x64 with a C toolchain. " +
+                "Use the framework-dependent server (-ServerBuild Framework) instead.",
+                exe);
+        var files = new List<(string, string)> { (Path.GetRelativePath(serverDirectory, exe), NativeExecutable) };
+        if (withOnnxRuntime)
+        {
+            var ort = Core.Scoring.Onnx.OnnxRuntimeLoader.LibraryPath(serverDirectory, rid);
+            if (!File.Exists(ort))
+                throw new FileNotFoundException($"The server needs {ort}, which is missing; rebuild the module with build.ps1.", ort);
+            files.Add((Path.GetRelativePath(serverDirectory, ort), Path.GetFileName(ort)));
+        }
+        return files;
+    }
+
     /// <summary>The Docker platform string ("linux/amd64") for a runtime identifier.</summary>
     public static string DockerPlatform(string rid) => rid switch
     {

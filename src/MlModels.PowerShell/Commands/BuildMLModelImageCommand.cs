@@ -46,6 +46,13 @@ public sealed class BuildMLModelImageCommand : DockerCmdlet
     [ValidateSet("linux-x64", "linux-arm64")]
     public string Platform { get; set; } = "linux-x64";
 
+    /// <summary>The server build the image carries: Auto (the native server where the module has one for the platform),
+    /// Native (no .NET runtime in the image; linux-x64) or Framework (on the ASP.NET Core runtime).</summary>
+    /// A string, not Deploy's enum: PowerShell reads parameter types before the module's load context is hooked.
+    [Parameter]
+    [ValidateSet("Auto", "Native", "Framework")]
+    public string ServerBuild { get; set; } = "Auto";
+
     /// <summary>Install MLflow into the image even where the worker's own loader scores the model (MLflow's --install-mlflow).</summary>
     [Parameter(ParameterSetName = "Model")]
     [Parameter(ParameterSetName = "Generic")]
@@ -104,6 +111,7 @@ public sealed class BuildMLModelImageCommand : DockerCmdlet
                     var written = DockerContextWriter.Write(model, temp, new DockerContextOptions
                     {
                         BaseImage = BaseImage, DotnetImage = DotnetImage, Generic = Generic, PythonVersion = PythonVersion, Platform = Platform,
+                        Server = Enum.Parse<ServerBuild>(ServerBuild, ignoreCase: true),
                         InstallMlflow = InstallMlflow, Wheelhouse = wheelhouse,
                     }, ct);
                     if (written.LoaderReason != null) Post(

@@ -31,7 +31,8 @@ public sealed class NewMLModelDockerfileCommand : MLModelCmdlet
     [ValidatePattern(@"^3\.\d+(\.\d+)?$")]
     public string? PythonVersion { get; set; }
 
-    /// <summary>The final stage's base; default the .NET image (ONNX) or python:&lt;version&gt;-slim (python_function).</summary>
+    /// <summary>The final stage's base; default the runtime-deps image (ONNX, native server), the .NET image (ONNX,
+    /// framework-dependent server) or python:&lt;version&gt;-slim (python_function).</summary>
     [Parameter]
     public string? BaseImage { get; set; }
 
@@ -42,6 +43,13 @@ public sealed class NewMLModelDockerfileCommand : MLModelCmdlet
     [Parameter]
     [ValidateSet("linux-x64", "linux-arm64")]
     public string Platform { get; set; } = "linux-x64";
+
+    /// <summary>The server build the image carries: Auto (the native server where the module has one for the platform),
+    /// Native (no .NET runtime in the image; linux-x64) or Framework (on the ASP.NET Core runtime).</summary>
+    /// A string, not Deploy's enum: PowerShell reads parameter types before the module's load context is hooked.
+    [Parameter]
+    [ValidateSet("Auto", "Native", "Framework")]
+    public string ServerBuild { get; set; } = "Auto";
 
     [Parameter]
     public SwitchParameter Force { get; set; }
@@ -80,6 +88,7 @@ public sealed class NewMLModelDockerfileCommand : MLModelCmdlet
     private DockerContextOptions Options() => new()
     {
         BaseImage = BaseImage, DotnetImage = DotnetImage, Generic = Generic, PythonVersion = PythonVersion, Platform = Platform, Force = Force,
+        Server = Enum.Parse<ServerBuild>(ServerBuild, ignoreCase: true),
         InstallMlflow = InstallMlflow, Wheelhouse = Wheelhouse == null ? null : GetUnresolvedProviderPathFromPSPath(Wheelhouse),
     };
 }

@@ -91,6 +91,92 @@ public class DockerContextWriterTests
         Assert.Contains("mlmodels.model.run_id=\"r\\$1\\\"x\"", dockerfile);
     }
 
+    /// <summary>A server folder laid out as build.ps1 lays out the module's: the native server's executable and ONNX
+    /// Runtime's library (placeholders: only their places and names are read here).</summary>
+    private static string NativeServerDirectory()
+    {
+        var dir = TestPaths.NewTempDir();
+        Directory.CreateDirectory(Path.Combine(dir, "native-server", "linux-x64"));
+        File.WriteAllText(ServerFiles.NativePath(dir, "linux-x64"), "native server");
+        Directory.CreateDirectory(Path.Combine(dir, "runtimes", "linux-x64", "native"));
+        File.WriteAllText(Path.Combine(dir, "runtimes", "linux-x64", "native", "libonnxruntime.so"), "onnx runtime");
+        return dir;
+    }
+
+    [Fact]
+    public void Native_WhereTheModuleHasIt_TheImageCarriesOneExecutableAndNoDotnetRuntime()
+    {
+        var target = Path.Combine(TestPaths.NewTempDir(), "ctx");
+        var ctx = DockerContextWriter.Write(OnnxModel(), target, Options with { ServerDirectory = NativeServerDirectory() });
+
+        Assert.Equal(ServerBuild.Native, ctx.Server);
+        Assert.Equal(DockerContextOptions.DefaultNativeBaseImage, ctx.BaseImage);
+        var server = Directory.EnumerateFiles(Path.Combine(target, "server"), "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(Path.Combine(target, "server"), f).Replace('\\', '/')).Order(StringComparer.Ordinal).ToArray();
+        // ONNX Runtime's library sits beside the executable, where the native server looks for it.
+        Assert.Equal(["MlModels.Server", "libonnxruntime.so"], server);
+        Assert.Equal("native server", File.ReadAllText(Path.Combine(target, "server", "MlModels.Server")));
+        var dockerfile = File.ReadAllText(ctx.Dockerfile);
+        Assert.Contains($"FROM {DockerContextOptions.DefaultNativeBaseImage}\n", dockerfile);
+        Assert.DoesNotContain("AS dotnet", dockerfile);
+        Assert.DoesNotContain("/usr/share/dotnet", dockerfile);
+        Assert.Contains("ENTRYPOINT [\"/opt/mlmodels/server/MlModels.Server\"]\n", dockerfile);
+        Assert.Contains("CMD [\"/opt/mlmodels/server/MlModels.Server\", \"healthcheck\"]", dockerfile);
+        Assert.Equal("native", ctx.Labels["mlmodels.server"]);
+        // The runtime still reads its gen0 budget from the environment.
+        Assert.Contains(" DOTNET_GCgen0size=0x800000", dockerfile);
+
+        // A .NET image the caller names stays the base (a mirror or a pinned one); the server is still the native one.
+        var named = DockerContextWriter.Write(OnnxModel(), Path.Combine(TestPaths.NewTempDir(), "ctx"),
+            Options with { ServerDirectory = NativeServerDirectory(), DotnetImage = "mirror.example/dotnet/aspnet:8.0" });
+        Assert.Equal("mirror.example/dotnet/aspnet:8.0", named.BaseImage);
+        Assert.Equal(ServerBuild.Native, named.Server);
+        Assert.DoesNotContain("AS dotnet", File.ReadAllText(named.Dockerfile));
+    }
+
+    [Fact]
+    public void Native_PythonImage_LeavesOnnxRuntimeAndTheDotnetRuntimeOut()
+    {
+        var root = TestPaths.NewTempDir();
+        var model = PyfuncModel(Path.Combine(root, "m"), "scikit-learn==1.2.1\n");
+        var ctx = DockerContextWriter.Write(model, Path.Combine(root, "ctx"), Options with { ServerDirectory = NativeServerDirectory() });
+
+        Assert.Equal(ServerBuild.Native, ctx.Server);
+        Assert.Equal("python:3.10-slim", ctx.BaseImage);
+        Assert.Equal(["MlModels.Server"], Directory.EnumerateFiles(Path.Combine(ctx.Path, "server")).Select(f => Path.GetFileName(f)!).ToArray());
+        var dockerfile = File.ReadAllText(ctx.Dockerfile);
+        Assert.DoesNotContain("AS dotnet", dockerfile);
+        Assert.DoesNotContain("COPY --from=dotnet", dockerfile);
+    }
+
+    [Fact]
+    public void ServerBuild_FrameworkOverridesTheNativeServer_AndNativeWithoutOneIsRefused()
+    {
+        // A module folder with both builds: the framework-dependent server's files, and the native placeholder.
+        var both = NativeServerDirectory();
+        foreach (var rel in ServerFiles.List(AppContext.BaseDirectory, "linux-x64"))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(both, rel))!);
+            File.Copy(Path.Combine(AppContext.BaseDirectory, rel), Path.Combine(both, rel), overwrite: true);
+        }
+        var target = Path.Combine(TestPaths.NewTempDir(), "ctx");
+        var framework = DockerContextWriter.Write(OnnxModel(), target, Options with { ServerDirectory = both, Server = ServerBuild.Framework });
+        Assert.True(File.Exists(Path.Combine(target, "server", "MlModels.Server.dll")));
+        Assert.False(File.Exists(Path.Combine(target, "server", "MlModels.Server")));
+        Assert.Equal(ServerBuild.Framework, framework.Server);
+        Assert.Equal("framework", framework.Labels["mlmodels.server"]);
+        Assert.Equal(DockerContextOptions.DefaultDotnetImage, framework.BaseImage);
+
+        // Without a native server in the module, Auto takes the framework-dependent one and Native is refused by name.
+        var auto = DockerContextWriter.Write(OnnxModel(), Path.Combine(TestPaths.NewTempDir(), "ctx"), Options);
+        Assert.Equal(ServerBuild.Framework, auto.Server);
+        var missing = Path.Combine(TestPaths.NewTempDir(), "ctx");
+        var ex = Assert.Throws<FileNotFoundException>(() => DockerContextWriter.Write(OnnxModel(), missing, Options with { Server = ServerBuild.Native }));
+        Assert.Contains("native server for linux-x64", ex.Message);
+        Assert.Contains("-ServerBuild Framework", ex.Message);
+        Assert.False(Directory.Exists(missing));
+    }
+
     [Fact]
     public void Generic_HoldsNoModel_AndAnotherBaseGetsTheRuntimeCopied()
     {

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
 
@@ -9,6 +10,7 @@ public static class OnnxRuntimeLoader
     private static readonly object Gate = new();
     private static bool _loaded;
 
+    [UnconditionalSuppressMessage("SingleFile", "IL3000", Justification = "An empty location falls back to the executable's folder.")]
     public static void EnsureLoaded()
     {
         lock (Gate)

@@ -208,7 +208,7 @@ public sealed class PythonScorer : IScorer, IProbabilityScorer
                 {
                     var col = Values(f.Columns[c], f.RowCount, payload);
                     col["name"] = f.Names[c];
-                    columns.Add(col);
+                    columns.Add((JsonNode)col);
                 }
                 return new JsonObject { ["kind"] = "frame", ["rows"] = f.RowCount, ["columns"] = columns, ["positional"] = f.PositionalNames };
             }

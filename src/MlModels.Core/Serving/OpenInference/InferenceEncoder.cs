@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using MlModels.Core.Scoring;
 
 namespace MlModels.Core.Serving.OpenInference;
@@ -99,6 +100,8 @@ public static class InferenceEncoder
         return new ResponseOutput(name, shape, TensorDatatypes.Bytes, new() { ["content_type"] = "pd_json" }, new TensorValues(json));
     }
 
+    // The element type is an existing array's, so its array code is in the native server too.
+    [UnconditionalSuppressMessage("AotAnalysis", "IL3050", Justification = "The array type already exists.")]
     private static Array Trim(Array a, int n)
     {
         var t = Array.CreateInstance(a.GetType().GetElementType()!, n);
