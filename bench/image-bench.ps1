@@ -1,19 +1,20 @@
 #requires -Version 7.4
 <#
 .SYNOPSIS
-    Image benchmark: size, cold and cached build time, and container start to first /ping, for an ONNX and an sklearn
-    python_function model; and the framework-dependent server on an ASP.NET Core base against a self-contained,
-    trimmed (TrimMode=partial) server on a plain Debian base.
+    Image benchmark: for an ONNX model (the native server on Debian minbase, and the framework-dependent server on the
+    ASP.NET Core base), an sklearn and an xgboost python_function model (on the Python base): image size, what the
+    module adds over the base, cold and cached build time, and the cold start from `docker run` to the first 200 on
+    POST /invocations with the engine's own share (`docker run --entrypoint /bin/true`) beside it.
 .DESCRIPTION
-    Needs a Docker engine and the local base images:
+    Needs a Docker engine and the local base images, the module built, and Debian's python3-sklearn and python3-xgboost:
         eval "$(bash .ci/services/dockerd.sh start)"; dotnet pwsh ./build.ps1 build; dotnet pwsh bench/image-bench.ps1
     "Cold" builds with -NoCache (the base images are local, so nothing is pulled); "cached" builds a changed model
-    (new run_id) on top of the engine's cache, which is what a user's second model costs. The self-contained server
-    needs the .NET SDK (the bench publishes it); the module ships the framework-dependent one.
+    (new run_id) on top of the engine's cache, which is what a user's second model costs. Cold starts are
+    bench/cold-start.sh's: medians of -StartRuns (default 5), images in alternating order, layers cached.
     MLflow's `mlflow models build-docker`, as its documentation and issues (#2426, #5927, #12322) report it: images of
     2 to 6 GB, builds of 5 to 20 minutes; it cannot run here (no PyPI, no Docker Hub).
 #>
-param([int] $Runs = 3)
+param([int] $Runs = 3, [int] $StartRuns = 5)
 $ErrorActionPreference = 'Stop'
 $root = Split-Path $PSScriptRoot -Parent
 Import-Module (Join-Path $root 'out/MlModels') -Force
@@ -25,9 +26,15 @@ $work = Join-Path ([IO.Path]::GetTempPath()) "mlmodels-image-bench"
 if (Test-Path $work) { Remove-Item $work -Recurse -Force }
 New-Item -ItemType Directory $work | Out-Null
 & /usr/bin/python3 (Join-Path $root 'tests/fixtures/make_python_models.py') (Join-Path $work 'py') | Out-Null
+& /usr/bin/python3 (Join-Path $root 'bench/make_flavor_models.py') (Join-Path $work 'flavors') | Out-Null
+# One row for the xgboost model (f0..f9); the others take bench/cold-start.sh's default (x1, x2, x3).
+$xgbBody = Join-Path $work 'xgb-body.json'
+Set-Content $xgbBody ('{"dataframe_split": {"columns": [' + ((0..9 | ForEach-Object { "`"f$_`"" }) -join ', ') + '], "data": [[' +
+    ((0..9 | ForEach-Object { '0.5' }) -join ', ') + ']]}}') -NoNewline
 
 function Median([double[]] $xs) { $s = $xs | Sort-Object; $s[[int][Math]::Floor(($s.Count - 1) / 2)] }
 function Seconds([scriptblock] $b) { $w = [Diagnostics.Stopwatch]::StartNew(); $r = & $b; $w.Stop(); [pscustomobject]@{ Seconds = $w.Elapsed.TotalSeconds; Result = $r } }
+function ImageSize([string] $image) { [long](docker image inspect $image --format '{{.Size}}') }
 
 # A copy of the model with another run_id: a new model for the engine's cache.
 function Copy-Changed($path, $i) {
@@ -37,50 +44,44 @@ function Copy-Changed($path, $i) {
     $dest
 }
 
-function Measure-Model($label, $path, $buildArgs) {
-    $cold = @(); $cached = @(); $start = @(); $image = $null
+$cases = @(
+    @{ Label = 'onnx-native'; Path = (Join-Path $root 'examples/onnx-linear'); Base = $debian; Args = @{ BaseImage = $debian; ServerBuild = 'Native' } }
+    @{ Label = 'onnx-framework'; Path = (Join-Path $root 'examples/onnx-linear'); Base = $dotnet; Args = @{ DotnetImage = $dotnet; ServerBuild = 'Framework' } }
+    @{ Label = 'sklearn'; Path = (Join-Path $work 'py/sklearn-pipeline-cloudpickle'); Base = $python; Args = @{ BaseImage = $python; DotnetImage = $dotnet } }
+    @{ Label = 'xgboost'; Path = (Join-Path $work 'flavors/model-xgb'); Base = $python; Args = @{ BaseImage = $python; DotnetImage = $dotnet }; Body = $xgbBody }
+)
+$rows = foreach ($case in $cases) {
+    $cold = @(); $cached = @(); $image = $null
+    $buildArgs = $case.Args
     for ($i = 0; $i -lt $Runs; $i++) {
-        $t = Seconds { Build-MLModelImage -Path $path -Tag "bench/$label`:cold$i" -NoCache @buildArgs }
+        $t = Seconds { Build-MLModelImage -Path $case.Path -Tag "bench/$($case.Label):cold$i" -NoCache @buildArgs }
         $cold += $t.Seconds; $image = $t.Result
-        $changed = Copy-Changed $path $i
-        $cached += (Seconds { Build-MLModelImage -Path $changed -Tag "bench/$label`:cached$i" @buildArgs }).Seconds
-        $s = Seconds { Start-MLModelContainer $image.Tag -StartTimeoutSec 300 }
-        $start += $s.Seconds
-        $s.Result | Stop-MLModelContainer -TimeoutSec 5
+        $changed = Copy-Changed $case.Path $i
+        $cached += (Seconds { Build-MLModelImage -Path $changed -Tag "bench/$($case.Label):cached$i" @buildArgs }).Seconds
     }
+    $case.Tag = $image.Tag
     [pscustomobject]@{
-        Image = $label; SizeMB = [Math]::Round($image.Size / 1e6, 1)
+        Image = $case.Label; Server = $image.Labels['mlmodels.server']; SizeMB = [Math]::Round($image.Size / 1e6, 1)
+        OverBaseMB = [Math]::Round(($image.Size - (ImageSize $case.Base)) / 1e6, 1)
         ColdBuildS = [Math]::Round((Median $cold), 1); CachedBuildS = [Math]::Round((Median $cached), 1)
-        StartToPingS = [Math]::Round((Median $start), 2); CachedVsCold = [Math]::Round((Median $cached) / (Median $cold), 2)
+        FirstAnswerMs = $null; EngineMs = $null
     }
 }
 
-$results = @(
-    Measure-Model 'onnx' (Join-Path $root 'examples/onnx-linear') @{ DotnetImage = $dotnet }
-    Measure-Model 'sklearn' (Join-Path $work 'py/sklearn-pipeline-cloudpickle') @{ DotnetImage = $dotnet; BaseImage = $python }
-)
-
-# Framework-dependent (what the module ships) against self-contained + trimmed, each as an ONNX image.
-$fd = (Get-ChildItem (Join-Path $root 'out/MlModels/dependencies') -Recurse -File | Measure-Object Length -Sum).Sum
-$sc = Join-Path $work 'server-sc'
-dotnet publish (Join-Path $root 'src/MlModels.Server/MlModels.Server.csproj') -c Release -r linux-x64 --self-contained -p:PublishTrimmed=true -p:TrimMode=partial -o $sc --nologo -v quiet | Out-Null
-if ($LASTEXITCODE -ne 0) { throw 'The self-contained publish failed.' }
-$ctx = Join-Path $work 'sc-ctx'
-New-Item -ItemType Directory (Join-Path $ctx 'server') -Force | Out-Null
-Get-ChildItem $sc -File | Where-Object { $_.Extension -ne '.pdb' } | Copy-Item -Destination (Join-Path $ctx 'server')
-Copy-Item (Join-Path $root 'examples/onnx-linear') (Join-Path $ctx 'model') -Recurse
-Set-Content (Join-Path $ctx 'Dockerfile') @"
-FROM $debian
-COPY server /opt/mlmodels/server
-COPY model /opt/ml/model
-USER 1654:1654
-ENTRYPOINT ["/opt/mlmodels/server/MlModels.Server"]
-CMD ["serve"]
-"@
-$scImage = Build-MLModelImage -ContextPath $ctx -Tag 'bench/onnx-selfcontained:1'
-$c = Start-MLModelContainer $scImage.Tag; $c | Stop-MLModelContainer -TimeoutSec 5
-$scServer = (Get-ChildItem $sc -File | Where-Object Extension -ne '.pdb' | Measure-Object Length -Sum).Sum
-$results += [pscustomobject]@{ Image = 'onnx, self-contained trimmed on Debian'; SizeMB = [Math]::Round($scImage.Size / 1e6, 1); ColdBuildS = $null; CachedBuildS = $null; StartToPingS = $null; CachedVsCold = $null }
-$results | Format-Table -AutoSize | Out-String -Width 200
-"Server payload: framework-dependent module dependencies folder $([Math]::Round($fd / 1e6, 1)) MB (all platforms, with the cmdlets' own); self-contained trimmed server for linux-x64 alone $([Math]::Round($scServer / 1e6, 1)) MB."
+# Cold starts, all images in alternating rounds (bench/cold-start.sh), then its medians into the table.
+$startArgs = foreach ($case in $cases) { if ($case.Body) { "$($case.Tag)=$($case.Body)" } else { $case.Tag } }
+$env:RUNS = $StartRuns
+$out = & bash (Join-Path $root 'bench/cold-start.sh') @startArgs
+if ($LASTEXITCODE -ne 0) { throw "bench/cold-start.sh failed:`n$($out -join "`n")" }
+foreach ($i in 0..($cases.Count - 1)) {
+    $line = $out | Where-Object { $_ -like "$($cases[$i].Tag) *" } | Select-Object -First 1
+    $f = -split $line
+    $rows[$i].FirstAnswerMs = [int]$f[1]; $rows[$i].EngineMs = [int]$f[2]
+}
+$out | Select-Object -First 1
+$rows | Format-Table -AutoSize | Out-String -Width 200
+"Base images: $debian $([Math]::Round((ImageSize $debian) / 1e6, 1)) MB, $dotnet $([Math]::Round((ImageSize $dotnet) / 1e6, 1)) MB, " +
+    "$python $([Math]::Round((ImageSize $python) / 1e6, 1)) MB."
+"Server timelines (last run of each):"
+$out | Where-Object { $_ -like '*last timeline*' }
 "MLflow build-docker, as reported: 2-6 GB images, 5-20 minute builds."

@@ -134,6 +134,8 @@ public static partial class DockerContextWriter
         ? [$"{ServerDir}/{ServerFiles.NativeExecutable}"]
         : [$"{DotnetRoot}/dotnet", $"{ServerDir}/{ServerFiles.Assembly}"];
 
+    private const UnixFileMode ExecuteBits = UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+
     public static DockerContext Write(MLModel? model, string outputPath, DockerContextOptions options, CancellationToken cancellationToken = default)
     {
         if (model == null && !options.Generic) throw new ArgumentException("Give a model, or ask for a generic image.");
@@ -214,6 +216,10 @@ public static partial class DockerContextWriter
                 var dest = Path.Combine(staging, "server", rel);
                 Directory.CreateDirectory(Path.GetDirectoryName(dest)!);
                 File.Copy(Path.Combine(serverDir, source), dest);
+                // A package (a zip) keeps no Unix mode, so an installed module's native server may have lost its
+                // execute bit; the image's copy must have it (the tar of the context carries the mode).
+                if (native && rel == ServerFiles.NativeExecutable && !OperatingSystem.IsWindows())
+                    File.SetUnixFileMode(dest, File.GetUnixFileMode(dest) | ExecuteBits);
             }
             if (model != null)
             {

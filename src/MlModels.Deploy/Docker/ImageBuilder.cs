@@ -176,8 +176,9 @@ internal sealed class TarContextStream : Stream
                 using var data = File.OpenRead(entry.FullName);
                 writer.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, name)
                 {
+                    // Windows has no execute bit to read: an ELF file (the native server) is given one, anything else 644.
                     Mode = OperatingSystem.IsWindows()
-                        ? FileMode644
+                        ? IsElf(entry.FullName) ? FileMode755 : FileMode644
                         : ((FileInfo)entry).UnixFileMode | UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
                     ModificationTime = entry.LastWriteTimeUtc,
                     DataStream = data,
@@ -192,6 +193,14 @@ internal sealed class TarContextStream : Stream
         | UnixFileMode.OtherRead
         | UnixFileMode.OtherExecute;
     private const UnixFileMode FileMode644 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+    private const UnixFileMode FileMode755 = FileMode644 | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+
+    private static bool IsElf(string path)
+    {
+        Span<byte> head = stackalloc byte[4];
+        using var f = File.OpenRead(path);
+        return f.Read(head) == 4 && head.SequenceEqual("\u007fELF"u8);
+    }
 
     public override bool CanRead => true;
     public override bool CanSeek => true;

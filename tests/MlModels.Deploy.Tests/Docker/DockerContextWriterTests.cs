@@ -98,6 +98,7 @@ public class DockerContextWriterTests
         var dir = TestPaths.NewTempDir();
         Directory.CreateDirectory(Path.Combine(dir, "native-server", "linux-x64"));
         File.WriteAllText(ServerFiles.NativePath(dir, "linux-x64"), "native server");
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(ServerFiles.NativePath(dir, "linux-x64"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
         Directory.CreateDirectory(Path.Combine(dir, "runtimes", "linux-x64", "native"));
         File.WriteAllText(Path.Combine(dir, "runtimes", "linux-x64", "native", "libonnxruntime.so"), "onnx runtime");
         return dir;
@@ -116,6 +117,9 @@ public class DockerContextWriterTests
         // ONNX Runtime's library sits beside the executable, where the native server looks for it.
         Assert.Equal(["MlModels.Server", "libonnxruntime.so"], server);
         Assert.Equal("native server", File.ReadAllText(Path.Combine(target, "server", "MlModels.Server")));
+        // The module's copy may have lost its execute bit (a package is a zip); the image's copy has it.
+        if (!OperatingSystem.IsWindows())
+            Assert.True(File.GetUnixFileMode(Path.Combine(target, "server", "MlModels.Server")).HasFlag(UnixFileMode.OtherExecute));
         var dockerfile = File.ReadAllText(ctx.Dockerfile);
         Assert.Contains($"FROM {DockerContextOptions.DefaultNativeBaseImage}\n", dockerfile);
         Assert.DoesNotContain("AS dotnet", dockerfile);
