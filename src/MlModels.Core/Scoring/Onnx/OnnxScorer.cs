@@ -27,6 +27,7 @@ public sealed class OnnxScorer : IScorer
     private readonly System.Collections.Concurrent.ConcurrentBag<RunOptions> _stoppable = [];
     private readonly string[] _inputNames;
     private readonly string[] _outputNames;
+    private readonly OnnxBoundRuns? _bound;
 
     private OnnxScorer(InferenceSession session, MLModel model, string file)
     {
@@ -37,6 +38,7 @@ public sealed class OnnxScorer : IScorer
         Outputs = session.OutputMetadata.Select(kv => Port(kv.Key, kv.Value)).ToList();
         _inputNames = Inputs.Select(p => p.Name).ToArray();
         _outputNames = Outputs.Select(p => p.Name).ToArray();
+        _bound = OnnxBoundRuns.For(session, Inputs, Outputs);
     }
 
     public MLModel Model { get; }
@@ -253,6 +255,31 @@ public sealed class OnnxScorer : IScorer
     internal Frame PredictStacked(TensorData stacked, int rows, CancellationToken ct) =>
         OutputsToFrame(Run(new Dictionary<string, TensorData>(1, StringComparer.Ordinal) { [Inputs[0].Name] = stacked }, ct), rows);
 
+    /// <summary>
+    /// Scores a few rows for the graph's one [N, k] float input through reused bound values (see <see cref="OnnxBoundRuns"/>);
+    /// false where that way does not take them, <paramref name="refused"/> when ONNX Runtime refused the bound run.
+    /// </summary>
+    internal bool TryPredictBound(ReadOnlySpan<double> values, int rows, CancellationToken ct, out Frame? frame, out bool refused)
+    {
+        frame = null;
+        refused = false;
+        if (_bound == null) return false;
+        Dictionary<string, object>? outputs;
+        try
+        {
+            if (!_bound.TryRun(values, rows, ct, out outputs, out refused)) return false;
+        }
+        catch (OnnxRuntimeException) when (ct.IsCancellationRequested)
+        {
+            throw new OperationCanceledException($"Scoring model '{Model.Name}' was stopped.", ct);
+        }
+        frame = OutputsToFrame(outputs!, rows);
+        return true;
+    }
+
+    /// <summary>After the general path scored what a bound run was refused: bound runs stop for this graph.</summary>
+    internal void StopBinding() => _bound?.Disable();
+
     private static TensorData Reshape(Array data, OnnxPort port, int rows) =>
         new(port.Kind, port.Shape.Length >= 2 ? [rows, 1] : [rows], data);
 
@@ -453,6 +480,7 @@ public sealed class OnnxScorer : IScorer
     public void Dispose()
     {
         _runOptions.Dispose();
+        _bound?.Dispose();
         while (_stoppable.TryTake(out var o)) o.Dispose();
         _session.Dispose();
     }

@@ -50,6 +50,11 @@ public sealed class OnnxSplitRequest
             if (!TryRead(body, ref values, ref columns, ref rows)) return false;
             if (rows == 0 || columns <= 0 || (_input.Shape[1] > 0 && _input.Shape[1] != columns)) return false;
             int n = rows * columns;
+            if (_scorer.TryPredictBound(values.AsSpan(0, n), rows, ct, out var bound, out var refused))
+            {
+                prediction = new TablePrediction(bound!);
+                return true;
+            }
             TensorData stacked;
             if (_input.Kind == ElementKind.Float32)
             {
@@ -64,6 +69,7 @@ public sealed class OnnxSplitRequest
                 stacked = new TensorData(ElementKind.Float64, [rows, columns], values);
                 prediction = new TablePrediction(_scorer.PredictStacked(stacked, rows, ct));
             }
+            if (refused) _scorer.StopBinding();
             return true;
         }
         finally

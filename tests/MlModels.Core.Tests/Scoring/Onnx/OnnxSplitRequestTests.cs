@@ -101,6 +101,25 @@ public class OnnxSplitRequestTests
     }
 
     [Fact]
+    public void ConcurrentSmallRequests_ThroughReusedBindings_EachGetTheirOwnAnswer()
+    {
+        // Small requests run on reused, bound input and output buffers: concurrent ones must never see each other's numbers.
+        var split = OnnxSplitRequest.For(Tensor.Value)!;
+        Parallel.For(0, 400, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+        {
+            var rows = Enumerable.Range(0, 1 + i % 5).Select(r => $"[{i}.5, {r}, -{i % 7}e-1]");
+            var body = Encoding.UTF8.GetBytes("{\"dataframe_split\": {\"columns\": [\"x1\", \"x2\", \"x3\"], \"data\": [" +
+                string.Join(", ", rows) + "]}}");
+            var (t, fast, general) = Both(body);
+            Assert.True(t);
+            Assert.Equal(general, fast);
+            using var cts = new CancellationTokenSource();
+            Assert.True(split.TryScore(body, cts.Token, out var again));
+            Assert.Equal(general, Encoding.UTF8.GetString(PredictionJsonWriter.ToBytes(again!)));
+        });
+    }
+
+    [Fact]
     public void AColumnSignature_OrParams_LeaveEveryRequestToTheGeneralPath()
     {
         var m = OnnxPackager.Save(Path.Combine(TestPaths.RepoRoot, "tests/fixtures/onnx/linear.onnx"), Path.Combine(TestPaths.NewTempDir(), "linear-columns"));
