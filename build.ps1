@@ -121,7 +121,7 @@ function Invoke-Build {
     # beside the same Core and ONNX Runtime the cmdlets use, so the native libraries ship once.
     $serverPublish = Join-Path $out 'publish-server'
     if (Test-Path $serverPublish) { Remove-Item $serverPublish -Recurse -Force }
-    Invoke-Native 'dotnet publish (server)' { dotnet publish (Join-Path $root 'src/MlModels.Server/MlModels.Server.csproj') -c $Configuration -o $serverPublish -p:Version=$version --nologo -v quiet }
+    Invoke-Native 'dotnet publish (server)' { dotnet publish (Join-Path $root 'src/MlModels.Server/MlModels.Server.csproj') -c $Configuration -f net8.0 -o $serverPublish -p:Version=$version --nologo -v quiet }
     foreach ($file in Get-ChildItem $serverPublish -File | Where-Object { $_.Extension -in '.dll', '.json' -and $_.Name -notlike '*staticwebassets*' }) {
         $existing = Join-Path $deps $file.Name
         if ((Test-Path $existing) -and (Get-FileHash $existing).Hash -ne (Get-FileHash $file.FullName).Hash) {
@@ -170,7 +170,7 @@ function Build-NativeServer([string] $version, [string] $deps) {
     $publish = Join-Path $out 'publish-server-native'
     $linkerArg = @(if ($linker) { "-p:CppCompilerAndLinker=$linker" })
     Invoke-Native 'dotnet publish (native server)' {
-        dotnet publish (Join-Path $root 'src/MlModels.Server/MlModels.Server.csproj') -c $Configuration -r linux-x64 -p:PublishAot=true `
+        dotnet publish (Join-Path $root 'src/MlModels.Server/MlModels.Server.csproj') -c $Configuration -f net10.0 -r linux-x64 -p:PublishAot=true `
             @linkerArg -o $publish -p:Version=$version --nologo -v quiet
     }
     $exe = Join-Path $publish 'MlModels.Server'

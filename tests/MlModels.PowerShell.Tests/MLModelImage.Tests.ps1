@@ -81,6 +81,13 @@ Describe 'Model images on a real Docker engine' -Tag 'Docker' -Skip:$skipDocker 
         $c = $onnxImage | Start-MLModelContainer
         $c.Url | Should -Match '^http://127\.0\.0\.1:\d+/$'
         $c.State | Should -Be 'running'
+        if (Get-Command docker -ErrorAction Ignore) {
+            # The image's HEALTHCHECK command, run as the engine runs it: healthy once the model is loaded.
+            $entry = (docker image inspect $onnxImage.Id --format '{{json .Config.Healthcheck.Test}}' | ConvertFrom-Json)
+            $entry[0] | Should -Be 'CMD'
+            docker exec $c.Id @($entry | Select-Object -Skip 1) 2>&1 | Out-Null
+            $LASTEXITCODE | Should -Be 0
+        }
 
         $rows = Import-Csv (Join-Path $Examples 'scoring-input.csv')
         $body = @{ dataframe_split = @{ columns = @('x1', 'x2', 'x3'); data = @($rows | ForEach-Object { , @([double]$_.x1, [double]$_.x2, [double]$_.x3) }) } } | ConvertTo-Json -Depth 5 -Compress

@@ -17,7 +17,7 @@ public enum ServerBuild
     /// <summary>The native server where the module carries it for the image's platform (linux-x64), else the framework-dependent one.</summary>
     Auto,
     /// <summary>The server compiled ahead of time (Native AOT): no .NET runtime in the image and no JIT at start; needs glibc
-    /// 2.34 or later and zlib in the base.</summary>
+    /// 2.34 or later in the base.</summary>
     Native,
     /// <summary>The framework-dependent server on the ASP.NET Core runtime (the base's own, or copied from the .NET image).</summary>
     Framework,
@@ -35,7 +35,7 @@ public sealed record DockerContextOptions
 
     /// <summary>
     /// The base of ONNX images that carry the native server: the official image made for self-contained and native .NET
-    /// programs (glibc, libstdc++, zlib, certificates; chiseled, no .NET runtime).
+    /// programs (glibc, libstdc++, certificates; chiseled, no .NET runtime).
     /// </summary>
     public const string DefaultNativeBaseImage = "mcr.microsoft.com/dotnet/runtime-deps:8.0-noble-chiseled";
 
