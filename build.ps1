@@ -227,11 +227,15 @@ function Write-PackageSize([string] $nupkg) {
             $natives += $packed
             Write-Host ('  {0,-12} natives {1,6:N1} MB ({2:N1} MB unpacked)' -f $rid, ($packed / 1MB), (($entries | Measure-Object Length -Sum).Sum / 1MB))
         }
+        # The native server for images, where the build made one (-NoNativeServer, or no toolchain, leaves it out).
         $server = @($zip.Entries | Where-Object { $_.FullName -like 'dependencies/native-server/*' })
-        $serverPacked = ($server | Measure-Object CompressedLength -Sum).Sum
-        $natives += $serverPacked
-        Write-Host ('  {0,-20} {1,6:N1} MB ({2:N1} MB unpacked)' -f 'native server (image)', ($serverPacked / 1MB),
-            (($server | Measure-Object Length -Sum).Sum / 1MB))
+        if ($server.Count -gt 0) {
+            $serverPacked = ($server | Measure-Object CompressedLength -Sum).Sum
+            $natives += $serverPacked
+            Write-Host ('  {0,-20} {1,6:N1} MB ({2:N1} MB unpacked)' -f 'native server (image)', ($serverPacked / 1MB),
+                (($server | Measure-Object Length -Sum).Sum / 1MB))
+        }
+        else { Write-Host '  no native server (images will carry the framework-dependent one)' }
         Write-Host ('  {0,-12}         {1,6:N1} MB' -f 'the rest', (($size - $natives) / 1MB))
         if ($size -gt $PackageBudget) { throw "The package is $([math]::Round($size / 1MB)) MB, over its budget of $($PackageBudget / 1MB) MB." }
     }
