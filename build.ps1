@@ -221,25 +221,24 @@ function Write-PackageSize([string] $nupkg) {
         Write-Host ('{0}: {1:N1} MB ({2:N1} MB unpacked), budget {3:N0} MB' -f (Split-Path $nupkg -Leaf), ($size / 1MB),
             (($zip.Entries | Measure-Object Length -Sum).Sum / 1MB), ($PackageBudget / 1MB))
         $natives = 0
-        foreach ($rid in $NativeRids) {
-            $entries = @($zip.Entries | Where-Object { $_.FullName -like "dependencies/runtimes/$rid/native/*" })
-            $packed = ($entries | Measure-Object CompressedLength -Sum).Sum
-            $natives += $packed
-            Write-Host ('  {0,-12} natives {1,6:N1} MB ({2:N1} MB unpacked)' -f $rid, ($packed / 1MB), (($entries | Measure-Object Length -Sum).Sum / 1MB))
-        }
+        foreach ($rid in $NativeRids) { $natives += Write-PackagePart $zip ('{0,-12} natives' -f $rid) "dependencies/runtimes/$rid/native/*" }
         # The native server for images, where the build made one (-NoNativeServer, or no toolchain, leaves it out).
-        $server = @($zip.Entries | Where-Object { $_.FullName -like 'dependencies/native-server/*' })
-        if ($server.Count -gt 0) {
-            $serverPacked = ($server | Measure-Object CompressedLength -Sum).Sum
-            $natives += $serverPacked
-            Write-Host ('  {0,-20} {1,6:N1} MB ({2:N1} MB unpacked)' -f 'native server (image)', ($serverPacked / 1MB),
-                (($server | Measure-Object Length -Sum).Sum / 1MB))
-        }
-        else { Write-Host '  no native server (images will carry the framework-dependent one)' }
+        $server = Write-PackagePart $zip 'native server (image)' 'dependencies/native-server/*'
+        if ($server -eq 0) { Write-Host '  no native server (images will carry the framework-dependent one)' }
+        $natives += $server
         Write-Host ('  {0,-12}         {1,6:N1} MB' -f 'the rest', (($size - $natives) / 1MB))
         if ($size -gt $PackageBudget) { throw "The package is $([math]::Round($size / 1MB)) MB, over its budget of $($PackageBudget / 1MB) MB." }
     }
     finally { $zip.Dispose() }
+}
+
+# One part of the package (the entries under a path pattern) written as a line of its packed and unpacked size, where
+# it has any; returns its packed bytes (0 for none).
+function Write-PackagePart($zip, [string] $label, [string] $pattern) {
+    [long] $packed = 0; [long] $unpacked = 0
+    foreach ($e in $zip.Entries) { if ($e.FullName -like $pattern) { $packed += $e.CompressedLength; $unpacked += $e.Length } }
+    if ($unpacked -gt 0) { Write-Host ('  {0,-20} {1,6:N1} MB ({2:N1} MB unpacked)' -f $label, ($packed / 1MB), ($unpacked / 1MB)) }
+    $packed
 }
 
 function Invoke-Publish {
